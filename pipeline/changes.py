@@ -1,0 +1,59 @@
+"""Which articles changed since a Git revision, read with pygit2 (no checkout, no tree walk)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pygit2
+
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR
+from pipeline.errors import UserError
+from pipeline.policies import POLICY_FILE
+
+# Files whose change can alter the verdict on every article
+POLICY_PATHS = (POLICY_FILE, "policies/")
+
+
+@dataclass(frozen=True)
+class Changes:
+    bundles: tuple[PurePosixPath, ...]  # index.md of every changed bundle that still exists
+    removed: tuple[PurePosixPath, ...]  # bundles whose index.md is gone
+    policy_changed: bool
+
+
+def changed_since(root: Path, rev: str) -> Changes:
+    """Articles changed between `rev` and the working tree (committed, staged or not, untracked)."""
+    try:
+        repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
+    except (pygit2.GitError, TypeError):
+        raise UserError(f"{root} 不在 Git 仓库中", hint="--changed-since 需要在 Git 仓库中运行") from None
+    try:
+        commit = repo.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        raise UserError(f"找不到 Git 版本 `{rev}`", hint="检查分支名或提交号;在 CI 中先 fetch 基准分支(fetch-depth: 0)") from None
+    flags = pygit2.enums.DiffOption.INCLUDE_UNTRACKED | pygit2.enums.DiffOption.RECURSE_UNTRACKED_DIRS
+    diff = repo.diff(commit, None, flags=flags)
+    workdir = Path(repo.workdir).resolve()
+    prefix = root.resolve().relative_to(workdir).as_posix() if root.resolve() != workdir else ""
+    touched: set[PurePosixPath] = set()
+    policy_changed = False
+    for delta in diff.deltas:
+        for git_path in {delta.old_file.path, delta.new_file.path}:
+            rel = _relative(git_path, prefix)
+            if rel is None:
+                continue
+            if rel == POLICY_FILE or any(rel.startswith(p) for p in POLICY_PATHS[1:]):
+                policy_changed = True
+            parts = PurePosixPath(rel).parts
+            if len(parts) >= 5 and parts[0] == CONTENT_DIR:
+                touched.add(PurePosixPath(*parts[:4]) / ARTICLE_FILE)
+    present = tuple(sorted(p for p in touched if (root / p).is_file()))
+    removed = tuple(sorted(p for p in touched if not (root / p).is_file()))
+    return Changes(present, removed, policy_changed)
+
+
+def _relative(git_path: str, prefix: str) -> str | None:
+    if not prefix:
+        return git_path
+    return git_path[len(prefix) + 1:] if git_path.startswith(prefix + "/") else None

@@ -1,0 +1,57 @@
+"""`wxpub lint`: check articles against policies.yaml (R5-R11, R20)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path, PurePosixPath
+
+from pipeline.changes import changed_since
+from pipeline.content import find_bundles
+from pipeline.errors import ExitCode, UserError
+from pipeline.lint.engine import lint_bundles
+from pipeline.lint.model import Severity
+from pipeline.lint.output import FORMATTERS
+from pipeline.policies import load_policies
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("lint", help="检查文章是否符合 policies.yaml", description=__doc__)
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="文章目录、index.md 或其上级目录(默认 content/)")
+    p.add_argument("--changed-since", metavar="REV", help="只检查自 REV 以来改动过的文章")
+    p.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="输出格式(默认 text)")
+    p.add_argument("--strict", action="store_true", help="有警告时也以 1 退出")
+    p.add_argument("--fix", action="store_true", help="自动修复能修复的问题(删除照片中的 GPS 信息)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root: Path = args.root
+    policies = load_policies(root)
+    for warning in policies.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    bundles = _select(root, args.paths, args.changed_since)
+    report = lint_bundles(root, policies, bundles, fix=args.fix)
+    sys.stdout.write(FORMATTERS[args.format](report))
+    failing = report.count(Severity.ERROR) + (report.count(Severity.WARNING) if args.strict else 0)
+    return ExitCode.FINDINGS if failing else ExitCode.OK
+
+
+def _select(root: Path, paths: list[Path], since: str | None) -> list[PurePosixPath]:
+    for path in paths:
+        full = path if path.is_absolute() else Path.cwd() / path
+        if not full.exists():
+            raise UserError(f"路径不存在:{path}", hint="给出文章目录、index.md 或 content/ 下的目录")
+        if not full.resolve().is_relative_to(root.resolve()):
+            raise UserError(f"路径不在仓库 {root} 之内:{path}", hint="只能检查仓库中的文章")
+    absolute = [(p if p.is_absolute() else Path.cwd() / p).resolve() for p in paths]
+    if since is None:
+        return list(find_bundles(root.resolve(), absolute or None))
+    changes = changed_since(root, since)
+    if changes.policy_changed:
+        print("policies.yaml 或词表有改动:检查全部文章", file=sys.stderr)
+        return list(find_bundles(root.resolve(), absolute or None))
+    if absolute:
+        return [b for b in changes.bundles if any((root.resolve() / b).is_relative_to(a) or (root.resolve() / b).parent == a
+                                                  for a in absolute)]
+    return list(changes.bundles)

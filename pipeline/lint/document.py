@@ -1,0 +1,190 @@
+"""An article parsed once, with the views every rule needs.
+
+Rules look at the same text in different ways: the word lists read everything a reader
+sees, the PII rule must skip code and URLs (digits there are not phone numbers), the
+length rule counts only prose. Each view keeps the body's exact offsets (masked spans
+become spaces, newlines stay) so any match maps back to `line:column` in index.md.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from markdown_it.token import Token
+
+from pipeline.content import Article
+from pipeline.lint.model import Finding
+from pipeline.markdown import parser
+from pipeline.policies import Policies
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_URL = re.compile(r"(?:https?|ftp)://[^\s<>()\]\"'，。、；）]+|www\.[^\s<>()\]\"'，。、；）]+", re.I)
+_LINK_DESTINATION = re.compile(r"\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)(?:\s+\"[^\"]*\")?\)")
+_INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Replace text[start:end] with spaces, keeping newlines so lines do not move."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def _mask(text: str, pattern: re.Pattern[str], group: int = 0) -> str:
+    for match in reversed(list(pattern.finditer(text))):
+        text = _blank(text, match.start(group), match.end(group))
+    return text
+
+
+@dataclass(frozen=True)
+class Document:
+    """Article + policies + the parsed Markdown. Views are computed on first use."""
+
+    article: Article
+    policies: Policies
+    root: Path
+
+    @functools.cached_property
+    def tokens(self) -> list[Token]:
+        return parser().parse(self.article.body)
+
+    @functools.cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        starts.extend(m.end() for m in re.finditer("\n", self.article.body))
+        return starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line in index.md, 1-based column) of a character offset into the body."""
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return self.article.body_line + index, offset - self._line_starts[index] + 1
+
+    def body_line(self, token_line: int) -> int:
+        """Line in index.md of a 0-based markdown-it `token.map` line."""
+        return self.article.body_line + token_line
+
+    @functools.cached_property
+    def code_block_lines(self) -> frozenset[int]:
+        """0-based body lines inside fenced or indented code blocks."""
+        lines: set[int] = set()
+        for token in self.tokens:
+            if token.type in ("fence", "code_block") and token.map:
+                lines.update(range(token.map[0], token.map[1]))
+        return frozenset(lines)
+
+    @functools.cached_property
+    def visible_text(self) -> str:
+        """The body as the reader sees it, for word lists: only comments masked."""
+        return _mask(self.article.body, _HTML_COMMENT)
+
+    @functools.cached_property
+    def prose_text(self) -> str:
+        """The body without comments, code blocks, inline code, URLs and link targets: for PII."""
+        text = self.visible_text
+        lines = text.split("\n")
+        for i in self.code_block_lines:
+            if i < len(lines):
+                lines[i] = " " * len(lines[i])
+        text = "\n".join(lines)
+        text = _mask(text, _INLINE_CODE)
+        text = _mask(text, _LINK_DESTINATION, 1)
+        return _mask(text, _URL)
+
+    @functools.cached_property
+    def inline_tokens(self) -> list[tuple[Token, Token]]:
+        """(inline block token, child) pairs in document order; the block carries `map`."""
+        return [(t, child) for t in self.tokens if t.type == "inline" for child in (t.children or [])]
+
+    def finding(self, code: str, line: int, column: int, message: str, **extra: object) -> Finding:
+        return Finding(str(self.article.path), line, column, code, message, **extra)  # type: ignore[arg-type]
+
+    def front_matter_finding(self, code: str, key: str, message: str) -> Finding:
+        return self.finding(code, self.article.line_of(key), 1, message)
+
+    def front_matter_texts(self) -> list[tuple[str, int]]:
+        """(text, line) of the front matter fields a reader sees: title, digest, author, source name."""
+        fm = self.article.front_matter
+        texts = [(fm[key], self.article.line_of(key)) for key in ("title", "digest", "author")
+                 if isinstance(fm.get(key), str)]
+        source = fm.get("source")
+        if isinstance(source, dict) and isinstance(source.get("name"), str):
+            texts.append((source["name"], self.article.front_matter_lines.get(("source", "name"), 1)))
+        return texts
+
+    def locate(self, block: Token, needle: str) -> tuple[int, int]:
+        """Line and column of `needle` inside a block token's source lines (its first line if absent)."""
+        if not block.map:
+            return self.article.body_line, 1
+        lines = self.article.body.split("\n")[block.map[0]:block.map[1]]
+        for i, text in enumerate(lines):
+            column = text.find(needle) if needle else -1
+            if column != -1:
+                return self.body_line(block.map[0] + i), column + 1
+        return self.body_line(block.map[0]), 1
+
+    @functools.cached_property
+    def references(self) -> list[Reference]:
+        """Every link and image target in the body, in order, with where it was written."""
+        refs: list[Reference] = []
+        for block, child in self.inline_tokens:
+            if child.type == "image":
+                target = str(child.attrs.get("src", ""))
+            elif child.type == "link_open":
+                target = str(child.attrs.get("href", ""))
+            else:
+                continue
+            refs.append(Reference(target, child.type == "image", *self.locate(block, target)))
+        return refs
+
+    def resolve(self, target: str) -> Resolved:
+        """Where a relative link or image target points, refusing anything that leaves the bundle.
+
+        Checked lexically first (../ and absolute paths), then after following symlinks, so
+        a symlink inside the bundle cannot smuggle in a file from elsewhere (R20).
+        """
+        path_part = unquote(target.split("#", 1)[0].split("?", 1)[0])
+        bundle = (self.root / self.article.bundle).resolve()
+        if path_part.startswith("/") or PurePosixPath(path_part).is_absolute():
+            return Resolved(None, "outside", path_part)
+        lexical = Path(os.path.normpath(bundle / path_part))
+        if not lexical.is_relative_to(bundle):
+            return Resolved(None, "outside", path_part)
+        if lexical.is_symlink() or any(p.is_symlink() for p in lexical.parents if p.is_relative_to(bundle)):
+            real = lexical.resolve()
+            if not real.is_relative_to(bundle):
+                return Resolved(None, "symlink", path_part)
+        if not lexical.exists():
+            return Resolved(None, "missing", path_part)
+        if not lexical.is_file():
+            return Resolved(None, "not-a-file", path_part)
+        return Resolved(lexical, "", path_part)
+
+
+@dataclass(frozen=True)
+class Reference:
+    target: str
+    is_image: bool
+    line: int
+    column: int
+
+    @property
+    def is_external(self) -> bool:
+        return bool(_SCHEME.match(self.target))
+
+    @property
+    def is_anchor(self) -> bool:
+        return self.target.startswith("#") or self.target == ""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    path: Path | None
+    problem: str  # "" | outside | symlink | missing | not-a-file
+    shown: str  # the target as written, decoded, for messages
+
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")

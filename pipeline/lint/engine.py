@@ -1,0 +1,99 @@
+"""Lint a set of article bundles against the policy: load, check, resolve severity, suppress."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from pipeline.content import Article, LoadProblem, load_article
+from pipeline.lint import suppress
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, LintReport, Severity, Suppression
+from pipeline.lint.registry import CHECKS, FIXERS, RULES
+from pipeline.policies import POLICY_FILE, Policies
+
+
+def lint_bundles(root: Path, policies: Policies, paths: Iterable[PurePosixPath], *, fix: bool = False,
+                 today: datetime.date | None = None) -> LintReport:
+    findings: list[Finding] = []
+    suppressions: list[Suppression] = []
+    fixed: list[str] = []
+    suppressed: list[tuple[Finding, Suppression]] = []
+    accounts: set[str] = set()
+    files = 0
+    for path in paths:
+        files += 1
+        result = lint_one(root, policies, path, fix=fix)
+        findings.extend(result.findings)
+        suppressions.extend(result.suppressions)
+        fixed.extend(result.fixed)
+        suppressed.extend(result.suppressed)
+        accounts.add(path.parts[1] if len(path.parts) > 1 else "")
+    findings.extend(_resolve(policies, f) for f in account_findings(policies, accounts, today or datetime.date.today()))
+    return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
+                      tuple(suppressed))
+
+
+def lint_one(root: Path, policies: Policies, path: PurePosixPath, *, fix: bool = False) -> LintReport:
+    loaded = _load(root, path)
+    if isinstance(loaded, LoadProblem):
+        problem = Finding(str(loaded.path), loaded.line, loaded.column, loaded.code, loaded.message)
+        return LintReport((_resolve(policies, problem),), (), 1)
+    doc = Document(loaded, policies, root)
+    fixed: list[str] = []
+    if fix:
+        for fixer in FIXERS:
+            fixed.extend(fixer(doc))
+        if fixed:  # the files changed: read the bundle again so findings describe what is there now
+            reloaded = _load(root, path)
+            assert isinstance(reloaded, Article)
+            doc = Document(reloaded, policies, root)
+    raw = [f for _, check in CHECKS for f in check(doc)]
+    resolved = [r for r in (_resolve(policies, f) for f in raw) if r.severity]
+    kept, suppressed, used = suppress.apply(doc, resolved)
+    kept = [_resolve(policies, f) if f.severity is None else f for f in kept]
+    return LintReport(tuple(kept), tuple(used), 1, tuple(fixed), tuple(suppressed))
+
+
+def _load(root: Path, path: PurePosixPath) -> Article | LoadProblem:
+    file = root / path
+    if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
+        return LoadProblem(path, 1, 1, "ART004", "index.md 是指向仓库之外的符号链接;请把文章文件本身放进仓库")
+    return load_article(root, path)
+
+
+def _resolve(policies: Policies, finding: Finding) -> Finding:
+    """Apply the policy's severity and regulation for this code; severity None means 'off'."""
+    override = policies.rule_overrides.get(finding.code)
+    info = RULES.get(finding.code)
+    level = (override.severity if override and override.severity else None) \
+        or (finding.severity.value if finding.severity else None) \
+        or (info.severity.value if info else Severity.WARNING.value)
+    regulation_id = (override.regulation if override and override.regulation else None) \
+        or finding.regulation or (info.regulation if info else "")
+    text = policies.regulations.get(regulation_id, "")
+    regulation = f"{regulation_id} {text}".strip() if regulation_id else ""
+    return replace(finding, severity=None if level == "off" else Severity(level), regulation=regulation)
+
+
+def account_findings(policies: Policies, accounts: set[str], today: datetime.date) -> list[Finding]:
+    """Certification and annual review dates of the accounts being linted (R19)."""
+    findings = []
+    for account_id in sorted(accounts & set(policies.accounts)):
+        account = policies.accounts[account_id]
+        for label, due, key in (("微信认证", account.verified_until, "verified_until"),
+                                ("年审", account.annual_review, "annual_review")):
+            if due is None:
+                continue
+            days = (due - today).days
+            where = f"accounts.{account_id}.certification.{key}"
+            line = policies.line_of("accounts", account_id, "certification", key)
+            if days < 0:
+                findings.append(Finding(POLICY_FILE, line, 1, "ACC002", f"账号「{account.name}」的{label}已于 {due} 过期;"
+                                        f"请尽快办理,并更新 {where}"))
+            elif days <= account.warn_days:
+                findings.append(Finding(POLICY_FILE, line, 1, "ACC001", f"账号「{account.name}」的{label}将于 {due} 到期"
+                                        f"(还有 {days} 天);请及时办理,并更新 {where}"))
+    return findings

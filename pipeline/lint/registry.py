@@ -1,0 +1,38 @@
+"""The ordered registry of lint rules: one entry per module, each `check(doc) -> findings`.
+
+A code's default severity and regulation live in the module's INFO; `policies.yaml`
+`rules:` can change both (or switch a rule off) without touching code.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+from pipeline.lint import suppress
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.lint.rules import body, classified, custom, frontmatter, links, media, pii, typography, words
+
+Check = Callable[[Document], Iterator[Finding]]
+Fixer = Callable[[Document], Iterator[str]]
+
+_MODULES = (frontmatter, body, classified, words, pii, links, media, typography, custom)
+CHECKS: tuple[tuple[str, Check], ...] = tuple((m.__name__.rsplit(".", 1)[-1], m.check) for m in _MODULES)
+FIXERS: tuple[Fixer, ...] = (media.fix,)
+
+# Codes raised by the engine itself rather than by a rule module
+ENGINE_INFO = (
+    RuleInfo("ART001", "文件无法作为 Markdown 读取", Severity.ERROR),
+    RuleInfo("ART002", "缺少 front matter", Severity.ERROR),
+    RuleInfo("ART003", "front matter 格式错误", Severity.ERROR),
+    RuleInfo("ART004", "文章文件是指向仓库之外的符号链接", Severity.ERROR, "B7"),
+    RuleInfo("ACC001", "账号认证或年审即将到期", Severity.WARNING, "R19"),
+    RuleInfo("ACC002", "账号认证或年审已过期", Severity.ERROR, "R19"),
+)
+
+
+def _collect(groups: Iterable[tuple[RuleInfo, ...]]) -> dict[str, RuleInfo]:
+    return {info.code: info for group in groups for info in group}
+
+
+RULES: dict[str, RuleInfo] = _collect([ENGINE_INFO, suppress.INFO, *(m.INFO for m in _MODULES)])

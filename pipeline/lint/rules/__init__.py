@@ -1,0 +1,1 @@
+"""Lint rules: each module exposes INFO (its RuleInfo values) and `check(doc)`."""

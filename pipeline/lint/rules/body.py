@@ -1,0 +1,51 @@
+"""Body: length over the policy limit, empty articles, headings (R10)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.textcount import count_chars
+
+INFO = (
+    RuleInfo("BODY001", "正文超过字数上限", Severity.ERROR, "I7"),
+    RuleInfo("BODY002", "正文为空", Severity.ERROR),
+    RuleInfo("BODY003", "正文中使用了一级标题", Severity.WARNING),
+    RuleInfo("BODY004", "标题层级跳跃", Severity.WARNING),
+    RuleInfo("BODY005", "标题为空", Severity.ERROR),
+)
+
+# What the reader sees as prose: text and inline code; not image alt text, not code blocks
+_COUNTED_CHILDREN = ("text", "code_inline")
+
+
+def check(doc: Document) -> Iterator[Finding]:
+    prose = "".join(child.content for _, child in doc.inline_tokens if child.type in _COUNTED_CHILDREN)
+    count = count_chars(prose)
+    has_media = any(child.type == "image" for _, child in doc.inline_tokens)
+    if count == 0 and not has_media:
+        yield doc.finding("BODY002", doc.article.body_line, 1, "正文为空;请在 front matter 之后写上正文")
+    limit = doc.policies.max_chars
+    if count > limit:
+        yield doc.finding("BODY001", doc.article.body_line, 1,
+                          f"正文 {count} 字,超过上限 {limit} 字(多 {count - limit} 字);请精简或分为多篇")
+    yield from _headings(doc)
+
+
+def _headings(doc: Document) -> Iterator[Finding]:
+    previous = 1  # the title (front matter) is the article's level-1 heading
+    tokens = doc.tokens
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or not token.map:
+            continue
+        level = int(token.tag[1])
+        line = doc.body_line(token.map[0])
+        if level == 1:
+            yield doc.finding("BODY003", line, 1, "正文中不要用一级标题(# ),文章标题来自 front matter 的 title;请改用 ## 二级标题")
+        elif level > previous + 1:
+            yield doc.finding("BODY004", line, 1, f"标题从 {previous} 级跳到 {level} 级;请使用 {'#' * (previous + 1)} {previous + 1} 级标题")
+        inline = tokens[i + 1] if i + 1 < len(tokens) else None
+        if inline is None or not inline.content.strip():
+            yield doc.finding("BODY005", line, 1, "标题没有文字;请补上标题文字或删去这一行")
+        previous = level

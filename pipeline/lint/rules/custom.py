@@ -1,0 +1,92 @@
+"""School-defined rules from policies.yaml `custom_rules`, in the spirit of Vale's rule types.
+
+- existence: any of `tokens` appears.
+- substitution: a key of `swap` appears where its preferred form is not written.
+- occurrence: `tokens` appear more than `max` or fewer than `min` times.
+- conditional: if any of `tokens` appears, front matter `require_field` must be set, or
+  the article needs approval stage `require_stage` (reported here so the approvals check
+  and reviewers see it).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, Severity
+from pipeline.lint.rules.words import find_all
+from pipeline.policies import CustomRule
+
+INFO = ()  # codes come from the policy
+
+
+def check(doc: Document) -> Iterator[Finding]:
+    fm = doc.article.front_matter
+    for rule in doc.policies.custom_rules:
+        if rule.severity == "off":
+            continue
+        if rule.accounts and doc.article.account not in rule.accounts:
+            continue
+        if rule.categories and fm.get("category") not in rule.categories:
+            continue
+        yield from _RULE_TYPES[rule.type](doc, rule)
+
+
+def _matches(doc: Document, tokens: tuple[str, ...]) -> list[tuple[int, int, str, tuple[int, int]]]:
+    """(start, end, token, (line, column)) over the front matter texts and the body."""
+    found = []
+    for text, line in doc.front_matter_texts():
+        found.extend((s, e, tokens[i], (line, 1)) for i, s, e in find_all(tokens, text))
+    found.extend((s, e, tokens[i], doc.position(s)) for i, s, e in find_all(tokens, doc.visible_text))
+    return found
+
+
+def _finding(doc: Document, rule: CustomRule, where: tuple[int, int], **values: object) -> Finding:
+    message = rule.message.format_map(_Defaults(values))
+    return doc.finding(rule.code, *where, message, severity=Severity(rule.severity), regulation=rule.regulation)
+
+
+class _Defaults(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _existence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
+    for _, _, token, where in _matches(doc, rule.tokens):
+        yield _finding(doc, rule, where, match=token)
+
+
+def _substitution(doc: Document, rule: CustomRule) -> Iterator[Finding]:
+    wrong = tuple(rule.swap)
+    preferred_spans = [(s, e) for s, e, _, _ in _matches(doc, tuple(set(rule.swap.values())))]
+    for start, end, token, where in _matches(doc, wrong):
+        # 团委 inside 校团委 is the preferred form itself, not a mistake
+        if any(s <= start and end <= e for s, e in preferred_spans):
+            continue
+        yield _finding(doc, rule, where, match=token, replacement=rule.swap[token])
+
+
+def _occurrence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
+    found = _matches(doc, rule.tokens)
+    count = len(found)
+    values = {"count": count, "max": rule.max, "min": rule.min}
+    if rule.max is not None and count > rule.max:
+        yield _finding(doc, rule, found[rule.max][3], match=found[rule.max][2], **values)
+    if rule.min is not None and count < rule.min:
+        yield _finding(doc, rule, (doc.article.body_line, 1), match="", **values)
+
+
+def _conditional(doc: Document, rule: CustomRule) -> Iterator[Finding]:
+    found = _matches(doc, rule.tokens)
+    if not found:
+        return
+    _, _, token, where = found[0]
+    if rule.require_field and rule.require_field not in doc.article.front_matter:
+        yield _finding(doc, rule, where, match=token, field=rule.require_field)
+    if rule.require_stage:
+        stage = doc.policies.stages[rule.require_stage]
+        yield _finding(doc, rule, where, match=token, stage=stage.name)
+
+
+_RULE_TYPES = {"existence": _existence, "substitution": _substitution, "occurrence": _occurrence,
+               "conditional": _conditional}

@@ -1,0 +1,139 @@
+"""Cover, images and videos (R10, R20): real type, size, dimensions, GPS in EXIF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from pipeline import media
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.policies import MediaLimits
+
+E = Severity.ERROR
+INFO = (
+    RuleInfo("MEDIA001", "封面文件缺失或不在文章目录中", E, "I7"),
+    RuleInfo("MEDIA002", "封面格式不符合要求", E, "I7"),
+    RuleInfo("MEDIA003", "封面尺寸不符合要求", E, "I7"),
+    RuleInfo("MEDIA004", "封面文件过大", E),
+    RuleInfo("MEDIA005", "正文图片格式不受支持", E, "I7"),
+    RuleInfo("MEDIA006", "正文图片文件过大", E),
+    RuleInfo("MEDIA007", "照片含 GPS 位置信息", E, "B6"),
+    RuleInfo("MEDIA008", "视频格式不受支持", E, "I7"),
+    RuleInfo("MEDIA009", "视频文件过大", E, "I7"),
+    RuleInfo("MEDIA010", "文件扩展名与实际格式不符", Severity.WARNING, "B7"),
+    RuleInfo("MEDIA011", "正文图片数量过多", E),
+    RuleInfo("MEDIA012", "无法识别的媒体文件", E, "B7"),
+    RuleInfo("MEDIA013", "外部图片不会显示", E),
+)
+
+_EXTENSIONS = {"jpeg": {".jpg", ".jpeg"}, "png": {".png"}, "gif": {".gif"}, "bmp": {".bmp"}, "webp": {".webp"},
+               "mp4": {".mp4", ".m4v"}, "flv": {".flv"}, "f4v": {".f4v"}}
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def check(doc: Document) -> Iterator[Finding]:
+    yield from _cover(doc)
+    images = 0
+    for ref in doc.references:
+        if not ref.is_image:
+            continue
+        if ref.is_external:
+            yield doc.finding("MEDIA013", ref.line, ref.column, f"外部图片 {ref.target} 发布后不会显示(微信只显示上传过的图片);"
+                              "请下载后放入文章目录并用相对路径引用")
+            continue
+        resolved = doc.resolve(ref.target)
+        if resolved.path is None:
+            continue  # LINK001/LINK002 already say why
+        info = media.sniff(resolved.path)
+        images += info.kind == "image"
+        yield from _body_media(doc, info, resolved.path, resolved.shown, ref.line, ref.column)
+    limit = doc.policies.images.max_count
+    if limit is not None and images > limit:
+        yield doc.finding("MEDIA011", doc.article.body_line, 1, f"正文有 {images} 张图片,超过上限 {limit} 张;请精选图片")
+
+
+def _cover(doc: Document) -> Iterator[Finding]:
+    name = doc.article.front_matter.get("cover")
+    if not isinstance(name, str) or not name:
+        return  # FM001/FM002 report a missing or mistyped field
+    line = doc.article.line_of("cover")
+    resolved = doc.resolve(name)
+    if resolved.path is None:
+        why = {"missing": "不存在", "not-a-file": "不是文件"}.get(resolved.problem, "不在文章目录中")
+        yield doc.finding("MEDIA001", line, 1, f"封面 {name} {why};请把封面图片放进文章目录,并在 cover 写文件名")
+        return
+    limits = doc.policies.cover
+    info = media.sniff(resolved.path)
+    yield from _identity(doc, info, resolved.path, name, line, 1)
+    if info.kind != "image":
+        return
+    if info.format not in limits.formats:
+        yield doc.finding("MEDIA002", line, 1, f"封面 {name} 实际是 {info.format.upper()} 格式,要求 "
+                          f"{'/'.join(f.upper() for f in limits.formats)};请另存为 JPEG")
+    if limits.width and limits.height and (info.width, info.height) != (limits.width, limits.height):
+        yield doc.finding("MEDIA003", line, 1, f"封面 {name} 为 {info.width}×{info.height} 像素,要求 "
+                          f"{limits.width}×{limits.height};请按此尺寸裁剪")
+    if info.size > limits.max_bytes:
+        yield doc.finding("MEDIA004", line, 1, f"封面 {name} 有 {_mb(info.size)},上限 {_mb(limits.max_bytes)};请压缩后再提交")
+    if info.has_gps:
+        yield _gps(doc, name, line, 1)
+
+
+def _body_media(doc: Document, info: media.MediaInfo, path: Path, name: str, line: int, column: int) -> Iterator[Finding]:
+    yield from _identity(doc, info, path, name, line, column)
+    if info.kind == "video":
+        yield from _video(doc, info, name, line, column, doc.policies.video)
+        return
+    if info.kind != "image":
+        return
+    limits = doc.policies.images
+    if info.format not in limits.formats:
+        yield doc.finding("MEDIA005", line, column, f"图片 {name} 实际是 {info.format.upper()} 格式,微信正文图片只支持 "
+                          f"{'/'.join(f.upper() for f in limits.formats)};请另存为 JPEG")
+    if info.size > limits.max_bytes:
+        yield doc.finding("MEDIA006", line, column, f"图片 {name} 有 {_mb(info.size)},上限 {_mb(limits.max_bytes)}"
+                          "(微信正文图片须小于 1 MB);请压缩或缩小尺寸")
+    if info.has_gps:
+        yield _gps(doc, name, line, column)
+
+
+def _video(doc: Document, info: media.MediaInfo, name: str, line: int, column: int, limits: MediaLimits) -> Iterator[Finding]:
+    if info.format not in limits.formats:
+        yield doc.finding("MEDIA008", line, column, f"视频 {name} 是 {info.format} 格式,只支持 {'/'.join(limits.formats)}")
+    if info.size > limits.max_bytes:
+        yield doc.finding("MEDIA009", line, column, f"视频 {name} 有 {_mb(info.size)},上限 {_mb(limits.max_bytes)};请压缩或剪短")
+
+
+def _identity(doc: Document, info: media.MediaInfo, path: Path, name: str, line: int, column: int) -> Iterator[Finding]:
+    if info.kind == "unknown":
+        detail = f"(读取出错:{info.error})" if info.error else ""
+        yield doc.finding("MEDIA012", line, column, f"无法识别 {name} 的格式{detail};只接受 JPEG/PNG 图片和 "
+                          "MP4/FLV/F4V 视频,文件可能已损坏或扩展名有误")
+        return
+    if path.suffix.lower() not in _EXTENSIONS.get(info.format, {path.suffix.lower()}):
+        yield doc.finding("MEDIA010", line, column, f"{name} 的扩展名是 {path.suffix},但内容是 {info.format.upper()};"
+                          "请改正扩展名或重新导出")
+
+
+def _gps(doc: Document, name: str, line: int, column: int) -> Finding:
+    return doc.finding("MEDIA007", line, column, f"{name} 的 EXIF 中含 GPS 位置信息,会泄露拍摄地点;"
+                       "运行 `wxpub lint --fix` 可在不重新压缩的情况下删除")
+
+
+def fix(doc: Document) -> Iterator[str]:
+    """Strip GPS from the cover and body images of this article; yields what changed."""
+    names = [doc.article.front_matter.get("cover")] + [r.target for r in doc.references if r.is_image and not r.is_external]
+    seen: set[Path] = set()
+    for name in names:
+        if not isinstance(name, str):
+            continue
+        resolved = doc.resolve(name)
+        if resolved.path is None or resolved.path in seen:
+            continue
+        seen.add(resolved.path)
+        if media.strip_gps(resolved.path):
+            yield f"{doc.article.bundle}/{resolved.shown}: 已删除 GPS 信息"

@@ -1,0 +1,100 @@
+"""Word lists (R5): one Aho-Corasick pass for the exact words, one over normalised text.
+
+The normalised pass folds full-width forms (NFKC), case, and drops spaces, punctuation and
+symbols, so 赌 博, 赌*博 and ＡＢＣ are found too. It is a warning: the folding can join
+words across a sentence boundary, so a person decides.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from typing import Iterator
+
+import ahocorasick_rs
+
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.policies import WordList
+
+INFO = (
+    RuleInfo("WORD001", "含词表中的违规用语", Severity.ERROR, "A12"),
+    RuleInfo("WORD002", "疑似违规用语(插入了空格、符号或全角字符)", Severity.WARNING, "A12"),
+)
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """Folded text and, for each of its characters, the offset it came from in `text`."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for folded in unicodedata.normalize("NFKC", ch).lower():
+            if unicodedata.category(folded)[0] in "LN":  # letters and numbers only
+                chars.append(folded)
+                origin.append(i)
+    return "".join(chars), origin
+
+
+@functools.cache
+def _automaton(words: tuple[str, ...]) -> ahocorasick_rs.AhoCorasick | None:
+    return ahocorasick_rs.AhoCorasick(words) if words else None
+
+
+@functools.cache
+def _normalised_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w for w in (normalise(word)[0] for word in words) if w))
+
+
+def find_all(words: tuple[str, ...], text: str) -> list[tuple[int, int, int]]:
+    automaton = _automaton(words)
+    return automaton.find_matches_as_indexes(text, overlapping=True) if automaton else []
+
+
+def _hits(wordlist: WordList, text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, word) of exact matches not inside an allowed phrase."""
+    allowed = [(s, e) for _, s, e in find_all(wordlist.allowed, text)]
+    for index, start, end in find_all(wordlist.words, text):
+        if not any(a <= start and end <= b for a, b in allowed):
+            yield start, end, wordlist.words[index]
+
+
+def _normalised_hits(wordlist: WordList, text: str) -> Iterator[tuple[int, int, str]]:
+    folded, origin = normalise(text)
+    words = _normalised_words(wordlist.words)
+    allowed = [(origin[s], origin[e - 1] + 1) for _, s, e in find_all(_normalised_words(wordlist.allowed), folded)]
+    for index, start, end in find_all(words, folded):
+        begin, stop = origin[start], origin[end - 1] + 1
+        if not any(a <= begin and stop <= b for a, b in allowed):
+            yield begin, stop, words[index]
+
+
+def _message(wordlist: WordList, match: str) -> str:
+    if wordlist.message:
+        return wordlist.message.format(match=match)
+    return f"含「{wordlist.name}」词表中的词「{match}」(来自 {wordlist.source});请删改,确属正常用法的可加入允许列表"
+
+
+def check(doc: Document) -> Iterator[Finding]:
+    for wordlist in doc.policies.wordlists:
+        if wordlist.severity == "off":
+            continue
+        yield from _check_text(doc, wordlist, doc.visible_text, None)
+        for text, line in doc.front_matter_texts():
+            yield from _check_text(doc, wordlist, text, line)
+
+
+def _check_text(doc: Document, wordlist: WordList, text: str, line: int | None) -> Iterator[Finding]:
+    def where(offset: int) -> tuple[int, int]:
+        return doc.position(offset) if line is None else (line, 1)
+
+    exact = list(_hits(wordlist, text))
+    severity = Severity(wordlist.severity) if wordlist.severity else None
+    for start, _, word in exact:
+        yield doc.finding(wordlist.code, *where(start), _message(wordlist, word), severity=severity)
+    covered = [(s, e) for s, e, _ in exact]
+    for start, end, word in _normalised_hits(wordlist, text):
+        if any(s < end and start < e for s, e in covered):
+            continue  # the exact pass already reported this spot
+        shown = text[start:end].replace("\n", " ")
+        yield doc.finding("WORD002", *where(start), f"「{shown}」疑似「{wordlist.name}」词表中的「{word}」"
+                          f"(插入了空格、符号或全角字符);请核实并删改")

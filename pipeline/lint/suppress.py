@@ -1,0 +1,93 @@
+"""Inline suppressions: `<!-- wxpub-disable CODE[, CODE]: reason -->`.
+
+On a line of its own it silences those codes on the next non-blank line; at the end of a
+line, on that line; `wxpub-disable-file` silences them in the whole article. A reason is
+mandatory, and every suppression is listed in the output so reviewers see what was waived.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, RuleInfo, Severity, Suppression
+
+INFO = (
+    RuleInfo("SUP001", "抑制注释缺少理由", Severity.ERROR),
+    RuleInfo("SUP002", "抑制注释没有抑制任何问题", Severity.WARNING),
+    RuleInfo("SUP003", "抑制注释格式错误", Severity.ERROR),
+)
+UNSUPPRESSIBLE = frozenset(code.code for code in INFO)
+
+_DIRECTIVE = re.compile(r"<!--\s*wxpub-disable(?P<file>-file)?\b(?P<rest>.*?)-->")
+_CODES_AND_REASON = re.compile(r"^\s*(?P<codes>[A-Z]+\d{3}(?:\s*,\s*[A-Z]+\d{3})*)\s*(?::(?P<reason>.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class _Directive:
+    suppression: Suppression
+    lines: frozenset[int] | None  # None: the whole file
+
+
+def parse(doc: Document) -> tuple[list[_Directive], list[Finding]]:
+    directives: list[_Directive] = []
+    problems: list[Finding] = []
+    lines = doc.article.body.split("\n")
+    for index, text in enumerate(lines):
+        if index in doc.code_block_lines:
+            continue  # an example inside a code block is not a directive
+        for match in _DIRECTIVE.finditer(text):
+            line = doc.body_line(index)
+            column = match.start() + 1
+            parsed = _CODES_AND_REASON.match(match.group("rest"))
+            if not parsed:
+                problems.append(doc.finding("SUP003", line, column, "抑制注释格式应为 <!-- wxpub-disable 规则代码: 理由 -->,"
+                                            "例如 <!-- wxpub-disable PII005: 公务邮箱,可公开 -->"))
+                continue
+            codes = tuple(c.strip() for c in parsed.group("codes").split(","))
+            reason = (parsed.group("reason") or "").strip()
+            if not reason:
+                problems.append(doc.finding("SUP001", line, column, f"抑制 {', '.join(codes)} 时必须写明理由:"
+                                            f"<!-- wxpub-disable {', '.join(codes)}: 理由 -->;没有理由的抑制无效"))
+                continue
+            if match.group("file"):
+                scope, covered = "file", None
+            elif text[:match.start()].strip() or text[match.end():].strip():
+                scope, covered = "line", frozenset({line})
+            else:
+                scope, covered = "line", frozenset({_next_content_line(doc, lines, index)})
+            directives.append(_Directive(Suppression(str(doc.article.path), line, codes, reason, scope), covered))
+    return directives, problems
+
+
+def _next_content_line(doc: Document, lines: list[str], index: int) -> int:
+    for j in range(index + 1, len(lines)):
+        if lines[j].strip() and not _DIRECTIVE.fullmatch(lines[j].strip()):
+            return doc.body_line(j)
+    return doc.body_line(index)
+
+
+def apply(doc: Document, findings: Iterable[Finding]) -> tuple[list[Finding], list[tuple[Finding, Suppression]], list[Suppression]]:
+    """(kept findings, suppressed findings with their suppression, the suppressions with counts)."""
+    directives, problems = parse(doc)
+    kept: list[Finding] = list(problems)
+    suppressed: list[tuple[Finding, Suppression]] = []
+    counts = [0] * len(directives)
+    for finding in findings:
+        for i, directive in enumerate(directives):
+            if (finding.code in directive.suppression.codes and finding.code not in UNSUPPRESSIBLE
+                    and (directive.lines is None or finding.line in directive.lines)):
+                counts[i] += 1
+                suppressed.append((finding, directive.suppression))
+                break
+        else:
+            kept.append(finding)
+    used = []
+    for directive, count in zip(directives, counts):
+        used.append(replace(directive.suppression, suppressed=count))
+        if count == 0:
+            s = directive.suppression
+            kept.append(doc.finding("SUP002", s.line, 1, f"抑制注释({', '.join(s.codes)})没有抑制任何问题;请删除这条注释"))
+    return kept, suppressed, used

@@ -1,0 +1,334 @@
+"""policies.yaml: the school's accounts, departments, stages and content rules.
+
+`load_policies` validates the file against pipeline/schemas/policies.schema.json, then
+checks what a schema cannot (references between sections, files that must exist, time
+zones), and returns a frozen `Policies`. Errors name `policies.yaml:LINE` and the key;
+unknown keys are warnings. No other module reads the raw YAML.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from pipeline import schema_check
+from pipeline.errors import UserError
+from pipeline.yamlpos import KeyPath, PositionedYaml, YamlSyntaxError, load_positioned
+
+POLICY_FILE = "policies.yaml"
+ARTICLE_DEPARTMENT = "article"  # stage department meaning "the article's own department"
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    reviewers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name: str
+    department: str  # a department id, or ARTICLE_DEPARTMENT
+    min_approvals: int = 1
+
+
+@dataclass(frozen=True)
+class Schedule:
+    windows: tuple[tuple[datetime.time, datetime.time], ...] = ()  # empty: any time
+    weekdays: tuple[str, ...] = ()  # empty: every day
+    daily_cap: int | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    kind: str  # official | college | student-org
+    type: str  # subscription | service
+    operator: str
+    contributors: tuple[str, ...]
+    approval_stages: tuple[str, ...]
+    publish_mode: str  # draft | publish | mass
+    appid_env: str
+    secret_env: str
+    verified_until: datetime.date | None = None
+    annual_review: datetime.date | None = None
+    warn_days: int = 30
+    schedule: Schedule = Schedule()
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    description: str = ""
+    extra_stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    formats: tuple[str, ...]
+    max_bytes: int
+    width: int | None = None
+    height: int | None = None
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class WordList:
+    name: str
+    words: tuple[str, ...]
+    allowed: tuple[str, ...]
+    code: str
+    severity: str | None
+    message: str
+    regulation: str
+    source: str  # file the words came from, for messages
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    severity: str | None = None
+    regulation: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomRule:
+    code: str
+    type: str  # existence | substitution | occurrence | conditional
+    message: str
+    severity: str
+    regulation: str
+    tokens: tuple[str, ...] = ()
+    swap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    min: int | None = None
+    max: int | None = None
+    accounts: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    require_field: str | None = None
+    require_stage: str | None = None
+
+
+# WeChat's own limits (see ../shared/WECHAT_API.md): body images through media/uploadimg
+# must be jpg/png under 1 MB; permanent images (covers) at most 10 MB.
+WECHAT_BODY_IMAGE_MAX_BYTES = 1024 * 1024 - 1
+WECHAT_COVER_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_CLASSIFIED_MARKERS = ("涉密", "内部资料", "机密", "秘密", "绝密")
+
+
+@dataclass(frozen=True)
+class Policies:
+    root: Path  # the repository root (the folder holding policies.yaml)
+    school: str
+    governing_body: str
+    timezone: str
+    departments: Mapping[str, Department]
+    stages: Mapping[str, Stage]
+    accounts: Mapping[str, Account]
+    categories: Mapping[str, Category]
+    max_chars: int
+    cover: MediaLimits
+    images: MediaLimits
+    video: MediaLimits
+    classified_markers: tuple[str, ...]
+    wordlists: tuple[WordList, ...]
+    rule_overrides: Mapping[str, RuleOverride]
+    custom_rules: tuple[CustomRule, ...]
+    regulations: Mapping[str, str]
+    warnings: tuple[str, ...] = ()  # unknown keys and other non-fatal remarks, with file:line
+    key_lines: Mapping[KeyPath, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def line_of(self, *path: str | int) -> int:
+        """Line in policies.yaml of a key path such as ("accounts", "official")."""
+        return PositionedYaml(None, self.key_lines).line_of(path)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def load_policies(root: Path) -> Policies:
+    """Load and validate `root/policies.yaml`; raise UserError listing every problem."""
+    path = root / POLICY_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"找不到 {POLICY_FILE}", where=str(path),
+                        hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
+    except UnicodeDecodeError:
+        raise UserError("文件不是 UTF-8 编码", where=POLICY_FILE, hint="请以 UTF-8 保存该文件") from None
+    try:
+        doc = load_positioned(text)
+    except YamlSyntaxError as exc:
+        raise UserError(f"YAML 语法错误:{exc.message}", where=f"{POLICY_FILE}:{exc.line}:{exc.column}",
+                        hint="检查缩进、冒号后的空格和括号是否配对") from None
+    if not isinstance(doc.data, dict):
+        raise UserError("内容应为一个映射(键: 值)", where=f"{POLICY_FILE}:1",
+                        hint="参考仓库中的示例 policies.yaml")
+    problems = schema_check.check(doc, "policies.schema.json")
+    errors = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems if not p.is_unknown_key]
+    warnings = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems if p.is_unknown_key]
+    if not errors:
+        errors = _check_references(doc, root)
+    if errors:
+        raise UserError(f"{POLICY_FILE} 有 {len(errors)} 处错误:\n  " + "\n  ".join(errors),
+                        hint="按上面的行号修改;字段说明见 docs/policies.md")
+    return _build(doc, root, tuple(warnings))
+
+
+def _ref_error(doc: PositionedYaml, path: KeyPath, message: str) -> str:
+    return f"{POLICY_FILE}:{doc.line_of(path)}: {schema_check.dotted(path)}: {message}"
+
+
+def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
+    """Cross-references the schema cannot express: ids that must exist, files, time zones."""
+    data = doc.data
+    departments = set(data["departments"])
+    stages = set(data["stages"])
+    errors: list[str] = []
+
+    def need(ids: set[str], value: str, path: KeyPath, what: str) -> None:
+        if value not in ids:
+            errors.append(_ref_error(doc, path, f"未定义的{what} `{value}`,可选:{', '.join(sorted(ids))}"))
+
+    need(departments, data["governing_body"], ("governing_body",), "部门")
+    for sid, stage in data["stages"].items():
+        if stage["department"] != ARTICLE_DEPARTMENT:
+            need(departments, stage["department"], ("stages", sid, "department"), "部门")
+    for aid, account in data["accounts"].items():
+        need(departments, account["operator"], ("accounts", aid, "operator"), "部门")
+        for i, dep in enumerate(account["contributors"]):
+            need(departments, dep, ("accounts", aid, "contributors", i), "部门")
+        for i, st in enumerate(account["approval_stages"]):
+            need(stages, st, ("accounts", aid, "approval_stages", i), "审批阶段")
+        for i, window in enumerate(account.get("schedule", {}).get("windows", [])):
+            start, end = window.split("-")
+            if start >= end:
+                errors.append(_ref_error(doc, ("accounts", aid, "schedule", "windows", i),
+                                         f"时段 {window} 的开始时间应早于结束时间"))
+    names = [c["name"] for c in data["categories"]]
+    for i, category in enumerate(data["categories"]):
+        if names.index(category["name"]) != i:
+            errors.append(_ref_error(doc, ("categories", i), f"栏目 `{category['name']}` 重复"))
+        for j, st in enumerate(category.get("extra_stages", [])):
+            need(stages, st, ("categories", i, "extra_stages", j), "审批阶段")
+    try:
+        zoneinfo.ZoneInfo(data.get("timezone", "Asia/Shanghai"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors.append(_ref_error(doc, ("timezone",), "未知时区,请使用 IANA 名称,如 Asia/Shanghai"))
+    for i, wordlist in enumerate(data.get("wordlists", [])):
+        for key in ("file", "allow"):
+            if key in wordlist:
+                errors.extend(_check_repo_file(doc, root, wordlist[key], ("wordlists", i, key)))
+    for i, rule in enumerate(data.get("custom_rules", [])):
+        if "require_stage" in rule:
+            need(stages, rule["require_stage"], ("custom_rules", i, "require_stage"), "审批阶段")
+    return errors
+
+
+def _check_repo_file(doc: PositionedYaml, root: Path, relative: str, path: KeyPath) -> list[str]:
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()):
+        return [_ref_error(doc, path, f"文件 {relative} 在仓库之外;词表必须放在仓库内")]
+    if not target.is_file():
+        return [_ref_error(doc, path, f"找不到文件 {relative}(路径相对于仓库根目录)")]
+    return []
+
+
+def _read_words(root: Path, relative: str | None) -> tuple[str, ...]:
+    """One entry per line; blank lines and lines starting with # are skipped."""
+    if not relative:
+        return ()
+    lines = (root / relative).read_text(encoding="utf-8").splitlines()
+    return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#")))
+
+
+def _date(value: Any) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _time(text: str) -> datetime.time:
+    hours, minutes = map(int, text.split(":"))
+    return datetime.time.max if hours == 24 else datetime.time(hours, minutes)
+
+
+def _media(raw: Mapping[str, Any], formats: tuple[str, ...], max_bytes: int, cap: int) -> MediaLimits:
+    return MediaLimits(
+        formats=tuple(raw.get("formats", formats)),
+        max_bytes=min(int(raw.get("max_bytes", max_bytes)), cap),
+        width=raw.get("width"),
+        height=raw.get("height"),
+        max_count=raw.get("max_count"),
+    )
+
+
+def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Policies:
+    data = doc.data
+    departments = {k: Department(k, v["name"], tuple(v["reviewers"])) for k, v in data["departments"].items()}
+    stages = {k: Stage(k, v["name"], v["department"], v.get("min_approvals", 1)) for k, v in data["stages"].items()}
+    accounts = {}
+    for key, raw in data["accounts"].items():
+        cert = raw.get("certification", {})
+        sched = raw.get("schedule", {})
+        accounts[key] = Account(
+            id=key, name=raw["name"], kind=raw["kind"], type=raw["type"], operator=raw["operator"],
+            contributors=tuple(raw["contributors"]), approval_stages=tuple(raw["approval_stages"]),
+            publish_mode=raw["publish_mode"],
+            appid_env=raw["credentials"]["appid_env"], secret_env=raw["credentials"]["secret_env"],
+            verified_until=_date(cert.get("verified_until")), annual_review=_date(cert.get("annual_review")),
+            warn_days=cert.get("warn_days", 30),
+            schedule=Schedule(
+                windows=tuple((_time(w.split("-")[0]), _time(w.split("-")[1])) for w in sched.get("windows", [])),
+                weekdays=tuple(sched.get("weekdays", [])),
+                daily_cap=sched.get("daily_cap"),
+            ),
+        )
+    categories = {c["name"]: Category(c["name"], c.get("description", ""), tuple(c.get("extra_stages", [])))
+                  for c in data["categories"]}
+    content = data.get("content", {})
+    wordlists = tuple(
+        WordList(
+            name=w["name"], words=_read_words(root, w["file"]), allowed=_read_words(root, w.get("allow")),
+            code=w.get("code", "WORD001"), severity=w.get("severity"), message=w.get("message", ""),
+            regulation=w.get("regulation", ""), source=w["file"],
+        )
+        for w in data.get("wordlists", [])
+    )
+    overrides = {code: RuleOverride(o.get("severity"), o.get("regulation")) for code, o in data.get("rules", {}).items()}
+    custom = tuple(
+        CustomRule(
+            code=r["code"], type=r["type"], message=r["message"], severity=r.get("severity", "warning"),
+            regulation=r.get("regulation", ""), tokens=tuple(r.get("tokens", [])),
+            swap=MappingProxyType(dict(r.get("swap", {}))), min=r.get("min"), max=r.get("max"),
+            accounts=tuple(r.get("accounts", [])), categories=tuple(r.get("categories", [])),
+            require_field=r.get("require_field"), require_stage=r.get("require_stage"),
+        )
+        for r in data.get("custom_rules", [])
+    )
+    return Policies(
+        root=root,
+        school=data["school"],
+        governing_body=data["governing_body"],
+        timezone=data.get("timezone", "Asia/Shanghai"),
+        departments=MappingProxyType(departments),
+        stages=MappingProxyType(stages),
+        accounts=MappingProxyType(accounts),
+        categories=MappingProxyType(categories),
+        max_chars=content.get("max_chars", 1200),
+        cover=_media(content.get("cover", {}), ("jpeg",), WECHAT_COVER_MAX_BYTES, WECHAT_COVER_MAX_BYTES),
+        images=_media(content.get("images", {}), ("jpeg", "png"), WECHAT_BODY_IMAGE_MAX_BYTES,
+                      WECHAT_BODY_IMAGE_MAX_BYTES),
+        video=_media(content.get("video", {}), ("mp4", "flv", "f4v"), 20 * 1024 * 1024, 2**40),
+        classified_markers=tuple(content.get("classified_markers", DEFAULT_CLASSIFIED_MARKERS)),
+        wordlists=wordlists,
+        rule_overrides=MappingProxyType(overrides),
+        custom_rules=custom,
+        regulations=MappingProxyType(dict(data.get("regulations", {}))),
+        warnings=warnings,
+        key_lines=doc.lines,
+    )
