@@ -12,13 +12,12 @@ from pipeline.lint.model import Finding, RuleInfo, Severity
 INFO = (RuleInfo("TYPO001", "中英文混排的空格与标点", Severity.WARNING),)
 
 
-def _excerpt(old: str, new: str) -> tuple[int, str, str]:
-    """The first differing stretch of a line: (0-based column, before, after), a few characters wide."""
+def _excerpt(old: str, new: str, width: int = 6) -> tuple[int, str, str]:
+    """Where the line first changes (0-based) and a few characters around it, before and after."""
     start = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-    tail_old, tail_new = old[::-1], new[::-1]
-    common_tail = next((i for i, (a, b) in enumerate(zip(tail_old, tail_new)) if a != b), min(len(old), len(new)))
-    begin = max(0, start - 4)
-    return start, old[begin:max(start + 1, len(old) - common_tail) + 4], new[begin:max(start + 1, len(new) - common_tail) + 4]
+    begin = max(0, start - width)
+    grown = len(new) - len(old)  # the fix inserts spaces, so show the same stretch a little wider
+    return start, old[begin:start + width], new[begin:start + width + max(grown, 0) // 4 + 1]
 
 
 def check(doc: Document) -> Iterator[Finding]:
