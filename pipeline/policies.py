@@ -162,6 +162,8 @@ def load_policies(root: Path) -> Policies:
                         hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
     except UnicodeDecodeError:
         raise UserError("文件不是 UTF-8 编码", where=POLICY_FILE, hint="请以 UTF-8 保存该文件") from None
+    except OSError as exc:
+        raise UserError(f"无法读取:{exc.strerror}", where=str(path), hint="policies.yaml 应为仓库根目录下的普通文件") from None
     try:
         doc = load_positioned(text)
     except YamlSyntaxError as exc:

@@ -24,7 +24,7 @@ INFO = (
     RuleInfo("FM009", "未注明原创或转载来源", E, "G2"),
     RuleInfo("FM010", "文章路径不符合 content/<账号>/<部门>/<YYYY-MM-DD-slug>/index.md", E),
     RuleInfo("FM011", "账号未在 policies.yaml 中定义", E),
-    RuleInfo("FM012", "部门不能为该账号供稿", E, "R2"),
+    RuleInfo("FM012", "部门不能为该账号供稿", E, "C2"),
     RuleInfo("FM013", "publish_at 不是有效的日期时间", E),
 )
 
