@@ -22,6 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="输出格式(默认 text)")
     p.add_argument("--strict", action="store_true", help="有警告时也以 1 退出")
     p.add_argument("--fix", action="store_true", help="自动修复能修复的问题(删除照片中的 GPS 信息)")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="并行进程数(默认为 CPU 核数)")
     p.set_defaults(run=run)
 
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in policies.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     bundles = _select(root, args.paths, args.changed_since)
-    report = lint_bundles(root, policies, bundles, fix=args.fix)
+    report = lint_bundles(root, policies, bundles, fix=args.fix, jobs=args.jobs)
     sys.stdout.write(FORMATTERS[args.format](report))
     failing = report.count(Severity.ERROR) + (report.count(Severity.WARNING) if args.strict else 0)
     return ExitCode.FINDINGS if failing else ExitCode.OK

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
 
 from pipeline.content import Article, LoadProblem, load_article
 from pipeline.lint import suppress
@@ -15,17 +18,22 @@ from pipeline.lint.registry import CHECKS, FIXERS, RULES
 from pipeline.policies import POLICY_FILE, Policies
 
 
-def lint_bundles(root: Path, policies: Policies, paths: Iterable[PurePosixPath], *, fix: bool = False,
-                 today: datetime.date | None = None) -> LintReport:
+# Below this many articles a process pool costs more to start than it saves
+PARALLEL_THRESHOLD = 200
+_CHUNK = 64
+
+
+def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath], *, fix: bool = False,
+                 today: datetime.date | None = None, jobs: int | None = None) -> LintReport:
+    """Lint every bundle; large sets are spread over `jobs` processes (default: every core)."""
     findings: list[Finding] = []
     suppressions: list[Suppression] = []
     fixed: list[str] = []
     suppressed: list[tuple[Finding, Suppression]] = []
     accounts: set[str] = set()
     files = 0
-    for path in paths:
+    for path, result in zip(paths, _each(root, policies, paths, fix, jobs)):
         files += 1
-        result = lint_one(root, policies, path, fix=fix)
         findings.extend(result.findings)
         suppressions.extend(result.suppressions)
         fixed.extend(result.fixed)
@@ -34,6 +42,33 @@ def lint_bundles(root: Path, policies: Policies, paths: Iterable[PurePosixPath],
     findings.extend(_resolve(policies, f) for f in account_findings(policies, accounts, today or datetime.date.today()))
     return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
                       tuple(suppressed))
+
+
+def _each(root: Path, policies: Policies, paths: Sequence[PurePosixPath], fix: bool,
+          jobs: int | None) -> Iterator[LintReport]:
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(paths) // _CHUNK))
+    if workers < 2 or len(paths) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        return (lint_one(root, policies, path, fix=fix) for path in paths)
+    # Forked workers inherit the loaded policy (and its compiled word lists) instead of
+    # re-reading it; results come back in order.
+    global _WORKER_STATE
+    _WORKER_STATE = (root, policies, fix)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return _drain(pool, pool.map(_lint_in_worker, paths, chunksize=_CHUNK))
+
+
+def _drain(pool: ProcessPoolExecutor, results: Iterator[LintReport]) -> Iterator[LintReport]:
+    with pool:
+        yield from results
+
+
+_WORKER_STATE: tuple[Path, Policies, bool] | None = None
+
+
+def _lint_in_worker(path: PurePosixPath) -> LintReport:
+    assert _WORKER_STATE is not None, "set before the pool forks"
+    root, policies, fix = _WORKER_STATE
+    return lint_one(root, policies, path, fix=fix)
 
 
 def lint_one(root: Path, policies: Policies, path: PurePosixPath, *, fix: bool = False) -> LintReport:
