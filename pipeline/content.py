@@ -14,7 +14,8 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from pipeline.yamlpos import KeyPath, YamlSyntaxError, load_positioned
+
+from pipeline.yamlpos import KeyPath, YamlSyntaxError, YamlValueError, load_positioned
 
 CONTENT_DIR = "content"
 ARTICLE_FILE = "index.md"
@@ -99,6 +100,10 @@ def load_article(root: Path, rel_path: PurePosixPath) -> Article | LoadProblem:
     yaml_text, body, body_line = split
     try:
         doc = load_positioned(yaml_text, line_offset=1)
+    except YamlValueError as exc:
+        return LoadProblem(rel_path, exc.line, exc.column, "ART003",
+                           f"front matter 中的值无法识别({exc.message});日期须真实存在(如没有 2026-02-30),"
+                           "不要使用 !! 或 ! 开头的类型标签,键不能重复;要当作文字的值请加引号")
     except YamlSyntaxError as exc:
         return LoadProblem(rel_path, exc.line, exc.column, "ART003", f"front matter 的 YAML 语法错误:{exc.message};检查缩进、冒号后的空格和引号")
     data = doc.data if doc.data is not None else {}

@@ -112,6 +112,7 @@ class CustomRule:
     categories: tuple[str, ...] = ()
     require_field: str | None = None
     require_stage: str | None = None
+    exceptions: tuple[str, ...] = ()  # phrases inside which a token does not count
 
 
 # WeChat's own limits (see ../shared/WECHAT_API.md): body images through media/uploadimg
@@ -136,6 +137,7 @@ class Policies:
     images: MediaLimits
     video: MediaLimits
     classified_markers: tuple[str, ...]
+    classified_allow: tuple[str, ...]
     wordlists: tuple[WordList, ...]
     rule_overrides: Mapping[str, RuleOverride]
     custom_rules: tuple[CustomRule, ...]
@@ -309,6 +311,7 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
             swap=MappingProxyType(dict(r.get("swap", {}))), min=r.get("min"), max=r.get("max"),
             accounts=tuple(r.get("accounts", [])), categories=tuple(r.get("categories", [])),
             require_field=r.get("require_field"), require_stage=r.get("require_stage"),
+            exceptions=tuple(r.get("exceptions", [])),
         )
         for r in data.get("custom_rules", [])
     )
@@ -327,6 +330,7 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
                       WECHAT_BODY_IMAGE_MAX_BYTES),
         video=_media(content.get("video", {}), ("mp4", "flv", "f4v"), 20 * 1024 * 1024, 2**40),
         classified_markers=tuple(content.get("classified_markers", DEFAULT_CLASSIFIED_MARKERS)),
+        classified_allow=tuple(content.get("classified_allow", [])),
         wordlists=wordlists,
         rule_overrides=MappingProxyType(overrides),
         custom_rules=custom,

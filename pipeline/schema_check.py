@@ -42,7 +42,7 @@ def load_schema(name: str) -> dict[str, Any]:
 def _validator(name: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[call-arg]
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def check(doc: PositionedYaml, schema_name: str) -> list[SchemaProblem]:

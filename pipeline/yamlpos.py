@@ -46,12 +46,23 @@ class YamlSyntaxError(Exception):
         self.column = column
 
 
+class YamlValueError(YamlSyntaxError):
+    """Well-formed YAML holding a value that cannot become plain data: `2026-02-30`
+    unquoted (YAML reads it as a date), `!!binary`, an unknown `!tag`, a duplicate key."""
+
+
+# What PyYAML raises when a scalar parses but cannot be built
+_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError)
+
+
 def load_positioned(text: str, *, line_offset: int = 0) -> PositionedYaml:
     """Parse one YAML document; lines are shifted by `line_offset` (front matter starts late)."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed quote or bracket is best shown where it opened, not where the text ended
+        opened = exc.context_mark if exc.context and exc.context.startswith("while scanning a quoted") else None
+        mark = opened or exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         column = mark.column + 1 if mark else 1
         raise YamlSyntaxError(str(exc.problem or exc.context or exc), line, column) from None
@@ -64,6 +75,10 @@ def load_positioned(text: str, *, line_offset: int = 0) -> PositionedYaml:
     return PositionedYaml(data, MappingProxyType(lines))
 
 
+def _value_error(node: yaml.Node, offset: int, reason: str) -> YamlValueError:
+    return YamlValueError(reason, node.start_mark.line + 1 + offset, node.start_mark.column + 1)
+
+
 _SCALAR_LOADER = _Loader("")
 
 
@@ -72,21 +87,28 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = _scalar(key_node, offset)
+            if key in result:
+                raise _value_error(key_node, offset, f"重复的键 `{key}`")
             child = (*path, str(key))
             result[key] = _construct(value_node, child, lines, offset)
             lines[child] = key_node.start_mark.line + 1 + offset
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, i), lines, offset) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    return _scalar(node, offset)
 
 
-def _scalar(node: yaml.Node) -> Any:
+def _scalar(node: yaml.Node, offset: int) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        # A list or mapping used as a key: keep it as text so it can be reported, not crash.
-        return repr(node.value)
-    value = _SCALAR_LOADER.construct_object(node, deep=True)
+        raise _value_error(node, offset, "键只能是文字,不能是列表或映射")
+    try:
+        value = _SCALAR_LOADER.construct_object(node, deep=True)
+    except _CONSTRUCT_ERRORS as exc:
+        reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
+        raise _value_error(node, offset, reason) from None
+    if isinstance(value, bytes):  # !!binary: not text, and no field takes it
+        raise _value_error(node, offset, "二进制值")
     # YAML turns 2026-09-01 into a date; keep dates but make them JSON-schema friendly
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()

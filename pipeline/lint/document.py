@@ -27,6 +27,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>()\]\"'，。、；）]+|www\.[^\s<>()\]\"'，。、；）]+", re.I)
 _LINK_DESTINATION = re.compile(r"\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)(?:\s+\"[^\"]*\")?\)")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
+_IMAGE_BANG = re.compile(r"(!)\[")
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -82,6 +83,12 @@ class Document:
         return _mask(self.article.body, _HTML_COMMENT)
 
     @functools.cached_property
+    def reader_text(self) -> str:
+        """What a reader reads, for word lists and school rules: also without link targets
+        and the `!` of image syntax (six images are not six exclamation marks)."""
+        return _mask(_mask(self.visible_text, _LINK_DESTINATION, 1), _IMAGE_BANG, 1)
+
+    @functools.cached_property
     def prose_text(self) -> str:
         """The body without comments, code blocks, inline code, URLs and link targets: for PII."""
         text = self.visible_text
@@ -115,21 +122,34 @@ class Document:
             texts.append((source["name"], self.article.front_matter_lines.get(("source", "name"), 1)))
         return texts
 
-    def locate(self, block: Token, needle: str) -> tuple[int, int]:
-        """Line and column of `needle` inside a block token's source lines (its first line if absent)."""
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return self.article.body.split("\n")
+
+    def _block_contains(self, block: Token, needle: str) -> bool:
+        return bool(block.map) and any(needle in text for text in self.lines[block.map[0]:block.map[1]])
+
+    def locate(self, block: Token, needle: str, occurrence: int = 0) -> tuple[int, int]:
+        """Line and column of the `occurrence`-th `needle` in a block token's source lines
+        (the block's first line if it is not there)."""
         if not block.map:
             return self.article.body_line, 1
-        lines = self.article.body.split("\n")[block.map[0]:block.map[1]]
+        lines = self.lines[block.map[0]:block.map[1]]
+        seen = 0
         for i, text in enumerate(lines):
             column = text.find(needle) if needle else -1
-            if column != -1:
-                return self.body_line(block.map[0] + i), column + 1
+            while column != -1:
+                if seen == occurrence:
+                    return self.body_line(block.map[0] + i), column + 1
+                seen += 1
+                column = text.find(needle, column + len(needle))
         return self.body_line(block.map[0]), 1
 
     @functools.cached_property
     def references(self) -> list[Reference]:
         """Every link and image target in the body, in order, with where it was written."""
         refs: list[Reference] = []
+        seen: dict[tuple[int, str], int] = {}  # (block, target) -> occurrences so far
         for block, child in self.inline_tokens:
             if child.type == "image":
                 target = str(child.attrs.get("src", ""))
@@ -137,7 +157,11 @@ class Document:
                 target = str(child.attrs.get("href", ""))
             else:
                 continue
-            refs.append(Reference(target, child.type == "image", *self.locate(block, target)))
+            # markdown-it percent-encodes targets (附件 -> %E9%99...); search for what the editor wrote
+            written = target if self._block_contains(block, target) else unquote(target)
+            key = (id(block), written)
+            refs.append(Reference(target, child.type == "image", *self.locate(block, written, seen.get(key, 0))))
+            seen[key] = seen.get(key, 0) + 1
         return refs
 
     def resolve(self, target: str) -> Resolved:

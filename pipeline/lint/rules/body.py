@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from pipeline.lint.document import Document
@@ -18,11 +19,13 @@ INFO = (
 
 # What the reader sees as prose: text and inline code; not image alt text, not code blocks
 _COUNTED_CHILDREN = ("text", "code_inline")
+_BREAKS = ("softbreak", "hardbreak")
+# With raw HTML off, markdown-it leaves comments (editors' notes, wxpub-disable) as text
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 def check(doc: Document) -> Iterator[Finding]:
-    prose = "".join(child.content for _, child in doc.inline_tokens if child.type in _COUNTED_CHILDREN)
-    count = count_chars(prose)
+    count = count_chars(_prose(doc))
     has_media = any(child.type == "image" for _, child in doc.inline_tokens)
     if count == 0 and not has_media:
         yield doc.finding("BODY002", doc.article.body_line, 1, "正文为空;请在 front matter 之后写上正文")
@@ -31,6 +34,14 @@ def check(doc: Document) -> Iterator[Finding]:
         yield doc.finding("BODY001", doc.article.body_line, 1,
                           f"正文 {count} 字,超过上限 {limit} 字(多 {count - limit} 字);请精简或分为多篇")
     yield from _headings(doc)
+
+
+def _prose(doc: Document) -> str:
+    """The counted text, one block per line, so a word ending one line and one starting the
+    next are two words; HTML comments are not shown to the reader, so they are dropped."""
+    blocks = ("".join(c.content if c.type in _COUNTED_CHILDREN else "\n" if c.type in _BREAKS else ""
+                      for c in token.children or []) for token in doc.tokens if token.type == "inline")
+    return _HTML_COMMENT.sub("", "\n".join(blocks))
 
 
 def _headings(doc: Document) -> Iterator[Finding]:

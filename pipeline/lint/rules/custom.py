@@ -32,12 +32,18 @@ def check(doc: Document) -> Iterator[Finding]:
         yield from _RULE_TYPES[rule.type](doc, rule)
 
 
-def _matches(doc: Document, tokens: tuple[str, ...]) -> list[tuple[int, int, str, tuple[int, int]]]:
-    """(start, end, token, (line, column)) over the front matter texts and the body."""
-    found = []
-    for text, line in doc.front_matter_texts():
-        found.extend((s, e, tokens[i], (line, 1)) for i, s, e in find_all(tokens, text))
-    found.extend((s, e, tokens[i], doc.position(s)) for i, s, e in find_all(tokens, doc.visible_text))
+_BODY = -1  # text id of the body in _matches; front matter texts are numbered from 0
+
+
+def _matches(doc: Document, tokens: tuple[str, ...]) -> list[tuple[int, int, str, tuple[int, int], int]]:
+    """(start, end, token, (line, column), text id) over the front matter texts and the body.
+
+    Offsets are relative to their own text, so spans only compare when the text ids agree.
+    """
+    found: list[tuple[int, int, str, tuple[int, int], int]] = []
+    for number, (text, line) in enumerate(doc.front_matter_texts()):
+        found.extend((s, e, tokens[i], (line, 1), number) for i, s, e in find_all(tokens, text))
+    found.extend((s, e, tokens[i], doc.position(s), _BODY) for i, s, e in find_all(tokens, doc.visible_text))
     return found
 
 
@@ -52,16 +58,17 @@ class _Defaults(dict[str, object]):
 
 
 def _existence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
-    for _, _, token, where in _matches(doc, rule.tokens):
+    for _, _, token, where, _ in _matches(doc, rule.tokens):
         yield _finding(doc, rule, where, match=token)
 
 
 def _substitution(doc: Document, rule: CustomRule) -> Iterator[Finding]:
     wrong = tuple(rule.swap)
-    preferred_spans = [(s, e) for s, e, _, _ in _matches(doc, tuple(set(rule.swap.values())))]
-    for start, end, token, where in _matches(doc, wrong):
-        # 团委 inside 校团委 is the preferred form itself, not a mistake
-        if any(s <= start and end <= e for s, e in preferred_spans):
+    preferred_spans = [(s, e, text) for s, e, _, _, text in _matches(doc, tuple(set(rule.swap.values())))]
+    for start, end, token, where, source in _matches(doc, wrong):
+        # 团委 inside 校团委 is the preferred form itself, not a mistake (in the same text only:
+        # 校团委 in the title says nothing about 团委 at the same offset in the body)
+        if any(text == source and s <= start and end <= e for s, e, text in preferred_spans):
             continue
         yield _finding(doc, rule, where, match=token, replacement=rule.swap[token])
 
@@ -80,7 +87,7 @@ def _conditional(doc: Document, rule: CustomRule) -> Iterator[Finding]:
     found = _matches(doc, rule.tokens)
     if not found:
         return
-    _, _, token, where = found[0]
+    _, _, token, where, _ = found[0]
     if rule.require_field and rule.require_field not in doc.article.front_matter:
         yield _finding(doc, rule, where, match=token, field=rule.require_field)
     if rule.require_stage:

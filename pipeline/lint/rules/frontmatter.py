@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Iterator
 
 from pipeline import schema_check
@@ -29,6 +30,8 @@ INFO = (
 )
 
 _LENGTH_CODES = {"title": ("FM006", 32), "author": ("FM007", 16), "digest": ("FM008", 128)}
+# The schema checks publish_at's shape (FM002); FM013 is for a well-shaped but impossible time
+_PUBLISH_AT_SHAPE = re.compile(schema_check.load_schema("front-matter.schema.json")["properties"]["publish_at"]["pattern"])
 _FIELD_NAMES = {"title": "标题", "author": "作者", "department": "部门", "category": "栏目", "cover": "封面",
                 "digest": "摘要"}
 
@@ -46,7 +49,11 @@ def _schema(doc: Document) -> Iterator[Finding]:
     positioned = PositionedYaml(dict(article.front_matter), article.front_matter_lines)
     for problem in schema_check.check(positioned, "front-matter.schema.json"):
         key = str(problem.path[0]) if problem.path else ""
-        if problem.kind == "required":
+        if problem.kind == "required" and problem.path:  # a key missing inside a field, e.g. source.url
+            missing = problem.message.split("`")[1]
+            yield doc.finding("FM002", problem.line, 1, f"字段 {problem.key} 缺少 {missing};"
+                                                        f"请在 {problem.key} 下加上 `{missing}: ...`")
+        elif problem.kind == "required":
             missing = problem.message.split("`")[1]
             label = _FIELD_NAMES.get(missing, missing)
             yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`")
@@ -111,7 +118,7 @@ def _provenance(doc: Document) -> Iterator[Finding]:
 
 def _publish_at(doc: Document) -> Iterator[Finding]:
     value = doc.article.front_matter.get("publish_at")
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _PUBLISH_AT_SHAPE.match(value):
         return
     try:
         datetime.datetime.fromisoformat(value)

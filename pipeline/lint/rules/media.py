@@ -31,8 +31,11 @@ _EXTENSIONS = {"jpeg": {".jpg", ".jpeg"}, "png": {".png"}, "gif": {".gif"}, "bmp
                "mp4": {".mp4", ".m4v"}, "flv": {".flv"}, "f4v": {".f4v"}}
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+def _sizes(size: int, limit: int) -> str:
+    """'有 2.3 MB,上限 2.0 MB', both in one unit; in bytes when rounding would show them equal."""
+    unit, scale = ("MB", 1024 * 1024) if max(size, limit) >= 1024 * 1024 else ("KB", 1024)
+    shown, cap = f"{size / scale:.1f} {unit}", f"{limit / scale:.1f} {unit}"
+    return f"有 {shown},上限 {cap}" if shown != cap else f"有 {size} 字节,上限 {limit} 字节"
 
 
 def check(doc: Document) -> Iterator[Finding]:
@@ -78,9 +81,9 @@ def _cover(doc: Document) -> Iterator[Finding]:
         yield doc.finding("MEDIA003", line, 1, f"封面 {name} 为 {info.width}×{info.height} 像素,要求 "
                           f"{limits.width}×{limits.height};请按此尺寸裁剪")
     if info.size > limits.max_bytes:
-        yield doc.finding("MEDIA004", line, 1, f"封面 {name} 有 {_mb(info.size)},上限 {_mb(limits.max_bytes)};请压缩后再提交")
+        yield doc.finding("MEDIA004", line, 1, f"封面 {name} {_sizes(info.size, limits.max_bytes)};请压缩后再提交")
     if info.has_gps:
-        yield _gps(doc, name, line, 1)
+        yield _gps(doc, info, name, line, 1)
 
 
 def _body_media(doc: Document, info: media.MediaInfo, path: Path, name: str, line: int, column: int) -> Iterator[Finding]:
@@ -95,17 +98,17 @@ def _body_media(doc: Document, info: media.MediaInfo, path: Path, name: str, lin
         yield doc.finding("MEDIA005", line, column, f"图片 {name} 实际是 {info.format.upper()} 格式,微信正文图片只支持 "
                           f"{'/'.join(f.upper() for f in limits.formats)};请另存为 JPEG")
     if info.size > limits.max_bytes:
-        yield doc.finding("MEDIA006", line, column, f"图片 {name} 有 {_mb(info.size)},上限 {_mb(limits.max_bytes)}"
+        yield doc.finding("MEDIA006", line, column, f"图片 {name} {_sizes(info.size, limits.max_bytes)}"
                           "(微信正文图片须小于 1 MB);请压缩或缩小尺寸")
     if info.has_gps:
-        yield _gps(doc, name, line, column)
+        yield _gps(doc, info, name, line, column)
 
 
 def _video(doc: Document, info: media.MediaInfo, name: str, line: int, column: int, limits: MediaLimits) -> Iterator[Finding]:
     if info.format not in limits.formats:
         yield doc.finding("MEDIA008", line, column, f"视频 {name} 是 {info.format} 格式,只支持 {'/'.join(limits.formats)}")
     if info.size > limits.max_bytes:
-        yield doc.finding("MEDIA009", line, column, f"视频 {name} 有 {_mb(info.size)},上限 {_mb(limits.max_bytes)};请压缩或剪短")
+        yield doc.finding("MEDIA009", line, column, f"视频 {name} {_sizes(info.size, limits.max_bytes)};请压缩或剪短")
 
 
 def _identity(doc: Document, info: media.MediaInfo, path: Path, name: str, line: int, column: int) -> Iterator[Finding]:
@@ -119,9 +122,11 @@ def _identity(doc: Document, info: media.MediaInfo, path: Path, name: str, line:
                           "请改正扩展名或重新导出")
 
 
-def _gps(doc: Document, name: str, line: int, column: int) -> Finding:
-    return doc.finding("MEDIA007", line, column, f"{name} 的 EXIF 中含 GPS 位置信息,会泄露拍摄地点;"
-                       "运行 `wxpub lint --fix` 可在不重新压缩的情况下删除")
+def _gps(doc: Document, info: media.MediaInfo, name: str, line: int, column: int) -> Finding:
+    # --fix rewrites only a JPEG's Exif segment (media.strip_gps); other formats need an editor
+    how = ("运行 `wxpub lint --fix` 可在不重新压缩的情况下删除" if info.format == "jpeg"
+           else "请用图片工具去除位置信息后重新导出(`wxpub lint --fix` 只能处理 JPEG)")
+    return doc.finding("MEDIA007", line, column, f"{name} 的 EXIF 中含 GPS 位置信息,会泄露拍摄地点;{how}")
 
 
 def fix(doc: Document) -> Iterator[str]:

@@ -25,7 +25,8 @@ INFO = (
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])")
 _BANK_CARD = re.compile(r"(?<![0-9])(?:\d[ -]?){15,18}\d(?![0-9])")
-_STUDENT_NO = re.compile(r"(?:学号|学籍号|学生证号)\s*[::]?\s*([A-Za-z]?\d{6,20})(?![0-9])")
+# 学号：123 is usually typed with a full-width colon, so accept both colons
+_STUDENT_NO = re.compile(r"(?:学号|学籍号|学生证号)\s*[:：]?\s*([A-Za-z]?\d{6,20})(?![0-9])")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

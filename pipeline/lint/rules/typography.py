@@ -20,10 +20,24 @@ def _excerpt(old: str, new: str, width: int = 6) -> tuple[int, str, str]:
     return start, old[begin:start + width], new[begin:start + width + max(grown, 0) // 4 + 1]
 
 
+def _segment_column(source: str, segment: str, reported: int) -> int:
+    """1-based column of `segment` in its source line.
+
+    autocorrect reports where a text segment starts before it trims the segment's leading
+    spaces (` 表示` after inline code, `  - 列表` in a nested list), so look the trimmed
+    text up from there; keep the reported column if it cannot be found.
+    """
+    found = source.find(segment, max(reported - 1, 0))
+    return found + 1 if found != -1 else reported
+
+
 def check(doc: Document) -> Iterator[Finding]:
-    result = autocorrect_py.lint_for(doc.visible_text, "md")
+    text = doc.visible_text
+    lines = text.split("\n")
+    result = autocorrect_py.lint_for(text, "md")
     for line_result in result.lines:
         column, before, after = _excerpt(line_result.old, line_result.new)
+        source = lines[line_result.line - 1] if 0 < line_result.line <= len(lines) else ""
         line = doc.article.body_line + line_result.line - 1
-        yield doc.finding("TYPO001", line, line_result.col + column,
+        yield doc.finding("TYPO001", line, _segment_column(source, line_result.old, line_result.col) + column,
                           f"排版建议:「{before.strip()}」→「{after.strip()}」(中英文之间加空格,中文里用全角标点)")

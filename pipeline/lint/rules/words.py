@@ -41,8 +41,14 @@ def _automaton(words: tuple[str, ...]) -> ahocorasick_rs.AhoCorasick | None:
 
 
 @functools.cache
-def _normalised_words(words: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(w for w in (normalise(word)[0] for word in words) if w))
+def _normalised_words(words: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Folded words for the automaton and, index for index, the word as written in the list."""
+    written: dict[str, str] = {}
+    for word in words:
+        folded = normalise(word)[0]
+        if folded:
+            written.setdefault(folded, word)  # two entries folding alike: name the first
+    return tuple(written), tuple(written.values())
 
 
 def find_all(words: tuple[str, ...], text: str) -> list[tuple[int, int, int]]:
@@ -60,12 +66,12 @@ def _hits(wordlist: WordList, text: str) -> Iterator[tuple[int, int, str]]:
 
 def _normalised_hits(wordlist: WordList, text: str) -> Iterator[tuple[int, int, str]]:
     folded, origin = normalise(text)
-    words = _normalised_words(wordlist.words)
-    allowed = [(origin[s], origin[e - 1] + 1) for _, s, e in find_all(_normalised_words(wordlist.allowed), folded)]
+    words, written = _normalised_words(wordlist.words)
+    allowed = [(origin[s], origin[e - 1] + 1) for _, s, e in find_all(_normalised_words(wordlist.allowed)[0], folded)]
     for index, start, end in find_all(words, folded):
         begin, stop = origin[start], origin[end - 1] + 1
         if not any(a <= begin and stop <= b for a, b in allowed):
-            yield begin, stop, words[index]
+            yield begin, stop, written[index]  # the entry as the list spells it, so it can be found there
 
 
 def _message(wordlist: WordList, match: str) -> str:
@@ -89,12 +95,14 @@ def _check_text(doc: Document, wordlist: WordList, text: str, line: int | None) 
 
     exact = list(_hits(wordlist, text))
     severity = Severity(wordlist.severity) if wordlist.severity else None
+    regulation = wordlist.regulation  # the list's own clause; empty falls back to the code's default
     for start, _, word in exact:
-        yield doc.finding(wordlist.code, *where(start), _message(wordlist, word), severity=severity)
+        yield doc.finding(wordlist.code, *where(start), _message(wordlist, word), severity=severity,
+                          regulation=regulation)
     covered = [(s, e) for s, e, _ in exact]
     for start, end, word in _normalised_hits(wordlist, text):
         if any(s < end and start < e for s, e in covered):
             continue  # the exact pass already reported this spot
         shown = text[start:end].replace("\n", " ")
         yield doc.finding("WORD002", *where(start), f"「{shown}」疑似「{wordlist.name}」词表中的「{word}」"
-                          f"(插入了空格、符号或全角字符);请核实并删改")
+                          f"(插入了空格、符号或全角字符);请核实并删改", regulation=regulation)
