@@ -32,7 +32,6 @@ the `git` CLI are used.
 from __future__ import annotations
 
 import argparse
-import cProfile  # noqa: F401  (documented: the profile runs `python -m cProfile` in a child)
 import io
 import json
 import os
@@ -529,6 +528,52 @@ def profile(repo: Path, out: Path, top: int = 25) -> tuple[str, list[str]]:
     return buffer.getvalue(), command
 
 
+def stage_breakdown(repo: Path) -> str:
+    """Where one process spends its time per article, timed around each step of engine.lint_one
+    with perf_counter (no profiler overhead): load, markdown parse, each rule, suppressions.
+
+    Uses the engine's internals (engine._load, registry.CHECKS) the same way lint_one does; the
+    Document views are lazy, so a rule is charged for the first view it touches (the body rule
+    for nothing but counting once `tokens` is parsed up front; classified for visible_text;
+    pii for prose_text; links for references)."""
+    from pipeline.content import LoadProblem, find_bundles
+    from pipeline.lint import engine, suppress
+    from pipeline.lint.document import Document
+    from pipeline.lint.registry import CHECKS
+
+    clock = time.perf_counter
+    started = clock()
+    policies = load_policies(repo)
+    paths = list(find_bundles(repo.resolve()))
+    times: dict[str, float] = {"policies + find_bundles": clock() - started}
+    for path in paths:
+        t0 = clock()
+        loaded = engine._load(repo.resolve(), path)
+        t1 = clock()
+        times["load (read, front matter YAML, bundle hash)"] = times.get("load (read, front matter YAML, bundle hash)", 0) + t1 - t0
+        if isinstance(loaded, LoadProblem):
+            continue
+        doc = Document(loaded, policies, repo.resolve())
+        doc.tokens  # noqa: B018  (parse once, as the first rule would)
+        t2 = clock()
+        times["markdown parse (Document.tokens)"] = times.get("markdown parse (Document.tokens)", 0) + t2 - t1
+        raw = []
+        for name, check in CHECKS:
+            t3 = clock()
+            raw.extend(check(doc))
+            times[f"rule {name}"] = times.get(f"rule {name}", 0) + clock() - t3
+        t4 = clock()
+        suppress.apply(doc, [engine._resolve(policies, f) for f in raw])
+        times["resolve + suppressions"] = times.get("resolve + suppressions", 0) + clock() - t4
+    total = clock() - started
+    rows = [f"Per-stage time of a serial lint of {len(paths)} articles in-process (perf_counter, no profiler): "
+            f"{total:.2f} s, {1000 * total / max(len(paths), 1):.2f} ms/article", "",
+            "| stage | seconds | share | ms/article |", "|---|---|---|---|"]
+    for name, seconds in sorted(times.items(), key=lambda kv: -kv[1]):
+        rows.append(f"| {name} | {seconds:.2f} | {100 * seconds / total:.1f}% | {1000 * seconds / len(paths):.3f} |")
+    return "\n".join(rows) + "\n"
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -631,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"  committed {inc_wall:.3f} s, nothing {med(inc['nothing']):.3f} s, uncommitted {med(inc['uncommitted']):.3f} s")
 
     big_wall = med(full_big)
+    target_full = 20 * n / 10000  # the target is 20 s for 10,000 articles
     ratio = big_wall / floor["render"]
     rss = lambda runs: max(r.max_rss_kb for r in runs)  # noqa: E731
     pss = lambda runs: max(r.tree_pss_kb for r in runs)  # noqa: E731
@@ -658,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         "| # | measurement | result | target | verdict |",
         "|---|---|---|---|---|",
         f"| a | full lint, {n} articles, default jobs ({procs} processes seen): wall | **{big_wall:.2f} s** "
-        f"({spread(full_big)} s; {n / big_wall:.0f} articles/s) | ≤ 20 s | {ok(big_wall <= 20)} |",
+        f"({spread(full_big)} s; {n / big_wall:.0f} articles/s) | ≤ {target_full:g} s | {ok(big_wall <= target_full)} |",
         f"| a | full lint, {n} articles: peak RSS (largest process) / tree PSS | {_mb(rss(full_big))} / "
         f"{_mb(pss(full_big))} | | |",
     ]
@@ -713,7 +759,14 @@ def main(argv: list[str] | None = None) -> int:
         size = args.profile_articles
         log(f"profiling full lint of {size} ...")
         text, command = profile(repos[size], out)
+        log(f"stage breakdown of {size} ...")
+        try:
+            stages = stage_breakdown(repos[size])
+        except Exception as exc:  # the engine's internals moved: the profile above still stands
+            stages = f"stage breakdown unavailable: {exc!r}\n"
+        text = stages + "\n" + text
         (out / f"profile-{size}.txt").write_text(text, encoding="utf-8")
+        report += "\n" + stages
         report += f"\ncProfile of a full lint of {size} articles in one process: `{r(out / f'profile-{size}.txt')}`.\n"
     (out / "results.md").write_text(report, encoding="utf-8")
     print(report)

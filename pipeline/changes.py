@@ -33,12 +33,16 @@ def changed_since(root: Path, rev: str) -> Changes:
     except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
         raise UserError(f"找不到 Git 版本 `{rev}`", hint="检查分支名或提交号;在 CI 中先 fetch 基准分支(fetch-depth: 0)") from None
     flags = pygit2.enums.DiffOption.INCLUDE_UNTRACKED | pygit2.enums.DiffOption.RECURSE_UNTRACKED_DIRS
-    diff = repo.diff(commit, None, flags=flags)
+    # Commit -> index, then index -> working tree: the second uses the index's cached file
+    # stats, so unchanged files are not read. (A direct tree -> working tree diff hashes
+    # every file of the repository, 5 s on 10,000 articles.)
+    index = repo.index
+    deltas = [*commit.tree.diff_to_index(index).deltas, *index.diff_to_workdir(flags=flags).deltas]
     workdir = Path(repo.workdir).resolve()
     prefix = root.resolve().relative_to(workdir).as_posix() if root.resolve() != workdir else ""
     touched: set[PurePosixPath] = set()
     policy_changed = False
-    for delta in diff.deltas:
+    for delta in deltas:
         for git_path in {delta.old_file.path, delta.new_file.path}:
             rel = _relative(git_path, prefix)
             if rel is None:

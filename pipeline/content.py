@@ -7,9 +7,10 @@ matter. Nothing here judges the content against the policy; that is the linter's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
@@ -33,7 +34,13 @@ class Article:
     front_matter_lines: Mapping[KeyPath, int]  # 1-based line in index.md of each key path
     body: str  # Markdown after the front matter
     body_line: int  # 1-based line in index.md where `body` starts
-    content_hash: str  # sha256 over index.md and every other file of the bundle
+    root: Path = field(compare=False, repr=False)  # the repository the path is relative to
+
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """sha256 over index.md and every other file of the bundle (computed on first use:
+        the linter never needs it, the publisher always does)."""
+        return bundle_hash(self.root, self.bundle, (self.root / self.path).read_bytes())
 
     @property
     def bundle(self) -> PurePosixPath:
@@ -115,7 +122,7 @@ def load_article(root: Path, rel_path: PurePosixPath) -> Article | LoadProblem:
         front_matter_lines=doc.lines,
         body=body,
         body_line=body_line,
-        content_hash=bundle_hash(root, rel_path.parent, raw),
+        root=root,
     )
 
 

@@ -71,7 +71,8 @@ def load_positioned(text: str, *, line_offset: int = 0) -> PositionedYaml:
     lines: dict[KeyPath, int] = {}
     if node is None:
         return PositionedYaml(None, MappingProxyType({(): 1 + line_offset}))
-    data = _construct(node, (), lines, line_offset)
+    # A fresh constructor per document: PyYAML's keeps every node it built, forever
+    data = _construct(node, (), lines, line_offset, _Loader(""))
     return PositionedYaml(data, MappingProxyType(lines))
 
 
@@ -79,31 +80,28 @@ def _value_error(node: yaml.Node, offset: int, reason: str) -> YamlValueError:
     return YamlValueError(reason, node.start_mark.line + 1 + offset, node.start_mark.column + 1)
 
 
-_SCALAR_LOADER = _Loader("")
-
-
-def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset: int) -> Any:
+def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset: int, loader: Any) -> Any:
     lines[path] = node.start_mark.line + 1 + offset
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, offset)
+            key = _scalar(key_node, offset, loader)
             if key in result:
                 raise _value_error(key_node, offset, f"重复的键 `{key}`")
             child = (*path, str(key))
-            result[key] = _construct(value_node, child, lines, offset)
+            result[key] = _construct(value_node, child, lines, offset, loader)
             lines[child] = key_node.start_mark.line + 1 + offset
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, offset) for i, item in enumerate(node.value)]
-    return _scalar(node, offset)
+        return [_construct(item, (*path, i), lines, offset, loader) for i, item in enumerate(node.value)]
+    return _scalar(node, offset, loader)
 
 
-def _scalar(node: yaml.Node, offset: int) -> Any:
+def _scalar(node: yaml.Node, offset: int, loader: Any) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise _value_error(node, offset, "键只能是文字,不能是列表或映射")
     try:
-        value = _SCALAR_LOADER.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except _CONSTRUCT_ERRORS as exc:
         reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
         raise _value_error(node, offset, reason) from None

@@ -164,6 +164,10 @@ class Document:
             seen[key] = seen.get(key, 0) + 1
         return refs
 
+    @functools.cached_property
+    def bundle_dir(self) -> Path:
+        return (self.root / self.article.bundle).resolve()
+
     def resolve(self, target: str) -> Resolved:
         """Where a relative link or image target points, refusing anything that leaves the bundle.
 
@@ -171,19 +175,18 @@ class Document:
         a symlink inside the bundle cannot smuggle in a file from elsewhere (R20).
         """
         path_part = unquote(target.split("#", 1)[0].split("?", 1)[0])
-        bundle = (self.root / self.article.bundle).resolve()
+        bundle = self.bundle_dir
         if path_part.startswith("/") or PurePosixPath(path_part).is_absolute():
             return Resolved(None, "outside", path_part)
         lexical = Path(os.path.normpath(bundle / path_part))
         if not lexical.is_relative_to(bundle):
             return Resolved(None, "outside", path_part)
-        if lexical.is_symlink() or any(p.is_symlink() for p in lexical.parents if p.is_relative_to(bundle)):
-            real = lexical.resolve()
-            if not real.is_relative_to(bundle):
-                return Resolved(None, "symlink", path_part)
-        if not lexical.exists():
+        real = Path(os.path.realpath(lexical))
+        if not real.is_relative_to(bundle):
+            return Resolved(None, "symlink", path_part)
+        if not real.exists():
             return Resolved(None, "missing", path_part)
-        if not lexical.is_file():
+        if not real.is_file():
             return Resolved(None, "not-a-file", path_part)
         return Resolved(lexical, "", path_part)
 
