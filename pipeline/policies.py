@@ -252,6 +252,11 @@ def _read_words(root: Path, relative: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#")))
 
 
+def _severity(value: Any) -> str | None:
+    """YAML 1.1 reads an unquoted `off` as false: both mean the rule is off."""
+    return "off" if value is False else value
+
+
 def _date(value: Any) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
@@ -298,15 +303,15 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
     wordlists = tuple(
         WordList(
             name=w["name"], words=_read_words(root, w["file"]), allowed=_read_words(root, w.get("allow")),
-            code=w.get("code", "WORD001"), severity=w.get("severity"), message=w.get("message", ""),
+            code=w.get("code", "WORD001"), severity=_severity(w.get("severity")), message=w.get("message", ""),
             regulation=w.get("regulation", ""), source=w["file"],
         )
         for w in data.get("wordlists", [])
     )
-    overrides = {code: RuleOverride(o.get("severity"), o.get("regulation")) for code, o in data.get("rules", {}).items()}
+    overrides = {code: RuleOverride(_severity(o.get("severity")), o.get("regulation")) for code, o in data.get("rules", {}).items()}
     custom = tuple(
         CustomRule(
-            code=r["code"], type=r["type"], message=r["message"], severity=r.get("severity", "warning"),
+            code=r["code"], type=r["type"], message=r["message"], severity=_severity(r.get("severity", "warning")),
             regulation=r.get("regulation", ""), tokens=tuple(r.get("tokens", [])),
             swap=MappingProxyType(dict(r.get("swap", {}))), min=r.get("min"), max=r.get("max"),
             accounts=tuple(r.get("accounts", [])), categories=tuple(r.get("categories", [])),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -81,13 +82,10 @@ def test_marker_in_body_is_sec001_at_its_position(repo: Path, capsys: pytest.Cap
 def test_every_occurrence_of_every_marker_is_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="机密文件与机密档案。\n\n- 绝密\n- 秘密\n")
     _, data = lint(repo, capsys)
-    assert [(f["line"], f["column"], "「" + f["message"].split("「")[1].split("」")[0] + "」")
-            for f in found(data, "SEC001")] == [
-        (*where(index, "机密", 0), "「机密」"),
-        (*where(index, "机密", 1), "「机密」"),
-        (*where(index, "绝密"), "「绝密」"),
-        (*where(index, "秘密"), "「秘密」"),
-    ]
+    hits = found(data, "SEC001")
+    assert [(f["line"], f["column"]) for f in hits] == [where(index, "机密", 0), where(index, "机密", 1),
+                                                       where(index, "绝密"), where(index, "秘密")]
+    assert [re.findall("「(.+?)」", f["message"])[0] for f in hits] == ["机密", "机密", "绝密", "秘密"]
 
 
 @pytest.mark.parametrize("key", ["title", "digest"])
@@ -134,6 +132,28 @@ def test_markers_come_from_the_policy(tmp_path: Path, capsys: pytest.CaptureFixt
     hits = found(data, "SEC001")
     assert [(f["line"], f["column"]) for f in hits] == [where(index, "仅限校内")]
     assert "「仅限校内」" in hits[0]["message"]
+
+
+@pytest.mark.parametrize("text", ["计算机密码学", "秘密花园"])
+def test_allowed_phrases_are_not_markers(repo: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    write_article(repo, front_matter={"title": f"{text}讲座"}, body=f"本周举办{text}讲座。\n")
+    _, data = lint(repo, capsys)
+    assert found(data, "SEC001") == []
+
+
+def test_allowed_phrase_does_not_hide_a_marker_elsewhere(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = write_article(repo, body="计算机密码学课程不涉及机密。\n")
+    _, data = lint(repo, capsys)
+    assert [(f["line"], f["column"]) for f in found(data, "SEC001")] == [where(index, "机密", 1)]
+
+
+def test_allowed_phrases_come_from_the_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy, removed = re.subn(r"^  classified_allow: .*\n", "", SAMPLE_POLICY, flags=re.M)
+    assert removed == 1
+    root = make_repo(tmp_path, policies=policy)
+    index = write_article(root, body="本周举办计算机密码学讲座。\n")
+    _, data = lint(root, capsys)
+    assert [(f["line"], f["column"]) for f in found(data, "SEC001")] == [where(index, "机密")]
 
 
 # --- SEC002 classification field ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,34 @@ def test_preferred_form_in_body_does_not_hide_the_bare_form_in_title(repo: Path,
     assert spots(data, "SCH001") == [("SCH001", fm_line(index, "title"), 1)]
 
 
+@pytest.mark.parametrize("text", ["浙江大学", "长江大桥", "九江大道", "院团委", "系团委", "青春江大"])
+def test_substitution_skips_the_policys_exceptions(repo: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    write_article(repo, body=f"{text}举办活动。\n")
+    _, data = lint(repo, capsys)
+    assert found(data, "SCH001") == []
+
+
+def test_an_exception_does_not_hide_the_bare_form_elsewhere(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = write_article(repo, body="浙江大学与江大合作,院团委与团委联合。\n")
+    _, data = lint(repo, capsys)
+    assert spots(data, "SCH001") == [("SCH001", *where(index, "江大", 1)), ("SCH001", *where(index, "团委", 1))]
+
+
+def test_exceptions_come_from_the_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy, removed = re.subn(r"^    exceptions: \[浙江大学.*\n", "", SAMPLE_POLICY, flags=re.M)
+    assert removed == 1
+    root = make_repo(tmp_path, policies=policy)
+    index = write_article(root, body="浙江大学举办活动。\n")
+    _, data = lint(root, capsys)
+    assert spots(data, "SCH001") == [("SCH001", *where(index, "江大"))]
+
+
+def test_link_targets_are_not_read_but_link_text_is(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = write_article(repo, body="详见[江大新闻网](https://example.com/江大/团委)。\n")
+    _, data = lint(repo, capsys)
+    assert spots(data, "SCH001") == [("SCH001", *where(index, "江大"))]
+
+
 # --- SCH002 occurrence (max) -------------------------------------------------------------------
 
 
@@ -124,6 +153,7 @@ def test_up_to_five_exclamation_marks_are_fine(repo: Path, capsys: pytest.Captur
 
 @pytest.mark.parametrize("body, sixth", [
     ("好！好！好！好！好！好！\n", ("！", 5)),
+    ("好！好！好！好！好！好！好！\n", ("！", 5)),  # the sixth is reported, not the last
     ("好！好！好！\n\n好!好!好!好!\n", ("!", 2)),  # counts ASCII and full-width together
     ("好!好!好!好!好!\n\n最后一个！\n", ("！", 0)),
 ])
@@ -137,6 +167,13 @@ def test_sixth_exclamation_mark_is_flagged_there(repo: Path, capsys: pytest.Capt
     assert hits[0]["message"] == f"感叹号过多(全文 {total} 个,最多 5 个),请保持语气平实"
     assert hits[0]["severity"] == "warning"
     assert code == 0
+
+
+def test_images_are_not_exclamation_marks(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    images = "".join(f"![合影{i}](photo{i}.jpg)\n\n" for i in range(6))
+    write_article(repo, body="好！好！好！好！好！\n\n" + images)
+    _, data = lint(repo, capsys)
+    assert found(data, "SCH002") == []
 
 
 def test_title_exclamation_marks_count_too(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,6 +237,7 @@ EXTRA_RULES = """custom_rules:
     severity: error
     regulation: C7
     tokens: [震惊, 重磅]
+    exceptions: [不震惊]
   - code: TST002
     type: occurrence
     message: 全文至少提及 {min} 次「江城大学」,现有 {count} 次
@@ -246,6 +284,12 @@ def test_existence_reports_every_token_in_title_and_body(custom_repo: Path,
     assert {f["severity"] for f in hits} == {"error"}
     assert {f["regulation"] for f in hits} == {REGULATION_C7}
     assert code == 1
+
+
+def test_existence_skips_its_exceptions(custom_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = write_article(custom_repo, body="江城大学毫不震惊,但有人震惊。\n")
+    _, data = lint(custom_repo, capsys)
+    assert spots(data, "TST001") == [("TST001", *where(index, "震惊", 1))]
 
 
 def test_occurrence_min_reports_a_missing_token_at_the_body_start(custom_repo: Path,

@@ -307,3 +307,10 @@ def test_html_comments_are_not_scanned(repo: Path, capsys: pytest.CaptureFixture
     write_article(repo, body=body)
     _, data = lint(repo, capsys)
     assert found(data, "WORD001", "WORD002") == []
+
+
+def test_normalised_pass_stops_at_sentence_ends(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 主办。证书 folds to 主办证书 without a barrier, which would contain 办证
+    from pipeline.lint.rules.words import fold
+    assert "办证" not in fold("由校学生会主办。证书将在下周发放。")
+    assert fold("赌，博") == "赌博" and fold("ＶＰＮ") == "vpn"

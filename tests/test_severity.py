@@ -266,3 +266,13 @@ def test_acc_severity_follows_rules_overrides(tmp_path: Path) -> None:
     write_article(root)
     report = lint_bundles(root, load_policies(root), [PurePosixPath(ARTICLE)], today=TODAY)
     assert [(f.code, f.severity) for f in report.findings] == [("ACC002", Severity.WARNING)]
+
+
+def test_unquoted_off_switches_a_rule_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # YAML 1.1 reads `off` as false; editors should not have to know that
+    text = (PROJECT / "policies.yaml").read_text(encoding="utf-8").replace(
+        "  TYPO001:\n    severity: warning\n", "  TYPO001:\n    severity: off\n")
+    root = make_repo(tmp_path, policies=text)
+    write_article(root, body="我爱Python编程。\n")
+    assert main(["--root", str(root), "lint", "--strict", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []

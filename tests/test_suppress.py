@@ -221,6 +221,24 @@ def test_directive_inside_a_code_block_is_ignored(repo: Path, capsys: pytest.Cap
     assert code == 0
 
 
+def test_directive_in_inline_code_is_an_example_not_a_directive(repo: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    body = "写法是 `<!-- wxpub-disable PII005: 公务邮箱 -->`,例如 a@example.com\n"
+    index = write_article(repo, body=body)
+    _, data = lint(repo, capsys)
+    assert spots(data, "PII005", "SUP001", "SUP002", "SUP003") == [("PII005", *where(index, "a@example"))]
+    assert data["suppressions"] == []
+
+
+def test_real_directive_after_inline_code_on_the_same_line_works(repo: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    body = "用 `mailto:` 链接:a@jcu.edu.cn <!-- wxpub-disable PII005: 公务邮箱 -->\n"
+    index = write_article(repo, body=body)
+    _, data = lint(repo, capsys)
+    assert spots(data, "PII005", "SUP002") == []
+    assert data["suppressions"] == [suppression(index, "用 `mailto", ["PII005"], "公务邮箱", "line", 1)]
+
+
 @pytest.mark.parametrize("body", [
     "<!-- wxpub-disable-file SUP001: 想跳过 -->\n\n<!-- wxpub-disable PII005 -->\n邮箱 a@example.com\n",
     "<!-- wxpub-disable PII005 --> <!-- wxpub-disable SUP001: 想跳过 -->\n邮箱 a@example.com\n",
@@ -260,3 +278,14 @@ def test_text_output_lists_each_suppression_with_reason_and_count(repo: Path,
     assert out.splitlines()[-1].endswith("2 处抑制")
     assert "PII005 含电子邮箱" not in out
     assert code == 0
+
+
+def test_full_width_colon_and_comma_are_accepted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Typed on a Chinese keyboard: ：and ，
+    write_article(repo, body="<!-- wxpub-disable PII002，PII005：学院公开的联系方式 -->\n电话 13812345678，邮箱 a.b@example.com\n")
+    assert main(["--root", str(repo), "lint", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["findings"] == []
+    [suppression] = report["suppressions"]
+    assert suppression["codes"] == ["PII002", "PII005"] and suppression["reason"] == "学院公开的联系方式"
+    assert suppression["suppressed"] == 2

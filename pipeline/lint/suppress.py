@@ -22,7 +22,8 @@ INFO = (
 UNSUPPRESSIBLE = frozenset(code.code for code in INFO)
 
 _DIRECTIVE = re.compile(r"<!--\s*wxpub-disable(?P<file>-file)?\b(?P<rest>.*?)-->")
-_CODES_AND_REASON = re.compile(r"^\s*(?P<codes>[A-Z]+\d{3}(?:\s*,\s*[A-Z]+\d{3})*)\s*(?::(?P<reason>.*))?$", re.S)
+_INLINE_CODE = re.compile(r"(`+).+?\1")
+_CODES_AND_REASON = re.compile(r"^\s*(?P<codes>[A-Z]+\d{3}(?:\s*[,，]\s*[A-Z]+\d{3})*)\s*(?:[:：](?P<reason>.*))?$", re.S)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,10 @@ def parse(doc: Document) -> tuple[list[_Directive], list[Finding]]:
     for index, text in enumerate(lines):
         if index in doc.code_block_lines:
             continue  # an example inside a code block is not a directive
+        examples = _inline_code(text)
         for match in _DIRECTIVE.finditer(text):
+            if any(start <= match.start() < end for start, end in examples):
+                continue  # `<!-- wxpub-disable ... -->` in inline code shows the syntax, it is not one
             line = doc.body_line(index)
             column = match.start() + 1
             parsed = _CODES_AND_REASON.match(match.group("rest"))
@@ -46,7 +50,7 @@ def parse(doc: Document) -> tuple[list[_Directive], list[Finding]]:
                 problems.append(doc.finding("SUP003", line, column, "抑制注释格式应为 <!-- wxpub-disable 规则代码: 理由 -->,"
                                             "例如 <!-- wxpub-disable PII005: 公务邮箱,可公开 -->"))
                 continue
-            codes = tuple(c.strip() for c in parsed.group("codes").split(","))
+            codes = tuple(c.strip() for c in re.split("[,，]", parsed.group("codes")))
             reason = (parsed.group("reason") or "").strip()
             if not reason:
                 problems.append(doc.finding("SUP001", line, column, f"抑制 {', '.join(codes)} 时必须写明理由:"
@@ -60,6 +64,11 @@ def parse(doc: Document) -> tuple[list[_Directive], list[Finding]]:
                 scope, covered = "line", frozenset({_next_content_line(doc, lines, index)})
             directives.append(_Directive(Suppression(str(doc.article.path), line, codes, reason, scope), covered))
     return directives, problems
+
+
+def _inline_code(text: str) -> list[tuple[int, int]]:
+    """Spans of inline code (`...`) on one line."""
+    return [m.span() for m in _INLINE_CODE.finditer(text)]
 
 
 def _next_content_line(doc: Document, lines: list[str], index: int) -> int:

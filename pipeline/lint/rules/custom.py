@@ -35,15 +35,21 @@ def check(doc: Document) -> Iterator[Finding]:
 _BODY = -1  # text id of the body in _matches; front matter texts are numbered from 0
 
 
-def _matches(doc: Document, tokens: tuple[str, ...]) -> list[tuple[int, int, str, tuple[int, int], int]]:
+def _matches(doc: Document, tokens: tuple[str, ...],
+             exceptions: tuple[str, ...] = ()) -> list[tuple[int, int, str, tuple[int, int], int]]:
     """(start, end, token, (line, column), text id) over the front matter texts and the body.
 
-    Offsets are relative to their own text, so spans only compare when the text ids agree.
+    The body is what a reader reads (no link targets, no `!` of images). A token inside one of
+    `exceptions` in the same text does not count (江大 in 浙江大学). Offsets are relative to
+    their own text, so spans only compare when the text ids agree.
     """
+    texts = [*((text, number, (line, 1)) for number, (text, line) in enumerate(doc.front_matter_texts())),
+             (doc.reader_text, _BODY, None)]
     found: list[tuple[int, int, str, tuple[int, int], int]] = []
-    for number, (text, line) in enumerate(doc.front_matter_texts()):
-        found.extend((s, e, tokens[i], (line, 1), number) for i, s, e in find_all(tokens, text))
-    found.extend((s, e, tokens[i], doc.position(s), _BODY) for i, s, e in find_all(tokens, doc.visible_text))
+    for text, number, where in texts:
+        excepted = [(s, e) for _, s, e in find_all(exceptions, text)]
+        found.extend((s, e, tokens[i], where or doc.position(s), number) for i, s, e in find_all(tokens, text)
+                     if not any(a <= s and e <= b for a, b in excepted))
     return found
 
 
@@ -58,14 +64,14 @@ class _Defaults(dict[str, object]):
 
 
 def _existence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
-    for _, _, token, where, _ in _matches(doc, rule.tokens):
+    for _, _, token, where, _ in _matches(doc, rule.tokens, rule.exceptions):
         yield _finding(doc, rule, where, match=token)
 
 
 def _substitution(doc: Document, rule: CustomRule) -> Iterator[Finding]:
     wrong = tuple(rule.swap)
     preferred_spans = [(s, e, text) for s, e, _, _, text in _matches(doc, tuple(set(rule.swap.values())))]
-    for start, end, token, where, source in _matches(doc, wrong):
+    for start, end, token, where, source in _matches(doc, wrong, rule.exceptions):
         # 团委 inside 校团委 is the preferred form itself, not a mistake (in the same text only:
         # 校团委 in the title says nothing about 团委 at the same offset in the body)
         if any(text == source and s <= start and end <= e for s, e, text in preferred_spans):
@@ -74,7 +80,7 @@ def _substitution(doc: Document, rule: CustomRule) -> Iterator[Finding]:
 
 
 def _occurrence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
-    found = _matches(doc, rule.tokens)
+    found = _matches(doc, rule.tokens, rule.exceptions)
     count = len(found)
     values = {"count": count, "max": rule.max, "min": rule.min}
     if rule.max is not None and count > rule.max:
@@ -84,7 +90,7 @@ def _occurrence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
 
 
 def _conditional(doc: Document, rule: CustomRule) -> Iterator[Finding]:
-    found = _matches(doc, rule.tokens)
+    found = _matches(doc, rule.tokens, rule.exceptions)
     if not found:
         return
     _, _, token, where, _ = found[0]

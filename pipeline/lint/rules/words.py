@@ -1,8 +1,8 @@
 """Word lists (R5): one Aho-Corasick pass for the exact words, one over normalised text.
 
 The normalised pass folds full-width forms (NFKC), case, and drops spaces, punctuation and
-symbols, so 赌 博, 赌*博 and ＡＢＣ are found too. It is a warning: the folding can join
-words across a sentence boundary, so a person decides.
+symbols, so 赌 博, 赌*博 and ＡＢＣ are found too; sentence ends stay as barriers. It is a
+warning: the folding can still join two words of one sentence, so a person decides.
 """
 
 from __future__ import annotations
@@ -23,16 +23,45 @@ INFO = (
 )
 
 
+# Sentence ends stay as a barrier in the folded text, so a match cannot run from one
+# sentence into the next (举办。证书 is not 办证); commas and spaces are dropped (赌，博 is).
+_BARRIER = "\x00"
+_SENTENCE_ENDS = frozenset("。！？；!?;")
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table, filled on first sight of each character: what it folds to."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char in _SENTENCE_ENDS:
+            folded = _BARRIER
+        else:  # full-width to half-width and case (NFKC, lower); keep letters and numbers only
+            folded = "".join(c for c in unicodedata.normalize("NFKC", char).lower() if unicodedata.category(c)[0] in "LN")
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+@functools.lru_cache(maxsize=16)
+def fold(text: str) -> str:
+    """The normalised text (one C-speed translate; cached because every word list asks)."""
+    return text.translate(_FOLD)
+
+
+def origins(text: str) -> list[int]:
+    """For each character of fold(text), the offset it came from: only needed on a match."""
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        origin.extend([i] * len(_FOLD[ord(char)]))
+    return origin
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """Folded text and, for each of its characters, the offset it came from in `text`."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        for folded in unicodedata.normalize("NFKC", ch).lower():
-            if unicodedata.category(folded)[0] in "LN":  # letters and numbers only
-                chars.append(folded)
-                origin.append(i)
-    return "".join(chars), origin
+    return fold(text), origins(text)
 
 
 @functools.cache
@@ -58,17 +87,22 @@ def find_all(words: tuple[str, ...], text: str) -> list[tuple[int, int, int]]:
 
 def _hits(wordlist: WordList, text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, word) of exact matches not inside an allowed phrase."""
-    allowed = [(s, e) for _, s, e in find_all(wordlist.allowed, text)]
-    for index, start, end in find_all(wordlist.words, text):
+    matches = find_all(wordlist.words, text)
+    allowed = [(s, e) for _, s, e in find_all(wordlist.allowed, text)] if matches else []
+    for index, start, end in matches:
         if not any(a <= start and end <= b for a, b in allowed):
             yield start, end, wordlist.words[index]
 
 
 def _normalised_hits(wordlist: WordList, text: str) -> Iterator[tuple[int, int, str]]:
-    folded, origin = normalise(text)
+    folded = fold(text)
     words, written = _normalised_words(wordlist.words)
+    matches = find_all(words, folded)
+    if not matches:
+        return  # the usual case: no offsets to map back
+    origin = origins(text)
     allowed = [(origin[s], origin[e - 1] + 1) for _, s, e in find_all(_normalised_words(wordlist.allowed)[0], folded)]
-    for index, start, end in find_all(words, folded):
+    for index, start, end in matches:
         begin, stop = origin[start], origin[end - 1] + 1
         if not any(a <= begin and stop <= b for a, b in allowed):
             yield begin, stop, written[index]  # the entry as the list spells it, so it can be found there
