@@ -311,7 +311,7 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
     overrides = {code: RuleOverride(_severity(o.get("severity")), o.get("regulation")) for code, o in data.get("rules", {}).items()}
     custom = tuple(
         CustomRule(
-            code=r["code"], type=r["type"], message=r["message"], severity=_severity(r.get("severity", "warning")),
+            code=r["code"], type=r["type"], message=r["message"], severity=_severity(r.get("severity", "warning")) or "warning",
             regulation=r.get("regulation", ""), tokens=tuple(r.get("tokens", [])),
             swap=MappingProxyType(dict(r.get("swap", {}))), min=r.get("min"), max=r.get("max"),
             accounts=tuple(r.get("accounts", [])), categories=tuple(r.get("categories", [])),

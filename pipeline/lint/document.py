@@ -127,7 +127,9 @@ class Document:
         return self.article.body.split("\n")
 
     def _block_contains(self, block: Token, needle: str) -> bool:
-        return bool(block.map) and any(needle in text for text in self.lines[block.map[0]:block.map[1]])
+        if not block.map:
+            return False
+        return any(needle in text for text in self.lines[block.map[0]:block.map[1]])
 
     def locate(self, block: Token, needle: str, occurrence: int = 0) -> tuple[int, int]:
         """Line and column of the `occurrence`-th `needle` in a block token's source lines
