@@ -72,7 +72,7 @@ class LoadProblem:
 
 def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePosixPath]:
     """Repo-relative paths of every index.md under `paths` (default: content/), sorted."""
-    targets = paths or [root / CONTENT_DIR]
+    targets = paths or [Path(CONTENT_DIR)]
     found: set[PurePosixPath] = set()
     for target in targets:
         target = target if target.is_absolute() else root / target

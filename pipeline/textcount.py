@@ -18,4 +18,4 @@ _COUNTED = re.compile(
 
 
 def count_chars(text: str) -> int:
-    return sum(1 for _ in _COUNTED.finditer(text))
+    return len(_COUNTED.findall(text))
