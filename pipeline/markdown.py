@@ -1,8 +1,9 @@
 """The one Markdown dialect of wxpub, shared by the linter and the renderer.
 
 CommonMark with raw HTML off (WeChat strips it, and it is an XSS door), plus tables,
-strikethrough, footnotes and task lists. Lint and render must parse alike, or a finding's
-line would point at something the reader never sees.
+strikethrough, footnotes, task lists and GFM alerts (`> [!NOTE]`); the last two are
+markdown-it-py's own rules (4.1+). Lint and render must parse alike, or a finding's line
+would point at something the reader never sees.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import functools
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 
 @functools.cache
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.use(footnote_plugin)
-    md.use(tasklists_plugin)
+    md.options["tasklists"] = True
+    md.options["alerts"] = True
+    md.use(footnote_plugin, inline=False)
     return md

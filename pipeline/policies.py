@@ -61,6 +61,8 @@ class Account:
     annual_review: datetime.date | None = None
     warn_days: int = 30
     schedule: Schedule = Schedule()
+    theme: str = "classic"
+    footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,8 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
                 weekdays=tuple(sched.get("weekdays", [])),
                 daily_cap=sched.get("daily_cap"),
             ),
+            theme=raw.get("theme", "classic"),
+            footer=raw.get("footer", ""),
         )
     categories = {c["name"]: Category(c["name"], c.get("description", ""), tuple(c.get("extra_stages", [])))
                   for c in data["categories"]}

@@ -1,0 +1,48 @@
+"""`wxpub render ARTICLE`: the HTML that goes into the WeChat draft's `content` field."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path, PurePosixPath
+
+from pipeline.content import Article, find_bundles, load_article
+from pipeline.errors import ExitCode, UserError
+from pipeline.policies import Policies, load_policies
+from pipeline.render import render_article
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("render", help="把文章渲染为微信图文 HTML", description=__doc__)
+    p.add_argument("article", type=Path, metavar="ARTICLE", help="文章目录或其 index.md")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="写入文件(默认输出到标准输出)")
+    p.add_argument("--theme", metavar="NAME", help="使用 themes/ 下的其他主题(默认按账号设置)")
+    p.set_defaults(run=run)
+
+
+def load_one(root: Path, policies: Policies, path: Path) -> Article:
+    """The article at `path` (a bundle folder or its index.md), or a UserError saying why not."""
+    full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not full.exists():
+        raise UserError(f"路径不存在:{path}", hint="给出文章目录或其 index.md")
+    bundles = [b for b in find_bundles(root, [full]) if (root / b).parent == (full if full.is_dir() else full.parent)]
+    if not bundles:
+        raise UserError(f"{path} 不是文章目录(其中没有 index.md)", hint="文章位于 content/<账号>/<部门>/<日期-短名>/index.md")
+    loaded = load_article(root, PurePosixPath(bundles[0]))
+    if not isinstance(loaded, Article):
+        raise UserError(loaded.message, where=f"{loaded.path}:{loaded.line}", hint="先运行 wxpub lint 修正这篇文章")
+    return loaded
+
+
+def run(args: argparse.Namespace) -> int:
+    root: Path = args.root
+    policies = load_policies(root)
+    article = load_one(root, policies, args.article)
+    rendered = render_article(article, policies, theme=args.theme)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(rendered.content + "\n", encoding="utf-8")
+        print(f"已写入 {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(rendered.content + "\n")
+    return ExitCode.OK

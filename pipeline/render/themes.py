@@ -1,0 +1,104 @@
+"""Themes: the inline styles and the article template a school can change.
+
+A theme is a folder `themes/<name>/` in the repository with `theme.yaml` (a CSS declaration
+list per kind of element, a Pygments style for code, GFM alert colours) and
+`article.html.j2` (the jinja2 wrapper: byline, body, notes, references, footer). Styles go
+onto elements as `style` attributes because WeChat strips `<style>`, `class` and `id`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import jinja2
+
+from pipeline.errors import UserError
+from pipeline.yamlpos import YamlSyntaxError, load_positioned
+
+THEMES_DIR = "themes"
+DEFAULT_THEME = "classic"
+
+# Every key a theme may style; the renderer asks for these and nothing else.
+STYLE_KEYS = frozenset({
+    "article", "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "strong", "em",
+    "del", "code", "code_block", "pre", "table_wrap", "table", "th", "td", "figure", "img", "figcaption",
+    "hr", "a", "ref", "task", "alert", "alert_title", "notes_title", "notes_item", "byline", "mark", "footer",
+})
+ALERT_KINDS = ("NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION")
+
+
+@dataclass(frozen=True)
+class Alert:
+    title: str
+    color: str
+    background: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str  # folder name
+    label: str  # display name, e.g. 经典
+    styles: Mapping[str, str]
+    code_style: str
+    alerts: Mapping[str, Alert]
+    template: jinja2.Template
+
+    def style(self, key: str) -> str:
+        return self.styles.get(key, "")
+
+
+def available(root: Path) -> list[str]:
+    folder = root / THEMES_DIR
+    return sorted(p.name for p in folder.iterdir() if (p / "theme.yaml").is_file()) if folder.is_dir() else []
+
+
+@functools.cache
+def load_theme(root: Path, name: str) -> Theme:
+    folder = root / THEMES_DIR / name
+    theme_file = folder / "theme.yaml"
+    where = f"{THEMES_DIR}/{name}/theme.yaml"
+    if not theme_file.is_file():
+        raise UserError(f"找不到主题 `{name}`", where=where,
+                        hint=f"可用主题:{', '.join(available(root)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
+    try:
+        doc = load_positioned(theme_file.read_text(encoding="utf-8"))
+    except YamlSyntaxError as exc:
+        raise UserError(f"YAML 语法错误:{exc.message}", where=f"{where}:{exc.line}", hint="检查缩进与引号") from None
+    data = doc.data if isinstance(doc.data, dict) else {}
+    styles = data.get("styles")
+    if not isinstance(styles, dict) or not all(isinstance(v, str) for v in styles.values()):
+        raise UserError("styles 应为“元素: CSS 声明”的映射", where=f"{where}:{doc.line_of(('styles',))}",
+                        hint='例如 p: "margin: 0 0 16px 0"')
+    unknown = sorted(set(styles) - STYLE_KEYS)
+    if unknown:
+        raise UserError(f"未知的样式键:{', '.join(unknown)}", where=f"{where}:{doc.line_of(('styles', unknown[0]))}",
+                        hint=f"可用的键:{', '.join(sorted(STYLE_KEYS))}")
+    alerts = {kind: Alert(str(v.get("title", kind)), str(v.get("color", "#576b95")), str(v.get("background", "#f2f5fa")))
+              for kind, v in (data.get("alerts") or {}).items() if isinstance(v, dict)}
+    for kind in ALERT_KINDS:
+        alerts.setdefault(kind, Alert(kind.title(), "#576b95", "#f2f5fa"))
+    return Theme(
+        name=name,
+        label=str(data.get("name", name)),
+        styles=MappingProxyType(dict(styles)),
+        code_style=str(data.get("code_style", "friendly")),
+        alerts=MappingProxyType(alerts),
+        template=_template(folder, where),
+    )
+
+
+def _template(folder: Path, where: str) -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=False)
+    try:
+        return env.get_template("article.html.j2")
+    except jinja2.TemplateNotFound:
+        raise UserError("主题缺少 article.html.j2", where=where.replace("theme.yaml", "article.html.j2"),
+                        hint="从 themes/classic/article.html.j2 复制一份再修改") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise UserError(f"模板语法错误:{exc.message}", where=f"{where.replace('theme.yaml', 'article.html.j2')}:{exc.lineno}",
+                        hint="检查 {{ }} 与 {% %} 是否配对") from None
