@@ -1,4 +1,8 @@
-"""`wxpub render ARTICLE`: the HTML that goes into the WeChat draft's `content` field."""
+"""`wxpub render ARTICLE`: the HTML that goes into the WeChat draft's `content` field.
+
+With --check the HTML is also held to WeChat's article structure spec (pipeline/render/check.py):
+each problem goes to stderr and the exit code is 1; the HTML is written either way.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pipeline.content import Article, find_bundles, load_article
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import Policies, load_policies
 from pipeline.render import render_article
+from pipeline.render.check import check_html
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,6 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("article", type=Path, metavar="ARTICLE", help="文章目录或其 index.md")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="写入文件(默认输出到标准输出)")
     p.add_argument("--theme", metavar="NAME", help="使用 themes/ 下的其他主题(默认按账号设置)")
+    p.add_argument("--check", action="store_true", help="按微信文章结构规范检查渲染结果,有问题时以 1 退出")
     p.set_defaults(run=run)
 
 
@@ -45,4 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"已写入 {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(rendered.content + "\n")
-    return ExitCode.OK
+    problems = check_html(rendered.content) if args.check else []
+    for problem in problems:
+        print(f"{rendered.path}: {problem.rule} {problem.message} ({problem.snippet})", file=sys.stderr)
+    return ExitCode.FINDINGS if problems else ExitCode.OK

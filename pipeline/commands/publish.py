@@ -1,0 +1,168 @@
+"""`wxpub publish`: publish what is on main to WeChat, exactly once, at allowed times.
+
+With `--sandbox` it talks to the built-in local WeChat sandbox (started in-process when
+none is running), so the whole pipeline runs on a machine without any WeChat account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import secrets
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Callable, Mapping
+
+import pygit2
+
+from pipeline.errors import ExitCode, UserError
+from pipeline.ledger import Ledger
+from pipeline.policies import Account, Policies, load_policies
+from pipeline.publish import Outcome, Run, articles_on, execute, plan, summarize
+from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
+
+LEDGER_REF = "refs/wxpub/ledger"
+SANDBOX_LEDGER_REF = "refs/wxpub/sandbox-ledger"  # sandbox runs never mark real articles as published
+SANDBOX_STATE = Path(".wxpub/sandbox.sqlite3")
+
+_LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发", "queued": "排队中",
+           "retracted": "已撤回", "failed": "失败"}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("publish", help="把 main 上已审核的文章发布到微信公众号", description=__doc__)
+    p.add_argument("--sandbox", action="store_true", help="发布到内置的本地微信沙箱(无需公众号)")
+    p.add_argument("--sandbox-url", metavar="URL", default=os.environ.get("WXPUB_SANDBOX_URL"),
+                   help="已在运行的沙箱地址(默认在本进程内启动一个)")
+    p.add_argument("--api", metavar="URL", default=os.environ.get("WXPUB_WECHAT_API", WECHAT_API),
+                   help="微信接口地址(默认 api.weixin.qq.com)")
+    p.add_argument("--dry-run", action="store_true", help="只显示计划,不调用微信接口")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--rev", default="HEAD", help="从哪个提交发布(默认 HEAD,即 CI 检出的 main)")
+    p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区);默认当前时间")
+    p.add_argument("--push", metavar="REMOTE", help="运行后把发布记录推送到该远端(CI 中用 origin)")
+    p.set_defaults(run=run)
+
+
+def _now(value: str | None, policies: Policies) -> datetime.datetime:
+    if not value:
+        return datetime.datetime.now(datetime.timezone.utc)
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--now 的时间格式不对:{value}", hint="写作 YYYY-MM-DD HH:MM") from None
+    return moment.replace(tzinfo=policies.tz) if moment.tzinfo is None else moment
+
+
+def _head(root: Path, rev: str) -> pygit2.Commit:
+    try:
+        repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
+        return repo.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, TypeError, pygit2.GitError):
+        raise UserError(f"找不到 Git 版本 `{rev}`", hint="在内容仓库中运行,并确认 --rev 正确") from None
+
+
+def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[str, Callable[[Account], Credentials]]:
+    """A sandbox base URL, and sandbox credentials per account (registered with it)."""
+    from pipeline import sandbox  # only sandbox runs need the server code
+
+    base = args.sandbox_url
+    if not base:
+        state = root / SANDBOX_STATE
+        state.parent.mkdir(parents=True, exist_ok=True)
+        server, base = sandbox.start_in_thread(state)
+        args.sandbox_server = server
+    secret_file = root / SANDBOX_STATE.with_suffix(".secrets.json")
+    known = json.loads(secret_file.read_text(encoding="utf-8")) if secret_file.exists() else {}
+
+    def credentials(account: Account) -> Credentials:
+        appid = f"wxsandbox{account.id.replace('-', '')}"
+        if appid not in known:  # a random secret, so even sandbox runs exercise redaction
+            known[appid] = secrets.token_hex(16)
+            secret_file.write_text(json.dumps(known), encoding="utf-8")
+            os.chmod(secret_file, 0o600)
+        _admin(base, "/sandbox/accounts", {"appid": appid, "secret": known[appid], "name": account.name,
+                                           "type": account.type, "verified": True})
+        return Credentials(appid, known[appid])
+
+    return base.rstrip("/") + "/cgi-bin/", credentials
+
+
+def _admin(base: str, path: str, payload: Mapping[str, object]) -> None:
+    request = urllib.request.Request(base.rstrip("/") + path, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def run(args: argparse.Namespace) -> int:
+    root: Path = args.root
+    policies = load_policies(root)
+    head = _head(root, args.rev)
+    if args.sandbox or args.sandbox_url:
+        api, credentials = _sandbox(args, root, policies)
+        ledger_ref = SANDBOX_LEDGER_REF
+    else:
+        api, ledger_ref = args.api, LEDGER_REF
+        credentials = lambda account: credentials_for(account, os.environ)  # noqa: E731
+    ledger = Ledger.open(root, ref=ledger_ref)
+    if args.push:
+        ledger.fetch(args.push)
+    publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id),
+                      now=_now(args.now, policies),
+                      clients=lambda account: WeChat(credentials(account), base_url=api),
+                      progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None)
+    the_plan = plan(publish_run, articles_on(root, head))
+    if args.dry_run:
+        outcomes = [*(Outcome("planned", c.path, c.account.id, f"将发布({c.account.publish_mode})")
+                      for batch in the_plan.batches for c in batch),
+                    *(Outcome("planned", r.path, r.account, "将撤回") for r in the_plan.retractions),
+                    *(Outcome("planned", b, "", "继续上次未完成的发布") for b in the_plan.in_flight),
+                    *the_plan.queued, *the_plan.failed]
+    else:
+        try:
+            outcomes = execute(publish_run, the_plan)
+        except WeChatError as error:
+            outcomes = [*publish_run.outcomes, Outcome("failed", "", "", str(error))]
+        finally:
+            if args.push:
+                ledger.push(args.push)
+            server = getattr(args, "sandbox_server", None)
+            if server is not None:
+                server.shutdown()
+    _report(outcomes, args.format, dry_run=args.dry_run)
+    return ExitCode.FINDINGS if any(o.status == "failed" for o in outcomes) else ExitCode.OK
+
+
+def _progress(text: str) -> None:
+    print(f"… {text}", file=sys.stderr, flush=True)
+
+
+def _report(outcomes: list[Outcome], fmt: str, *, dry_run: bool) -> None:
+    if fmt == "json":
+        groups = summarize(o for o in outcomes if o.status != "planned")
+        if dry_run:
+            groups["planned"] = [o.as_dict() for o in outcomes if o.status == "planned"]
+        sys.stdout.write(json.dumps(groups, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for o in outcomes:
+            label = _LABELS.get(o.status, "计划")
+            detail = " ".join(part for part in (o.url, o.message) if part)
+            print(f"{label}\t{o.path or '-'}\t{detail}")
+        counts = {status: sum(1 for o in outcomes if o.status == status) for status in _LABELS}
+        print("本次:" + ",".join(f"{_LABELS[s]} {n} 篇" for s, n in counts.items() if n) if outcomes else "本次:没有需要发布的文章")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(job_summary(outcomes))
+
+
+def job_summary(outcomes: list[Outcome]) -> str:
+    lines = ["## wxpub publish 发布结果", "", "| 状态 | 文章 | 账号 | 链接 / 说明 |", "|---|---|---|---|"]
+    for o in outcomes:
+        link = f"[{o.url}]({o.url})" if o.url else o.message.replace("|", "\\|")
+        lines.append(f"| {_LABELS.get(o.status, '计划')} | `{o.path or '-'}` | {o.account} | {link} |")
+    return "\n".join(lines) + "\n\n"

@@ -1,0 +1,507 @@
+"""The publication ledger: an append-only log of every publish step, kept in Git beside `main`.
+
+On disk it is a chain of commits on the ref `refs/wxpub/ledger` (never a branch, so it
+never shows up in `main`'s history, working tree or pull requests). Each append is one
+commit whose parent is the previous ledger commit; its tree holds
+
+    ledger.jsonl              the whole log: one JSON object per line, UTF-8, keys sorted
+    content/<sha256>.html     optional backups of rendered content (R17)
+
+so the tip alone answers every question (one blob, one parse) and the commit history is
+the audit trail of who appended what when (R14). The ref is moved with compare-and-swap:
+two runs that read the same tip cannot both append; the loser gets `LedgerConflict`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, NoReturn
+
+import pygit2
+
+from pipeline.errors import UserError
+
+LEDGER_REF = "refs/wxpub/ledger"
+LOG_FILE = "ledger.jsonl"
+BACKUP_DIR = "content"
+FINAL_STEPS = ("published", "drafted", "mass_sent")  # the steps after which an article is out
+UPLOAD_STEPS = {"image_uploaded": "image", "cover_uploaded": "cover"}
+RETRACTED = "retracted"
+_ZERO = "0" * 40
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One step of a publish run: one line of ledger.jsonl."""
+
+    at: str  # when, ISO 8601 in UTC, e.g. 2026-10-20T08:00:00+00:00
+    run: str  # id of the publish run that wrote it
+    step: str  # image_uploaded, cover_uploaded, draft_adding, drafted, published, mass_sent, retracted, failed...
+    account: str  # account id from policies.yaml
+    path: str = ""  # repo-relative index.md of the article, "" for steps about a whole batch
+    content_hash: str = ""  # Article.content_hash of what was published, "" when not about one article
+    commit: str = ""  # the main commit the run published from
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False)  # step-specific: media_id, publish_id, url...
+
+    def __post_init__(self) -> None:
+        # A read-only copy: entries are shared by every query and must not change under them
+        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
+
+    def to_json(self) -> str:
+        """One line of JSON (no newline inside: json escapes them), keys sorted, UTF-8 text kept."""
+        return json.dumps({"at": self.at, "run": self.run, "step": self.step, "account": self.account,
+                           "path": self.path, "content_hash": self.content_hash, "commit": self.commit,
+                           "data": dict(self.data)}, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                          default=_plain)
+
+    @classmethod
+    def from_json(cls, text: str) -> Entry:
+        """Raises ValueError when the text is not one well-formed entry."""
+        return _entry_from(json.loads(text))
+
+    @property
+    def moment(self) -> datetime.datetime:
+        """`at` as an aware datetime (a time written without zone is taken as UTC)."""
+        moment = datetime.datetime.fromisoformat(self.at)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def _plain(value: object) -> object:
+    """JSON for values callers naturally pass in `data`: another entry's data, a path."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    raise TypeError(f"ledger data must be JSON values, got {type(value).__name__}")
+
+
+def utc_now() -> str:
+    """The current time in the form `Entry.at` uses."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _entry_from(obj: object) -> Entry:
+    if not isinstance(obj, dict):
+        raise ValueError("不是 JSON 对象")
+    values: dict[str, str] = {}
+    for key in ("at", "run", "step", "account", "path", "content_hash", "commit"):
+        value = obj.get(key, "" if key in ("path", "content_hash", "commit") else None)
+        if not isinstance(value, str):
+            raise ValueError(f"缺少字段 {key} 或其值不是字符串")
+        values[key] = value
+    data = obj.get("data", {})
+    if not isinstance(data, dict):
+        raise ValueError("字段 data 不是 JSON 对象")
+    entry = Entry(data=data, **values)
+    try:
+        entry.moment  # noqa: B018 - a time we cannot read would break every date query later
+    except ValueError:
+        raise ValueError(f"时间 at 不是 ISO 8601 格式:{entry.at!r}") from None
+    return entry
+
+
+class LedgerConflict(UserError):
+    """Another run moved the ledger (locally or on the remote) since we read it."""
+
+    def __init__(self, message: str = "另一次发布运行刚刚更新了发布记录,本次写入未生效",
+                 *, where: str = LEDGER_REF,
+                 hint: str = "重新运行即可:wxpub 会读取最新的记录,已完成的步骤不会重复") -> None:
+        super().__init__(message, where=where, hint=hint)
+
+
+class Ledger:
+    """The ledger as of the last read of its ref; `append` writes through to Git at once."""
+
+    def __init__(self, repo: pygit2.Repository, ref: str, signature: tuple[str, str]) -> None:
+        self._repo = repo
+        self.ref = ref
+        self._signature = signature
+        self._tip: str | None = None
+        self._raw = b""
+        self._entries: tuple[Entry, ...] = ()
+
+    @classmethod
+    def open(cls, repo_root: Path, *, ref: str = LEDGER_REF,
+             name: str = "wxpub", email: str = "wxpub@localhost") -> Ledger:
+        """The ledger of the repository holding `repo_root`; an absent ref is an empty ledger."""
+        try:
+            repo = pygit2.Repository(pygit2.discover_repository(str(repo_root)) or str(repo_root))
+        except (pygit2.GitError, TypeError):
+            raise UserError(f"{repo_root} 不在 Git 仓库中", hint="发布记录保存在内容仓库的 Git 中;请在仓库目录下运行") from None
+        if not ref.startswith("refs/") or ref.startswith("refs/heads/") or not pygit2.reference_is_valid_name(ref):
+            raise UserError(f"`{ref}` 不能用作发布记录的引用", hint="使用 refs/wxpub/ 下的引用,不要用分支(refs/heads/)")
+        ledger = cls(repo, ref, (name, email))
+        ledger.reload()
+        return ledger
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self._entries
+
+    @property
+    def tip(self) -> str | None:
+        """The ledger commit the entries were read from (None: the ledger is empty)."""
+        return self._tip
+
+    def reload(self) -> None:
+        """Read the ref again: one commit, one blob, one parse; no checkout."""
+        tip = self._read_ref(self.ref)
+        if tip is None:
+            self._tip, self._raw, self._entries = None, b"", ()
+            return
+        raw = _log_blob(self._tree(tip), self.ref)
+        self._entries = _parse(raw, self.ref)
+        self._tip, self._raw = tip, raw
+
+    def backup(self, key: str) -> bytes | None:
+        """The rendered content stored under `key` (a sha256) by `append(..., backups=)`."""
+        if self._tip is None or not _SHA256.match(key):
+            return None
+        try:
+            blob = self._tree(self._tip)[f"{BACKUP_DIR}/{key}.html"]
+        except KeyError:
+            return None
+        return blob.peel(pygit2.Blob).data if blob.type_str == "blob" else None
+
+    # -- writing ------------------------------------------------------------------------
+
+    def append(self, *entries: Entry, backups: Mapping[str, bytes] | None = None) -> None:
+        """Append in one commit; the ref moves only if it is still at `.tip` (else LedgerConflict).
+
+        When this returns, the commit and the ref are on disk (git writes objects and the ref
+        file before it exits), so a run killed right afterwards still has its record.
+        """
+        if not entries:
+            raise ValueError("append needs at least one entry")
+        lines = [entry.to_json() for entry in entries]
+        for line in lines:
+            Entry.from_json(line)  # never write a line that reading would reject
+        raw = _join(self._raw, "".join(line + "\n" for line in lines).encode("utf-8"))
+        tree = self._write_tree(self._tree(self._tip) if self._tip else None, raw, backups or {})
+        path = f" {entries[0].path}" if entries[0].path else ""
+        more = f" (+{len(entries) - 1})" if len(entries) > 1 else ""
+        commit = self._commit(tree, [self._tip] if self._tip else [], f"wxpub: {entries[0].step}{path}{more}\n")
+        self._move(self.ref, commit, self._tip)
+        self._tip, self._raw, self._entries = commit, raw, self._entries + tuple(entries)
+
+    def _write_tree(self, base: pygit2.Tree | None, raw: bytes, backups: Mapping[str, bytes]) -> pygit2.Oid:
+        builder = self._repo.TreeBuilder(base) if base is not None else self._repo.TreeBuilder()
+        builder.insert(LOG_FILE, self._repo.create_blob(raw), pygit2.enums.FileMode.BLOB)
+        if backups:
+            folder = _subtree(base, BACKUP_DIR)
+            sub = self._repo.TreeBuilder(folder) if folder is not None else self._repo.TreeBuilder()
+            for key, html in backups.items():
+                if not _SHA256.match(key):
+                    raise ValueError(f"backup key must be a lowercase sha256, got {key!r}")
+                sub.insert(f"{key}.html", self._repo.create_blob(html), pygit2.enums.FileMode.BLOB)
+            builder.insert(BACKUP_DIR, sub.write(), pygit2.enums.FileMode.TREE)
+        return builder.write()
+
+    def _commit(self, tree: pygit2.Oid, parents: list[str], message: str) -> str:
+        signature = pygit2.Signature(*self._signature)
+        # reference_name=None: create the commit object only; the ref is moved by _move (CAS)
+        oid = self._repo.create_commit(None, signature, signature, message, tree,
+                                       [pygit2.Oid(hex=p) for p in parents])
+        return str(oid)
+
+    def _move(self, ref: str, new: str, old: str | None) -> None:
+        """Compare-and-swap `ref` from `old` (None: must not exist) to `new`.
+
+        pygit2's Reference.set_target is unconditional, so the swap is done by
+        `git update-ref REF NEW OLD`: git creates REF.lock with O_CREAT|O_EXCL (only one
+        process can hold it), re-reads REF under that lock, compares it with OLD, writes NEW
+        into the lock file and renames it over REF. Lock, check and write are one critical
+        section across processes, the rename is atomic, and it works the same for loose and
+        packed refs. A writer that finds the lock taken waits core.filesRefLockTimeout and then
+        fails, which we also report as a conflict: someone else was writing.
+        """
+        result = self._git("update-ref", "-m", "wxpub ledger", ref, new, old or _ZERO)
+        if result.returncode == 0:
+            return
+        if self._read_ref(ref) != old:
+            raise LedgerConflict(where=ref)
+        if ".lock': File exists" in result.stderr:
+            lock = Path(self._repo.path) / f"{ref}.lock"
+            raise LedgerConflict(where=ref, hint=f"重新运行即可;若一直出现,且确认没有其他 wxpub 或 git 进程在运行,删除残留的锁文件 {lock}")
+        raise UserError(f"无法更新发布记录:{_redact(result.stderr.strip())}", where=ref,
+                        hint="检查仓库目录的写权限和磁盘空间")
+
+    # -- remote -------------------------------------------------------------------------
+
+    def fetch(self, remote: str = "origin", *, say: Callable[[str], None] | None = None) -> None:
+        """Bring the remote's ledger here: fast-forward when we lack commits, keep ours when we are
+        ahead, and when both sides appended (a push lost a race), re-append our extra entries
+        after the remote's in a merge commit so no record is lost and the next push is a
+        fast-forward. `say` receives notes for the user (default: stderr)."""
+        say = say or _to_stderr
+        shown = _redact(remote)
+        tracking = self._tracking_ref(remote)
+        result = self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+                           remote, f"+{self.ref}:{tracking}")
+        if result.returncode != 0:
+            if "couldn't find remote ref" in result.stderr:
+                self._git("update-ref", "-d", tracking)
+                self.reload()
+                if self._tip is not None:
+                    say(f"远程 {shown} 还没有发布记录;本地的 {len(self._entries)} 条记录将在推送时上传")
+                return
+            raise UserError(f"无法从远程 {shown} 获取发布记录({self.ref}):{_redact(result.stderr.strip())}",
+                            hint="检查网络、远程名称或地址,以及访问令牌是否有读取仓库的权限")
+        theirs = self._read_ref(tracking)
+        assert theirs is not None  # the fetch above just wrote it
+        self.reload()
+        ours = self._tip
+        if ours == theirs:
+            return
+        if ours is None or self._repo.descendant_of(pygit2.Oid(hex=theirs), pygit2.Oid(hex=ours)):
+            self._move(self.ref, theirs, ours)
+        elif self._repo.descendant_of(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs)):
+            extra = len(self._entries) - len(_parse(_log_blob(self._tree(theirs), tracking), tracking))
+            say(f"本地发布记录比远程 {shown} 多 {extra} 条(尚未推送),保留本地记录")
+            return
+        else:
+            extra = self._merge(ours, theirs, tracking)
+            say(f"远程 {shown} 与本地都有新的发布记录:本地的 {extra} 条已接在远程记录之后")
+        self.reload()
+
+    def _merge(self, ours: str, theirs: str, tracking: str) -> int:
+        """Re-append the entries only we have after the remote's; both tips become parents."""
+        base = self._repo.merge_base(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
+        base_raw = _log_blob(self._tree(str(base)), self.ref) if base is not None else b""
+        if not self._raw.startswith(base_raw):
+            raise UserError("本地发布记录不是在共同版本之后追加的(可能被手工改写过),无法与远程合并", where=self.ref,
+                            hint=f"用 git log -p {self.ref} 检查;确认本地记录可以丢弃时运行 git update-ref -d {self.ref} 后重新获取")
+        ours_only = self._raw[len(base_raw):]
+        their_tree = self._tree(theirs)
+        raw = _join(_log_blob(their_tree, tracking), ours_only)
+        _parse(raw, self.ref)
+        backups: dict[str, bytes] = {}
+        folder = _subtree(self._tree(ours), BACKUP_DIR)
+        theirs_folder = _subtree(their_tree, BACKUP_DIR)
+        for item in folder or []:
+            name = item.name or ""
+            if name.endswith(".html") and _SHA256.match(name[:-5]) and (theirs_folder is None or name not in theirs_folder):
+                backups[name[:-5]] = item.peel(pygit2.Blob).data
+        count = len(_parse(ours_only, self.ref))
+        tree = self._write_tree(their_tree, raw, backups)
+        commit = self._commit(tree, [theirs, ours], f"wxpub: re-append {count} local entries after the remote's\n")
+        self._move(self.ref, commit, ours)
+        return count
+
+    def push(self, remote: str = "origin") -> None:
+        """Send the ledger to the remote, only over the value our last fetch saw there.
+
+        `--force-with-lease=REF:EXPECTED` makes the remote's receive-pack update REF only if it
+        still holds EXPECTED (empty: REF must not exist yet); a run that pushed in between
+        makes ours fail instead of being overwritten. EXPECTED is always an ancestor of what we
+        push (checked below), so the push never drops a remote commit."""
+        shown = _redact(remote)
+        self.reload()
+        if self._tip is None:
+            return
+        tracking = self._tracking_ref(remote)
+        expected = self._read_ref(tracking)
+        if expected is not None and expected != self._tip and not self._repo.descendant_of(
+                pygit2.Oid(hex=self._tip), pygit2.Oid(hex=expected)):
+            raise LedgerConflict(f"本地发布记录与上次从远程 {shown} 获取的记录不一致,未推送", where=self.ref,
+                                 hint=f"先获取远程记录(wxpub 会合并两边的记录),再推送:重新运行带 --push {shown} 的命令")
+        result = self._git("push", "--porcelain", "--no-verify", f"--force-with-lease={self.ref}:{expected or ''}",
+                           remote, f"{self._tip}:{self.ref}")
+        if result.returncode == 0:
+            self._git("update-ref", tracking, self._tip)
+            return
+        status = _push_status(result.stdout, self.ref)
+        if _lost_race(status):
+            raise LedgerConflict(f"推送发布记录被远程 {shown} 拒绝:另一次发布运行已推送了新的记录;远程的记录未被覆盖",
+                                 where=self.ref,
+                                 hint=f"重新运行带 --push {shown} 的命令:会先获取并合并远程的记录,再推送")
+        detail = "\n".join(line.strip() for line in (status, *result.stderr.splitlines()) if line.strip())
+        raise UserError(f"无法把发布记录推送到远程 {shown}:{_redact(detail)}", where=self.ref,
+                        hint="检查网络、远程名称或地址,以及访问令牌是否有写入仓库的权限(contents: write)")
+
+    def _tracking_ref(self, remote: str) -> str:
+        """Where the remote's ledger is kept locally: the lease for the next push."""
+        # A remote given as a URL (maybe with a token in it) is named by its hash, never spelled out
+        simple = re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", remote) and ".." not in remote and not remote.endswith(".lock")
+        name = remote if simple else "url-" + hashlib.sha256(remote.encode()).hexdigest()[:16]
+        return f"refs/wxpub-remotes/{name}/{self.ref.removeprefix('refs/')}"
+
+    # -- queries ------------------------------------------------------------------------
+
+    def latest(self, path: str | PurePosixPath) -> Entry | None:
+        """The latest entry about one article."""
+        key = str(path)
+        return next((e for e in reversed(self._entries) if e.path == key), None)
+
+    def steps_for(self, path: str | PurePosixPath, content_hash: str) -> list[Entry]:
+        """Every entry about this version of the article, oldest first."""
+        key = str(path)
+        return [e for e in self._entries if e.path == key and e.content_hash == content_hash]
+
+    def uploads(self, account: str | None = None) -> dict[str, Mapping[str, Any]]:
+        """Uploaded files by sha256 (data `sha` or `sha256`): their data plus `kind` (image|cover).
+
+        The latest upload of a file wins. Pass `account` to see only its uploads: a
+        media_id belongs to the account that uploaded it."""
+        found: dict[str, Mapping[str, Any]] = {}
+        for entry in self._entries:
+            kind = UPLOAD_STEPS.get(entry.step)
+            if kind is None or (account is not None and entry.account != account):
+                continue
+            digest = entry.data.get("sha") or entry.data.get("sha256")
+            if isinstance(digest, str) and digest:
+                found[digest] = MappingProxyType({**entry.data, "kind": kind})
+        return found
+
+    def published(self) -> list[Entry]:
+        """Per article, its latest published/drafted/mass_sent entry, unless retracted since;
+        in ledger order."""
+        current: dict[str, Entry] = {}
+        for entry in self._entries:
+            if not entry.path:
+                continue
+            if entry.step in FINAL_STEPS:
+                current.pop(entry.path, None)  # re-insert: order follows the latest publication
+                current[entry.path] = entry
+            elif entry.step == RETRACTED:
+                current.pop(entry.path, None)
+        return list(current.values())
+
+    def count_on(self, account: str, date: datetime.date, tz: datetime.tzinfo) -> int:
+        """Articles of `account` that went out on `date` in zone `tz` (for daily caps).
+
+        Retracted ones still count: they used the day's slot. An article recorded twice in
+        the same step and version (a resumed run) counts once."""
+        seen: set[tuple[str, str, str]] = set()
+        count = 0
+        for index, entry in enumerate(self._entries):
+            if entry.account != account or entry.step not in FINAL_STEPS:
+                continue
+            if entry.moment.astimezone(tz).date() != date:
+                continue
+            key = (entry.step, entry.path, entry.content_hash) if entry.path else (entry.step, "", str(index))
+            if key not in seen:
+                seen.add(key)
+                count += 1
+        return count
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _read_ref(self, ref: str) -> str | None:
+        """The commit a ref points at, read from disk now (no caching)."""
+        found = self._repo.references.get(ref)
+        if found is None:
+            return None
+        try:
+            return str(found.resolve().target)
+        except (KeyError, pygit2.GitError):
+            return None
+
+    def _tree(self, commit: str) -> pygit2.Tree:
+        try:
+            return self._repo[commit].peel(pygit2.Commit).tree
+        except (KeyError, ValueError, pygit2.GitError):
+            raise UserError(f"发布记录指向的 {commit[:12]} 不是提交", where=self.ref,
+                            hint=f"该引用只能由 wxpub 写入;用 git log {self.ref} 检查,或从远程重新获取") from None
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # C locale: the few messages we recognise are matched in English; no prompt: CI must
+        # fail fast on missing credentials instead of waiting for a password forever.
+        env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+        cwd = self._repo.workdir or self._repo.path  # relative remote paths resolve as for `git -C root`
+        try:
+            return subprocess.run(["git", f"--git-dir={self._repo.path}", *args], cwd=cwd, env=env,
+                                  capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+        except FileNotFoundError:
+            raise UserError("找不到 git 命令", hint="安装 Git 并确保 git 在 PATH 中") from None
+
+
+def _parse(raw: bytes, ref: str) -> tuple[Entry, ...]:
+    """Every line of ledger.jsonl as an Entry; a bad line is a UserError naming it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _corrupt(ref, raw[: exc.start].count(b"\n") + 1, "不是 UTF-8 文本")
+    # Split on \n only: str.splitlines would also split at U+2028 and friends inside strings
+    lines = text.split("\n")
+    entries: list[Entry] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            _corrupt(ref, number, f"不是完整的 JSON 记录(第 {exc.colno} 列:{exc.msg})")
+        try:
+            entries.append(_entry_from(obj))
+        except ValueError as exc:
+            _corrupt(ref, number, str(exc))
+    return tuple(entries)
+
+
+def _corrupt(ref: str, line: int, reason: str) -> NoReturn:
+    raise UserError(f"发布记录第 {line} 行已损坏:{reason}", where=f"{ref}:{LOG_FILE}:{line}",
+                    hint=f"发布记录只能由 wxpub 追加,不要手工修改。若是最近一次改坏的,运行 git update-ref {ref} {ref}~1 "
+                         f"回到上一版本;否则用 git log -p {ref} 找到最后一个完好的提交,或从远程重新获取")
+
+
+def _log_blob(tree: pygit2.Tree, ref: str) -> bytes:
+    try:
+        item = tree[LOG_FILE]
+    except KeyError:
+        raise UserError(f"发布记录中没有 {LOG_FILE}", where=ref,
+                        hint=f"该引用只能由 wxpub 写入;用 git log {ref} 检查,或删除它(git update-ref -d {ref})后从远程重新获取") from None
+    return item.peel(pygit2.Blob).data
+
+
+def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Tree | None:
+    if tree is None or name not in tree:
+        return None
+    item = tree[name]
+    return item.peel(pygit2.Tree) if item.type_str == "tree" else None
+
+
+def _join(log: bytes, more: bytes) -> bytes:
+    """Append lines to a log whose last line may lack its newline (edited by hand)."""
+    return log + more if not log or log.endswith(b"\n") else log + b"\n" + more
+
+
+def _push_status(porcelain: str, ref: str) -> str:
+    """The flag and summary `git push --porcelain` printed for our ref ("" if none)."""
+    for line in porcelain.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[1].endswith(f":{ref}"):
+            return parts[0] + " " + parts[2]
+    return ""
+
+
+def _lost_race(status: str) -> bool:
+    """Whether git push was refused because the remote ref moved: our lease or fast-forward
+    check failed on our side ([rejected]), or the remote's own compare-and-swap failed when
+    another push landed between its advertisement and its update ([remote rejected])."""
+    if status.startswith("! [rejected]"):
+        return True
+    return status.startswith("! [remote rejected]") and any(
+        sign in status for sign in ("failed to lock", "failed to update ref", "but expected", "stale info"))
+
+
+def _redact(text: str) -> str:
+    """Hide user:token@ in URLs: a remote given as a URL may carry a CI token."""
+    return _URL_USERINFO.sub(r"\1***@", text)
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)

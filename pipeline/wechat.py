@@ -1,0 +1,269 @@
+"""The WeChat Official Account API, as the publisher needs it, on top of wechatpy.
+
+wechatpy 2.0.0a26 wraps draft/* and freepublish/*, but fetches tokens with the plain
+`cgi-bin/token`, which invalidates the token of every other system sharing the account
+(menus, auto-replies). We override that with `stable_token`, fetch it once per run, make
+the base URL configurable (WeChat or the local sandbox), and cap token retries (wechatpy
+retries expired tokens by unbounded recursion). Every error leaves here as `WeChatError`
+with a Chinese message saying what a person should do, and with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+import requests
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from pipeline.errors import UserError
+from pipeline.policies import Account
+
+WECHAT_API = "https://api.weixin.qq.com/cgi-bin/"
+T = TypeVar("T")
+
+# Errors a retry can fix (system busy) and token errors a fresh token fixes
+BUSY = -1
+TOKEN_ERRORS = (40001, 42001)
+QUOTA_ERRORS = (45009, 45028)
+
+_ADVICE = {
+    40164: "调用接口的 IP 不在该公众号的 IP 白名单中。请在公众号后台「设置与开发 → 基本配置 → IP 白名单」加入发布机器的出口 IP;"
+           "GitHub 托管的 runner 出口 IP 不固定,请使用固定出口 IP 的自托管 runner(或固定 IP 的中转)运行发布任务",
+    40013: "AppID 无效:请检查 policies.yaml 中 appid_env 所指的环境变量(CI secret)是否填对",
+    40125: "AppSecret 无效:请检查 secret_env 所指的环境变量(CI secret);若密钥已重置,请更新 CI secret",
+    48001: "该账号没有接口权限:自 2025 年起,未认证账号不能通过接口发表。请把 policies.yaml 中该账号的 publish_mode 改为 draft,"
+           "由运营人员在公众号后台手动发表;或完成微信认证",
+    45009: "今日接口调用次数已达上限:本次运行已停止,其余文章留在队列中,明日(或在后台清零配额后)由定时任务继续发布",
+    45028: "群发次数已用完(订阅号每天 1 次,服务号每月 4 次):文章留在队列中,额度恢复后继续",
+    40005: "文件类型不受支持:正文图片只能是 JPG/PNG",
+    40009: "图片过大:正文图片须小于 1 MB",
+    45001: "媒体文件过大",
+    -1: "微信系统繁忙,请稍后重试",
+}
+
+
+class WeChatError(Exception):
+    """A WeChat API error, or a failure to reach WeChat, with advice for a person."""
+
+    def __init__(self, endpoint: str, errcode: int | None, errmsg: str, advice: str = "",
+                 body: Mapping[str, Any] | None = None) -> None:
+        self.endpoint = endpoint
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.body = dict(body or {})  # the whole error answer, e.g. 45065 carries the first msg_id
+        self.advice = advice or _ADVICE.get(errcode or 0, "")
+        if errcode is not None and 53500 <= errcode < 53600:
+            self.advice = f"草稿未通过微信发表前的检查:{errmsg};请按提示修改文章后重新提交"
+        super().__init__(str(self))
+
+    @property
+    def transient(self) -> bool:
+        return self.errcode in (BUSY, None)
+
+    def __str__(self) -> str:
+        code = f"errcode {self.errcode}" if self.errcode is not None else "网络错误"
+        text = f"微信接口 {self.endpoint} 失败({code}: {self.errmsg})"
+        return f"{text}。{self.advice}" if self.advice else text
+
+
+@dataclass(frozen=True)
+class Credentials:
+    appid: str
+    secret: str = field(repr=False)
+
+
+def credentials_for(account: Account, environ: Mapping[str, str]) -> Credentials:
+    """The account's AppID and AppSecret from the environment variables the policy names (R16)."""
+    missing = [name for name in (account.appid_env, account.secret_env) if not environ.get(name)]
+    if missing:
+        raise UserError(f"账号「{account.name}」缺少凭据:环境变量 {', '.join(missing)} 未设置",
+                        hint="在 CI 的 environment secrets 中设置它们;本地试用请加 --sandbox 使用内置沙箱")
+    return Credentials(environ[account.appid_env], environ[account.secret_env])
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class Redactor:
+    """Replaces every known secret (AppSecret, access tokens) in text that leaves the process."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str) -> None:
+        if secret and len(secret) >= 6:
+            self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return re.sub(r"(access_token|secret)=[^&\s]+", r"\1=***", text)
+
+
+class _StableTokenClient(WeChatClient):  # type: ignore[misc]
+    """wechatpy's client with the stable token endpoint and no unbounded token retries."""
+
+    def __init__(self, credentials: Credentials, base_url: str, timeout: float, redact: Redactor) -> None:
+        super().__init__(credentials.appid, credentials.secret, timeout=timeout, auto_retry=False)
+        self.API_BASE_URL = base_url
+        self._redact = redact
+
+    def fetch_access_token(self, force_refresh: bool = False) -> dict[str, Any]:
+        response = self._http.post(
+            url=f"{self.API_BASE_URL}stable_token",
+            json={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+                  "force_refresh": force_refresh},
+            timeout=self.timeout,
+        )
+        result: dict[str, Any] = response.json()
+        if result.get("errcode"):
+            raise WeChatError("stable_token", int(result["errcode"]), str(result.get("errmsg", "")))
+        token = str(result["access_token"])
+        self._redact.add(token)
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, token, expires_in)
+        self.expires_at = int(time.time()) + expires_in
+        return result
+
+
+class WeChat:
+    """One account's API for one run: one token, counted calls, redacted errors."""
+
+    def __init__(self, credentials: Credentials, *, base_url: str = WECHAT_API, timeout: float = 30,
+                 retries: int = 3, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.redact = Redactor()
+        self.redact.add(credentials.secret)
+        self._client = _StableTokenClient(credentials, base_url if base_url.endswith("/") else base_url + "/",
+                                          timeout, self.redact)
+        self.calls: Counter[str] = Counter()
+        self._retries = retries
+        self._backoff = backoff
+        self._sleep = sleep
+
+    # -- the call wrapper ----------------------------------------------------------------
+    def _call(self, endpoint: str, fn: Callable[[], T], *, idempotent: bool) -> T:
+        """Run one API call. A stale token is refreshed once and the call repeated once (safe:
+        WeChat rejected it before doing anything). Busy and network errors are retried with
+        back-off only when repeating the call cannot duplicate anything."""
+        attempt, token_retried = 0, False
+        while True:
+            self.calls[endpoint] += 1
+            try:
+                return fn()
+            except WeChatClientException as exc:
+                error = WeChatError(endpoint, exc.errcode, self.redact(str(exc.errmsg)), body=_json(exc.response))
+            except requests.RequestException as exc:
+                error = WeChatError(endpoint, None, self.redact(type(exc).__name__ + ": " + str(exc)))
+            except WeChatError as exc:  # from the token fetch
+                raise WeChatError(exc.endpoint, exc.errcode, self.redact(exc.errmsg)) from None
+            if error.errcode in TOKEN_ERRORS and not token_retried:
+                token_retried = True
+                self.calls["stable_token"] += 1
+                self._client.fetch_access_token()
+                continue
+            if error.transient and idempotent and attempt < self._retries:
+                self._sleep(self._backoff * 2 ** attempt)
+                attempt += 1
+                continue
+            raise error from None
+
+    def token(self) -> None:
+        """Fetch the access token now (once per run), so credential problems surface first."""
+        self._call("stable_token", lambda: self._client.access_token, idempotent=True)
+
+    # -- images ---------------------------------------------------------------------------
+    def upload_body_image(self, data: bytes, filename: str) -> str:
+        """media/uploadimg: a URL usable inside article content (jpg/png, < 1 MB)."""
+        return str(self._call("media/uploadimg", lambda: self._client.media.upload_image((filename, io.BytesIO(data))),
+                              idempotent=False))
+
+    def upload_cover(self, data: bytes, filename: str) -> tuple[str, str]:
+        """material/add_material type=image: a permanent media_id for thumb_media_id."""
+        result = self._call("material/add_material",
+                            lambda: self._client.material.add("image", (filename, io.BytesIO(data))), idempotent=False)
+        return str(result["media_id"]), str(result.get("url", ""))
+
+    # -- drafts ---------------------------------------------------------------------------
+    def add_draft(self, articles: list[dict[str, Any]]) -> str:
+        # The dict goes through as built: wechatpy's helpers drop article_type and crop fields
+        result = self._call("draft/add", lambda: self._client.post("draft/add", data={"articles": articles}),
+                            idempotent=False)
+        return str(result["media_id"])
+
+    def get_draft(self, media_id: str) -> dict[str, Any] | None:
+        try:
+            result = self._call("draft/get", lambda: self._client.post("draft/get", data={"media_id": media_id}),
+                                idempotent=True)
+        except WeChatError as error:
+            if error.errcode == 40007:  # invalid media_id: no such draft (published, sent or deleted)
+                return None
+            raise
+        return dict(result)
+
+    def delete_draft(self, media_id: str) -> None:
+        self._call("draft/delete", lambda: self._client.post("draft/delete", data={"media_id": media_id}),
+                   idempotent=True)
+
+    def drafts(self) -> Iterator[dict[str, Any]]:
+        yield from self._pages("draft/batchget")
+
+    # -- publishing -----------------------------------------------------------------------
+    def submit(self, media_id: str) -> str:
+        result = self._call("freepublish/submit",
+                            lambda: self._client.post("freepublish/submit", data={"media_id": media_id}),
+                            idempotent=False)
+        return str(result["publish_id"])
+
+    def publish_status(self, publish_id: str) -> dict[str, Any]:
+        return dict(self._call("freepublish/get",
+                               lambda: self._client.post("freepublish/get", data={"publish_id": publish_id}),
+                               idempotent=True))
+
+    def published(self) -> Iterator[dict[str, Any]]:
+        yield from self._pages("freepublish/batchget")
+
+    def delete_published(self, article_id: str, index: int) -> None:
+        if index < 1:
+            raise ValueError("index 0 would delete every article of the message; pass the 1-based index")
+        self._call("freepublish/delete",
+                   lambda: self._client.post("freepublish/delete", data={"article_id": article_id, "index": index}),
+                   idempotent=False)
+
+    def mass_send(self, media_id: str, clientmsgid: str) -> str:
+        """message/mass/sendall to every follower; `clientmsgid` makes a resend return the first
+        send (45065) instead of reaching followers twice, so this call may be retried."""
+        payload = {"filter": {"is_to_all": True}, "mpnews": {"media_id": media_id}, "msgtype": "mpnews",
+                   "send_ignore_reprint": 0, "clientmsgid": clientmsgid}
+        try:
+            result = self._call("message/mass/sendall",
+                                lambda: self._client.post("message/mass/sendall", data=payload), idempotent=True)
+        except WeChatError as error:
+            if error.errcode == 45065:  # already sent with this clientmsgid: the first result stands
+                if "msg_id" in error.body:
+                    return str(error.body["msg_id"])
+                match = re.search(r"\d{6,}", error.errmsg)
+                return match.group() if match else ""
+            raise
+        return str(result["msg_id"])
+
+    def _pages(self, endpoint: str) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self._call(endpoint, lambda: self._client.post(
+                endpoint, data={"offset": offset, "count": 20, "no_content": 0}), idempotent=True)
+            items = page.get("item", [])
+            yield from items
+            offset += len(items)
+            if not items or offset >= int(page.get("total_count", 0)):
+                return
