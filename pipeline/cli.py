@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline import __version__
-from pipeline.commands import lint, render
+from pipeline.commands import lint, preview, render, sandbox, serve
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import POLICY_FILE
 
-COMMANDS = (lint, render)
+COMMANDS = (lint, render, preview, serve, sandbox)
 
 
 def _find_root(start: Path) -> Path:
