@@ -16,11 +16,16 @@ TAB = "    "
 
 
 @functools.cache
-def _lexer(language: str) -> Lexer:
+def _lexer(language: str) -> Lexer | None:
+    """The lexer for a fence's language, or None for plain text (no language, an unknown one,
+    or `text`): plain code needs no tokens, and Pygments' TextLexer would add a final newline."""
+    if not language:
+        return None
     try:
-        return get_lexer_by_name(language, stripnl=False, ensurenl=False) if language else TextLexer()
+        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
-        return TextLexer()
+        return None
+    return None if isinstance(lexer, TextLexer) else lexer
 
 
 @functools.cache
@@ -44,12 +49,40 @@ def _text(value: str) -> str:
     return out.replace("\n", "<br>")
 
 
+def _span(css: str, parts: list[str]) -> str:
+    text = _text("".join(parts))
+    return f'<span style="{css}">{text}</span>' if css else text
+
+
 def highlight(code: str, language: str, style_name: str) -> str:
     code = code.rstrip("\n")
     lexer = _lexer(language.strip().split(" ")[0].lower() if language else "")
-    pieces = []
+    if lexer is None:
+        return _text(code)
+    # Neighbouring tokens of one colour share a span, and so does the whitespace between
+    # them (it has no colour to show): `))` is one span, not two, which keeps a long code
+    # block under WeChat's 20,000-character limit for much longer.
+    pieces: list[str] = []
+    run: list[str] = []  # the text of the current span
+    run_css = ""
+    gap: list[str] = []  # whitespace since the last visible token, waiting to see who follows it
     for token_type, value in lexer.get_tokens(code):
-        css = _css(style_name, token_type) if not isinstance(lexer, TextLexer) else ""
-        text = _text(value)
-        pieces.append(f'<span style="{css}">{text}</span>' if css and value.strip() else text)
+        if not value.strip():
+            gap.append(value)
+            continue
+        css = _css(style_name, token_type)
+        if css == run_css:
+            run.extend(gap)
+        else:
+            if run:
+                pieces.append(_span(run_css, run))
+            if gap:
+                pieces.append(_text("".join(gap)))
+            run, run_css = [], css
+        run.append(value)
+        gap = []
+    if run:
+        pieces.append(_span(run_css, run))
+    if gap:
+        pieces.append(_text("".join(gap)))
     return "".join(pieces)

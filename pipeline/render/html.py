@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
@@ -20,13 +20,47 @@ from pipeline.render.highlight import highlight
 from pipeline.render.themes import Alert, Theme
 
 WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+_HTML_COMMENT = re.compile(r"([ \t]*)<!--.*?-->([ \t]*)", re.S)
+_LINE_BREAKS = re.compile(r"[ \t]*\n[ \t]*(?:\n[ \t]*)*")  # a break, the spaces around it, and empty lines after
+# Wide characters (CJK ideographs, kana, full-width forms and punctuation): no space between two
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")
+# Chinese punctuation: no space on either side of it, whatever is on the other
+_CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\ufe30-\ufe4f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
+# Quotes, ellipsis and dashes serve Chinese and English alike: the letter beyond them decides
+_SHARED_PUNCTUATION = "‘’“”…—–·"
+_IMAGE_SCHEMES = ("", "http", "https")  # a bundle file or a web image; data: and the like never
 TASK_DONE, TASK_TODO = "☑", "☐"
 
 
 def attr(value: str) -> str:
     return escape(value, quote=True)
+
+
+def merge_css(base: str, extra: str) -> str:
+    """`base` with `extra`'s declarations on top: one that names a property already in `base`
+    replaces it in place, the others are appended (so `color` is never written twice)."""
+    if not extra:
+        return base
+    if not base:
+        return extra
+    declarations = {}
+    for part in (*base.split(";"), *extra.split(";")):
+        name, _, value = part.partition(":")
+        if value:
+            declarations[name.strip().lower()] = f"{name.strip()}: {value.strip()}"
+    return "; ".join(declarations.values())
+
+
+# The style attribute per (key, extra), per theme object: a theme's styles never change after
+# loading, and the same few dozen attributes are asked for by every paragraph of every article.
+_STYLE_CACHES: dict[int, tuple[Theme, dict[tuple[str, str], str]]] = {}
+
+
+def _style_cache(theme: Theme) -> dict[tuple[str, str], str]:
+    entry = _STYLE_CACHES.get(id(theme))
+    if entry is None or entry[0] is not theme:  # keyed by id, so keep the theme to rule out reuse
+        entry = _STYLE_CACHES[id(theme)] = (theme, {})
+    return entry[1]
 
 
 @dataclass
@@ -38,7 +72,10 @@ class RenderState:
     references: dict[str, int] = field(default_factory=dict)  # url -> number, in order of first use
     reference_titles: dict[str, str] = field(default_factory=dict)
     footnotes: list[tuple[int, str]] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)  # image targets as written, in order
+    images: list[str] = field(default_factory=list)  # bundle image paths, in order
+
+    def __post_init__(self) -> None:
+        self._styles = _style_cache(self.theme)
 
     def reference(self, url: str, title: str = "") -> int:
         if url not in self.references:
@@ -47,8 +84,25 @@ class RenderState:
         return self.references[url]
 
     def style(self, key: str, extra: str = "") -> str:
-        css = "; ".join(part for part in (self.theme.style(key), extra) if part)
-        return f' style="{attr(css)}"' if css else ""
+        cached = self._styles.get((key, extra))
+        if cached is None:
+            css = merge_css(self.theme.style(key), extra)
+            cached = self._styles[key, extra] = f' style="{attr(css)}"' if css else ""
+        return cached
+
+    def image(self, token: Token) -> str | None:
+        """The `src` for an image token (through the image_url hook), or None for a target that
+        cannot be shown. The hook and `images` get the file name as it is in the bundle:
+        markdown-it percent-encodes targets (现场.jpg -> %E7%8E%B0%E5%9C%BA.jpg), lint resolves
+        them decoded, and so must the publisher."""
+        target = str(token.attrs.get("src", ""))
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in _IMAGE_SCHEMES:
+            return None
+        if not scheme and "%" in target:
+            target = unquote(target)
+        self.images.append(target)
+        return self.image_url(target)
 
 
 def is_clickable(url: str) -> bool:
@@ -58,6 +112,9 @@ def is_clickable(url: str) -> bool:
 
 def is_external(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https")
+
+
+Handler = Callable[["Renderer", Sequence[Token], int, list[str]], int]
 
 
 class Renderer:
@@ -71,100 +128,120 @@ class Renderer:
     def render(self, tokens: Sequence[Token]) -> str:
         out: list[str] = []
         i = 0
+        block = _BLOCK
         while i < len(tokens):
-            i = self._block(tokens, i, out)
+            handler = block.get(tokens[i].type)
+            i = handler(self, tokens, i, out) if handler else i + 1  # a container we do not style: keep its content, drop the tag
         return "".join(out)
 
-    # -- blocks -------------------------------------------------------------------------
-    def _block(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
-        token = tokens[i]
-        kind = token.type
+    # -- blocks: each takes the token list and its index, writes to `out`, returns the next index
+    def _inline_block(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append(self.inline(tokens[i]))
+        return i + 1
+
+    def _heading_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append(f"<{tokens[i].tag}{self.state.style(tokens[i].tag)}>")
+        return i + 1
+
+    def _close_line(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append(f"</{tokens[i].tag}>\n")  # a block, a list item or a table row: one a line, for diffs
+        return i + 1
+
+    def _close(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append(f"</{tokens[i].tag}>")
+        return i + 1
+
+    def _open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append(f"<{tokens[i].tag}>")  # thead, tbody, tr: styled through their cells
+        return i + 1
+
+    def _container_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        tag = tokens[i].tag  # blockquote, ul
+        out.append(f"<{tag}{self.state.style(tag)}>")
+        return i + 1
+
+    def _ordered_list_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        start = tokens[i].attrs.get("start")
+        extra = f' start="{attr(str(start))}"' if start not in (None, 1) else ""
+        out.append(f"<ol{self.state.style('ol')}{extra}>")
+        return i + 1
+
+    def _list_item_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
         s = self.state
-        if kind == "paragraph_open":
-            return self._paragraph(tokens, i, out)
-        if kind == "inline":
-            out.append(self.inline(token.children or []))
-        elif kind == "heading_open":
-            out.append(f"<{token.tag}{s.style(token.tag)}>")
-        elif kind == "heading_close":
-            out.append(f"</{token.tag}>\n")
-        elif kind in ("blockquote_open", "bullet_list_open", "ordered_list_open"):
-            tag = {"blockquote_open": "blockquote", "bullet_list_open": "ul", "ordered_list_open": "ol"}[kind]
-            start = token.attrs.get("start")
-            extra = f' start="{attr(str(start))}"' if tag == "ol" and start not in (None, 1) else ""
-            out.append(f"<{tag}{s.style(tag)}{extra}>")
-        elif kind in ("blockquote_close", "bullet_list_close", "ordered_list_close"):
-            out.append(f"</{token.tag}>\n")
-        elif kind == "list_item_open":
-            out.append(f"<li{s.style('li')}>")
-            checked = token.meta.get("checked")
-            if checked is not None:  # a task: the box is text, WeChat drops <input>
-                box = TASK_DONE if checked else TASK_TODO
-                self._pending_task = f"<span{s.style('task')}>{box}</span> "
-        elif kind == "list_item_close":
-            out.append("</li>")
-        elif kind in ("fence", "code_block"):
-            out.append(self._code(token))
-        elif kind == "hr":
-            out.append(f"<section{s.style('hr')}></section>\n")
-        elif kind == "table_open":
-            out.append(f"<section{s.style('table_wrap')}><table{s.style('table')}>")
-        elif kind == "table_close":
-            out.append("</table></section>\n")
-        elif kind in ("thead_open", "tbody_open", "tr_open", "thead_close", "tbody_close", "tr_close"):
-            out.append(f"<{'/' if kind.endswith('_close') else ''}{token.tag}>")
-        elif kind in ("th_open", "td_open"):
-            align = str(token.attrs.get("style", ""))  # markdown-it: text-align:left|center|right
-            out.append(f"<{token.tag}{s.style(token.tag, align.replace(':', ': '))}>")
-        elif kind in ("th_close", "td_close"):
-            out.append(f"</{token.tag}>")
-        elif kind == "alert_open":
-            alert = s.theme.alerts[str(token.meta.get("kind", "NOTE")).upper()]
-            colours = f"border-left-color: {alert.color}; background-color: {alert.background}"
-            out.append(f"<section{s.style('alert', colours)}>")
-            self._alert = alert
-        elif kind == "alert_title_open":
-            alert = self._alert or s.theme.alerts["NOTE"]
-            out.append(f"<p{s.style('alert_title', f'color: {alert.color}')}>{escape(alert.title)}</p>")
-            return i + 3  # skip markdown-it's English title text and the close
-        elif kind == "alert_close":
-            out.append("</section>\n")
-        elif kind == "footnote_block_open":
-            return self._footnotes(tokens, i)
-        elif kind.endswith("_open") or kind.endswith("_close"):
-            pass  # a container we do not style: keep its content, drop the tag
+        out.append(f"<li{s.style('li')}>")
+        checked = tokens[i].meta.get("checked")
+        if checked is not None:  # a task: the box is text, WeChat drops <input>
+            box = TASK_DONE if checked else TASK_TODO
+            self._pending_task = f"<span{s.style('task')}>{box}</span> "
+        return i + 1
+
+    def _code(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        s, token = self.state, tokens[i]
+        language = token.info.strip() if token.type == "fence" else ""
+        html = highlight(token.content, language, s.theme.code_style)
+        out.append(f"<section{s.style('code_block')}><pre{s.style('pre')}><code>{html}</code></pre></section>\n")
+        return i + 1
+
+    def _hr(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append(f"<section{self.state.style('hr')}></section>\n")
+        return i + 1
+
+    def _table_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        s = self.state
+        out.append(f"<section{s.style('table_wrap')}><table{s.style('table')}>")
+        return i + 1
+
+    def _table_close(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append("</table></section>\n")
+        return i + 1
+
+    def _cell_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        token = tokens[i]
+        align = str(token.attrs.get("style", ""))  # markdown-it: text-align:left|center|right
+        out.append(f"<{token.tag}{self.state.style(token.tag, align.replace(':', ': '))}>")
+        return i + 1
+
+    def _alert_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        s = self.state
+        alert = s.theme.alerts[str(tokens[i].meta.get("kind", "NOTE")).upper()]
+        colours = f"border-left-color: {alert.color}; background-color: {alert.background}"
+        out.append(f"<section{s.style('alert', colours)}>")
+        self._alert = alert
+        return i + 1
+
+    def _alert_title_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        s = self.state
+        alert = self._alert or s.theme.alerts["NOTE"]
+        out.append(f"<p{s.style('alert_title', f'color: {alert.color}')}>{escape(alert.title)}</p>\n")
+        return i + 3  # skip markdown-it's English title text and the close
+
+    def _alert_close(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
+        out.append("</section>\n")
         return i + 1
 
     def _paragraph(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
         inline = tokens[i + 1]
-        children = inline.children or []
         hidden = tokens[i].hidden  # tight list items: no <p>
-        if _only_images(children):
-            out.extend(self._figure(child) for child in children if child.type == "image")
+        if "![" in inline.content and _only_images(inline.children or []):
+            out.extend(self._figure(child) for child in inline.children or [] if child.type == "image")
             return i + 3
-        body = self.inline(children)
+        body = self.inline(inline)
         if not body.strip() and not self._pending_task:
             return i + 3  # e.g. a line holding only a suppression comment
         prefix, self._pending_task = self._pending_task, ""
         out.append(prefix + body if hidden else f"<p{self.state.style('p')}>{prefix}{body}</p>\n")
         return i + 3
 
-    def _code(self, token: Token) -> str:
-        s = self.state
-        language = token.info.strip() if token.type == "fence" else ""
-        html = highlight(token.content, language, s.theme.code_style)
-        return f"<section{s.style('code_block')}><pre{s.style('pre')}><code>{html}</code></pre></section>\n"
-
     def _figure(self, image: Token) -> str:
         s = self.state
-        target = str(image.attrs.get("src", ""))
-        s.images.append(target)
         alt = image.content
-        caption = f"<figcaption{s.style('figcaption')}>{escape(alt)}</figcaption>" if alt else ""
-        return (f'<figure{s.style("figure")}><img src="{attr(s.image_url(target))}" alt="{attr(alt)}"'
-                f'{s.style("img")}>{caption}</figure>\n')
+        src = s.image(image)
+        if src is None:  # not an image WeChat can show: what it depicts, as text
+            return f"<p{s.style('p')}>{escape(alt, quote=False)}</p>\n" if alt else ""
+        caption = f"<figcaption{s.style('figcaption')}>{escape(alt, quote=False)}</figcaption>" if alt else ""
+        return f'<figure{s.style("figure")}><img src="{attr(src)}" alt="{attr(alt)}"{s.style("img")}>{caption}</figure>\n'
 
-    def _footnotes(self, tokens: Sequence[Token], i: int) -> int:
+    def _footnotes(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
         """Collect footnote bodies for the template's 注释 list; nothing is written in place."""
         j, number = i + 1, 0
         parts: list[str] = []
@@ -173,21 +250,27 @@ class Renderer:
             if token.type == "footnote_open":
                 number, parts = int(token.meta["id"]) + 1, []
             elif token.type == "inline":
-                parts.append(self.inline(token.children or []))
+                parts.append(self.inline(token))
+            elif token.type in ("fence", "code_block"):  # a note is one <p>: its code goes inline
+                parts.append(f"<code{self.state.style('code')}>{highlight(token.content, '', '')}</code>")
             elif token.type == "footnote_close":
                 self.state.footnotes.append((number, " ".join(parts)))
             j += 1
         return j + 1
 
     # -- inline -------------------------------------------------------------------------
-    def inline(self, children: Sequence[Token]) -> str:
+    def inline(self, token: Token) -> str:
+        """The HTML of one inline token (a paragraph's, heading's or cell's text)."""
+        children = token.children or []
+        if "<!--" in token.content:
+            children = _without_comments(children)
         out: list[str] = []
         link_stack: list[str] = []  # how each open link closes
         s = self.state
         for index, child in enumerate(children):
             kind = child.type
             if kind == "text":
-                out.append(escape(_HTML_COMMENT.sub("", child.content), quote=False))
+                out.append(escape(child.content, quote=False))
             elif kind == "softbreak":
                 out.append(_soft_break(children, index))
             elif kind == "hardbreak":
@@ -207,14 +290,19 @@ class Renderer:
             elif kind == "link_close":
                 out.append(link_stack.pop() if link_stack else "")
             elif kind == "image":
-                s.images.append(str(child.attrs.get("src", "")))
-                out.append(f'<img src="{attr(s.image_url(str(child.attrs.get("src", ""))))}" '
-                           f'alt="{attr(child.content)}"{s.style("img")}>')
+                out.append(self._inline_image(child))
             elif kind == "footnote_ref":
                 out.append(f"<sup{s.style('ref')}>注{int(child.meta['id']) + 1}</sup>")
             else:  # anything else: its text, escaped
                 out.append(escape(child.content, quote=False))
         return "".join(out)
+
+    def _inline_image(self, image: Token) -> str:
+        s = self.state
+        src = s.image(image)
+        if src is None:
+            return escape(image.content, quote=False)
+        return f'<img src="{attr(src)}" alt="{attr(image.content)}"{s.style("img")}>'
 
     def _link_open(self, token: Token, children: Sequence[Token], index: int, stack: list[str]) -> str:
         s = self.state
@@ -231,6 +319,41 @@ class Renderer:
         return ""
 
 
+_BLOCK: dict[str, Handler] = {
+    "paragraph_open": Renderer._paragraph,
+    "inline": Renderer._inline_block,
+    "heading_open": Renderer._heading_open,
+    "heading_close": Renderer._close_line,
+    "blockquote_open": Renderer._container_open,
+    "bullet_list_open": Renderer._container_open,
+    "ordered_list_open": Renderer._ordered_list_open,
+    "blockquote_close": Renderer._close_line,
+    "bullet_list_close": Renderer._close_line,
+    "ordered_list_close": Renderer._close_line,
+    "list_item_open": Renderer._list_item_open,
+    "list_item_close": Renderer._close_line,
+    "fence": Renderer._code,
+    "code_block": Renderer._code,
+    "hr": Renderer._hr,
+    "table_open": Renderer._table_open,
+    "table_close": Renderer._table_close,
+    "thead_open": Renderer._open,
+    "tbody_open": Renderer._open,
+    "tr_open": Renderer._open,
+    "thead_close": Renderer._close,
+    "tbody_close": Renderer._close,
+    "tr_close": Renderer._close_line,
+    "th_open": Renderer._cell_open,
+    "td_open": Renderer._cell_open,
+    "th_close": Renderer._close,
+    "td_close": Renderer._close,
+    "alert_open": Renderer._alert_open,
+    "alert_title_open": Renderer._alert_title_open,
+    "alert_close": Renderer._alert_close,
+    "footnote_block_open": Renderer._footnotes,
+}
+
+
 def _only_images(children: Sequence[Token]) -> bool:
     kinds = {c.type for c in children if not (c.type == "text" and not c.content.strip())}
     return bool(kinds) and kinds <= {"image", "softbreak"} and "image" in kinds
@@ -245,8 +368,69 @@ def _link_text(children: Sequence[Token], index: int) -> str:
     return "".join(parts).strip()
 
 
+def _without_comments(children: Sequence[Token]) -> list[Token]:
+    """The children with HTML comments removed: with raw HTML off markdown-it leaves them as
+    text, but they are editors' notes and wxpub-disable lines, never shown to the reader
+    (lint does not count them either). A comment may span lines, so each run of text and
+    soft breaks is searched as one string; a comment alone on its line takes that line
+    break with it. Comments are looked for only in plain text, never in code or link targets."""
+    out: list[Token] = []
+    run: list[Token] = []
+    for index, child in enumerate([*children, None]):
+        if child is not None and child.type in ("text", "softbreak"):
+            run.append(child)
+            continue
+        if run:
+            out.extend(_strip_comments(run, first=len(out) == 0, last=child is None))
+            run = []
+        if child is not None:
+            out.append(child)
+    return out
+
+
+def _strip_comments(run: list[Token], *, first: bool, last: bool) -> list[Token]:
+    text = "".join("\n" if t.type == "softbreak" else t.content for t in run)
+    if "<!--" not in text:
+        return run
+    # A comment between spaces leaves one space, a comment touching a word leaves none
+    text = _HTML_COMMENT.sub(lambda m: " " if m.group(1) or m.group(2) else "", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    if first:
+        text = text.lstrip()
+    if last:
+        text = text.rstrip()
+    out: list[Token] = []
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            out.append(Token("softbreak", "br", 0))
+        if line:
+            out.append(Token("text", "", 0, content=line))
+    return out
+
+
 def _soft_break(children: Sequence[Token], index: int) -> str:
-    """A line break inside a paragraph: a space between Latin words, nothing between Chinese."""
-    before = children[index - 1].content[-1:] if index > 0 else ""
-    after = children[index + 1].content[:1] if index + 1 < len(children) else ""
-    return "" if _CJK.match(before) or _CJK.match(after) else " "
+    """A line break inside a paragraph, joined the way Chinese typesetting wants: nothing
+    between two Chinese characters or next to Chinese punctuation, one space between Latin
+    words and between Chinese and Latin or digits (the spacing lint's typography rule asks for)."""
+    before = _neighbour_text(children, index, -1)
+    after = _neighbour_text(children, index, 1)
+    if _CJK_PUNCTUATION.match(before[-1:]) or _CJK_PUNCTUATION.match(after[:1]):
+        return ""
+    left, right = before.rstrip(_SHARED_PUNCTUATION)[-1:], after.lstrip(_SHARED_PUNCTUATION)[:1]
+    if not left and not right:
+        return " "
+    return "" if (not left or _WIDE.match(left)) and (not right or _WIDE.match(right)) else " "
+
+
+def _neighbour_text(children: Sequence[Token], index: int, step: int) -> str:
+    """The text next to a soft break, looking through markup that has none (`**`, link
+    brackets) to the nearest text or code; empty at the paragraph's edge or an image."""
+    j = index + step
+    while 0 <= j < len(children):
+        child = children[j]
+        if child.content and child.type in ("text", "code_inline"):
+            return child.content
+        if child.type in ("softbreak", "hardbreak", "image"):
+            return ""
+        j += step
+    return ""
