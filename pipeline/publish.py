@@ -29,6 +29,7 @@ from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 MAX_ARTICLES_PER_MESSAGE = 8  # WeChat: up to 8 articles in one draft / message
+MAX_CONTENT_CHARS, MAX_CONTENT_BYTES = 20_000, 1024 * 1024  # draft/add: content < 20,000 characters and < 1 MB
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # freepublish/get has a small daily quota: back off
 FINAL_STEPS = ("published", "drafted", "mass_sent")
 
@@ -297,7 +298,16 @@ def _publish_batch(run: Run, batch: tuple[Candidate, ...]) -> None:
     account = batch[0].account
     client = run.wechat(account)
     run.progress(f"{account.name}:{len(batch)} 篇")
-    articles = [_draft_article(run, client, c) for c in batch]
+    built = [(c, _draft_article(run, client, c)) for c in batch]
+    too_long = [(c, a) for c, a in built if len(a["content"]) >= MAX_CONTENT_CHARS
+                or len(a["content"].encode()) >= MAX_CONTENT_BYTES]
+    run.outcomes.extend(Outcome("failed", c.path, account.id, f"渲染后的 HTML 有 {len(a['content'])} 字符,超过微信上限 "
+                                f"{MAX_CONTENT_CHARS}(多为过长的代码块);请缩短代码或拆分文章") for c, a in too_long)
+    built = [(c, a) for c, a in built if (c, a) not in too_long]
+    if not built:
+        return
+    batch = tuple(c for c, _ in built)
+    articles = [a for _, a in built]
     batch_id = uuid.uuid4().hex[:16]
     run.record("draft_adding", account.id, batch=batch_id, paths=[c.path for c in batch],
                hashes=[c.article.content_hash for c in batch],

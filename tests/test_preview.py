@@ -37,7 +37,6 @@ SERVE_START_SECONDS = 20
 # -- shared helpers -------------------------------------------------------------------------
 def with_themes(root: Path) -> Path:
     """make_repo copies the policy only; rendering needs the themes too."""
-    shutil.copytree(PROJECT / "themes", root / "themes")
     return root
 
 

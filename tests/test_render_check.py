@@ -213,7 +213,6 @@ def test_render_check_exits_0_for_a_sample_article(capsys: pytest.CaptureFixture
 
 def _repo_with_bad_theme(tmp_path: Path) -> tuple[Path, Path]:
     root = make_repo(tmp_path)
-    shutil.copytree(PROJECT / "themes", root / "themes")
     shutil.copytree(root / "themes" / "classic", root / "themes" / "bad")
     theme_file = root / "themes" / "bad" / "theme.yaml"
     text = theme_file.read_text(encoding="utf-8")

@@ -20,8 +20,6 @@ from pipeline.render.highlight import highlight
 from pipeline.render.themes import Alert, Theme
 
 WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
-_HTML_COMMENT = re.compile(r"([ \t]*)<!--.*?-->([ \t]*)", re.S)
-_LINE_BREAKS = re.compile(r"[ \t]*\n[ \t]*(?:\n[ \t]*)*")  # a break, the spaces around it, and empty lines after
 # Wide characters (CJK ideographs, kana, full-width forms and punctuation): no space between two
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")
 # Chinese punctuation: no space on either side of it, whatever is on the other
@@ -30,6 +28,7 @@ _CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\ufe30-\ufe4f\uff01-\uff0f\uff1a-\
 _SHARED_PUNCTUATION = "‘’“”…—–·"
 _IMAGE_SCHEMES = ("", "http", "https")  # a bundle file or a web image; data: and the like never
 TASK_DONE, TASK_TODO = "☑", "☐"
+TASK_LIST_CSS = "list-style: none; padding-left: 4px"
 
 
 def attr(value: str) -> str:
@@ -59,6 +58,8 @@ _STYLE_CACHES: dict[int, tuple[Theme, dict[tuple[str, str], str]]] = {}
 def _style_cache(theme: Theme) -> dict[tuple[str, str], str]:
     entry = _STYLE_CACHES.get(id(theme))
     if entry is None or entry[0] is not theme:  # keyed by id, so keep the theme to rule out reuse
+        if len(_STYLE_CACHES) >= 16:  # `wxpub serve` reloads themes on every edit: forget old ones
+            _STYLE_CACHES.clear()
         entry = _STYLE_CACHES[id(theme)] = (theme, {})
     return entry[1]
 
@@ -131,7 +132,8 @@ class Renderer:
         block = _BLOCK
         while i < len(tokens):
             handler = block.get(tokens[i].type)
-            i = handler(self, tokens, i, out) if handler else i + 1  # a container we do not style: keep its content, drop the tag
+            # no handler: a container we do not style (a footnote anchor, ...): keep its content, drop the tag
+            i = handler(self, tokens, i, out) if handler else i + 1
         return "".join(out)
 
     # -- blocks: each takes the token list and its index, writes to `out`, returns the next index
@@ -157,7 +159,9 @@ class Renderer:
 
     def _container_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
         tag = tokens[i].tag  # blockquote, ul
-        out.append(f"<{tag}{self.state.style(tag)}>")
+        # A task list shows its ☑/☐ boxes as text, so it needs no bullets beside them
+        extra = TASK_LIST_CSS if "contains-task-list" in str(tokens[i].attrs.get("class", "")) else ""
+        out.append(f"<{tag}{self.state.style(tag, extra)}>")
         return i + 1
 
     def _ordered_list_open(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
@@ -221,11 +225,12 @@ class Renderer:
 
     def _paragraph(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
         inline = tokens[i + 1]
+        children = _visible(inline)
         hidden = tokens[i].hidden  # tight list items: no <p>
-        if "![" in inline.content and _only_images(inline.children or []):
-            out.extend(self._figure(child) for child in inline.children or [] if child.type == "image")
+        if "![" in inline.content and _only_images(children):
+            out.extend(self._figure(child) for child in children if child.type == "image")
             return i + 3
-        body = self.inline(inline)
+        body = self._inline(children)
         if not body.strip() and not self._pending_task:
             return i + 3  # e.g. a line holding only a suppression comment
         prefix, self._pending_task = self._pending_task, ""
@@ -261,9 +266,9 @@ class Renderer:
     # -- inline -------------------------------------------------------------------------
     def inline(self, token: Token) -> str:
         """The HTML of one inline token (a paragraph's, heading's or cell's text)."""
-        children = token.children or []
-        if "<!--" in token.content:
-            children = _without_comments(children)
+        return self._inline(_visible(token))
+
+    def _inline(self, children: Sequence[Token]) -> str:
         out: list[str] = []
         link_stack: list[str] = []  # how each open link closes
         s = self.state
@@ -368,44 +373,85 @@ def _link_text(children: Sequence[Token], index: int) -> str:
     return "".join(parts).strip()
 
 
+def _visible(inline: Token) -> Sequence[Token]:
+    """An inline token's children as the reader sees them: without HTML comments."""
+    children = inline.children or []
+    return _without_comments(children) if "<!--" in inline.content else children
+
+
 def _without_comments(children: Sequence[Token]) -> list[Token]:
-    """The children with HTML comments removed: with raw HTML off markdown-it leaves them as
+    """The children with HTML comments removed. With raw HTML off markdown-it leaves them as
     text, but they are editors' notes and wxpub-disable lines, never shown to the reader
-    (lint does not count them either). A comment may span lines, so each run of text and
-    soft breaks is searched as one string; a comment alone on its line takes that line
-    break with it. Comments are looked for only in plain text, never in code or link targets."""
+    (lint does not count them either). Everything from `<!--` in a text to the next `-->` in
+    a text goes, whatever lies between: line breaks, and links or emphasis that markdown-it
+    found inside the note (a note's link must not become a numbered reference). A `<!--`
+    that is never closed is not a comment and stays, as lint sees it too; inline code keeps
+    its comments, as written."""
+    rest = list(children)
     out: list[Token] = []
-    run: list[Token] = []
-    for index, child in enumerate([*children, None]):
-        if child is not None and child.type in ("text", "softbreak"):
-            run.append(child)
-            continue
-        if run:
-            out.extend(_strip_comments(run, first=len(out) == 0, last=child is None))
-            run = []
-        if child is not None:
+    i = 0
+    while i < len(rest):
+        child = rest[i]
+        if child.type != "text" or "<!--" not in child.content:
             out.append(child)
-    return out
+            i += 1
+            continue
+        head, _, after = child.content.partition("<!--")
+        if "-->" in after:
+            close, tail = i, after.partition("-->")[2]
+        else:
+            found = [j for j in range(i + 1, len(rest)) if rest[j].type == "text" and "-->" in rest[j].content]
+            if not found:
+                out.append(child)
+                i += 1
+                continue
+            close, tail = found[0], rest[found[0]].content.partition("-->")[2]
+        if head:
+            out.append(_text_token(head))
+        out.append(_COMMENT)
+        rest[close] = _text_token(tail)  # looked at again: it may hold the next comment
+        i = close
+    return _close_gaps([c for c in out if c.type != "text" or c.content])
 
 
-def _strip_comments(run: list[Token], *, first: bool, last: bool) -> list[Token]:
-    text = "".join("\n" if t.type == "softbreak" else t.content for t in run)
-    if "<!--" not in text:
-        return run
-    # A comment between spaces leaves one space, a comment touching a word leaves none
-    text = _HTML_COMMENT.sub(lambda m: " " if m.group(1) or m.group(2) else "", text)
-    text = _LINE_BREAKS.sub("\n", text)
-    if first:
-        text = text.lstrip()
-    if last:
-        text = text.rstrip()
+_COMMENT = Token("comment", "", 0)  # where a comment was, until _close_gaps has tidied around it
+
+
+def _text_token(content: str) -> Token:
+    return Token("text", "", 0, content=content)
+
+
+def _close_gaps(children: list[Token]) -> list[Token]:
+    """Tidy where comments were: a comment that filled its lines takes one line break with it
+    (`a / <!-- note --> / b` reads `a / b`), and spaces around a comment become one space
+    (`Inline <!-- c --> text`) or none at a line's edge."""
     out: list[Token] = []
-    for number, line in enumerate(text.split("\n")):
-        if number:
-            out.append(Token("softbreak", "br", 0))
-        if line:
-            out.append(Token("text", "", 0, content=line))
-    return out
+    for child in children:
+        if child is not _COMMENT:
+            if out and out[-1] is _COMMENT:
+                out.pop()
+                before = out[-1] if out else None
+                if child.type == "softbreak" and (before is None or before.type == "softbreak"):
+                    continue  # the comment had its own line: drop its line break
+                if child.type == "text" and before is not None and before.type == "text":
+                    left, right = before.content, child.content
+                    space = " " if left[-1:] in " \t" or right[:1] in " \t" else ""
+                    out[-1] = _text_token(left.rstrip(" \t") + space + right.lstrip(" \t"))
+                    continue
+                if child.type == "text" and (before is None or before.type == "softbreak"):
+                    child = _text_token(child.content.lstrip(" \t"))
+                elif before is not None and before.type == "text" and child.type == "softbreak":
+                    out[-1] = _text_token(before.content.rstrip(" \t"))
+            out.append(child)
+        elif not out or out[-1] is not _COMMENT:
+            out.append(child)
+    if out and out[-1] is _COMMENT:  # a comment ends the paragraph: so does the line before it
+        out.pop()
+        while out and out[-1].type == "softbreak":
+            out.pop()
+        if out and out[-1].type == "text":
+            out[-1] = _text_token(out[-1].content.rstrip(" \t"))
+    return [c for c in out if c.type != "text" or c.content]
 
 
 def _soft_break(children: Sequence[Token], index: int) -> str:

@@ -39,6 +39,7 @@ def make_repo(tmp_path: Path, *, policies: str | None = None) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     shutil.copytree(PROJECT / "policies", root / "policies")
+    shutil.copytree(PROJECT / "themes", root / "themes")
     (root / "policies.yaml").write_text(policies if policies is not None else
                                         (PROJECT / "policies.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     git(root, "init", "-q", "-b", "main")
