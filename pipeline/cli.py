@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline import __version__
-from pipeline.commands import lint, preview, render, sandbox, serve
+from pipeline.commands import lint, preview, publish, render, sandbox, serve, status
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import POLICY_FILE
 
-COMMANDS = (lint, render, preview, serve, sandbox)
+COMMANDS = (lint, render, preview, serve, publish, status, sandbox)
 
 
 def _find_root(start: Path) -> Path:
