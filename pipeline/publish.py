@@ -93,6 +93,7 @@ class Run:
     clients: Callable[[Account], WeChat]
     commit: str
     now: datetime.datetime  # aware
+    simulated: bool = False  # `now` is given (--now), not the wall clock
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     sleep: Callable[[float], None] = time.sleep
     progress: Callable[[str], None] = lambda _: None
@@ -107,7 +108,9 @@ class Run:
         return self._wechat[account.id]
 
     def record(self, step: str, account: str, path: str = "", content_hash: str = "", **data: Any) -> Entry:
-        entry = Entry(at=_utc_now(), run=self.run_id, step=step, account=account, path=path,
+        # A simulated clock (--now) dates the entries too, so daily caps stay consistent
+        at = self.now.astimezone(datetime.timezone.utc).isoformat(timespec="seconds") if self.simulated else _utc_now()
+        entry = Entry(at=at, run=self.run_id, step=step, account=account, path=path,
                       content_hash=content_hash, commit=self.commit, data=data)
         self.ledger.append(entry)
         return entry
@@ -230,22 +233,34 @@ def _in_flight(ledger: Ledger) -> dict[str, dict[str, Any]]:
 
 
 def execute(run: Run, plan_: Plan) -> list[Outcome]:
-    """Resume what a killed run left, then retract, then publish the batches; stop cleanly on quota."""
+    """Resume what a killed run left, then retract, then publish the batches.
+
+    A quota error (45009 calls, 45028 mass sends) is per account: that account stops
+    cleanly with the rest of its articles queued, the other accounts go on."""
     run.outcomes.extend(plan_.failed)
-    try:
-        for batch_id, unfinished in _in_flight(run.ledger).items():
-            _resume(run, batch_id, unfinished)
-        for retraction in plan_.retractions:
-            _retract(run, retraction)
-        for batch in plan_.batches:
-            _publish_batch(run, batch)
-    except WeChatError as error:
-        if error.errcode not in QUOTA_ERRORS:
-            raise
-        run.outcomes.append(Outcome("failed", "", "", str(error)))
-        handled = {o.path for o in run.outcomes}
-        run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
-                            for batch in plan_.batches for c in batch if c.path not in handled)
+    exhausted: dict[str, WeChatError] = {}
+
+    def guarded(account_id: str, step: Callable[[], None]) -> None:
+        if account_id in exhausted:
+            return
+        try:
+            step()
+        except WeChatError as error:
+            if error.errcode not in QUOTA_ERRORS:
+                raise
+            exhausted[account_id] = error
+            run.outcomes.append(Outcome("failed", "", account_id, str(error)))
+
+    for batch_id, unfinished in _in_flight(run.ledger).items():
+        guarded(unfinished["account"], lambda: _resume(run, batch_id, unfinished))
+    for retraction in plan_.retractions:
+        guarded(retraction.account, lambda: _retract(run, retraction))
+    for batch in plan_.batches:
+        guarded(batch[0].account.id, lambda: _publish_batch(run, batch))
+    handled = {o.path for o in run.outcomes}
+    run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
+                        for batch in plan_.batches for c in batch
+                        if c.account.id in exhausted and c.path not in handled)
     run.outcomes.extend(plan_.queued)
     return run.outcomes
 

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if args.push:
         ledger.fetch(args.push)
     publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id),
-                      now=_now(args.now, policies),
+                      now=_now(args.now, policies), simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None)
     the_plan = plan(publish_run, articles_on(root, head))

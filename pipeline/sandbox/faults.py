@@ -4,7 +4,8 @@ A call fault `{"endpoint": "freepublish/submit", "nth": 2, ...}` acts on the Nth
 that endpoint counted from when the fault was set (1-based; `count` consecutive calls,
 default 1; `appid` narrows it to one account; endpoint "*" matches every /cgi-bin/ call):
 - `"errcode": N` (and optional `"errmsg"`): answer the WeChat error, do nothing;
-- `"delay": seconds`: answer late;
+- `"delay": seconds`: answer late (with `"drop": true, "when": "after"`: take effect, then
+  keep the caller waiting that long before dropping; crash tests kill the caller then);
 - `"drop": true, "when": "before"|"after"` (default "before"): close the connection with
   no answer, before doing anything or after the call took effect (crash recovery).
 A publish fault `{"publish_fail": {"publish_id"?, "status": 2..6, "fail_idx": [1]}}` makes

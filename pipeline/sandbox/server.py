@@ -137,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = ApiRequest(method=method, endpoint=endpoint, query=query, body=body,
                              content_type=self.headers.get("Content-Type", ""))
         effect = sandbox.begin_call(request)
-        if effect.delay:
+        if effect.delay and effect.drop != "after":
             time.sleep(effect.delay)
         if effect.drop == "before":
             return self._drop()
@@ -146,6 +146,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             answer = sandbox.dispatch(request)
         if effect.drop == "after":
+            # With a delay, the call has taken effect and the caller is left waiting: the moment a
+            # crash test kills the client, to prove the ledger recovers what it never heard back
+            if effect.delay:
+                time.sleep(effect.delay)
             return self._drop()
         self._json(answer)
 
