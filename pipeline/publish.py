@@ -232,31 +232,33 @@ def _in_flight(ledger: Ledger) -> dict[str, dict[str, Any]]:
 # -- executing --------------------------------------------------------------------------
 
 
-def execute(run: Run, plan_: Plan) -> list[Outcome]:
-    """Resume what a killed run left, then retract, then publish the batches.
+def guarded(run: Run, exhausted: dict[str, WeChatError], account_id: str, step: Callable[[], None]) -> None:
+    """Run one account's step; a quota error (45009 calls, 45028 mass sends) stops that
+    account cleanly, with the rest of its articles queued, and the other accounts go on."""
+    if account_id in exhausted:
+        return
+    try:
+        step()
+    except WeChatError as error:
+        if error.errcode not in QUOTA_ERRORS:
+            raise
+        exhausted[account_id] = error
+        run.outcomes.append(Outcome("failed", "", account_id, str(error)))
 
-    A quota error (45009 calls, 45028 mass sends) is per account: that account stops
-    cleanly with the rest of its articles queued, the other accounts go on."""
-    run.outcomes.extend(plan_.failed)
-    exhausted: dict[str, WeChatError] = {}
 
-    def guarded(account_id: str, step: Callable[[], None]) -> None:
-        if account_id in exhausted:
-            return
-        try:
-            step()
-        except WeChatError as error:
-            if error.errcode not in QUOTA_ERRORS:
-                raise
-            exhausted[account_id] = error
-            run.outcomes.append(Outcome("failed", "", account_id, str(error)))
-
+def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
+    """Finish what a killed run left, before planning, so its articles are not planned twice."""
     for batch_id, unfinished in _in_flight(run.ledger).items():
-        guarded(unfinished["account"], lambda: _resume(run, batch_id, unfinished))
+        guarded(run, exhausted, unfinished["account"], lambda: _resume(run, batch_id, unfinished))
+
+
+def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Outcome]:
+    """Retract, then publish the batches of the plan (made after `resume`)."""
+    run.outcomes.extend(plan_.failed)
     for retraction in plan_.retractions:
-        guarded(retraction.account, lambda: _retract(run, retraction))
+        guarded(run, exhausted, retraction.account, lambda: _retract(run, retraction))
     for batch in plan_.batches:
-        guarded(batch[0].account.id, lambda: _publish_batch(run, batch))
+        guarded(run, exhausted, batch[0].account.id, lambda: _publish_batch(run, batch))
     handled = {o.path for o in run.outcomes}
     run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
                         for batch in plan_.batches for c in batch
@@ -327,7 +329,12 @@ def _publish_batch(run: Run, batch: tuple[Candidate, ...]) -> None:
     run.record("draft_adding", account.id, batch=batch_id, paths=[c.path for c in batch],
                hashes=[c.article.content_hash for c in batch],
                markers=[[a["title"], a["thumb_media_id"]] for a in articles])
-    media_id = client.add_draft(articles)
+    try:
+        media_id = client.add_draft(articles)
+    except WeChatError as error:
+        if not error.transient:  # WeChat answered no: nothing was created, nothing to recover
+            run.record("abandoned", account.id, batch=batch_id, errcode=error.errcode)
+        raise
     start = run.record("draft_added", account.id, batch=batch_id, media_id=media_id)
     _continue(run, batch_id, {"account": account.id, "paths": [c.path for c in batch],
                               "hashes": [c.article.content_hash for c in batch], "last": start})
@@ -381,7 +388,15 @@ def _continue(run: Run, batch_id: str, batch: dict[str, Any]) -> None:
             return
     if not publish_id:
         run.record("submitting", account.id, batch=batch_id, media_id=media_id)
-        publish_id = client.submit(media_id)
+        try:
+            publish_id = client.submit(media_id)
+        except WeChatError as error:
+            if error.transient or error.errcode in QUOTA_ERRORS:
+                raise  # unknown outcome, or try again later: the ledger resumes from "submitting"
+            client.delete_draft(media_id)  # refused for good: leave no orphaned draft behind
+            run.record("failed", account.id, batch=batch_id, errcode=error.errcode)
+            run.outcomes.extend(Outcome("failed", p, account.id, str(error), media_id=media_id) for p in paths)
+            return
         run.record("submitted", account.id, batch=batch_id, media_id=media_id, publish_id=publish_id)
     _poll(run, client, batch_id, account, paths, hashes, media_id, publish_id)
 

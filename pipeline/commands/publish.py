@@ -21,7 +21,7 @@ import pygit2
 from pipeline.errors import ExitCode, UserError
 from pipeline.ledger import Ledger
 from pipeline.policies import Account, Policies, load_policies
-from pipeline.publish import Outcome, Run, articles_on, execute, plan, summarize
+from pipeline.publish import Outcome, Plan, Run, articles_on, execute, plan, resume, summarize
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
 
 LEDGER_REF = "refs/wxpub/ledger"
@@ -76,6 +76,7 @@ def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[
         server, base = sandbox.start_in_thread(state)
         args.sandbox_server = server
     secret_file = root / SANDBOX_STATE.with_suffix(".secrets.json")
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
     known = json.loads(secret_file.read_text(encoding="utf-8")) if secret_file.exists() else {}
 
     def credentials(account: Account) -> Credentials:
@@ -115,7 +116,15 @@ def run(args: argparse.Namespace) -> int:
                       now=_now(args.now, policies), simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None)
-    the_plan = plan(publish_run, articles_on(root, head))
+    exhausted: dict[str, WeChatError] = {}
+    paths = articles_on(root, head)
+    if not args.dry_run:
+        _check_credentials(policies, plan(publish_run, paths), credentials)
+        try:
+            resume(publish_run, exhausted)
+        except WeChatError as error:
+            publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
+    the_plan = plan(publish_run, paths)
     if args.dry_run:
         outcomes = [*(Outcome("planned", c.path, c.account.id, f"将发布({c.account.publish_mode})")
                       for batch in the_plan.batches for c in batch),
@@ -124,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                     *the_plan.queued, *the_plan.failed]
     else:
         try:
-            outcomes = execute(publish_run, the_plan)
+            outcomes = execute(publish_run, the_plan, exhausted)
         except WeChatError as error:
             outcomes = [*publish_run.outcomes, Outcome("failed", "", "", str(error))]
         finally:
@@ -135,6 +144,13 @@ def run(args: argparse.Namespace) -> int:
                 server.shutdown()
     _report(outcomes, args.format, dry_run=args.dry_run)
     return ExitCode.FINDINGS if any(o.status == "failed" for o in outcomes) else ExitCode.OK
+
+
+def _check_credentials(policies: Policies, the_plan: Plan, credentials: Callable[[Account], Credentials]) -> None:
+    """Every account with work must have its credentials before anything is sent (no half runs)."""
+    accounts = {c.account.id for batch in the_plan.batches for c in batch} | {r.account for r in the_plan.retractions}
+    for account_id in sorted(accounts):
+        credentials(policies.accounts[account_id])
 
 
 def _progress(text: str) -> None:
