@@ -113,6 +113,12 @@ def batchget(call: Call) -> dict[str, Any]:
     offset = int_arg(data, "offset", 0, 0, 10**9)
     size = int_arg(data, "count", drafts.PAGE_MAX, 1, drafts.PAGE_MAX)
     no_content = bool(int_arg(data, "no_content", 0, 0, 1))
+    # WeChat finishes a publication on its own schedule, polled or not: one whose time has
+    # come is listed (a publisher that died after submit finds it here, without a publish_id)
+    for row in call.db.execute("SELECT * FROM publications WHERE appid = ? AND status = ?",
+                               (call.appid, PUBLISHING)).fetchall():
+        if call.now - float(row["submitted_at"]) >= call.acct.publish_delay_seconds:
+            _finish(call, row)
     where = "FROM publications WHERE appid = ? AND status = ?"
     total = call.db.execute(f"SELECT COUNT(*) AS n {where}", (call.appid, SUCCESS)).fetchone()["n"]  # noqa: S608
     rows = call.db.execute(f"SELECT * {where} ORDER BY finished_at DESC, rowid DESC LIMIT ? OFFSET ?",  # noqa: S608
