@@ -278,3 +278,25 @@ def test_main_is_never_committed_to(site: Path, sandbox: str, capsys: pytest.Cap
     assert git(site, "rev-parse", "HEAD") == head
     assert git(site, "status", "--porcelain") == "?? .wxpub/"  # sandbox credentials only (gitignored in a real repo)
     assert git(site, "rev-parse", SANDBOX_LEDGER_REF)  # the ledger lives beside main
+
+
+def test_lint_refuses_editing_a_published_article_without_republish(site: Path, sandbox: str,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.ledger import Entry
+    ledger = Ledger.open(site, ref=LEDGER_REF)  # as a real (not sandbox) publication would leave it
+    from pipeline.content import load_article
+    from pathlib import PurePosixPath
+    article = load_article(site, PurePosixPath(OFFICIAL))
+    ledger.append(Entry(at="2026-11-25T04:30:00+00:00", run="r1", step="published", account="official",
+                        path=OFFICIAL, content_hash=article.content_hash, data={"article_id": "a1", "index": 1}))
+    assert main(["--root", str(site), "lint", "--format", "json"]) == 0
+    capsys.readouterr()
+    index = site / OFFICIAL
+    index.write_text(index.read_text(encoding="utf-8").replace("运动会现场。", "运动会现场,气氛热烈。"), encoding="utf-8")
+    assert main(["--root", str(site), "lint", "--format", "json"]) == 1
+    [finding] = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "PUB001"]
+    assert finding["path"] == OFFICIAL and "republish: true" in finding["message"]
+    index.write_text(index.read_text(encoding="utf-8").replace("title: 学校举行秋季运动会", "title: 学校举行秋季运动会\nrepublish: true"),
+                     encoding="utf-8")
+    assert main(["--root", str(site), "lint", "--format", "json"]) == 0

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from pipeline.changes import changed_since
 from pipeline.content import find_bundles
 from pipeline.errors import ExitCode, UserError
+from pipeline.ledger import Ledger
 from pipeline.lint.engine import lint_bundles
 from pipeline.lint.model import Severity
 from pipeline.lint.output import FORMATTERS
@@ -32,10 +33,20 @@ def run(args: argparse.Namespace) -> int:
     for warning in policies.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     bundles = _select(root, args.paths, args.changed_since)
-    report = lint_bundles(root, policies, bundles, fix=args.fix, jobs=args.jobs)
+    published = _published(root)
+    report = lint_bundles(root, policies, bundles, fix=args.fix, jobs=args.jobs, published=published)
     sys.stdout.write(FORMATTERS[args.format](report))
     failing = report.count(Severity.ERROR) + (report.count(Severity.WARNING) if args.strict else 0)
     return ExitCode.FINDINGS if failing else ExitCode.OK
+
+
+def _published(root: Path) -> dict[str, str]:
+    """What the ledger says is published (path -> content hash); nothing outside a Git repo."""
+    try:
+        ledger = Ledger.open(root)
+    except UserError:
+        return {}
+    return {e.path: e.content_hash for e in ledger.published()}
 
 
 def _select(root: Path, paths: list[Path], since: str | None) -> list[PurePosixPath]:

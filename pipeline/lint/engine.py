@@ -8,7 +8,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from pipeline.content import Article, LoadProblem, load_article
 from pipeline.lint import suppress
@@ -24,7 +24,8 @@ _CHUNK = 64
 
 
 def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath], *, fix: bool = False,
-                 today: datetime.date | None = None, jobs: int | None = None) -> LintReport:
+                 today: datetime.date | None = None, jobs: int | None = None,
+                 published: Mapping[str, str] | None = None) -> LintReport:
     """Lint every bundle; large sets are spread over `jobs` processes (default: every core)."""
     findings: list[Finding] = []
     suppressions: list[Suppression] = []
@@ -40,6 +41,7 @@ def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath],
         suppressed.extend(result.suppressed)
         accounts.add(path.parts[1] if len(path.parts) > 1 else "")
     findings.extend(_resolve(policies, f) for f in account_findings(policies, accounts, today or datetime.date.today()))
+    findings.extend(_resolve(policies, f) for f in republish_findings(root, paths, published or {}))
     return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
                       tuple(suppressed))
 
@@ -111,6 +113,23 @@ def _resolve(policies: Policies, finding: Finding) -> Finding:
     text = policies.regulations.get(regulation_id, "")
     regulation = f"{regulation_id} {text}".strip() if regulation_id else ""
     return replace(finding, severity=None if level == "off" else Severity(level), regulation=regulation)
+
+
+def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Mapping[str, str]) -> list[Finding]:
+    """An article the ledger says is published, edited since, without `republish: true`:
+    the edit would never reach readers, or would silently go out a second time (R14)."""
+    findings = []
+    for path in paths:
+        if str(path) not in published:
+            continue
+        article = load_article(root, path)
+        if not isinstance(article, Article) or article.front_matter.get("republish") is True:
+            continue
+        if article.content_hash != published[str(path)]:
+            findings.append(Finding(str(path), 1, 1, "PUB001", "这篇文章已经发布过,修改不会自动更新公众号上的文章;"
+                                    "若要把修改后的版本作为新文章再次发布,请在 front matter 加上 `republish: true`,"
+                                    "若要撤下原文请加 `retracted: true`"))
+    return findings
 
 
 def account_findings(policies: Policies, accounts: set[str], today: datetime.date) -> list[Finding]:
