@@ -255,9 +255,12 @@ def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
 def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Outcome]:
     """Retract, then publish the batches of the plan (made after `resume`)."""
     run.outcomes.extend(plan_.failed)
-    for retraction in plan_.retractions:
+    total = len(plan_.retractions) + len(plan_.batches)
+    for number, retraction in enumerate(plan_.retractions, 1):
+        run.progress(f"[{number}/{total}] 撤回 {retraction.path}")
         guarded(run, exhausted, retraction.account, lambda: _retract(run, retraction))
-    for batch in plan_.batches:
+    for number, batch in enumerate(plan_.batches, len(plan_.retractions) + 1):
+        run.progress(f"[{number}/{total}] {batch[0].account.name}:发布 {len(batch)} 篇")
         guarded(run, exhausted, batch[0].account.id, lambda: _publish_batch(run, batch))
     handled = {o.path for o in run.outcomes}
     run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
@@ -314,7 +317,6 @@ def clientmsgid(hashes: Iterable[str]) -> str:
 def _publish_batch(run: Run, batch: tuple[Candidate, ...]) -> None:
     account = batch[0].account
     client = run.wechat(account)
-    run.progress(f"{account.name}:{len(batch)} 篇")
     built = [(c, _draft_article(run, client, c)) for c in batch]
     too_long = [(c, a) for c, a in built if len(a["content"]) >= MAX_CONTENT_CHARS
                 or len(a["content"].encode()) >= MAX_CONTENT_BYTES]
