@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.render.html import is_clickable  # the renderer decides what stays a link; lint says the same
 
 INFO = (
     RuleInfo("LINK001", "链接或图片指向的文件不存在", Severity.ERROR),
@@ -19,7 +20,6 @@ INFO = (
     RuleInfo("LINK004", "不支持的链接协议", Severity.ERROR),
 )
 
-WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
 _ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 
 
@@ -51,5 +51,5 @@ def _external(doc: Document, target: str, line: int, column: int, is_image: bool
         yield doc.finding("LINK004", line, column, f"链接协议 {parts.scheme}: 不受支持;请使用 https 链接")
     elif is_image:
         return  # remote images are the media rule's concern (MEDIA013)
-    elif parts.scheme.lower() in ("http", "https") and (parts.hostname or "") not in WECHAT_ARTICLE_HOSTS:
+    elif parts.scheme.lower() in ("http", "https") and not is_clickable(target):
         yield doc.finding("LINK003", line, column, f"外部链接 {target} 在微信中不能点击,发布时将转为文末「参考链接」编号")
