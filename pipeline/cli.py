@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline import __version__
-from pipeline.commands import lint, preview, publish, render, sandbox, serve, status
+from pipeline.commands import approvals, codeowners, lint, preview, publish, render, sandbox, serve, status
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import POLICY_FILE
 
-COMMANDS = (lint, render, preview, serve, publish, status, sandbox)
+COMMANDS = (lint, render, preview, serve, publish, status, sandbox, codeowners, approvals)
 
 
 def _find_root(start: Path) -> Path:

@@ -55,6 +55,7 @@ class Outcome:
 class Candidate:
     article: Article
     account: Account
+    approved_by: tuple[str, ...] = ()  # reviewers of the merged pull request, for the ledger
 
     @property
     def path(self) -> str:
@@ -96,6 +97,8 @@ class Run:
     simulated: bool = False  # `now` is given (--now), not the wall clock
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     sleep: Callable[[float], None] = time.sleep
+    # (approved, why not, approvers) for an article's merged pull request; None: not checked
+    approval: Callable[[Article], tuple[bool, str, tuple[str, ...]]] | None = None
     progress: Callable[[str], None] = lambda _: None
     outcomes: list[Outcome] = field(default_factory=list)
     _wechat: dict[str, WeChat] = field(default_factory=dict)
@@ -176,7 +179,13 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             failed.append(Outcome("failed", str(path), account.id,
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
             continue
-        candidates.append(Candidate(loaded, account))
+        approvers: tuple[str, ...] = ()
+        if run.approval is not None:
+            approved, why, approvers = run.approval(loaded)
+            if not approved:
+                failed.append(Outcome("failed", str(path), account.id, why))
+                continue
+        candidates.append(Candidate(loaded, account, approvers))
     retractions.extend(Retraction(path, entry.account, entry) for path, entry in published.items()
                        if path not in present and path not in busy_paths)
     batches, queued = _schedule(run, candidates)
@@ -221,6 +230,7 @@ def _in_flight(ledger: Ledger) -> dict[str, dict[str, Any]]:
         if entry.step == "draft_adding":
             batches[batch] = {"account": entry.account, "paths": list(entry.data["paths"]),
                               "hashes": list(entry.data["hashes"]), "markers": list(entry.data["markers"]),
+                              "approved_by": list(entry.data.get("approved_by", [])),
                               "articles": entry.data.get("articles", []), "last": entry}
         elif batch in batches:
             batches[batch]["last"] = entry
@@ -329,7 +339,7 @@ def _publish_batch(run: Run, batch: tuple[Candidate, ...]) -> None:
     articles = [a for _, a in built]
     batch_id = uuid.uuid4().hex[:16]
     run.record("draft_adding", account.id, batch=batch_id, paths=[c.path for c in batch],
-               hashes=[c.article.content_hash for c in batch],
+               hashes=[c.article.content_hash for c in batch], approved_by=[list(c.approved_by) for c in batch],
                markers=[[a["title"], a["thumb_media_id"]] for a in articles])
     try:
         media_id = client.add_draft(articles)
@@ -339,7 +349,8 @@ def _publish_batch(run: Run, batch: tuple[Candidate, ...]) -> None:
         raise
     start = run.record("draft_added", account.id, batch=batch_id, media_id=media_id)
     _continue(run, batch_id, {"account": account.id, "paths": [c.path for c in batch],
-                              "hashes": [c.article.content_hash for c in batch], "last": start})
+                              "hashes": [c.article.content_hash for c in batch], "last": start,
+                              "approved_by": [list(c.approved_by) for c in batch]})
 
 
 def _resume(run: Run, batch_id: str, batch: dict[str, Any]) -> None:
@@ -365,7 +376,8 @@ def _continue(run: Run, batch_id: str, batch: dict[str, Any]) -> None:
     paths, hashes = batch["paths"], batch["hashes"]
     if account.publish_mode == "draft":
         for index, (path, content_hash) in enumerate(zip(paths, hashes), 1):
-            run.record("drafted", account.id, path, content_hash, batch=batch_id, media_id=media_id, index=index)
+            run.record("drafted", account.id, path, content_hash, batch=batch_id, media_id=media_id, index=index,
+                       approved_by=_approvers(run.ledger, batch_id, index))
             run.outcomes.append(Outcome("drafted", path, account.id, "已存入草稿箱,请运营人员在后台发表", media_id=media_id))
         return
     if account.publish_mode == "mass":
@@ -375,6 +387,7 @@ def _continue(run: Run, batch_id: str, batch: dict[str, Any]) -> None:
         msg_id = client.mass_send(media_id, msgid)
         for index, (path, content_hash) in enumerate(zip(paths, hashes), 1):
             run.record("mass_sent", account.id, path, content_hash, batch=batch_id, media_id=media_id,
+                       approved_by=_approvers(run.ledger, batch_id, index),
                        msg_id=msg_id, index=index)
             run.outcomes.append(Outcome("mass_sent", path, account.id, "已群发", media_id=media_id, article_id=msg_id))
         return
@@ -441,9 +454,19 @@ def _record_published(run: Run, batch_id: str, account: Account, paths: list[str
     for index, (path, content_hash) in enumerate(zip(paths, hashes), 1):
         url = urls[index - 1] if index - 1 < len(urls) else ""
         run.record("published", account.id, path, content_hash, batch=batch_id, media_id=media_id,
+                   approved_by=_approvers(run.ledger, batch_id, index),
                    publish_id=publish_id, article_id=found["article_id"], index=index, url=url)
         run.outcomes.append(Outcome("published", path, account.id, "已发表", media_id=media_id,
                                     article_id=str(found["article_id"]), url=url))
+
+
+def _approvers(ledger: Ledger, batch_id: str, index: int) -> list[str]:
+    """Who approved the index-th article of a batch, as recorded when its draft was started."""
+    for entry in ledger.entries:
+        if entry.step == "draft_adding" and entry.data.get("batch") == batch_id:
+            lists = entry.data.get("approved_by", [])
+            return list(lists[index - 1]) if index - 1 < len(lists) else []
+    return []
 
 
 def _media_id(ledger: Ledger, batch_id: str) -> str:

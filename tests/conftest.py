@@ -1,4 +1,8 @@
-"""Shared fixtures. A guard fails any test that tries to reach a host off this machine."""
+"""Shared fixtures. A guard fails any test that tries to reach a host off this machine.
+
+Repositories: `repo` is a fresh `make_repo` for each test (a pristine git history); a module
+whose tests only need the files can choose the faster `clean_repo` instead, one `make_repo`
+per module emptied before each test, with a one-line `repo` fixture returning it."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.testing.fixtures import make_repo
+from tests.testing.fixtures import Lint, commit_all, empty_repo, jpeg_bytes, lint_json, make_repo, write_article
 
 _LOCAL = ("127.0.0.1", "::1", "localhost")
 
@@ -31,3 +35,38 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One sample-policy repository for a whole test module; use it through `clean_repo`."""
+    return make_repo(tmp_path_factory.mktemp("shared"))
+
+
+@pytest.fixture
+def clean_repo(shared_repo: Path) -> Path:
+    """The module's shared repository, emptied to git, the policy and the themes before each
+    test: one `make_repo` per module instead of per test keeps the suite fast."""
+    return empty_repo(shared_repo)
+
+
+@pytest.fixture
+def lint(capsys: pytest.CaptureFixture[str]) -> Lint:
+    """Run `wxpub lint --format json` on a repo: (exit code, findings). Never a traceback."""
+    def run(root: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
+        code, data = lint_json(root, capsys, *args)
+        return code, data["findings"]
+    return run
+
+
+@pytest.fixture
+def site(repo: Path) -> Path:
+    """Three committed articles, one per sample account and publish mode: publish, mass, draft.
+    (test_preview.py has a `site` of its own.)"""
+    write_article(repo, body="运动会现场。\n\n![起跑](start.jpg)\n", files={"start.jpg": jpeg_bytes(600, 400)})
+    write_article(repo, account="cs-college", department="cs-college", slug="2026-10-21-contest",
+                  front_matter={"title": "程序设计竞赛开赛", "category": "学生活动"})
+    write_article(repo, account="youth", department="youth-league", slug="2026-10-22-camp",
+                  front_matter={"title": "暑期夏令营招募", "category": "学生活动"})
+    commit_all(repo, "three articles")
+    return repo

@@ -8,60 +8,33 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from pipeline.cli import main
-from tests.testing.fixtures import PROJECT, jpeg_bytes, make_repo, write_article
+from tests.testing.fixtures import SAMPLE_POLICY, VALID_FM, jpeg_bytes, lint_json, make_repo, only, run_cli, write_article
 
-FRONT_MATTER = """title: 学校举行秋季运动会
-author: 王芳
-department: publicity
-category: 学校新闻
-cover: cover.jpg
-original: true
-"""  # lines 2-7 of index.md
 BODY = "\n学校举行秋季运动会，全校师生参加。\n"
-VALID = f"---\n{FRONT_MATTER}---\n{BODY}"
-SAMPLE_POLICY = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
+VALID = f"---\n{VALID_FM}---\n{BODY}"  # VALID_FM is lines 2-7 of index.md
 
 Run = Callable[..., tuple[int, str, str]]
 
-_KEEP = {".git", "policies", "policies.yaml"}  # what make_repo creates; the rest is per test
-
-
-@pytest.fixture(scope="module")
-def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("shared"))
-
 
 @pytest.fixture
-def repo(shared_repo: Path) -> Path:
-    """The sample-policy git repository, emptied of everything but git and the policy before
-    each test: one `make_repo` per module instead of per test keeps the suite fast."""
-    for entry in shared_repo.iterdir():
-        if entry.name in _KEEP:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    return shared_repo
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Run:
     """`wxpub --root REPO ARGS...`: (exit code, stdout, stderr), holding the contract for bad input."""
     def call(repo: Path, *args: str) -> tuple[int, str, str]:
-        code = main(["--root", str(repo), *args])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err and "Traceback" not in captured.out, captured.err
-        assert "内部错误" not in captured.err, captured.err
-        assert code in (1, 2), (code, captured.out, captured.err)
-        return code, captured.out, captured.err
+        code, out, err = run_cli(repo, capsys, *args)  # no traceback on stderr
+        assert "Traceback" not in out, err
+        assert "内部错误" not in err, err
+        assert code in (1, 2), (code, out, err)
+        return code, out, err
     return call
 
 
@@ -69,11 +42,6 @@ def lint_findings(run: Run, repo: Path) -> list[dict[str, Any]]:
     code, out, _ = run(repo, "lint", "--format", "json")
     assert code == 1
     return list(json.loads(out)["findings"])
-
-
-def only(findings: list[dict[str, Any]]) -> dict[str, Any]:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 # -- unreadable front matter: ART002, ART003 -------------------------------------------------------
@@ -86,7 +54,7 @@ def only(findings: list[dict[str, Any]]) -> dict[str, Any]:
     ("- 运动会", 1, "did not find expected key"),  # a list item among the keys
 ])
 def test_malformed_yaml_is_art003_on_its_line(repo: Path, run: Run, bad_line: str, column: int, why: str) -> None:
-    write_article(repo, raw=f"---\n{FRONT_MATTER}{bad_line}\n---\n{BODY}")
+    write_article(repo, raw=f"---\n{VALID_FM}{bad_line}\n---\n{BODY}")
     finding = only(lint_findings(run, repo))
     assert (finding["code"], finding["line"], finding["column"]) == ("ART003", 8, column)
     assert finding["message"].startswith("front matter 的 YAML 语法错误:") and why in finding["message"]
@@ -102,7 +70,7 @@ def test_malformed_yaml_is_art003_on_its_line(repo: Path, run: Run, bad_line: st
     ("2026-13-01: 日期当键", 1, "month must be in 1..12"),
 ])
 def test_yaml_value_that_cannot_be_built_is_art003(repo: Path, run: Run, bad_line: str, column: int, why: str) -> None:
-    write_article(repo, raw=f"---\n{FRONT_MATTER}{bad_line}\n---\n{BODY}")
+    write_article(repo, raw=f"---\n{VALID_FM}{bad_line}\n---\n{BODY}")
     finding = only(lint_findings(run, repo))
     assert (finding["code"], finding["line"], finding["column"]) == ("ART003", 8, column)
     assert finding["message"].startswith("front matter 中的值无法识别(") and why in finding["message"]
@@ -110,7 +78,7 @@ def test_yaml_value_that_cannot_be_built_is_art003(repo: Path, run: Run, bad_lin
 
 
 def test_quoted_impossible_date_reaches_the_front_matter_rule(repo: Path, run: Run) -> None:
-    write_article(repo, raw=f'---\n{FRONT_MATTER}publish_at: "2026-02-30 10:00"\n---\n{BODY}')
+    write_article(repo, raw=f'---\n{VALID_FM}publish_at: "2026-02-30 10:00"\n---\n{BODY}')
     finding = only(lint_findings(run, repo))
     assert (finding["code"], finding["line"]) == ("FM013", 8)
 
@@ -124,9 +92,9 @@ def test_front_matter_that_is_a_list_is_art003(repo: Path, run: Run) -> None:
 
 @pytest.mark.parametrize("text", [
     BODY,  # no front matter at all
-    f"{FRONT_MATTER}---\n{BODY}",  # the opening --- forgotten
-    f"---\n{FRONT_MATTER}{BODY}",  # the closing --- forgotten
-    f"\n---\n{FRONT_MATTER}---\n{BODY}",  # a blank line before the opening ---
+    f"{VALID_FM}---\n{BODY}",  # the opening --- forgotten
+    f"---\n{VALID_FM}{BODY}",  # the closing --- forgotten
+    f"\n---\n{VALID_FM}---\n{BODY}",  # a blank line before the opening ---
     "",  # an empty file
 ])
 def test_missing_front_matter_is_art002(repo: Path, run: Run, text: str) -> None:
@@ -176,7 +144,7 @@ def test_index_md_symlink_outside_repo_is_art004(tmp_path: Path, repo: Path, run
 
 def test_broken_article_does_not_hide_the_others(repo: Path, run: Run) -> None:
     write_article(repo, slug="2026-10-19-broken").write_bytes(VALID.encode("gbk"))
-    write_article(repo, slug="2026-10-21-no-source", raw=f"---\n{FRONT_MATTER.replace('original: true', 'original: false')}---\n{BODY}")
+    write_article(repo, slug="2026-10-21-no-source", raw=f"---\n{VALID_FM.replace('original: true', 'original: false')}---\n{BODY}")
     write_article(repo, slug="2026-10-22-fine")
     findings = lint_findings(run, repo)
     assert [(f["path"].split("/")[3], f["code"]) for f in findings] == [("2026-10-19-broken", "ART001"),
@@ -186,8 +154,9 @@ def test_broken_article_does_not_hide_the_others(repo: Path, run: Run) -> None:
 def test_bom_and_crlf_are_accepted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo)
     index.write_bytes(("\ufeff" + VALID).replace("\n", "\r\n").encode("utf-8"))
-    assert main(["--root", str(repo), "lint", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["findings"] == []
+    code, data = lint_json(repo, capsys)
+    assert code == 0
+    assert data["findings"] == []
 
 
 # -- bad command lines and configuration: exit 2 ---------------------------------------------------------

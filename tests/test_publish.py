@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,21 +14,12 @@ from pipeline.cli import main
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.sandbox import start_in_thread
-from tests.testing.fixtures import commit_all, jpeg_bytes, write_article
+from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
 OFFICIAL = "content/official/publicity/2026-10-20-sports-day/index.md"
 COLLEGE = "content/cs-college/cs-college/2026-10-21-contest/index.md"
 YOUTH = "content/youth/youth-league/2026-10-22-camp/index.md"
-
-
-def http(url: str, payload: Any = None, method: str | None = None) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
 
 
 @pytest.fixture
@@ -45,18 +35,6 @@ def state(url: str) -> dict[str, Any]:
 
 def fault(url: str, **spec: Any) -> None:
     http(url + "/sandbox/faults", spec)
-
-
-@pytest.fixture
-def site(repo: Path) -> Path:
-    """Three articles, one per account and publish mode: publish, mass, draft."""
-    write_article(repo, body="运动会现场。\n\n![起跑](start.jpg)\n", files={"start.jpg": jpeg_bytes(600, 400)})
-    write_article(repo, account="cs-college", department="cs-college", slug="2026-10-21-contest",
-                  front_matter={"title": "程序设计竞赛开赛", "category": "学生活动"})
-    write_article(repo, account="youth", department="youth-league", slug="2026-10-22-camp",
-                  front_matter={"title": "暑期夏令营招募", "category": "学生活动"})
-    commit_all(repo, "three articles")
-    return repo
 
 
 def publish(repo: Path, url: str, capsys: pytest.CaptureFixture[str], *extra: str, now: str = LUNCH) -> tuple[int, dict[str, Any]]:

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +22,7 @@ import pytest
 
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
-from tests.testing.fixtures import commit_all, jpeg_bytes, write_article
+from tests.testing.fixtures import http
 
 LUNCH = "2026-11-25 12:30"
 PUBLISHED = "content/official/publicity/2026-10-20-sports-day/index.md"
@@ -47,15 +46,6 @@ CRASH_POINTS = [
 ]
 
 
-def http(url: str, payload: Any = None, method: str | None = None) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "sandbox", "serve", "--port", "0",
@@ -67,17 +57,6 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=10)
-
-
-@pytest.fixture
-def site(repo: Path) -> Path:
-    write_article(repo, body="运动会现场。\n\n![起跑](start.jpg)\n", files={"start.jpg": jpeg_bytes(600, 400)})
-    write_article(repo, account="cs-college", department="cs-college", slug="2026-10-21-contest",
-                  front_matter={"title": "程序设计竞赛开赛", "category": "学生活动"})
-    write_article(repo, account="youth", department="youth-league", slug="2026-10-22-camp",
-                  front_matter={"title": "暑期夏令营招募", "category": "学生活动"})
-    commit_all(repo, "three articles")
-    return repo
 
 
 def publisher(repo: Path, url: str) -> subprocess.Popen[str]:

@@ -2,70 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
 
-from pipeline.cli import main
 from pipeline.textcount import count_chars
-from tests.testing.fixtures import PROJECT, make_repo, write_article
+from tests.testing.fixtures import FRONT_MATTER, PROJECT, Lint, make_repo, message, pairs, write_article
 
-Lint = Callable[..., tuple[int, list[dict[str, Any]]]]
-
-FRONT_MATTER = """---
-title: 学校举行秋季运动会
-author: 王芳
-department: publicity
-category: 学校新闻
-cover: cover.jpg
-original: true
----
-"""
 BODY_LINE = FRONT_MATTER.count("\n") + 1  # 9: the first line after the closing ---
 
-_KEEP = {".git", "policies", "policies.yaml"}  # what make_repo creates; the rest is per test
-
-
-@pytest.fixture(scope="module")
-def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("shared"))
-
 
 @pytest.fixture
-def repo(shared_repo: Path) -> Path:
-    """The sample-policy git repository, emptied of everything but git and the policy before
-    each test: one `make_repo` per module instead of per test keeps the suite fast."""
-    for entry in shared_repo.iterdir():
-        if entry.name in _KEEP:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    return shared_repo
-
-
-@pytest.fixture
-def lint(capsys: pytest.CaptureFixture[str]) -> Lint:
-    """Run `wxpub lint --format json` on a repo: (exit code, findings). Never a traceback."""
-    def run(repo: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
-        code = main(["--root", str(repo), "lint", "--format", "json", *args])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return code, json.loads(captured.out)["findings"]
-    return run
-
-
-def pairs(findings: list[dict[str, Any]], prefix: str = "BODY") -> list[tuple[str, int]]:
-    return [(f["code"], f["line"]) for f in findings if f["code"].startswith(prefix)]
-
-
-def message(findings: list[dict[str, Any]], code: str) -> str:
-    [only] = [f["message"] for f in findings if f["code"] == code]
-    return str(only)
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def article(repo: Path, body: str) -> Path:
@@ -105,7 +54,7 @@ def test_count_chars(text: str, expected: int) -> None:
 def test_exactly_the_limit_passes(repo: Path, lint: Lint) -> None:
     article(repo, "字" * 1200 + "\n")
     code, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "BODY") == []
     assert code == 0
 
 
@@ -113,17 +62,17 @@ def test_one_over_the_limit_is_body001(repo: Path, lint: Lint) -> None:
     article(repo, "字" * 1201 + "\n")
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("BODY001", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY001", BODY_LINE)]
     assert "正文 1201 字,超过上限 1200 字(多 1 字)" in message(findings, "BODY001")
 
 
 def test_latin_words_count_one_each(repo: Path, lint: Lint) -> None:
     article(repo, "word 2026 " * 600 + "\n")  # 6,000 letters and digits, 1,200 counted
     _, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "BODY") == []
     article(repo, "word 2026 " * 600 + "end\n")
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY001", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY001", BODY_LINE)]
     assert "正文 1201 字" in message(findings, "BODY001")
 
 
@@ -131,7 +80,7 @@ def test_words_on_separate_lines_are_separate_words(repo: Path, lint: Lint) -> N
     # a soft line break or a new paragraph separates words, as the reader sees them
     article(repo, "word\n" * 601 + "\n" + "word\n\n" * 600)
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY001", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY001", BODY_LINE)]
     assert "正文 1201 字" in message(findings, "BODY001")
 
 
@@ -140,30 +89,30 @@ def test_code_blocks_are_not_counted(repo: Path, lint: Lint) -> None:
     indented = "    " + "缩进代码" * 100 + "\n"
     article(repo, "字" * 1200 + "\n\n" + fenced + "\n" + indented)
     code, findings = lint(repo)
-    assert (code, pairs(findings)) == (0, [])
+    assert (code, pairs(findings, "BODY")) == (0, [])
 
 
 def test_inline_code_is_counted(repo: Path, lint: Lint) -> None:
     article(repo, "字" * 1199 + "`代码`\n")
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY001", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY001", BODY_LINE)]
     assert "正文 1201 字" in message(findings, "BODY001")
 
 
 def test_link_text_counts_but_image_alt_text_does_not(repo: Path, lint: Lint) -> None:
     article(repo, "字" * 1198 + "[链接](https://mp.weixin.qq.com/s/abc)\n\n![很长很长的替代文字](cover.jpg)\n")
     _, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "BODY") == []
     article(repo, "字" * 1199 + "[链接](https://mp.weixin.qq.com/s/abc)\n")
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY001", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY001", BODY_LINE)]
 
 
 def test_html_comments_are_not_counted(repo: Path, lint: Lint) -> None:
     # raw HTML is off, so markdown-it keeps comments as text; the reader never sees them
     article(repo, "字" * 1200 + "<!-- 编辑备注:待核实 -->\n\n<!--\n多行备注\n-->\n")
     code, findings = lint(repo)
-    assert (code, pairs(findings)) == (0, [])
+    assert (code, pairs(findings, "BODY")) == (0, [])
 
 
 def test_limit_comes_from_policy(tmp_path: Path, lint: Lint) -> None:
@@ -172,7 +121,7 @@ def test_limit_comes_from_policy(tmp_path: Path, lint: Lint) -> None:
     repo = make_repo(tmp_path, policies=policy.replace("max_chars: 1200", "max_chars: 10"))
     article(repo, "江城大学计算机学院举办讲座\n")  # 13
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY001", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY001", BODY_LINE)]
     assert "正文 13 字,超过上限 10 字(多 3 字)" in message(findings, "BODY001")
 
 
@@ -183,14 +132,14 @@ def test_empty_body_is_body002(repo: Path, lint: Lint, body: str) -> None:
     article(repo, body)
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("BODY002", BODY_LINE)]
+    assert pairs(findings, "BODY") == [("BODY002", BODY_LINE)]
     assert "正文为空" in message(findings, "BODY002")
 
 
 def test_body_with_only_an_image_is_not_empty(repo: Path, lint: Lint) -> None:
     article(repo, "\n![](cover.jpg)\n")
     _, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "BODY") == []
 
 
 # -- BODY003-BODY005 headings ----------------------------------------------------------------------
@@ -199,7 +148,7 @@ def test_level_one_heading_is_body003(repo: Path, lint: Lint) -> None:
     index = article(repo, "\n正文内容。\n\n# 大标题\n\n更多内容。\n")
     code, findings = lint(repo)
     assert code == 0  # a warning
-    assert pairs(findings) == [("BODY003", line_of(index, "# 大标题"))]
+    assert pairs(findings, "BODY") == [("BODY003", line_of(index, "# 大标题"))]
     assert "正文中不要用一级标题" in message(findings, "BODY003")
     assert next(f for f in findings if f["code"] == "BODY003")["severity"] == "warning"
 
@@ -207,28 +156,28 @@ def test_level_one_heading_is_body003(repo: Path, lint: Lint) -> None:
 def test_setext_level_one_heading_is_body003(repo: Path, lint: Lint) -> None:
     index = article(repo, "\n正文内容。\n\n大标题\n===\n")
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY003", line_of(index, "大标题"))]
+    assert pairs(findings, "BODY") == [("BODY003", line_of(index, "大标题"))]
 
 
 def test_skipped_heading_level_is_body004(repo: Path, lint: Lint) -> None:
     index = article(repo, "\n正文内容。\n\n## 二级\n\n内容。\n\n#### 四级\n\n内容。\n")
     code, findings = lint(repo)
     assert code == 0
-    assert pairs(findings) == [("BODY004", line_of(index, "#### 四级"))]
+    assert pairs(findings, "BODY") == [("BODY004", line_of(index, "#### 四级"))]
     assert "标题从 2 级跳到 4 级;请使用 ### 3 级标题" in message(findings, "BODY004")
 
 
 def test_first_heading_at_level_three_is_body004(repo: Path, lint: Lint) -> None:
     index = article(repo, "\n正文内容。\n\n### 三级\n")
     _, findings = lint(repo)
-    assert pairs(findings) == [("BODY004", line_of(index, "### 三级"))]
+    assert pairs(findings, "BODY") == [("BODY004", line_of(index, "### 三级"))]
     assert "标题从 1 级跳到 3 级" in message(findings, "BODY004")
 
 
 def test_orderly_headings_pass(repo: Path, lint: Lint) -> None:
     article(repo, "\n正文。\n\n## 一\n\n内容。\n\n### 一点一\n\n内容。\n\n## 二\n\n内容。\n\n### 二点一\n\n#### 细节\n\n内容。\n")
     code, findings = lint(repo)
-    assert (code, pairs(findings)) == (0, [])
+    assert (code, pairs(findings, "BODY")) == (0, [])
 
 
 @pytest.mark.parametrize("heading", ["## ", "##", "## ##"])
@@ -236,11 +185,11 @@ def test_empty_heading_is_body005(repo: Path, lint: Lint, heading: str) -> None:
     index = article(repo, f"\n正文内容。\n\n{heading}\n\n更多内容。\n")
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("BODY005", line_of(index, heading))]
+    assert pairs(findings, "BODY") == [("BODY005", line_of(index, heading))]
     assert "标题没有文字" in message(findings, "BODY005")
 
 
 def test_heading_inside_code_block_is_ignored(repo: Path, lint: Lint) -> None:
     article(repo, "\n正文内容。\n\n```markdown\n# 示例\n#### 示例\n##\n```\n")
     _, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "BODY") == []

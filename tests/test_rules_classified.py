@@ -2,57 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pipeline.cli import main
 from pipeline.policies import DEFAULT_CLASSIFIED_MARKERS
-from tests.testing.fixtures import PROJECT, make_repo, write_article
+from tests.testing.fixtures import SAMPLE_POLICY, fm_line, found, lint_json, make_repo, where, write_article
 
-SAMPLE_POLICY = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
 MARKERS_LINE = "  classified_markers: [涉密, 内部资料, 机密, 秘密, 绝密, 内部文件, 不得外传]\n"
 REGULATION_I9 = "I9 怀城中学微信公众号管理细则 第九条:涉密信息不得发布"
 
 
-@pytest.fixture(scope="module")
-def _sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("sample"))
-
-
 @pytest.fixture
-def repo(_sample_repo: Path) -> Path:
-    """The sample-policy repository, emptied of articles: one `git init` per module keeps this fast."""
-    shutil.rmtree(_sample_repo / "content", ignore_errors=True)
-    return _sample_repo
-
-
-def lint(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code = main(["--root", str(root), "lint", "--format", "json"])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def found(data: dict[str, Any], *codes: str) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["code"] in codes]
-
-
-def where(index: Path, needle: str, nth: int = 0) -> tuple[int, int]:
-    """1-based (line, column) of the nth `needle` in the body of index.md."""
-    text = index.read_text(encoding="utf-8")
-    offset = text.index("\n---\n") + 4
-    for _ in range(nth + 1):
-        offset = text.index(needle, offset + 1)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
-
-
-def fm_line(index: Path, key: str) -> int:
-    lines = index.read_text(encoding="utf-8").split("\n")
-    return next(i for i, text in enumerate(lines, 1) if text.startswith(f"{key}:"))
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def test_sample_policy_lists_the_markers_under_test() -> None:
@@ -67,7 +31,7 @@ def test_sample_policy_lists_the_markers_under_test() -> None:
 def test_marker_in_body_is_sec001_at_its_position(repo: Path, capsys: pytest.CaptureFixture[str],
                                                   marker: str) -> None:
     index = write_article(repo, body=f"第一段。\n\n本次会议材料属{marker},请注意。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     hits = found(data, "SEC001", "SEC002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("SEC001", *where(index, marker))]
     assert where(index, marker)[1] == 8
@@ -81,7 +45,7 @@ def test_marker_in_body_is_sec001_at_its_position(repo: Path, capsys: pytest.Cap
 
 def test_every_occurrence_of_every_marker_is_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="机密文件与机密档案。\n\n- 绝密\n- 秘密\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "SEC001")
     assert [(f["line"], f["column"]) for f in hits] == [where(index, "机密", 0), where(index, "机密", 1),
                                                        where(index, "绝密"), where(index, "秘密")]
@@ -92,7 +56,7 @@ def test_every_occurrence_of_every_marker_is_reported(repo: Path, capsys: pytest
 def test_marker_in_front_matter_is_reported_at_that_line(repo: Path, capsys: pytest.CaptureFixture[str],
                                                          key: str) -> None:
     index = write_article(repo, front_matter={key: "关于内部资料管理的通知"})
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "SEC001", "SEC002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("SEC001", fm_line(index, key), 1)]
     assert "「内部资料」" in hits[0]["message"]
@@ -100,19 +64,19 @@ def test_marker_in_front_matter_is_reported_at_that_line(repo: Path, capsys: pyt
 
 def test_marker_in_code_block_is_visible_text_and_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="示例:\n\n```\n绝密\n```\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert [(f["line"], f["column"]) for f in found(data, "SEC001")] == [where(index, "绝密")]
 
 
 def test_marker_in_html_comment_is_not_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="正文内容。<!-- 编辑说明:原稿为内部资料,已删节 -->\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert found(data, "SEC001") == []
 
 
 def test_clean_article_has_no_sec_findings(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="学校公开发布招聘信息,欢迎社会各界关注。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert found(data, "SEC001", "SEC002") == []
     assert code == 0
 
@@ -120,7 +84,7 @@ def test_clean_article_has_no_sec_findings(repo: Path, capsys: pytest.CaptureFix
 def test_without_classified_markers_the_defaults_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_repo(tmp_path, policies=SAMPLE_POLICY.replace(MARKERS_LINE, ""))
     index = write_article(root, body="这是内部文件,不得外传,属于机密。\n")
-    _, data = lint(root, capsys)
+    _, data = lint_json(root, capsys)
     # 内部文件 and 不得外传 come only from the sample policy; 机密 is a built-in default
     assert [(f["line"], f["column"]) for f in found(data, "SEC001")] == [where(index, "机密")]
 
@@ -128,7 +92,7 @@ def test_without_classified_markers_the_defaults_apply(tmp_path: Path, capsys: p
 def test_markers_come_from_the_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_repo(tmp_path, policies=SAMPLE_POLICY.replace(MARKERS_LINE, "  classified_markers: [仅限校内]\n"))
     index = write_article(root, body="本材料仅限校内,机密程度一般。\n")
-    _, data = lint(root, capsys)
+    _, data = lint_json(root, capsys)
     hits = found(data, "SEC001")
     assert [(f["line"], f["column"]) for f in hits] == [where(index, "仅限校内")]
     assert "「仅限校内」" in hits[0]["message"]
@@ -137,13 +101,13 @@ def test_markers_come_from_the_policy(tmp_path: Path, capsys: pytest.CaptureFixt
 @pytest.mark.parametrize("text", ["计算机密码学", "秘密花园"])
 def test_allowed_phrases_are_not_markers(repo: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
     write_article(repo, front_matter={"title": f"{text}讲座"}, body=f"本周举办{text}讲座。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert found(data, "SEC001") == []
 
 
 def test_allowed_phrase_does_not_hide_a_marker_elsewhere(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="计算机密码学课程不涉及机密。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert [(f["line"], f["column"]) for f in found(data, "SEC001")] == [where(index, "机密", 1)]
 
 
@@ -152,7 +116,7 @@ def test_allowed_phrases_come_from_the_policy(tmp_path: Path, capsys: pytest.Cap
     assert removed == 1
     root = make_repo(tmp_path, policies=policy)
     index = write_article(root, body="本周举办计算机密码学讲座。\n")
-    _, data = lint(root, capsys)
+    _, data = lint_json(root, capsys)
     assert [(f["line"], f["column"]) for f in found(data, "SEC001")] == [where(index, "机密")]
 
 
@@ -163,7 +127,7 @@ def test_allowed_phrases_come_from_the_policy(tmp_path: Path, capsys: pytest.Cap
 def test_non_public_classification_is_sec002_at_its_line(repo: Path, capsys: pytest.CaptureFixture[str],
                                                          level: str) -> None:
     index = write_article(repo, front_matter={"classification": level})
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     hits = found(data, "SEC001", "SEC002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("SEC002", fm_line(index, "classification"), 1)]
     hit = hits[0]
@@ -178,6 +142,6 @@ def test_non_public_classification_is_sec002_at_its_line(repo: Path, capsys: pyt
 def test_public_or_missing_classification_is_fine(repo: Path, capsys: pytest.CaptureFixture[str],
                                                   front_matter: dict[str, str]) -> None:
     write_article(repo, front_matter=front_matter)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert found(data, "SEC002") == []
     assert code == 0

@@ -2,69 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from tests.testing.fixtures import jpeg_bytes, make_repo, write_article
+from tests.testing.fixtures import VALID_FM, Lint, jpeg_bytes, message, pairs, write_article
 
-Lint = Callable[..., tuple[int, list[dict[str, Any]]]]
-
-# The valid front matter, one key a line: title is line 2, ... original is line 7
-VALID_FM = """title: 学校举行秋季运动会
-author: 王芳
-department: publicity
-category: 学校新闻
-cover: cover.jpg
-original: true
-"""
 BODY = "10 月 20 日，学校在田径场举行秋季运动会。\n"
 
-_KEEP = {".git", "policies", "policies.yaml"}  # what make_repo creates; the rest is per test
-
-
-@pytest.fixture(scope="module")
-def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("shared"))
-
 
 @pytest.fixture
-def repo(shared_repo: Path) -> Path:
-    """The sample-policy git repository, emptied of everything but git and the policy before
-    each test: one `make_repo` per module instead of per test keeps the suite fast."""
-    for entry in shared_repo.iterdir():
-        if entry.name in _KEEP:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    return shared_repo
-
-
-@pytest.fixture
-def lint(capsys: pytest.CaptureFixture[str]) -> Lint:
-    """Run `wxpub lint --format json` on a repo: (exit code, findings). Never a traceback."""
-    def run(repo: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
-        code = main(["--root", str(repo), "lint", "--format", "json", *args])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return code, json.loads(captured.out)["findings"]
-    return run
-
-
-def pairs(findings: list[dict[str, Any]], prefix: str = "FM") -> list[tuple[str, int]]:
-    """(code, line) of the findings whose code starts with `prefix`, in report order."""
-    return [(f["code"], f["line"]) for f in findings if f["code"].startswith(prefix)]
-
-
-def message(findings: list[dict[str, Any]], code: str) -> str:
-    [only] = [f["message"] for f in findings if f["code"] == code]
-    return str(only)
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def article(repo: Path, front_matter: str = VALID_FM, **kwargs: Any) -> Path:
@@ -108,7 +58,7 @@ def test_missing_required_field_is_fm001(repo: Path, lint: Lint, key: str, label
     article(repo, replace_line(VALID_FM, key, None))
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM001", 2)]  # a missing key points at the front matter's first line
+    assert pairs(findings, "FM") == [("FM001", 2)]  # a missing key points at the front matter's first line
     text = message(findings, "FM001")
     assert f"缺少必填字段 {key}({label})" in text and f"`{key}: ...`" in text
     assert next(f for f in findings if f["code"] == "FM001")["severity"] == "error"
@@ -119,7 +69,7 @@ def test_empty_front_matter_reports_every_required_field(repo: Path, lint: Lint)
     _, findings = lint(repo)
     missing = sorted(f["message"].split(" ")[1].split("(")[0] for f in findings if f["code"] == "FM001")
     assert missing == ["author", "category", "cover", "department", "title"]
-    assert ("FM009", 2) in pairs(findings)
+    assert ("FM009", 2) in pairs(findings, "FM")
 
 
 # -- FM002 types and values ---------------------------------------------------------------------
@@ -135,7 +85,7 @@ def test_wrong_type_is_fm002_on_its_line(repo: Path, lint: Lint, key: str, value
     code, findings = lint(repo)
     assert code == 1
     line = line_of(index, f"{key}:")
-    assert ("FM002", line) in pairs(findings)
+    assert ("FM002", line) in pairs(findings, "FM")
     fm002 = [f["message"] for f in findings if f["code"] == "FM002"]
     assert any(m.startswith(f"字段 {key}:") and expected in m for m in fm002), fm002
 
@@ -152,7 +102,7 @@ def test_optional_fields_are_typed(repo: Path, lint: Lint, line: str, expected: 
     key = line.split(":")[0]
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM002", line_of(index, f"{key}:"))]
+    assert pairs(findings, "FM") == [("FM002", line_of(index, f"{key}:"))]
     assert message(findings, "FM002").startswith(f"字段 {key}:") and expected in message(findings, "FM002")
 
 
@@ -161,7 +111,7 @@ def test_valid_optional_fields_pass(repo: Path, lint: Lint) -> None:
                              "tags: [运动会]\npriority: 2\nheadline: true\ndigest: 秋季运动会圆满落幕\n"
                              "publish_at: 2026-10-20 12:30\n")
     code, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "FM") == []
     assert code == 0
 
 
@@ -170,7 +120,7 @@ def test_source_without_url_is_fm002(repo: Path, lint: Lint) -> None:
     index = article(repo, fm)
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM002", line_of(index, "source:"))]
+    assert pairs(findings, "FM") == [("FM002", line_of(index, "source:"))]
     assert "source 缺少 url" in message(findings, "FM002")
 
 
@@ -178,7 +128,7 @@ def test_source_with_non_http_url_is_fm002(repo: Path, lint: Lint) -> None:
     fm = replace_line(VALID_FM, "original", "source:\n  name: 人民网\n  url: ftp://example.com/a")
     index = article(repo, fm)
     _, findings = lint(repo)
-    assert pairs(findings) == [("FM002", line_of(index, "  url:"))]
+    assert pairs(findings, "FM") == [("FM002", line_of(index, "  url:"))]
     assert message(findings, "FM002").startswith("字段 source.url:")
 
 
@@ -188,7 +138,7 @@ def test_unknown_key_is_fm003_warning(repo: Path, lint: Lint) -> None:
     index = article(repo, VALID_FM + "subtitle: 副标题\n")
     code, findings = lint(repo)
     assert code == 0  # a warning alone does not fail...
-    assert pairs(findings) == [("FM003", line_of(index, "subtitle:"))]
+    assert pairs(findings, "FM") == [("FM003", line_of(index, "subtitle:"))]
     [fm003] = findings
     assert fm003["severity"] == "warning"
     assert "未知的键 `subtitle`" in fm003["message"]
@@ -202,7 +152,7 @@ def test_department_not_matching_folder_is_fm004_on_department_line(repo: Path, 
     index = article(repo, replace_line(VALID_FM, "department", "department: school-office"))
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM004", 4)]
+    assert pairs(findings, "FM") == [("FM004", 4)]
     assert line_of(index, "department:") == 4
     text = message(findings, "FM004")
     assert "department 写的是 `school-office`" in text and "部门目录 `publicity`" in text
@@ -215,7 +165,7 @@ def test_unknown_category_is_fm005(repo: Path, lint: Lint) -> None:
     index = article(repo, replace_line(VALID_FM, "category", "category: 娱乐八卦"))
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM005", line_of(index, "category:"))]
+    assert pairs(findings, "FM") == [("FM005", line_of(index, "category:"))]
     assert "栏目「娱乐八卦」不在 policies.yaml 的列表中" in message(findings, "FM005")
     assert "学校新闻" in message(findings, "FM005")
 
@@ -224,7 +174,7 @@ def test_unknown_category_is_fm005(repo: Path, lint: Lint) -> None:
 def test_every_policy_category_is_accepted(repo: Path, lint: Lint, category: str) -> None:
     article(repo, replace_line(VALID_FM, "category", f"category: {category}"))
     _, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "FM") == []
 
 
 # -- FM006-FM008 WeChat length limits -------------------------------------------------------------
@@ -235,7 +185,7 @@ def test_length_limit_one_over_fails(repo: Path, lint: Lint, key: str, code: str
     index = article(repo, with_value(key, "字" * (limit + 1)))
     exit_code, findings = lint(repo)
     assert exit_code == 1
-    assert pairs(findings) == [(code, line_of(index, f"{key}:"))]
+    assert pairs(findings, "FM") == [(code, line_of(index, f"{key}:"))]
     assert f"{label}有 {limit + 1} 字,超过微信上限 {limit} 字" in message(findings, code)
 
 
@@ -243,7 +193,7 @@ def test_length_limit_one_over_fails(repo: Path, lint: Lint, key: str, code: str
 def test_length_limit_exactly_at_limit_passes(repo: Path, lint: Lint, key: str, limit: int) -> None:
     article(repo, with_value(key, "字" * limit))
     code, findings = lint(repo)
-    assert pairs(findings) == []
+    assert pairs(findings, "FM") == []
     assert code == 0
 
 
@@ -251,7 +201,7 @@ def test_title_length_counts_characters_not_bytes(repo: Path, lint: Lint) -> Non
     # 32 Latin letters are 32 characters, as are 32 CJK characters (96 bytes in UTF-8)
     article(repo, replace_line(VALID_FM, "title", "title: " + "A" * 33))
     _, findings = lint(repo)
-    assert pairs(findings) == [("FM006", 2)]
+    assert pairs(findings, "FM") == [("FM006", 2)]
 
 
 # -- FM009 provenance ---------------------------------------------------------------------------
@@ -260,21 +210,21 @@ def test_neither_original_nor_source_is_fm009(repo: Path, lint: Lint) -> None:
     article(repo, replace_line(VALID_FM, "original", None))
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM009", 2)]  # reported on the title
+    assert pairs(findings, "FM") == [("FM009", 2)]  # reported on the title
     assert "未注明原创或转载来源" in message(findings, "FM009")
 
 
 def test_original_false_without_source_is_fm009(repo: Path, lint: Lint) -> None:
     article(repo, replace_line(VALID_FM, "original", "original: false"))
     _, findings = lint(repo)
-    assert pairs(findings) == [("FM009", 2)]
+    assert pairs(findings, "FM") == [("FM009", 2)]
 
 
 def test_both_original_and_source_is_fm009_on_source_line(repo: Path, lint: Lint) -> None:
     index = article(repo, VALID_FM + "source:\n  name: 人民网\n  url: https://www.people.com.cn/a\n")
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM009", line_of(index, "source:"))]
+    assert pairs(findings, "FM") == [("FM009", line_of(index, "source:"))]
     assert "同时写了 original: true 和 source" in message(findings, "FM009")
 
 
@@ -282,7 +232,7 @@ def test_repost_with_full_source_passes(repo: Path, lint: Lint) -> None:
     fm = replace_line(VALID_FM, "original", "source:\n  name: 人民网\n  url: https://www.people.com.cn/a")
     article(repo, fm)
     code, findings = lint(repo)
-    assert (code, pairs(findings)) == (0, [])
+    assert (code, pairs(findings, "FM")) == (0, [])
 
 
 # -- FM010 path layout --------------------------------------------------------------------------
@@ -304,7 +254,7 @@ def test_bad_path_layout_is_fm010(repo: Path, lint: Lint, relative: str) -> None
     (bundle / "index.md").write_text(f"---\n{VALID_FM}---\n\n{BODY}", encoding="utf-8")
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM010", 1)]  # and no FM011/FM012 guessed from a wrong layout
+    assert pairs(findings, "FM") == [("FM010", 1)]  # and no FM011/FM012 guessed from a wrong layout
     assert f"当前为 {relative}/index.md" in message(findings, "FM010")
 
 
@@ -314,7 +264,7 @@ def test_unknown_account_folder_is_fm011(repo: Path, lint: Lint) -> None:
     article(repo, account="alumni")
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM011", 1)]
+    assert pairs(findings, "FM") == [("FM011", 1)]
     text = message(findings, "FM011")
     assert "账号 `alumni` 未在 policies.yaml 中定义" in text and "official" in text
 
@@ -323,7 +273,7 @@ def test_department_not_contributing_to_account_is_fm012(repo: Path, lint: Lint)
     article(repo, account="cs-college", department="publicity")
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM012", 1)]
+    assert pairs(findings, "FM") == [("FM012", 1)]
     assert "部门「党委宣传部」不能为账号「江城大学计算机学院」供稿" in message(findings, "FM012")
     assert "该账号的供稿部门:cs-college" in message(findings, "FM012")
 
@@ -332,13 +282,13 @@ def test_contributing_department_passes(repo: Path, lint: Lint) -> None:
     write_article(repo, account="cs-college", department="cs-college")
     write_article(repo, account="official", department="cs-college")
     code, findings = lint(repo)
-    assert (code, pairs(findings)) == (0, [])
+    assert (code, pairs(findings, "FM")) == (0, [])
 
 
 def test_undefined_department_folder_is_fm012(repo: Path, lint: Lint) -> None:
     article(repo, replace_line(VALID_FM, "department", "department: canteen"), department="canteen")
     _, findings = lint(repo)
-    assert pairs(findings) == [("FM012", 1)]
+    assert pairs(findings, "FM") == [("FM012", 1)]
     assert "部门目录 `canteen` 未在 policies.yaml 中定义" in message(findings, "FM012")
 
 
@@ -349,18 +299,18 @@ def test_impossible_publish_at_is_fm013(repo: Path, lint: Lint, value: str) -> N
     index = article(repo, VALID_FM + f'publish_at: "{value}"\n')
     code, findings = lint(repo)
     assert code == 1
-    assert pairs(findings) == [("FM013", line_of(index, "publish_at:"))]
+    assert pairs(findings, "FM") == [("FM013", line_of(index, "publish_at:"))]
     assert f"publish_at「{value}」不是有效的日期时间" in message(findings, "FM013")
 
 
 def test_publish_at_in_wrong_format_is_fm002_not_fm013(repo: Path, lint: Lint) -> None:
     index = article(repo, VALID_FM + 'publish_at: "10月20日 中午"\n')
     _, findings = lint(repo)
-    assert pairs(findings) == [("FM002", line_of(index, "publish_at:"))]
+    assert pairs(findings, "FM") == [("FM002", line_of(index, "publish_at:"))]
 
 
 @pytest.mark.parametrize("value", ['"2026-10-20 12:30"', "2026-10-20 12:30:00", "2026-10-20", '"2026-10-20T12:30"'])
 def test_valid_publish_at_passes(repo: Path, lint: Lint, value: str) -> None:
     article(repo, VALID_FM + f"publish_at: {value}\n")
     code, findings = lint(repo)
-    assert (code, pairs(findings)) == (0, [])
+    assert (code, pairs(findings, "FM")) == (0, [])

@@ -2,83 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
 
-from pipeline.cli import main
 from pipeline.markdown import parser
-from tests.testing.fixtures import jpeg_bytes, make_repo, write_article
+from tests.testing.fixtures import FRONT_MATTER, Lint, jpeg_bytes, messages, triples, where, write_article
 
-Lint = Callable[..., tuple[int, list[dict[str, Any]]]]
-
-FRONT_MATTER = """---
-title: 学校举行秋季运动会
-author: 王芳
-department: publicity
-category: 学校新闻
-cover: cover.jpg
-original: true
----
-"""
 LEAD = "\n学校举行秋季运动会，全校师生参加。\n\n"  # the body starts with prose, links follow
 
-_KEEP = {".git", "policies", "policies.yaml"}  # what make_repo creates; the rest is per test
-
-
-@pytest.fixture(scope="module")
-def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("shared"))
-
 
 @pytest.fixture
-def repo(shared_repo: Path) -> Path:
-    """The sample-policy git repository, emptied of everything but git and the policy before
-    each test: one `make_repo` per module instead of per test keeps the suite fast."""
-    for entry in shared_repo.iterdir():
-        if entry.name in _KEEP:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    return shared_repo
-
-
-@pytest.fixture
-def lint(capsys: pytest.CaptureFixture[str]) -> Lint:
-    """Run `wxpub lint --format json` on a repo: (exit code, findings). Never a traceback."""
-    def run(repo: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
-        code = main(["--root", str(repo), "lint", "--format", "json", *args])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return code, json.loads(captured.out)["findings"]
-    return run
-
-
-def triples(findings: list[dict[str, Any]], prefix: str = "LINK") -> list[tuple[str, int, int]]:
-    """(code, line, column) of the findings whose code starts with `prefix`."""
-    return [(f["code"], f["line"], f["column"]) for f in findings if f["code"].startswith(prefix)]
-
-
-def messages(findings: list[dict[str, Any]], code: str) -> list[str]:
-    return [f["message"] for f in findings if f["code"] == code]
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def article(repo: Path, links: str, files: dict[str, bytes] | None = None) -> Path:
     return write_article(repo, raw=FRONT_MATTER + LEAD + links, files=files)
-
-
-def where(index: Path, needle: str) -> tuple[int, int]:
-    """1-based line and column (in characters) of the first `needle` in index.md."""
-    for number, line in enumerate(index.read_text(encoding="utf-8").split("\n"), 1):
-        if needle in line:
-            return number, line.index(needle) + 1
-    raise AssertionError(f"{needle!r} not in {index}")
 
 
 # -- LINK001 missing files --------------------------------------------------------------------------
@@ -87,9 +28,9 @@ def test_missing_file_is_link001_with_line_and_column(repo: Path, lint: Lint) ->
     index = article(repo, "请看[报名表](files/form.pdf)并按时提交。\n")
     code, findings = lint(repo)
     assert code == 1
-    line, column = where(index, "files/form.pdf")
+    line, column = where(index, "files/form.pdf", after="")
     assert (line, column) == (12, 9)  # "请看[报名表](" is 8 characters
-    assert triples(findings) == [("LINK001", line, column)]
+    assert triples(findings, "LINK") == [("LINK001", line, column)]
     assert messages(findings, "LINK001") == ["链接指向的文件 files/form.pdf 不存在;请检查文件名(区分大小写),并把文件放进文章目录"]
 
 
@@ -97,27 +38,27 @@ def test_existing_file_in_bundle_passes(repo: Path, lint: Lint) -> None:
     article(repo, "请看[报名表](files/form.pdf)。\n\n![现场](photos/track.jpg)\n",
             files={"files/form.pdf": b"%PDF-1.4\n", "photos/track.jpg": jpeg_bytes(300, 200)})
     code, findings = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "LINK") == []
     assert code == 0
 
 
 def test_missing_image_is_link001(repo: Path, lint: Lint) -> None:
     index = article(repo, "![现场照片](photos/track.jpg)\n")
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK001", *where(index, "photos/track.jpg"))]
+    assert triples(findings, "LINK") == [("LINK001", *where(index, "photos/track.jpg", after=""))]
     assert messages(findings, "LINK001")[0].startswith("图片指向的文件 photos/track.jpg 不存在")
 
 
 def test_file_names_are_case_sensitive(repo: Path, lint: Lint) -> None:
     index = article(repo, "![现场](Track.JPG)\n", files={"track.jpg": jpeg_bytes(300, 200)})
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK001", *where(index, "Track.JPG"))]
+    assert triples(findings, "LINK") == [("LINK001", *where(index, "Track.JPG", after=""))]
 
 
 def test_directory_target_is_link001(repo: Path, lint: Lint) -> None:
     index = article(repo, "[全部照片](photos)\n", files={"photos/a.jpg": jpeg_bytes(300, 200)})
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK001", *where(index, "photos)"))]
+    assert triples(findings, "LINK") == [("LINK001", *where(index, "photos)", after=""))]
     assert messages(findings, "LINK001") == ["链接指向的 photos 是目录,不是文件"]
 
 
@@ -134,7 +75,7 @@ def test_target_outside_bundle_is_link002(repo: Path, lint: Lint, target: str, s
     index = article(repo, f"参见[另一篇]({target})。\n")
     code, findings = lint(repo)
     assert code == 1
-    assert triples(findings) == [("LINK002", *where(index, target))]
+    assert triples(findings, "LINK") == [("LINK002", *where(index, target, after=""))]
     assert messages(findings, "LINK002") == [f"链接 {shown} 指向文章目录之外;图片等文件须放在本文目录中,"
                                              "引用其他文章请用其 mp.weixin.qq.com 链接"]
 
@@ -143,7 +84,7 @@ def test_image_outside_bundle_is_link002(repo: Path, lint: Lint) -> None:
     (repo / "shared.jpg").write_bytes(jpeg_bytes(300, 200))  # exists, but in no bundle
     index = article(repo, "![共用图片](../../../../shared.jpg)\n")
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK002", *where(index, "../../../../shared.jpg"))]
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "../../../../shared.jpg", after=""))]
     assert messages(findings, "LINK002")[0].startswith("图片 ../../../../shared.jpg 指向文章目录之外")
 
 
@@ -155,7 +96,7 @@ def test_symlink_to_file_outside_repo_is_link002(tmp_path: Path, repo: Path, lin
     os.symlink(secret, index.parent / "photo.jpg")
     code, findings = lint(repo)
     assert code == 1
-    assert triples(findings) == [("LINK002", *where(index, "photo.jpg"))]
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "photo.jpg", after=""))]
     assert messages(findings, "LINK002") == ["图片 photo.jpg 是指向文章目录之外的符号链接;请把文件本身复制进文章目录"]
     assert triples(findings, "MEDIA") == []  # the file behind the link is never opened
 
@@ -164,7 +105,7 @@ def test_symlinked_folder_outside_repo_is_link002(repo: Path, lint: Lint) -> Non
     index = article(repo, "[主机名](etc/hostname)\n")
     os.symlink("/etc", index.parent / "etc")
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK002", *where(index, "etc/hostname"))]
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "etc/hostname", after=""))]
     assert "是指向文章目录之外的符号链接" in messages(findings, "LINK002")[0]
 
 
@@ -173,14 +114,14 @@ def test_symlink_to_another_bundle_is_link002(repo: Path, lint: Lint) -> None:
     index = article(repo, "![开学典礼](opening.jpg)\n")
     os.symlink(other.parent / "cover.jpg", index.parent / "opening.jpg")
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK002", *where(index, "opening.jpg"))]
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "opening.jpg", after=""))]
 
 
 def test_symlink_within_bundle_passes(repo: Path, lint: Lint) -> None:
     index = article(repo, "![现场](latest.jpg)\n", files={"photos/track.jpg": jpeg_bytes(300, 200)})
     os.symlink("photos/track.jpg", index.parent / "latest.jpg")
     code, findings = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "LINK") == []
     assert code == 0
 
 
@@ -191,7 +132,7 @@ def test_external_link_is_link003_notice(repo: Path, lint: Lint, url: str) -> No
     index = article(repo, f"详见[学校官网]({url})。\n")
     code, findings = lint(repo, "--strict")
     assert code == 0  # a notice never fails, not even under --strict
-    assert triples(findings) == [("LINK003", *where(index, url))]
+    assert triples(findings, "LINK") == [("LINK003", *where(index, url, after=""))]
     [finding] = [f for f in findings if f["code"] == "LINK003"]
     assert finding["severity"] == "notice"
     assert finding["message"] == f"外部链接 {url} 在微信中不能点击,发布时将转为文末「参考链接」编号"
@@ -202,14 +143,14 @@ def test_external_link_is_link003_notice(repo: Path, lint: Lint, url: str) -> No
 def test_wechat_articles_mail_phone_and_anchors_pass(repo: Path, lint: Lint, target: str) -> None:
     article(repo, f"参见[这里]({target})。\n")
     code, findings = lint(repo, "--strict")
-    assert triples(findings) == []
+    assert triples(findings, "LINK") == []
     assert code == 0
 
 
 def test_bare_url_in_text_is_not_a_link(repo: Path, lint: Lint) -> None:
     article(repo, "学校官网 https://www.example.edu.cn 可查询。\n")  # linkify is off: plain text
     _, findings = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "LINK") == []
 
 
 # -- LINK004 schemes -----------------------------------------------------------------------------
@@ -221,7 +162,7 @@ def test_unsupported_scheme_is_link004(repo: Path, lint: Lint, target: str, sche
     index = article(repo, f"下载[资料]({target})。\n")
     code, findings = lint(repo)
     assert code == 1
-    assert triples(findings) == [("LINK004", *where(index, target))]
+    assert triples(findings, "LINK") == [("LINK004", *where(index, target, after=""))]
     assert messages(findings, "LINK004") == [f"链接协议 {scheme}: 不受支持;请使用 https 链接"]
 
 
@@ -235,7 +176,7 @@ def test_dangerous_schemes_never_become_links(repo: Path, lint: Lint, target: st
     assert [t.type for t in parser().parse(text)[1].children or []] == ["text"]
     article(repo, text)
     _, findings = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "LINK") == []
 
 
 # -- columns the locator cannot find yet (pipeline/lint/document.py) ---------------------------------
@@ -243,13 +184,13 @@ def test_dangerous_schemes_never_become_links(repo: Path, lint: Lint, target: st
 def test_missing_file_with_chinese_name_has_its_column(repo: Path, lint: Lint) -> None:
     index = article(repo, "请看[附件](附件一.pdf)。\n")
     _, findings = lint(repo)
-    assert triples(findings) == [("LINK001", *where(index, "附件一.pdf"))]
+    assert triples(findings, "LINK") == [("LINK001", *where(index, "附件一.pdf", after=""))]
 
 
 def test_same_missing_target_twice_on_a_line_has_two_columns(repo: Path, lint: Lint) -> None:
     index = article(repo, "[上](a.pdf)和[下](a.pdf)\n")
     _, findings = lint(repo)
-    line, first = where(index, "a.pdf")
+    line, first = where(index, "a.pdf", after="")
     second = index.read_text(encoding="utf-8").split("\n")[line - 1].rindex("a.pdf") + 1
     assert second > first
-    assert triples(findings) == [("LINK001", line, first), ("LINK001", line, second)]
+    assert triples(findings, "LINK") == [("LINK001", line, first), ("LINK001", line, second)]

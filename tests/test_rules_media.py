@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
 import os
-import shutil
 import struct
 from pathlib import Path
 from typing import Any, Callable
@@ -13,78 +11,34 @@ from typing import Any, Callable
 import pytest
 from PIL import Image
 
-from pipeline.cli import main
-from tests.testing.fixtures import PROJECT, jpeg_bytes, make_repo, write_article
+from tests.testing.fixtures import (FRONT_MATTER, SAMPLE_POLICY, jpeg_bytes, lint_json, make_repo, messages, triples,
+                                    where, write_article)
 
 Lint = Callable[..., tuple[int, list[dict[str, Any]], list[str]]]
 
-FRONT_MATTER = """---
-title: 学校举行秋季运动会
-author: 王芳
-department: publicity
-category: 学校新闻
-cover: cover.jpg
-original: true
----
-"""
 COVER_LINE = 6
 BODY_LINE = 9
 LEAD = "\n学校举行秋季运动会，全校师生参加。\n\n"
-SAMPLE_POLICY = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
 
 GPS_IFD, MODEL = 0x8825, 0x0110
 
-_KEEP = {".git", "policies", "policies.yaml"}  # what make_repo creates; the rest is per test
-
-
-@pytest.fixture(scope="module")
-def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("shared"))
-
 
 @pytest.fixture
-def repo(shared_repo: Path) -> Path:
-    """The sample-policy git repository, emptied of everything but git and the policy before
-    each test: one `make_repo` per module instead of per test keeps the suite fast."""
-    for entry in shared_repo.iterdir():
-        if entry.name in _KEEP:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    return shared_repo
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 @pytest.fixture
 def lint(capsys: pytest.CaptureFixture[str]) -> Lint:
-    """Run `wxpub lint --format json` on a repo: (exit code, findings, what --fix changed)."""
+    """This module's `lint`: (exit code, findings, what --fix changed). Never a traceback."""
     def run(repo: Path, *args: str) -> tuple[int, list[dict[str, Any]], list[str]]:
-        code = main(["--root", str(repo), "lint", "--format", "json", *args])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        data = json.loads(captured.out)
+        code, data = lint_json(repo, capsys, *args)
         return code, data["findings"], data["fixed"]
     return run
 
 
-def triples(findings: list[dict[str, Any]], prefix: str = "MEDIA") -> list[tuple[str, int, int]]:
-    return [(f["code"], f["line"], f["column"]) for f in findings if f["code"].startswith(prefix)]
-
-
-def messages(findings: list[dict[str, Any]], code: str) -> list[str]:
-    return [f["message"] for f in findings if f["code"] == code]
-
-
 def article(repo: Path, body: str = "", files: dict[str, bytes] | None = None) -> Path:
     return write_article(repo, raw=FRONT_MATTER + LEAD + body, files=files)
-
-
-def where(index: Path, needle: str) -> tuple[int, int]:
-    for number, line in enumerate(index.read_text(encoding="utf-8").split("\n"), 1):
-        if needle in line:
-            return number, line.index(needle) + 1
-    raise AssertionError(f"{needle!r} not in {index}")
 
 
 def policy(old: str, new: str) -> str:
@@ -131,7 +85,7 @@ def test_valid_cover_and_images_pass(repo: Path, lint: Lint) -> None:
             files={"track.jpg": jpeg_bytes(600, 400), "group.png": image_bytes(300, 200, "PNG"),
                    "clip.mp4": mp4_bytes(4096)})
     code, findings, _ = lint(repo, "--strict")
-    assert triples(findings) == []
+    assert triples(findings, "MEDIA") == []
     assert code == 0
 
 
@@ -140,7 +94,7 @@ def test_missing_cover_file_is_media001(repo: Path, lint: Lint) -> None:
     (index.parent / "cover.jpg").unlink()
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA001", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA001", COVER_LINE, 1)]
     assert messages(findings, "MEDIA001") == ["封面 cover.jpg 不存在;请把封面图片放进文章目录,并在 cover 写文件名"]
 
 
@@ -151,7 +105,7 @@ def test_cover_symlink_outside_repo_is_media001(tmp_path: Path, repo: Path, lint
     (index.parent / "cover.jpg").unlink()
     os.symlink(outside, index.parent / "cover.jpg")
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA001", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA001", COVER_LINE, 1)]
     assert messages(findings, "MEDIA001")[0].startswith("封面 cover.jpg 不在文章目录中")
 
 
@@ -160,7 +114,7 @@ def test_cover_outside_bundle_is_media001(repo: Path, lint: Lint) -> None:
     (repo / "content" / "cover.jpg").write_bytes(jpeg_bytes())
     write_article(repo, raw=FRONT_MATTER.replace("cover: cover.jpg", "cover: ../../../cover.jpg") + LEAD)
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA001", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA001", COVER_LINE, 1)]
     assert "不在文章目录中" in messages(findings, "MEDIA001")[0]
 
 
@@ -168,7 +122,7 @@ def test_png_cover_named_jpg_is_media002_and_media010(repo: Path, lint: Lint) ->
     article(repo, files={"cover.jpg": image_bytes(900, 500, "PNG")})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert sorted(triples(findings)) == [("MEDIA002", COVER_LINE, 1), ("MEDIA010", COVER_LINE, 1)]
+    assert sorted(triples(findings, "MEDIA")) == [("MEDIA002", COVER_LINE, 1), ("MEDIA010", COVER_LINE, 1)]
     assert messages(findings, "MEDIA002") == ["封面 cover.jpg 实际是 PNG 格式,要求 JPEG;请另存为 JPEG"]
     assert messages(findings, "MEDIA010") == ["cover.jpg 的扩展名是 .jpg,但内容是 PNG;请改正扩展名或重新导出"]
     assert next(f for f in findings if f["code"] == "MEDIA010")["severity"] == "warning"
@@ -179,12 +133,12 @@ def test_format_is_sniffed_not_taken_from_the_name(repo: Path, lint: Lint) -> No
     write_article(repo, raw=FRONT_MATTER.replace("cover.jpg", "cover.png") + LEAD,
                   files={"cover.png": image_bytes(900, 500, "PNG")})
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA002", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA002", COVER_LINE, 1)]
     # a JPEG named .png: right format, wrong extension
     write_article(repo, raw=FRONT_MATTER.replace("cover.jpg", "cover.png") + LEAD,
                   files={"cover.png": jpeg_bytes()})
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA010", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA010", COVER_LINE, 1)]
     assert messages(findings, "MEDIA010") == ["cover.png 的扩展名是 .png,但内容是 JPEG;请改正扩展名或重新导出"]
 
 
@@ -192,7 +146,7 @@ def test_cover_with_wrong_dimensions_is_media003(repo: Path, lint: Lint) -> None
     article(repo, files={"cover.jpg": jpeg_bytes(800, 500)})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA003", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA003", COVER_LINE, 1)]
     assert messages(findings, "MEDIA003") == ["封面 cover.jpg 为 800×500 像素,要求 900×500;请按此尺寸裁剪"]
 
 
@@ -200,7 +154,7 @@ def test_oversized_cover_is_media004(repo: Path, lint: Lint) -> None:
     # a real 900×500 JPEG padded past 2 MB after its end marker: still readable, too big
     article(repo, files={"cover.jpg": jpeg_bytes() + b"\0" * (2 * 1024 * 1024)})
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA004", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA004", COVER_LINE, 1)]
     [text] = messages(findings, "MEDIA004")
     assert text.startswith("封面 cover.jpg 有 ") and "上限 2097152 字节" in text  # close sizes shown exactly
 
@@ -212,7 +166,7 @@ def test_unsupported_body_image_format_is_media005(repo: Path, lint: Lint, fmt: 
     index = article(repo, f"![图片]({name})\n", files={name: image_bytes(40, 30, fmt)})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA005", *where(index, name))]
+    assert triples(findings, "MEDIA") == [("MEDIA005", *where(index, name, after=""))]
     assert messages(findings, "MEDIA005")[0].startswith(f"图片 {name} 实际是 {fmt} 格式,微信正文图片只支持 JPEG/PNG")
 
 
@@ -222,7 +176,7 @@ def test_body_image_over_1mb_is_media006(repo: Path, lint: Lint) -> None:
     index = article(repo, "![大图](big.png)\n", files={"big.png": big})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA006", *where(index, "big.png"))]
+    assert triples(findings, "MEDIA") == [("MEDIA006", *where(index, "big.png", after=""))]
     [text] = messages(findings, "MEDIA006")
     assert text.startswith("图片 big.png 有 1.") and "上限 1.0 MB" in text and "须小于 1 MB" in text
 
@@ -232,7 +186,7 @@ def test_body_image_just_under_the_limit_passes(repo: Path, lint: Lint) -> None:
     assert len(small) < 1048575
     article(repo, "![图](small.png)\n", files={"small.png": small})
     _, findings, _ = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "MEDIA") == []
 
 
 # -- MEDIA007 GPS and --fix ---------------------------------------------------------------------------
@@ -247,13 +201,13 @@ def test_gps_in_body_photo_is_media007_and_fix_removes_only_gps(repo: Path, lint
 
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA007", *where(index, "photo.jpg"))]
+    assert triples(findings, "MEDIA") == [("MEDIA007", *where(index, "photo.jpg", after=""))]
     assert messages(findings, "MEDIA007") == ["photo.jpg 的 EXIF 中含 GPS 位置信息,会泄露拍摄地点;"
                                               "运行 `wxpub lint --fix` 可在不重新压缩的情况下删除"]
     assert photo.read_bytes() == before  # lint without --fix changes nothing
 
     code, findings, fixed = lint(repo, "--fix")
-    assert code == 0 and triples(findings) == []
+    assert code == 0 and triples(findings, "MEDIA") == []
     assert fixed == [f"{index.parent.relative_to(repo).as_posix()}/photo.jpg: 已删除 GPS 信息"]
     after = photo.read_bytes()
     assert after != before and len(after) < len(before)
@@ -265,16 +219,16 @@ def test_gps_in_body_photo_is_media007_and_fix_removes_only_gps(repo: Path, lint
         assert image.tobytes() == pixels_before
 
     code, findings, _ = lint(repo)
-    assert (code, triples(findings)) == (0, [])
+    assert (code, triples(findings, "MEDIA")) == (0, [])
     assert lint(repo, "--fix")[2] == []  # nothing left to fix
 
 
 def test_gps_in_cover_is_media007_and_fixed(repo: Path, lint: Lint) -> None:
     index = article(repo, files={"cover.jpg": jpeg_bytes(gps=True)})
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA007", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA007", COVER_LINE, 1)]
     code, findings, _ = lint(repo, "--fix")
-    assert (code, triples(findings)) == (0, [])
+    assert (code, triples(findings, "MEDIA")) == (0, [])
     with Image.open(index.parent / "cover.jpg") as image:
         assert image.getexif().get_ifd(GPS_IFD) == {}
 
@@ -284,7 +238,7 @@ def test_gps_in_png_is_media007_that_fix_cannot_remove(repo: Path, lint: Lint) -
     before = (index.parent / "shot.png").read_bytes()
     code, findings, fixed = lint(repo, "--fix")
     assert code == 1
-    assert triples(findings) == [("MEDIA007", *where(index, "shot.png"))]
+    assert triples(findings, "MEDIA") == [("MEDIA007", *where(index, "shot.png", after=""))]
     assert "只能处理 JPEG" in messages(findings, "MEDIA007")[0]  # no promise --fix cannot keep
     assert fixed == []
     assert (index.parent / "shot.png").read_bytes() == before
@@ -297,7 +251,7 @@ def test_video_over_policy_limit_is_media009(tmp_path: Path, lint: Lint) -> None
     index = article(repo, "![比赛视频](race.mp4)\n", files={"race.mp4": mp4_bytes(3000)})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA009", *where(index, "race.mp4"))]
+    assert triples(findings, "MEDIA") == [("MEDIA009", *where(index, "race.mp4", after=""))]
     assert messages(findings, "MEDIA009") == ["视频 race.mp4 有 2.9 KB,上限 1.0 KB;请压缩或剪短"]
 
 
@@ -305,7 +259,7 @@ def test_video_under_policy_limit_passes(tmp_path: Path, lint: Lint) -> None:
     repo = make_repo(tmp_path, policies=policy("max_bytes: 20971520", "max_bytes: 1024"))
     article(repo, "![比赛视频](race.mp4)\n", files={"race.mp4": mp4_bytes(1024)})
     _, findings, _ = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "MEDIA") == []
 
 
 def test_flv_not_in_policy_formats_is_media008(tmp_path: Path, lint: Lint) -> None:
@@ -313,20 +267,20 @@ def test_flv_not_in_policy_formats_is_media008(tmp_path: Path, lint: Lint) -> No
     index = article(repo, "![比赛视频](race.flv)\n", files={"race.flv": flv_bytes(2048)})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA008", *where(index, "race.flv"))]
+    assert triples(findings, "MEDIA") == [("MEDIA008", *where(index, "race.flv", after=""))]
     assert messages(findings, "MEDIA008") == ["视频 race.flv 是 flv 格式,只支持 mp4"]
 
 
 def test_flv_and_f4v_allowed_by_sample_policy(repo: Path, lint: Lint) -> None:
     article(repo, "![一](a.flv)\n\n![二](b.f4v)\n", files={"a.flv": flv_bytes(2048), "b.f4v": mp4_bytes(2048, b"f4v ")})
     _, findings, _ = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "MEDIA") == []
 
 
 def test_video_with_wrong_extension_is_media010(repo: Path, lint: Lint) -> None:
     index = article(repo, "![视频](race.mp4)\n", files={"race.mp4": flv_bytes(2048)})
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA010", *where(index, "race.mp4"))]
+    assert triples(findings, "MEDIA") == [("MEDIA010", *where(index, "race.mp4", after=""))]
     assert "内容是 FLV" in messages(findings, "MEDIA010")[0]
 
 
@@ -342,7 +296,7 @@ def test_unrecognised_media_is_media012(repo: Path, lint: Lint, name: str, data:
     index = article(repo, f"![文件]({name})\n", files={name: data})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA012", *where(index, name))]
+    assert triples(findings, "MEDIA") == [("MEDIA012", *where(index, name, after=""))]
     [text] = messages(findings, "MEDIA012")
     assert text.startswith(f"无法识别 {name} 的格式") and "只接受 JPEG/PNG 图片和 MP4/FLV/F4V 视频" in text
     assert detail in text
@@ -351,7 +305,7 @@ def test_unrecognised_media_is_media012(repo: Path, lint: Lint, name: str, data:
 def test_text_file_as_cover_is_media012(repo: Path, lint: Lint) -> None:
     article(repo, files={"cover.jpg": b"not an image"})
     _, findings, _ = lint(repo)
-    assert triples(findings) == [("MEDIA012", COVER_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA012", COVER_LINE, 1)]
 
 
 # -- MEDIA011 count, MEDIA013 external -------------------------------------------------------------------
@@ -362,7 +316,7 @@ def test_too_many_images_is_media011(tmp_path: Path, lint: Lint) -> None:
     article(repo, "".join(f"![现场]({n})\n\n" for n in names), files={n: jpeg_bytes(60, 40) for n in names})
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA011", BODY_LINE, 1)]
+    assert triples(findings, "MEDIA") == [("MEDIA011", BODY_LINE, 1)]
     assert messages(findings, "MEDIA011") == ["正文有 3 张图片,超过上限 2 张;请精选图片"]
 
 
@@ -371,7 +325,7 @@ def test_images_at_the_count_limit_pass(tmp_path: Path, lint: Lint) -> None:
     article(repo, "![现场](a.jpg)\n\n![现场](b.jpg)\n\n![视频](c.mp4)\n",  # a video is not an image
             files={"a.jpg": jpeg_bytes(60, 40), "b.jpg": jpeg_bytes(60, 40), "c.mp4": mp4_bytes(2048)})
     _, findings, _ = lint(repo)
-    assert triples(findings) == []
+    assert triples(findings, "MEDIA") == []
 
 
 def test_external_image_is_media013_not_link003(repo: Path, lint: Lint) -> None:
@@ -379,6 +333,6 @@ def test_external_image_is_media013_not_link003(repo: Path, lint: Lint) -> None:
     index = article(repo, f"![跑道]({url})\n")
     code, findings, _ = lint(repo)
     assert code == 1
-    assert triples(findings) == [("MEDIA013", *where(index, url))]
+    assert triples(findings, "MEDIA") == [("MEDIA013", *where(index, url, after=""))]
     assert messages(findings, "MEDIA013")[0].startswith(f"外部图片 {url} 发布后不会显示")
     assert triples(findings, "LINK") == []

@@ -3,54 +3,26 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from tests.testing.fixtures import make_repo, write_article
+from tests.testing.fixtures import fm_line, found, run_cli, where, write_article
 
 PII_CODES = ("PII001", "PII002", "PII003", "PII004", "PII005")
 REGULATION_B6 = "B6 学校微信公众平台安全管理制度 第六条(四):保护用户隐私"
 
 
-@pytest.fixture(scope="module")
-def _sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("sample"))
-
-
 @pytest.fixture
-def repo(_sample_repo: Path) -> Path:
-    """The sample-policy repository, emptied of articles: one `git init` per module keeps this fast."""
-    shutil.rmtree(_sample_repo / "content", ignore_errors=True)
-    return _sample_repo
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
-def lint(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any], str]:
-    code = main(["--root", str(root), "lint", "--format", "json", *extra])
-    out = capsys.readouterr().out
+def lint_raw(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any], str]:
+    """`wxpub lint --format json`: (exit code, the report, and its raw text, to check what it shows)."""
+    code, out, _ = run_cli(root, capsys, "lint", "--format", "json", *extra)
     return code, json.loads(out), out
-
-
-def found(data: dict[str, Any], *codes: str) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["code"] in codes]
-
-
-def where(index: Path, needle: str, nth: int = 0) -> tuple[int, int]:
-    """1-based (line, column) of the nth `needle` in the body of index.md."""
-    text = index.read_text(encoding="utf-8")
-    offset = text.index("\n---\n") + 4
-    for _ in range(nth + 1):
-        offset = text.index(needle, offset + 1)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
-
-
-def fm_line(index: Path, key: str) -> int:
-    lines = index.read_text(encoding="utf-8").split("\n")
-    return next(i for i, text in enumerate(lines, 1) if text.startswith(f"{key}:"))
 
 
 # Independent implementations of the two checksums, so the tests do not trust the rule's own.
@@ -98,7 +70,7 @@ def test_checksum_helpers_agree_with_the_standard() -> None:
 @pytest.mark.parametrize("number", [ID_X, ID_X.lower(), ID_DIGIT, ID_OLD])
 def test_valid_id_number_is_pii001_masked(repo: Path, capsys: pytest.CaptureFixture[str], number: str) -> None:
     index = write_article(repo, body=f"他的身份证号{number},请核对。\n")
-    code, data, out = lint(repo, capsys)
+    code, data, out = lint_raw(repo, capsys)
     hits = found(data, *PII_CODES)
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("PII001", *where(index, number))]
     assert hits[0]["severity"] == "error"
@@ -114,7 +86,7 @@ def test_id_number_with_wrong_check_character_is_not_reported(repo: Path, capsys
     wrong = next(ID_DIGIT[:17] + c for c in "0123456789X"
                  if c != ID_DIGIT[-1] and not (c.isdigit() and luhn_valid(ID_DIGIT[:17] + c)))
     write_article(repo, body=f"编号{wrong}仅为示例。\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert found(data, *PII_CODES) == []
 
 
@@ -122,13 +94,13 @@ def test_id_number_with_wrong_check_character_is_not_reported(repo: Path, capsys
 def test_id_number_inside_a_longer_code_is_not_reported(repo: Path, capsys: pytest.CaptureFixture[str],
                                                         body: str) -> None:
     write_article(repo, body=body)
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert found(data, "PII001") == []
 
 
 def test_id_number_in_title_is_reported_at_the_title_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, front_matter={"title": f"寻找失主{ID_X}"})
-    _, data, out = lint(repo, capsys)
+    _, data, out = lint_raw(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, *PII_CODES)] == [
         ("PII001", fm_line(index, "title"), 1)]
     assert ID_X not in out
@@ -150,7 +122,7 @@ def test_id_number_in_title_is_reported_at_the_title_line(repo: Path, capsys: py
 def test_mobile_number_is_pii002_masked(repo: Path, capsys: pytest.CaptureFixture[str], text: str,
                                         masked: str) -> None:
     index = write_article(repo, body=f"联系方式:{text} 欢迎来电\n")
-    code, data, out = lint(repo, capsys)
+    code, data, out = lint_raw(repo, capsys)
     hits = found(data, *PII_CODES)
     start = text.index("8" if text.startswith(("+", "86")) else "1") - (1 if text.startswith("+") else 0)
     line, column = where(index, text)
@@ -171,7 +143,7 @@ def test_mobile_number_is_pii002_masked(repo: Path, capsys: pytest.CaptureFixtur
 ])
 def test_numbers_that_are_not_mobiles(repo: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
     write_article(repo, body=f"编号:{text} 。\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert found(data, *PII_CODES) == []
 
 
@@ -180,7 +152,7 @@ def test_mobile_glued_to_letters_or_chinese_is_still_found(repo: Path, capsys: p
                                                            text: str) -> None:
     # digit look-arounds rather than \b: there is no word boundary between 话 and 1
     index = write_article(repo, body=f"{text}\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, *PII_CODES)] == [
         ("PII002", *where(index, "13812345678"))]
 
@@ -197,7 +169,7 @@ def test_mobile_glued_to_letters_or_chinese_is_still_found(repo: Path, capsys: p
 def test_bank_card_with_valid_luhn_is_pii003_only(repo: Path, capsys: pytest.CaptureFixture[str], shown: str,
                                                   digits: str) -> None:
     index = write_article(repo, body=f"请汇款至卡号{shown},户名张三。\n")
-    code, data, out = lint(repo, capsys)
+    code, data, out = lint_raw(repo, capsys)
     hits = found(data, *PII_CODES)
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("PII003", *where(index, shown))]
     assert f"疑似银行卡号 {digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]};" in hits[0]["message"]
@@ -211,7 +183,7 @@ def test_card_with_a_phone_shaped_tail_is_only_a_card(repo: Path, capsys: pytest
     card = next(c for c in (f"6222{d}13812345678" for d in range(10)) if luhn_valid(c))
     shown = f"{card[:5]} 138 1234 5678"
     index = write_article(repo, body=f"卡号 {shown} 请核对\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, *PII_CODES)] == [
         ("PII003", *where(index, shown))]
 
@@ -220,7 +192,7 @@ def test_id_number_that_also_passes_luhn_is_only_an_id(repo: Path, capsys: pytes
     number = next(n for n in (with_id_check(f"44030520010101{i:03d}") for i in range(1000))
                   if n[-1] != "X" and luhn_valid(n))
     index = write_article(repo, body=f"身份证号 {number} 请核对\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, *PII_CODES)] == [
         ("PII001", *where(index, number))]
 
@@ -233,7 +205,7 @@ def test_id_number_that_also_passes_luhn_is_only_an_id(repo: Path, capsys: pytes
 ])
 def test_numbers_that_are_not_cards(repo: Path, capsys: pytest.CaptureFixture[str], number: str) -> None:
     write_article(repo, body=f"编号 {grouped(number)} 仅供内部核对\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert found(data, *PII_CODES) == []
 
 
@@ -251,7 +223,7 @@ def test_numbers_that_are_not_cards(repo: Path, capsys: pytest.CaptureFixture[st
 ])
 def test_student_number_is_pii004(repo: Path, capsys: pytest.CaptureFixture[str], text: str, number: str) -> None:
     index = write_article(repo, body=f"获奖者张三,{text},计算机学院。\n")
-    code, data, out = lint(repo, capsys)
+    code, data, out = lint_raw(repo, capsys)
     hits = found(data, *PII_CODES)
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("PII004", *where(index, number))]
     assert f"含学号/学籍号 {number[:3]}{'*' * max(len(number) - 7, 3)}{number[-4:]};" in hits[0]["message"]
@@ -263,7 +235,7 @@ def test_student_number_is_pii004(repo: Path, capsys: pytest.CaptureFixture[str]
 
 def test_number_without_student_label_is_not_pii004(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="报名人数20230101123人次。\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert found(data, "PII004") == []
 
 
@@ -273,7 +245,7 @@ def test_number_without_student_label_is_not_pii004(repo: Path, capsys: pytest.C
 @pytest.mark.parametrize("address", ["zhang.san@example.com", "li_si+news@mail.jcu.edu.cn", "A1@b.cn"])
 def test_email_is_pii005_warning(repo: Path, capsys: pytest.CaptureFixture[str], address: str) -> None:
     index = write_article(repo, body=f"投稿邮箱:{address} 欢迎来稿\n")
-    code, data, out = lint(repo, capsys)
+    code, data, out = lint_raw(repo, capsys)
     hits = found(data, *PII_CODES)
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("PII005", *where(index, address))]
     assert hits[0]["severity"] == "warning"
@@ -301,13 +273,13 @@ def test_email_is_pii005_warning(repo: Path, capsys: pytest.CaptureFixture[str],
 def test_code_urls_link_targets_and_comments_are_not_scanned(repo: Path, capsys: pytest.CaptureFixture[str],
                                                              body: str) -> None:
     write_article(repo, body=body)
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert found(data, *PII_CODES) == []
 
 
 def test_link_text_is_prose_and_is_scanned(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="[电话13812345678](https://example.com/) 欢迎咨询\n")
-    _, data, _ = lint(repo, capsys)
+    _, data, _ = lint_raw(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, *PII_CODES)] == [
         ("PII002", *where(index, "13812345678"))]
 
@@ -318,7 +290,7 @@ def test_several_kinds_on_several_lines(repo: Path, capsys: pytest.CaptureFixtur
             f"退款卡号 {grouped(CARD_19)}。\n\n"
             "学号：20230101123\n")
     index = write_article(repo, body=body)
-    code, data, out = lint(repo, capsys)
+    code, data, out = lint_raw(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, *PII_CODES)] == sorted([
         ("PII001", *where(index, ID_DIGIT)),
         ("PII002", *where(index, "13912345678")),

@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from tests.testing.fixtures import make_repo, write_article
-
-
-@pytest.fixture(scope="module")
-def _sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("sample"))
+from tests.testing.fixtures import found, lint_json, where, write_article
 
 
 @pytest.fixture
-def repo(_sample_repo: Path) -> Path:
-    """The sample-policy repository, emptied of articles: one `git init` per module keeps this fast."""
-    shutil.rmtree(_sample_repo / "content", ignore_errors=True)
-    return _sample_repo
-
-
-def lint(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code = main(["--root", str(root), "lint", "--format", "json"])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def found(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["code"] == "TYPO001"]
-
-
-def where(index: Path, needle: str, nth: int = 0) -> tuple[int, int]:
-    """1-based (line, column) of the nth `needle` in the body of index.md."""
-    text = index.read_text(encoding="utf-8")
-    offset = text.index("\n---\n") + 4
-    for _ in range(nth + 1):
-        offset = text.index(needle, offset + 1)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def test_missing_space_and_half_width_comma_is_typo001(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="第一段。\n\n我爱Python编程,很好\n")
-    code, data = lint(repo, capsys)
-    hits = found(data)
+    code, data = lint_json(repo, capsys)
+    hits = found(data, "TYPO001")
     assert [(f["line"], f["column"]) for f in hits] == [where(index, "Python")]
     assert where(index, "Python")[1] == 3
     assert hits[0]["severity"] == "warning"
@@ -70,8 +40,8 @@ def test_missing_space_and_half_width_comma_is_typo001(repo: Path, capsys: pytes
 def test_column_points_at_the_first_change(repo: Path, capsys: pytest.CaptureFixture[str], body: str,
                                            needle: str) -> None:
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
-    assert [(f["line"], f["column"]) for f in found(data)] == [where(index, needle)]
+    _, data = lint_json(repo, capsys)
+    assert [(f["line"], f["column"]) for f in found(data, "TYPO001")] == [where(index, needle)]
 
 
 @pytest.mark.parametrize("body", [
@@ -85,11 +55,11 @@ def test_column_points_at_the_first_change(repo: Path, capsys: pytest.CaptureFix
 def test_correct_text_code_and_comments_are_not_flagged(repo: Path, capsys: pytest.CaptureFixture[str],
                                                         body: str) -> None:
     write_article(repo, body=body)
-    _, data = lint(repo, capsys)
-    assert found(data) == []
+    _, data = lint_json(repo, capsys)
+    assert found(data, "TYPO001") == []
 
 
 def test_one_finding_per_line_on_each_affected_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="我爱Python。\n\n正确的一行。\n\n学习Java,也学习Go\n")
-    _, data = lint(repo, capsys)
-    assert [(f["line"], f["column"]) for f in found(data)] == [where(index, "Python"), where(index, "Java")]
+    _, data = lint_json(repo, capsys)
+    assert [(f["line"], f["column"]) for f in found(data, "TYPO001")] == [where(index, "Python"), where(index, "Java")]

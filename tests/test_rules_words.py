@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from tests.testing.fixtures import PROJECT, make_repo, write_article
+from tests.testing.fixtures import ARTICLE, SAMPLE_POLICY, fm_line, found, lint_json, make_repo, where, write_article
 
-SAMPLE_POLICY = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
-ARTICLE = "content/official/publicity/2026-10-20-sports-day/index.md"
 PROHIBITED = "违法违规用语"
 
 
-@pytest.fixture(scope="module")
-def _sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("sample"))
-
-
 @pytest.fixture
-def repo(_sample_repo: Path) -> Path:
-    """The sample-policy repository, emptied of articles: one `git init` per module keeps this fast."""
-    shutil.rmtree(_sample_repo / "content", ignore_errors=True)
-    return _sample_repo
-
-
-def lint(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any]]:
-    code = main(["--root", str(root), "lint", "--format", "json", *extra])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def found(data: dict[str, Any], *codes: str) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["code"] in codes]
-
-
-def where(index: Path, needle: str, nth: int = 0, *, after: str = "\n---\n") -> tuple[int, int]:
-    """1-based (line, column) of the nth `needle` in index.md, searched after `after` (the body)."""
-    text = index.read_text(encoding="utf-8")
-    offset = text.index(after) + len(after) - 1 if after else -1
-    for _ in range(nth + 1):
-        offset = text.index(needle, offset + 1)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
-
-
-def fm_line(index: Path, key: str) -> int:
-    lines = index.read_text(encoding="utf-8").split("\n")
-    return next(i for i, text in enumerate(lines, 1) if text.startswith(f"{key}:"))
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def edit(text: str, old: str, new: str) -> str:
@@ -91,7 +54,7 @@ def vpn_repo(tmp_path: Path) -> Path:
 def test_exact_word_in_body_is_word001_at_its_line_and_column(repo: Path, capsys: pytest.CaptureFixture[str],
                                                               body: str, word: str) -> None:
     index = write_article(repo, body=body)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD001", *where(index, word))]
     hit = hits[0]
@@ -105,7 +68,7 @@ def test_exact_word_in_body_is_word001_at_its_line_and_column(repo: Path, capsys
 
 def test_every_occurrence_is_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="赌博害人,赌博毁家。\n\n远离赌博之外的赌博。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     # 远离赌博 is on the allow list, so the third occurrence is masked
     expected = [where(index, "赌博", 0), where(index, "赌博", 1), where(index, "赌博", 3)]
     assert [(f["line"], f["column"]) for f in found(data, "WORD001")] == expected
@@ -116,7 +79,7 @@ def test_every_occurrence_is_reported(repo: Path, capsys: pytest.CaptureFixture[
 def test_word_in_front_matter_is_reported_at_that_key_line(repo: Path, capsys: pytest.CaptureFixture[str],
                                                            key: str) -> None:
     index = write_article(repo, front_matter={key: "严查赌博行为"})
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD001", fm_line(index, key), 1)]
     assert "「赌博」" in hits[0]["message"]
@@ -124,7 +87,7 @@ def test_word_in_front_matter_is_reported_at_that_key_line(repo: Path, capsys: p
 
 def test_clean_article_has_no_word_findings(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="同学们积极参加体育锻炼,远离不良嗜好。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert found(data, "WORD001", "WORD002", "WORD003") == []
     assert code == 0
 
@@ -136,13 +99,13 @@ def test_clean_article_has_no_word_findings(repo: Path, capsys: pytest.CaptureFi
                                   "严禁代考和严禁替考。\n", "他是一名神枪手。\n"])
 def test_allowed_phrase_masks_the_word(repo: Path, capsys: pytest.CaptureFixture[str], body: str) -> None:
     write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert found(data, "WORD001", "WORD002") == []
 
 
 def test_allow_list_masks_only_the_phrase_not_other_uses(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="远离毒品,不吸毒品?\n\n毒品危害大。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [
         ("WORD001", *where(index, "毒品", 1)),  # 吸毒品
@@ -162,7 +125,7 @@ def test_allow_list_masks_only_the_phrase_not_other_uses(repo: Path, capsys: pyt
 def test_disguised_word_is_word002_warning(repo: Path, capsys: pytest.CaptureFixture[str], variant: str,
                                            listed: str) -> None:
     index = write_article(repo, body=f"有人说{variant}没什么。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD002", *where(index, variant))]
     hit = hits[0]
@@ -175,7 +138,7 @@ def test_disguised_word_is_word002_warning(repo: Path, capsys: pytest.CaptureFix
 
 def test_word_split_across_lines_is_word002_shown_on_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="他沉迷于赌\n博不能自拔。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD002", *where(index, "赌\n博"))]
     assert "「赌 博」" in hits[0]["message"]
@@ -183,7 +146,7 @@ def test_word_split_across_lines_is_word002_shown_on_one_line(repo: Path, capsys
 
 def test_no_word002_where_word001_already_reported(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="严禁赌博,也不许赌 博。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [
         ("WORD001", *where(index, "赌博")),
@@ -193,7 +156,7 @@ def test_no_word002_where_word001_already_reported(repo: Path, capsys: pytest.Ca
 
 def test_allowed_phrase_also_masks_the_normalised_pass(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="主题是远离毒品,禁毒从我做起。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert found(data, "WORD001", "WORD002") == []
 
 
@@ -201,7 +164,7 @@ def test_allowed_phrase_also_masks_the_normalised_pass(repo: Path, capsys: pytes
 def test_normalised_pass_folds_full_width_and_case(vpn_repo: Path, capsys: pytest.CaptureFixture[str],
                                                    variant: str) -> None:
     index = write_article(vpn_repo, body=f"不要使用{variant}访问。\n")
-    _, data = lint(vpn_repo, capsys)
+    _, data = lint_json(vpn_repo, capsys)
     hits = found(data, "WORD010", "WORD002")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD002", *where(index, variant))]
     # the listed entry is named as the list spells it, so it can be found in vpn.txt
@@ -212,7 +175,7 @@ def test_normalised_pass_folds_full_width_and_case(vpn_repo: Path, capsys: pytes
 def test_custom_list_exact_hit_uses_its_code_and_default_message(vpn_repo: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(vpn_repo, body="不要使用VPN访问。\n")
-    code, data = lint(vpn_repo, capsys)
+    code, data = lint_json(vpn_repo, capsys)
     hits = found(data, "WORD010", "WORD002")
     assert [(f["code"], f["line"], f["column"], f["severity"]) for f in hits] == [
         ("WORD010", *where(index, "VPN"), "error")]
@@ -226,7 +189,7 @@ def test_custom_list_exact_hit_uses_its_code_and_default_message(vpn_repo: Path,
 def test_second_list_uses_its_code_message_severity_and_regulation(repo: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="本校食堂全国第一,绝无仅有。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     hits = found(data, "WORD001", "WORD002", "WORD003")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [
         ("WORD003", *where(index, "全国第一")),
@@ -243,7 +206,7 @@ def test_second_list_uses_its_code_message_severity_and_regulation(repo: Path,
 def test_second_list_disguised_word_is_word002_with_that_lists_name(repo: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="号称全国 第一的食堂。\n")
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     hits = found(data, "WORD002", "WORD003")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD002", *where(index, "全国 第一"))]
     assert "疑似「广告法极限用语」词表中的「全国第一」" in hits[0]["message"]
@@ -257,7 +220,7 @@ def test_severity_off_disables_that_list_only(tmp_path: Path, capsys: pytest.Cap
     policy = edit(SAMPLE_POLICY, "    severity: error\n    regulation: A12\n", '    severity: "off"\n    regulation: A12\n')
     root = make_repo(tmp_path, policies=policy)
     index = write_article(root, body="赌博、赌 博,全国第一。\n")
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert found(data, "WORD001") == []
     assert [(f["code"], f["line"], f["column"]) for f in found(data, "WORD002", "WORD003")] == [
         ("WORD003", *where(index, "全国第一"))]
@@ -269,7 +232,7 @@ def test_empty_word_list_file_is_accepted(tmp_path: Path, capsys: pytest.Capture
     entry = "  - name: 空词表\n    file: policies/wordlists/empty.txt\n    code: WORD011\n"
     root = policy_with_list(tmp_path, entry, {"policies/wordlists/empty.txt": content})
     index = write_article(root, body="空词表不影响其他词表:赌博。\n")
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert found(data, "WORD011") == []
     assert [(f["code"], f["line"], f["column"]) for f in found(data, "WORD001", "WORD002")] == [
         ("WORD001", *where(index, "赌博"))]
@@ -280,7 +243,7 @@ def test_list_severity_notice_applies_to_its_code(tmp_path: Path, capsys: pytest
     policy = edit(SAMPLE_POLICY, "    severity: error\n    regulation: A12\n", "    severity: notice\n    regulation: A12\n")
     root = make_repo(tmp_path, policies=policy)
     write_article(root, body="严禁赌博。\n")
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert [(f["code"], f["severity"]) for f in found(data, "WORD001")] == [("WORD001", "notice")]
     assert code == 0
 
@@ -297,7 +260,7 @@ def test_list_severity_notice_applies_to_its_code(tmp_path: Path, capsys: pytest
 def test_code_and_link_text_are_still_scanned(repo: Path, capsys: pytest.CaptureFixture[str], body: str,
                                               needle: str) -> None:
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert [(f["code"], f["line"], f["column"]) for f in found(data, "WORD001", "WORD002")] == [
         ("WORD001", *where(index, needle))]
 
@@ -305,7 +268,7 @@ def test_code_and_link_text_are_still_scanned(repo: Path, capsys: pytest.Capture
 @pytest.mark.parametrize("body", ["正文。<!-- 编辑备注:赌博 -->\n", "<!--\n多行备注\n六合彩 赌 博\n-->\n正文。\n"])
 def test_html_comments_are_not_scanned(repo: Path, capsys: pytest.CaptureFixture[str], body: str) -> None:
     write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert found(data, "WORD001", "WORD002") == []
 
 

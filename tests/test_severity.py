@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 import datetime
-import json
-import shutil
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import pytest
 
-from pipeline.cli import main
 from pipeline.lint.engine import lint_bundles
 from pipeline.lint.model import Severity
 from pipeline.lint.registry import RULES
 from pipeline.policies import load_policies
-from tests.testing.fixtures import PROJECT, make_repo, write_article
+from tests.testing.fixtures import ARTICLE, PROJECT, SAMPLE_POLICY, found, lint_json, make_repo, write_article
 
-SAMPLE_POLICY = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
-ARTICLE = "content/official/publicity/2026-10-20-sports-day/index.md"
 CERTIFICATION = "      verified_until: 2027-09-30\n      annual_review: 2027-06-30\n      warn_days: 30\n"
 EMAIL_BODY = "投稿邮箱 a@example.com\n"
 
 
-@pytest.fixture(scope="module")
-def _sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("sample"))
-
-
 @pytest.fixture
-def repo(_sample_repo: Path) -> Path:
-    """The sample-policy repository, emptied of articles: one `git init` per module keeps this fast."""
-    shutil.rmtree(_sample_repo / "content", ignore_errors=True)
-    return _sample_repo
-
-
-def lint(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any]]:
-    code = main(["--root", str(root), "lint", "--format", "json", *extra])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def found(data: dict[str, Any], *codes: str) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["code"] in codes]
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def with_rules(tmp_path: Path, rules: str, regulations: str = "") -> Path:
@@ -65,7 +43,7 @@ def policy_line(root: Path, needle: str) -> int:
 
 def test_default_severity_of_pii005_is_warning(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body=EMAIL_BODY)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert [f["severity"] for f in found(data, "PII005")] == ["warning"]
     assert code == 0
 
@@ -73,7 +51,7 @@ def test_default_severity_of_pii005_is_warning(repo: Path, capsys: pytest.Captur
 def test_rules_severity_error_makes_it_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = with_rules(tmp_path, "  PII005:\n    severity: error\n")
     write_article(root, body=EMAIL_BODY)
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert [(f["code"], f["severity"]) for f in found(data, "PII005")] == [("PII005", "error")]
     assert code == 1
 
@@ -85,7 +63,7 @@ def test_rules_severity_off_drops_the_rule(tmp_path: Path, capsys: pytest.Captur
                                            body: str) -> None:
     root = with_rules(tmp_path, f'  {code_}:\n    severity: "off"\n')
     write_article(root, body=body)
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert found(data, code_) == []
     assert code == 0
 
@@ -95,7 +73,7 @@ def test_severity_off_rule_cannot_leave_an_unused_suppression_error(tmp_path: Pa
     # the rule is off, so the directive silences nothing and says so
     root = with_rules(tmp_path, '  PII005:\n    severity: "off"\n')
     write_article(root, body="<!-- wxpub-disable PII005: 公务邮箱 -->\n" + EMAIL_BODY)
-    _, data = lint(root, capsys)
+    _, data = lint_json(root, capsys)
     assert [(f["code"], f["severity"]) for f in found(data, "PII005", "SUP002")] == [("SUP002", "warning")]
 
 
@@ -103,7 +81,7 @@ def test_severity_off_rule_cannot_leave_an_unused_suppression_error(tmp_path: Pa
 def test_rules_severity_can_soften_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str) -> None:
     root = with_rules(tmp_path, f"  PII002:\n    severity: {level}\n  WORD001:\n    severity: {level}\n")
     write_article(root, body="电话13812345678,赌博\n")
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert [(f["code"], f["severity"]) for f in found(data, "PII002", "WORD001")] == [("PII002", level),
                                                                                     ("WORD001", level)]
     assert code == 0
@@ -112,7 +90,7 @@ def test_rules_severity_can_soften_an_error(tmp_path: Path, capsys: pytest.Captu
 def test_rules_override_beats_a_custom_rules_own_severity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = with_rules(tmp_path, "  SCH001:\n    severity: error\n")
     write_article(root, body="江大举办活动。\n")
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     assert [f["severity"] for f in found(data, "SCH001")] == ["error"]
     assert code == 1
 
@@ -122,22 +100,22 @@ def test_rules_override_beats_a_custom_rules_own_severity(tmp_path: Path, capsys
 
 def test_strict_turns_warnings_into_failure(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body=EMAIL_BODY)
-    assert lint(repo, capsys)[0] == 0
-    code, data = lint(repo, capsys, "--strict")
+    assert lint_json(repo, capsys)[0] == 0
+    code, data = lint_json(repo, capsys, "--strict")
     assert [f["severity"] for f in found(data, "PII005")] == ["warning"]  # reported the same way
     assert code == 1
 
 
 def test_strict_ignores_notices(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="今年招生计划已经公布。\n")
-    code, data = lint(repo, capsys, "--strict")
+    code, data = lint_json(repo, capsys, "--strict")
     assert [(f["code"], f["severity"]) for f in data["findings"]] == [("SCH003", "notice")]
     assert code == 0
 
 
 def test_clean_article_passes_strict(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo)
-    code, data = lint(repo, capsys, "--strict")
+    code, data = lint_json(repo, capsys, "--strict")
     assert data["findings"] == []
     assert code == 0
 
@@ -156,7 +134,7 @@ def test_clean_article_passes_strict(repo: Path, capsys: pytest.CaptureFixture[s
 def test_regulation_text_comes_from_the_policy(repo: Path, capsys: pytest.CaptureFixture[str], code_: str,
                                                body: str, regulation: str) -> None:
     write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert [f["regulation"] for f in found(data, code_)] == [regulation]
 
 
@@ -164,7 +142,7 @@ def test_regulation_can_be_overridden_per_rule(tmp_path: Path, capsys: pytest.Ca
     root = with_rules(tmp_path, "  PII002:\n    regulation: F6\n  PII005:\n    regulation: X1\n  TYPO001:\n"
                                 "    regulation: X2\n", regulations="  X1: 学校邮件管理办法 第三条\n")
     write_article(root, body="电话13812345678 邮箱 a@example.com\n\n我爱Python\n")
-    _, data = lint(root, capsys)
+    _, data = lint_json(root, capsys)
     assert {f["code"]: f["regulation"] for f in found(data, "PII002", "PII005", "TYPO001", "PII001")} == {
         "PII002": "F6 学校公众微信号的管理制度 六、2:不得发布涉及国家秘密的信息",
         "PII005": "X1 学校邮件管理办法 第三条",
@@ -177,7 +155,7 @@ def test_regulation_text_is_editable_in_the_policy(tmp_path: Path, capsys: pytes
     assert SAMPLE_POLICY.count(old) == 1
     root = make_repo(tmp_path, policies=SAMPLE_POLICY.replace(old, "  B6: 修订后的隐私条款\n"))
     write_article(root, body="电话13812345678\n")
-    _, data = lint(root, capsys)
+    _, data = lint_json(root, capsys)
     assert [f["regulation"] for f in found(data, "PII002")] == ["B6 修订后的隐私条款"]
 
 
@@ -247,7 +225,7 @@ def test_account_dates_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     today = datetime.date.today()
     root = cert_repo(tmp_path, verified_until=today + datetime.timedelta(days=5),
                      annual_review=today - datetime.timedelta(days=1))
-    code, data = lint(root, capsys)
+    code, data = lint_json(root, capsys)
     acc = found(data, "ACC001", "ACC002")
     assert [(f["path"], f["code"], f["severity"], f["line"]) for f in acc] == [
         ("policies.yaml", "ACC001", "warning", policy_line(root, "verified_until:")),
@@ -274,5 +252,6 @@ def test_unquoted_off_switches_a_rule_off(tmp_path: Path, capsys: pytest.Capture
         "  TYPO001:\n    severity: warning\n", "  TYPO001:\n    severity: off\n")
     root = make_repo(tmp_path, policies=text)
     write_article(root, body="我爱Python编程。\n")
-    assert main(["--root", str(root), "lint", "--strict", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["findings"] == []
+    code, data = lint_json(root, capsys, "--strict")
+    assert code == 0
+    assert data["findings"] == []

@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from tests.testing.fixtures import make_repo, write_article
-
-ARTICLE = "content/official/publicity/2026-10-20-sports-day/index.md"
-
-
-@pytest.fixture(scope="module")
-def _sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("sample"))
+from tests.testing.fixtures import ARTICLE, found, lint_json, run_cli, spots, where, write_article
 
 
 @pytest.fixture
-def repo(_sample_repo: Path) -> Path:
-    """The sample-policy repository, emptied of articles: one `git init` per module keeps this fast."""
-    shutil.rmtree(_sample_repo / "content", ignore_errors=True)
-    return _sample_repo
-
-
-def lint(root: Path, capsys: pytest.CaptureFixture[str], fmt: str = "json") -> tuple[int, Any]:
-    code = main(["--root", str(root), "lint", "--format", fmt])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if fmt == "json" else out
-
-
-def spots(data: dict[str, Any], *codes: str) -> list[tuple[str, int, int]]:
-    return [(f["code"], f["line"], f["column"]) for f in data["findings"] if f["code"] in codes]
-
-
-def found(data: dict[str, Any], code: str) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["code"] == code]
-
-
-def where(index: Path, needle: str, nth: int = 0) -> tuple[int, int]:
-    """1-based (line, column) of the nth `needle` in the body of index.md."""
-    text = index.read_text(encoding="utf-8")
-    offset = text.index("\n---\n") + 4
-    for _ in range(nth + 1):
-        offset = text.index(needle, offset + 1)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+def repo(clean_repo: Path) -> Path:
+    return clean_repo
 
 
 def line_of(index: Path, needle: str, nth: int = 0) -> int:
@@ -70,7 +34,7 @@ def test_own_line_directive_covers_the_next_non_blank_line_only(repo: Path,
             "宣传部邮箱 office@jcu.edu.cn\n\n"
             "个人邮箱 zhang@example.com\n")
     index = write_article(repo, body=body)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "SUP001", "SUP002", "SUP003") == [("PII005", *where(index, "zhang@"))]
     assert data["suppressions"] == [suppression(index, "<!-- wxpub", ["PII005"], "公务邮箱", "line", 1)]
     assert code == 0
@@ -80,7 +44,7 @@ def test_own_line_directive_does_not_reach_past_its_paragraph_line(repo: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     body = "<!-- wxpub-disable PII005: 公务邮箱 -->\n第一行 a@jcu.edu.cn\n第二行 b@jcu.edu.cn\n"
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII005") == [("PII005", *where(index, "b@jcu"))]
 
 
@@ -88,7 +52,7 @@ def test_end_of_line_directive_covers_its_own_line(repo: Path, capsys: pytest.Ca
     body = ("邮箱 a@jcu.edu.cn <!-- wxpub-disable PII005: 公务邮箱 -->\n"
             "邮箱 b@jcu.edu.cn\n")
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "SUP002") == [("PII005", *where(index, "b@jcu"))]
     assert data["suppressions"] == [suppression(index, "<!-- wxpub", ["PII005"], "公务邮箱", "line", 1)]
 
@@ -97,7 +61,7 @@ def test_directive_before_the_text_on_the_same_line_covers_that_line(repo: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     body = "<!-- wxpub-disable PII005: 公务邮箱 --> 邮箱 a@jcu.edu.cn\n\n邮箱 b@jcu.edu.cn\n"
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "SUP002") == [("PII005", *where(index, "b@jcu"))]
 
 
@@ -107,7 +71,7 @@ def test_file_directive_covers_the_whole_article(repo: Path, capsys: pytest.Capt
             "邮箱 b@jcu.edu.cn\n\n"
             "电话13812345678\n")
     index = write_article(repo, front_matter={"digest": "来信请寄 c@jcu.edu.cn"}, body=body)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "PII002") == [("PII002", *where(index, "13812345678"))]
     assert data["suppressions"] == [suppression(index, "<!-- wxpub", ["PII005"], "均为公务邮箱", "file", 3)]
     assert code == 1
@@ -118,7 +82,7 @@ def test_several_codes_in_one_directive(repo: Path, capsys: pytest.CaptureFixtur
             "电话13812345678 邮箱 b@jcu.edu.cn\n\n"
             "电话13912345678\n")
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII002", "PII005") == [("PII002", *where(index, "13912345678"))]
     assert data["suppressions"] == [
         suppression(index, "<!-- wxpub", ["PII002", "PII005"], "学校总机与公务邮箱", "line", 2)]
@@ -129,7 +93,7 @@ def test_stacked_directives_both_cover_the_next_content_line(repo: Path, capsys:
             "<!-- wxpub-disable PII005: 公务邮箱 -->\n"
             "电话13812345678 邮箱 b@jcu.edu.cn\n")
     index = write_article(repo, body=body)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "PII002", "PII005", "SUP002") == []
     assert data["suppressions"] == [
         suppression(index, "<!-- wxpub", ["PII002"], "学校总机", "line", 1, 0),
@@ -141,13 +105,13 @@ def test_stacked_directives_both_cover_the_next_content_line(repo: Path, capsys:
 def test_other_codes_on_the_covered_line_are_kept(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = "<!-- wxpub-disable PII002: 学校总机 -->\n电话13812345678 邮箱 b@example.com\n"
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII002", "PII005") == [("PII005", *where(index, "b@example"))]
 
 
 def test_suppressing_the_only_error_makes_lint_pass(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(repo, body="<!-- wxpub-disable SEC001: 引用的是公开报道标题 -->\n报道《绝密档案》上映。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "SEC001") == []
     assert data["suppressions"][0]["suppressed"] == 1
     assert code == 0
@@ -161,7 +125,7 @@ def test_suppressing_the_only_error_makes_lint_pass(repo: Path, capsys: pytest.C
 def test_missing_reason_is_sup001_and_does_not_suppress(repo: Path, capsys: pytest.CaptureFixture[str],
                                                         directive: str) -> None:
     index = write_article(repo, body=f"{directive}\n邮箱 a@example.com\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "SUP001", "PII005") == [("SUP001", *where(index, directive)),
                                                ("PII005", *where(index, "a@example"))]
     problem = found(data, "SUP001")[0]
@@ -177,7 +141,7 @@ def test_missing_reason_is_sup001_and_does_not_suppress(repo: Path, capsys: pyte
                                        "<!-- wxpub-disable PII005 PII002: 少了逗号 -->"])
 def test_malformed_directive_is_sup003(repo: Path, capsys: pytest.CaptureFixture[str], directive: str) -> None:
     index = write_article(repo, body=f"正文。 {directive}\n\n邮箱 a@example.com\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "SUP003", "SUP001", "PII005") == [("SUP003", *where(index, directive)),
                                                          ("PII005", *where(index, "a@example"))]
     assert where(index, directive)[1] == 5
@@ -190,7 +154,7 @@ def test_malformed_directive_is_sup003(repo: Path, capsys: pytest.CaptureFixture
 
 def test_unused_directive_is_sup002_and_still_listed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="<!-- wxpub-disable SEC001: 公开报道 -->\n普通内容,没有标记。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "SUP002") == [("SUP002", line_of(index, "<!-- wxpub"), 1)]
     problem = found(data, "SUP002")[0]
     assert problem["severity"] == "warning"
@@ -202,7 +166,7 @@ def test_unused_directive_is_sup002_and_still_listed(repo: Path, capsys: pytest.
 def test_directive_for_a_later_line_is_unused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = "<!-- wxpub-disable PII005: 公务邮箱 -->\n没有邮箱的一行。\n\n邮箱 a@example.com\n"
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "SUP002", "PII005") == [("SUP002", line_of(index, "<!-- wxpub"), 1),
                                                ("PII005", *where(index, "a@example"))]
 
@@ -215,7 +179,7 @@ def test_directive_inside_a_code_block_is_ignored(repo: Path, capsys: pytest.Cap
             "```\n\n"
             "邮箱 a@example.com\n")
     index = write_article(repo, body=body)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "SUP001", "SUP002", "SUP003") == [("PII005", *where(index, "a@example"))]
     assert data["suppressions"] == []
     assert code == 0
@@ -225,7 +189,7 @@ def test_directive_in_inline_code_is_an_example_not_a_directive(repo: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     body = "写法是 `<!-- wxpub-disable PII005: 公务邮箱 -->`,例如 a@example.com\n"
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "SUP001", "SUP002", "SUP003") == [("PII005", *where(index, "a@example"))]
     assert data["suppressions"] == []
 
@@ -234,7 +198,7 @@ def test_real_directive_after_inline_code_on_the_same_line_works(repo: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     body = "用 `mailto:` 链接:a@jcu.edu.cn <!-- wxpub-disable PII005: 公务邮箱 -->\n"
     index = write_article(repo, body=body)
-    _, data = lint(repo, capsys)
+    _, data = lint_json(repo, capsys)
     assert spots(data, "PII005", "SUP002") == []
     assert data["suppressions"] == [suppression(index, "用 `mailto", ["PII005"], "公务邮箱", "line", 1)]
 
@@ -245,7 +209,7 @@ def test_real_directive_after_inline_code_on_the_same_line_works(repo: Path,
 ])
 def test_sup001_cannot_be_suppressed(repo: Path, capsys: pytest.CaptureFixture[str], body: str) -> None:
     index = write_article(repo, body=body)
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "SUP001") == [("SUP001", *where(index, "<!-- wxpub-disable PII005"))]
     assert spots(data, "SUP002") == [("SUP002", line_of(index, "SUP001: 想跳过"), 1)]
     assert [s["suppressed"] for s in data["suppressions"]] == [0]
@@ -254,7 +218,7 @@ def test_sup001_cannot_be_suppressed(repo: Path, capsys: pytest.CaptureFixture[s
 
 def test_sup003_cannot_be_suppressed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = write_article(repo, body="<!-- wxpub-disable-file SUP003: 想跳过 -->\n\n<!-- wxpub-disable -->\n正文。\n")
-    code, data = lint(repo, capsys)
+    code, data = lint_json(repo, capsys)
     assert spots(data, "SUP003") == [("SUP003", *where(index, "<!-- wxpub-disable -->"))]
     assert [s["suppressed"] for s in data["suppressions"]] == [0]
     assert code == 1
@@ -270,7 +234,7 @@ def test_text_output_lists_each_suppression_with_reason_and_count(repo: Path,
             "<!-- wxpub-disable SEC001: 公开报道 -->\n"
             "普通内容。\n")
     index = write_article(repo, body=body)
-    code, out = lint(repo, capsys, "text")
+    code, out, _ = run_cli(repo, capsys, "lint", "--format", "text")
     first, second = line_of(index, "<!-- wxpub", 0), line_of(index, "<!-- wxpub", 1)
     assert f"已抑制:{ARTICLE}:{first}: PII005(理由:公务邮箱;2 处)" in out.splitlines()
     assert f"已抑制:{ARTICLE}:{second}: SEC001(理由:公开报道;0 处)" in out.splitlines()
@@ -283,8 +247,8 @@ def test_text_output_lists_each_suppression_with_reason_and_count(repo: Path,
 def test_full_width_colon_and_comma_are_accepted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Typed on a Chinese keyboard: ：and ，
     write_article(repo, body="<!-- wxpub-disable PII002，PII005：学院公开的联系方式 -->\n电话 13812345678，邮箱 a.b@example.com\n")
-    assert main(["--root", str(repo), "lint", "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    code, report = lint_json(repo, capsys)
+    assert code == 0
     assert report["findings"] == []
     [suppression] = report["suppressions"]
     assert suppression["codes"] == ["PII002", "PII005"] and suppression["reason"] == "学院公开的联系方式"

@@ -18,7 +18,9 @@ from typing import Callable, Mapping
 
 import pygit2
 
+from pipeline.approvals import merged_approval
 from pipeline.errors import ExitCode, UserError
+from pipeline.forge import forge_from_env
 from pipeline.ledger import Ledger
 from pipeline.policies import Account, Policies, load_policies
 from pipeline.publish import Outcome, Plan, Run, articles_on, execute, plan, resume, summarize
@@ -44,6 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--rev", default="HEAD", help="从哪个提交发布(默认 HEAD,即 CI 检出的 main)")
     p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区);默认当前时间")
     p.add_argument("--push", metavar="REMOTE", help="运行后把发布记录推送到该远端(CI 中用 origin)")
+    p.add_argument("--require-approvals", action="store_true",
+                   help="只发布经合并请求且各阶段均已批准的文章(通过 GitHub 接口核对;CI 中必开)")
     p.set_defaults(run=run)
 
 
@@ -112,7 +116,11 @@ def run(args: argparse.Namespace) -> int:
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:
         ledger.fetch(args.push)
-    publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id),
+    approval = None
+    if args.require_approvals:
+        forge = forge_from_env(os.environ)
+        approval = lambda article: merged_approval(forge, policies, root, article)  # noqa: E731
+    publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), approval=approval,
                       now=_now(args.now, policies), simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None)

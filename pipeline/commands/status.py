@@ -35,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         status = str(row["status"])
         print(f"{row['at']}\t{_LABELS.get(status, status)}\t{row['account']}\t{row['path']}\t"
-              f"{str(row['commit'])[:8]}\t{row['url']}")
+              f"{str(row['commit'])[:8]}\t{row['url']}\t{'、'.join(row['approved_by'])}")
     print(f"共 {len(rows)} 篇;完整记录:git log {ledger.ref}")
     return ExitCode.OK

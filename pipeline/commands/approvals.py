@@ -1,0 +1,62 @@
+"""`wxpub approvals --pr N`: has every required stage approved the pull request's latest commit?
+
+Run it from a checkout of the base branch: the policy it judges by is the one in the working
+tree, so a pull request that edits policies.yaml is still judged by the old rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from pipeline.approvals import evaluate, status_description, summary_table
+from pipeline.errors import ExitCode
+from pipeline.forge import MembershipUnavailable, forge_from_env
+from pipeline.policies import load_policies
+
+STATUS_CONTEXT = "wxpub/approvals"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("approvals", help="检查合并请求的分级审批", description=__doc__)
+    p.add_argument("--pr", type=int, required=True, metavar="N", help="合并请求编号")
+    p.add_argument("--status", action="store_true", help=f"把结果写成提交状态 {STATUS_CONTEXT}")
+    p.add_argument("--summary", action="store_true", help="把审批表写入 $GITHUB_STEP_SUMMARY")
+    p.add_argument("--request-next", action="store_true", help="前一阶段通过后,请下一阶段的团队审核")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    policies = load_policies(args.root)
+    forge = forge_from_env(os.environ)
+    try:
+        verdict = evaluate(forge, policies, args.pr)
+    except MembershipUnavailable as error:
+        # Say so, loudly, instead of approving or failing as if reviews were missing
+        if args.status:
+            pr = forge.pull_request(args.pr)
+            forge.set_status(pr.head_sha, "error", STATUS_CONTEXT, "无法读取团队成员:需要有 read:org 权限的令牌")
+        raise error
+    if args.format == "json":
+        sys.stdout.write(json.dumps({
+            "pr": verdict.pr.number, "head_sha": verdict.pr.head_sha, "approved": verdict.approved,
+            "stages": [{"stage": r.need.stage, "name": r.need.name, "department": r.need.department,
+                        "teams": list(r.need.teams), "approved_by": list(r.approved_by),
+                        "blocked_by": list(r.blocked_by), "satisfied": r.satisfied, "paths": list(r.need.paths)}
+                       for r in verdict.results],
+        }, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(summary_table(verdict))
+    if args.summary and os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(summary_table(verdict))
+    if args.status:
+        forge.set_status(verdict.pr.head_sha, "success" if verdict.approved else "failure", STATUS_CONTEXT,
+                         status_description(verdict))
+    waiting = verdict.next_stage()
+    if args.request_next and waiting is not None and not waiting.approved_by:
+        forge.request_reviewers(verdict.pr.number, list(waiting.need.teams))
+    return ExitCode.OK if verdict.approved else ExitCode.FINDINGS
