@@ -43,6 +43,7 @@ class StageResult:
     need: StageNeed
     approved_by: tuple[str, ...]
     blocked_by: tuple[str, ...]  # members with an outstanding "changes requested"
+    can_approve: tuple[str, ...] = ()  # members who could still approve: who is still needed
 
     @property
     def satisfied(self) -> bool:
@@ -186,7 +187,7 @@ def judge(pr: PullRequest, needs: list[StageNeed], reviews: list[Review],
         approved = tuple(sorted(user for user, r in latest.items() if user in team and user != author
                                 and r.state == "APPROVED" and r.commit_id == pr.head_sha))
         blocked = tuple(sorted(user for user, r in latest.items() if user in team and r.state == "CHANGES_REQUESTED"))
-        results.append(StageResult(need, approved, blocked))
+        results.append(StageResult(need, approved, blocked, tuple(sorted(team - {author} - set(approved)))))
     return Verdict(pr, tuple(results))
 
 
@@ -221,7 +222,8 @@ def summary_table(verdict: Verdict) -> str:
         elif r.satisfied:
             status = "✅ 已通过"
         else:
-            status = f"还需 {r.need.min_approvals - len(r.approved_by)} 人批准"
+            who = "、".join(r.can_approve[:5]) + (" 等" if len(r.can_approve) > 5 else "")
+            status = f"还需 {r.need.min_approvals - len(r.approved_by)} 人批准" + (f"(可审批:{who})" if who else "")
         paths = "<br>".join(f"`{p}`" for p in r.need.paths[:5]) + (" 等" if len(r.need.paths) > 5 else "")
         lines.append(f"| {r.need.name} | {', '.join(r.need.teams)} | {', '.join(r.approved_by) or '—'} | {status} | {paths} |")
     return "\n".join(lines) + "\n\n"

@@ -216,7 +216,7 @@ def test_summary_table_in_chinese(repo: Path, github: FakeGitHub, capsys: pytest
     text = summary.read_text(encoding="utf-8")
     assert "| 审批阶段 | 负责团队 | 已批准 | 状态 | 涉及文件 |" in text
     assert "| 部门负责人审核(教务处) | @jcu-media/academic-affairs | aa-head | ✅ 已通过 |" in text
-    assert "| 校领导审批 | @jcu-media/leadership | — | 还需 1 人批准 |" in text
+    assert "| 校领导审批 | @jcu-media/leadership | — | 还需 1 人批准(可审批:vice-president) |" in text
 
 
 def test_make_repo_is_the_base_checkout(tmp_path: Path) -> None:
