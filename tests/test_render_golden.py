@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -21,7 +20,7 @@ import pytest
 from pipeline.content import Article, load_article
 from pipeline.policies import load_policies
 from pipeline.render import RenderedArticle, render_article
-from tests.testing.fixtures import PROJECT, make_repo, write_article
+from tests.testing.fixtures import make_repo, write_article
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.md"))

@@ -206,7 +206,6 @@ CODE_LINE = "    result = compute(values[i], weight=0.5)  # 加权求和\n"
 
 @pytest.fixture(scope="module")
 def growth_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import shutil
 
     from tests.testing.fixtures import make_repo
     root = make_repo(tmp_path_factory.mktemp("growth"))
@@ -248,7 +247,6 @@ def test_code_is_what_can_exceed_the_limit(growth_repo: Path, theme: str, per_li
 
 @pytest.fixture(scope="module")
 def golden_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
-    import shutil
 
     from tests.testing.fixtures import make_repo
     root = make_repo(tmp_path_factory.mktemp("golden-all"))
