@@ -8,17 +8,29 @@ and exits 2; anything else is a bug and exits 3 with a note on how to report it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
 from pathlib import Path
 from typing import Sequence
 
 from pipeline import __version__
-from pipeline.commands import approvals, codeowners, lint, preview, publish, render, sandbox, serve, status
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import POLICY_FILE
 
-COMMANDS = (lint, render, preview, serve, publish, status, sandbox, codeowners, approvals)
+# Command name -> (module, one-line help). Only the module of the command being run is
+# imported: `wxpub lint` should not pay for the WeChat and GitHub clients at start-up.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "lint": ("pipeline.commands.lint", "检查文章是否符合 policies.yaml"),
+    "render": ("pipeline.commands.render", "把文章渲染为微信图文 HTML"),
+    "preview": ("pipeline.commands.preview", "生成文章的手机预览页(浅色与深色模式)"),
+    "serve": ("pipeline.commands.serve", "启动本地预览服务器(保存即刷新)"),
+    "publish": ("pipeline.commands.publish", "把 main 上已审核的文章发布到微信公众号"),
+    "status": ("pipeline.commands.status", "查看发布记录"),
+    "sandbox": ("pipeline.commands.sandbox", "本地微信公众号接口沙箱"),
+    "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
+    "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),
+}
 
 
 def _find_root(start: Path) -> Path:
@@ -30,19 +42,29 @@ def _find_root(start: Path) -> Path:
     return start
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named on the command line, if any (the first word that is one)."""
+    return next((word for word in argv if word in COMMANDS), None)
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `chosen` gets its full arguments (the others are listed for --help)."""
     parser = argparse.ArgumentParser(prog="wxpub", description="学校微信公众号发布流水线(docs-as-code)")
     parser.add_argument("--version", action="version", version=f"wxpub {__version__}")
     parser.add_argument("--root", type=Path, default=None, help="含 policies.yaml 的仓库根目录(默认自动查找)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(subparsers)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(module).add_parser(subparsers, help_text)
+        else:
+            subparsers.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_chosen(words))
+    args = parser.parse_args(words)
     args.root = (args.root or _find_root(Path.cwd())).resolve()
     try:
         return int(args.run(args))

@@ -9,6 +9,7 @@ would point at something the reader never sees.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
@@ -22,3 +23,13 @@ def parser() -> MarkdownIt:
     md.options["alerts"] = True
     md.use(footnote_plugin, inline=False)
     return md
+
+
+WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
+
+
+def is_clickable(url: str) -> bool:
+    """Whether a link stays a link in WeChat: only articles on mp.weixin.qq.com do; the
+    renderer turns every other one into a numbered reference, and lint says so."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in WECHAT_ARTICLE_HOSTS

@@ -19,8 +19,8 @@ from pipeline.policies import load_policies
 STATUS_CONTEXT = "wxpub/approvals"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("approvals", help="检查合并请求的分级审批", description=__doc__)
+def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("approvals", help=help_text, description=__doc__)
     p.add_argument("--pr", type=int, required=True, metavar="N", help="合并请求编号")
     p.add_argument("--status", action="store_true", help=f"把结果写成提交状态 {STATUS_CONTEXT}")
     p.add_argument("--summary", action="store_true", help="把审批表写入 $GITHUB_STEP_SUMMARY")

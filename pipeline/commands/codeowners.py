@@ -12,8 +12,8 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.policies import load_policies
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("codeowners", help="由 policies.yaml 生成 .github/CODEOWNERS", description=__doc__)
+def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("codeowners", help=help_text, description=__doc__)
     p.add_argument("--check", action="store_true", help="只检查现有文件是否与 policies.yaml 一致,不一致时以 1 退出")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                    help=f"写入(或用 --check 检查)的文件,默认 {CODEOWNERS_FILE};- 表示标准输出")

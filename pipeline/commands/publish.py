@@ -34,8 +34,8 @@ _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "�
            "retracted": "已撤回", "failed": "失败"}
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("publish", help="把 main 上已审核的文章发布到微信公众号", description=__doc__)
+def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("publish", help=help_text, description=__doc__)
     p.add_argument("--sandbox", action="store_true", help="发布到内置的本地微信沙箱(无需公众号)")
     p.add_argument("--sandbox-url", metavar="URL", default=os.environ.get("WXPUB_SANDBOX_URL"),
                    help="已在运行的沙箱地址(默认在本进程内启动一个)")
@@ -126,13 +126,15 @@ def run(args: argparse.Namespace) -> int:
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None)
     exhausted: dict[str, WeChatError] = {}
     paths = articles_on(root, head)
-    if not args.dry_run:
-        _check_credentials(policies, plan(publish_run, paths), credentials)
-        try:
-            resume(publish_run, exhausted)
-        except WeChatError as error:
-            publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
     the_plan = plan(publish_run, paths)
+    if not args.dry_run:
+        _check_credentials(policies, the_plan, credentials)
+        if the_plan.in_flight:  # finish what a killed run left, then plan again from the new ledger
+            try:
+                resume(publish_run, exhausted)
+            except WeChatError as error:
+                publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
+            the_plan = plan(publish_run, paths)
     if args.dry_run:
         outcomes = [*(Outcome("planned", c.path, c.account.id, f"将发布({c.account.publish_mode})")
                       for batch in the_plan.batches for c in batch),

@@ -17,8 +17,8 @@ from pipeline.render import render_article
 from pipeline.render.check import check_html
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("render", help="把文章渲染为微信图文 HTML", description=__doc__)
+def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("render", help=help_text, description=__doc__)
     p.add_argument("article", type=Path, metavar="ARTICLE", help="文章目录或其 index.md")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="写入文件(默认输出到标准输出)")
     p.add_argument("--theme", metavar="NAME", help="使用 themes/ 下的其他主题(默认按账号设置)")

@@ -20,8 +20,8 @@ DEFAULT_STATE = Path(".wxpub/sandbox.sqlite3")
 DEFAULT_PORT = 8765
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("sandbox", help="本地微信公众号接口沙箱", description=__doc__)
+def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("sandbox", help=help_text, description=__doc__)
     actions = p.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     serve = actions.add_parser("serve", help="启动沙箱 HTTP 服务(Ctrl-C 停止)", description=__doc__)
     serve.add_argument("--host", default="127.0.0.1", help="监听地址(默认 127.0.0.1)")

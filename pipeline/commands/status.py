@@ -13,8 +13,8 @@ from pipeline.ledger import Ledger
 _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发"}
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("status", help="查看发布记录", description=__doc__)
+def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("status", help=help_text, description=__doc__)
     p.add_argument("--sandbox", action="store_true", help="查看沙箱发布的记录")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)

@@ -17,9 +17,9 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from pipeline.render.highlight import highlight
+from pipeline.markdown import is_clickable
 from pipeline.render.themes import Alert, Theme
 
-WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
 # Wide characters (CJK ideographs, kana, full-width forms and punctuation): no space between two
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")
 # Chinese punctuation: no space on either side of it, whatever is on the other
@@ -104,11 +104,6 @@ class RenderState:
             target = unquote(target)
         self.images.append(target)
         return self.image_url(target)
-
-
-def is_clickable(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in WECHAT_ARTICLE_HOSTS
 
 
 def is_external(url: str) -> bool:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
-from pipeline.render.html import is_clickable  # the renderer decides what stays a link; lint says the same
+from pipeline.markdown import is_clickable  # the renderer and lint agree on what stays a link
 
 INFO = (
     RuleInfo("LINK001", "链接或图片指向的文件不存在", Severity.ERROR),
