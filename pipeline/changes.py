@@ -22,16 +22,26 @@ class Changes:
     policy_changed: bool
 
 
+def open_repository(root: Path, hint: str) -> pygit2.Repository:
+    """The Git repository holding `root`, or a UserError with `hint` when there is none."""
+    try:
+        return pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
+    except (pygit2.GitError, TypeError):
+        raise UserError(f"{root} 不在 Git 仓库中", hint=hint) from None
+
+
+def resolve_commit(repo: pygit2.Repository, rev: str, hint: str) -> pygit2.Commit:
+    """The commit `rev` names, or a UserError with `hint`."""
+    try:
+        return repo.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        raise UserError(f"找不到 Git 版本 `{rev}`", hint=hint) from None
+
+
 def changed_since(root: Path, rev: str) -> Changes:
     """Articles changed between `rev` and the working tree (committed, staged or not, untracked)."""
-    try:
-        repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
-    except (pygit2.GitError, TypeError):
-        raise UserError(f"{root} 不在 Git 仓库中", hint="--changed-since 需要在 Git 仓库中运行") from None
-    try:
-        commit = repo.revparse_single(rev).peel(pygit2.Commit)
-    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-        raise UserError(f"找不到 Git 版本 `{rev}`", hint="检查分支名或提交号;在 CI 中先 fetch 基准分支(fetch-depth: 0)") from None
+    repo = open_repository(root, "--changed-since 需要在 Git 仓库中运行")
+    commit = resolve_commit(repo, rev, "检查分支名或提交号;在 CI 中先 fetch 基准分支(fetch-depth: 0)")
     flags = pygit2.enums.DiffOption.INCLUDE_UNTRACKED | pygit2.enums.DiffOption.RECURSE_UNTRACKED_DIRS
     # Commit -> index, then index -> working tree: the second uses the index's cached file
     # stats, so unchanged files are not read. (A direct tree -> working tree diff hashes

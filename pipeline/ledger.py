@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, NoReturn
 
 import pygit2
 
+from pipeline.changes import open_repository
 from pipeline.errors import UserError
 
 LEDGER_REF = "refs/wxpub/ledger"
@@ -135,10 +136,7 @@ class Ledger:
     def open(cls, repo_root: Path, *, ref: str = LEDGER_REF,
              name: str = "wxpub", email: str = "wxpub@localhost") -> Ledger:
         """The ledger of the repository holding `repo_root`; an absent ref is an empty ledger."""
-        try:
-            repo = pygit2.Repository(pygit2.discover_repository(str(repo_root)) or str(repo_root))
-        except (pygit2.GitError, TypeError):
-            raise UserError(f"{repo_root} 不在 Git 仓库中", hint="发布记录保存在内容仓库的 Git 中;请在仓库目录下运行") from None
+        repo = open_repository(repo_root, "发布记录保存在内容仓库的 Git 中;请在仓库目录下运行")
         if not ref.startswith("refs/") or ref.startswith("refs/heads/") or not pygit2.reference_is_valid_name(ref):
             raise UserError(f"`{ref}` 不能用作发布记录的引用", hint="使用 refs/wxpub/ 下的引用,不要用分支(refs/heads/)")
         ledger = cls(repo, ref, (name, email))

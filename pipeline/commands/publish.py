@@ -19,6 +19,7 @@ from typing import Callable, Mapping
 import pygit2
 
 from pipeline.approvals import merged_approval
+from pipeline.changes import open_repository, resolve_commit
 from pipeline.errors import ExitCode, UserError
 from pipeline.forge import forge_from_env
 from pipeline.ledger import Ledger
@@ -62,11 +63,8 @@ def _now(value: str | None, policies: Policies) -> datetime.datetime:
 
 
 def _head(root: Path, rev: str) -> pygit2.Commit:
-    try:
-        repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
-        return repo.revparse_single(rev).peel(pygit2.Commit)
-    except (KeyError, ValueError, TypeError, pygit2.GitError):
-        raise UserError(f"找不到 Git 版本 `{rev}`", hint="在内容仓库中运行,并确认 --rev 正确") from None
+    hint = "在内容仓库中运行,并确认 --rev 正确"
+    return resolve_commit(open_repository(root, hint), rev, hint)
 
 
 def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[str, Callable[[Account], Credentials]]:

@@ -23,7 +23,8 @@ from pipeline.lint.model import Finding
 from pipeline.markdown import parser
 from pipeline.policies import Policies
 
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# With raw HTML off, markdown-it leaves comments (editors' notes, wxpub-disable) as text
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>()\]\"'，。、；）]+|www\.[^\s<>()\]\"'，。、；）]+", re.I)
 _LINK_DESTINATION = re.compile(r"\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)(?:\s+\"[^\"]*\")?\)")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
@@ -80,7 +81,7 @@ class Document:
     @functools.cached_property
     def visible_text(self) -> str:
         """The body as the reader sees it, for word lists: only comments masked."""
-        return _mask(self.article.body, _HTML_COMMENT)
+        return _mask(self.article.body, HTML_COMMENT)
 
     @functools.cached_property
     def reader_text(self) -> str:

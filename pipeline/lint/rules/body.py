@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
-from pipeline.lint.document import Document
+from pipeline.lint.document import HTML_COMMENT, Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
 from pipeline.textcount import count_chars
 
@@ -20,8 +19,6 @@ INFO = (
 # What the reader sees as prose: text and inline code; not image alt text, not code blocks
 _COUNTED_CHILDREN = ("text", "code_inline")
 _BREAKS = ("softbreak", "hardbreak")
-# With raw HTML off, markdown-it leaves comments (editors' notes, wxpub-disable) as text
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 def check(doc: Document) -> Iterator[Finding]:
@@ -41,7 +38,7 @@ def _prose(doc: Document) -> str:
     next are two words; HTML comments are not shown to the reader, so they are dropped."""
     blocks = ("".join(c.content if c.type in _COUNTED_CHILDREN else "\n" if c.type in _BREAKS else ""
                       for c in token.children or []) for token in doc.tokens if token.type == "inline")
-    return _HTML_COMMENT.sub("", "\n".join(blocks))
+    return HTML_COMMENT.sub("", "\n".join(blocks))
 
 
 def _headings(doc: Document) -> Iterator[Finding]:
