@@ -10,6 +10,14 @@ commit whose parent is the previous ledger commit; its tree holds
 so the tip alone answers every question (one blob, one parse) and the commit history is
 the audit trail of who appended what when (R14). The ref is moved with compare-and-swap:
 two runs that read the same tip cannot both append; the loser gets `LedgerConflict`.
+`sync` shares the ledger with a remote after every write (push with a lease; a lost race
+fetches, re-appends our entries after the remote's, and pushes again), so that runners on
+different machines see each other's intents before they call WeChat.
+
+Every line carries a format version (`v`; a line without one is version 1) and, from
+version 2, an `id` unique to the line. Readers accept every earlier version forever and
+refuse a later one (docs/ledger.md). Objects and the ref are fsynced as they are written,
+so a power loss cannot lose the record of a call that was made.
 """
 
 from __future__ import annotations
@@ -21,22 +29,25 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NoReturn
 
 import pygit2
 
 from pipeline.changes import open_repository
 from pipeline.errors import UserError
 
+if TYPE_CHECKING:
+    from pipeline.messages import LedgerState
+
 LEDGER_REF = "refs/wxpub/ledger"
+FORMAT_VERSION = 2  # docs/ledger.md: 1 = no `v` field (before 2026-12); 2 = `v` and `id` on every line
 LOG_FILE = "ledger.jsonl"
 BACKUP_DIR = "content"
-FINAL_STEPS = ("published", "drafted", "mass_sent")  # the steps after which an article is out
 UPLOAD_STEPS = {"image_uploaded": "image", "cover_uploaded": "cover"}
-RETRACTED = "retracted"
 _ZERO = "0" * 40
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
@@ -54,16 +65,23 @@ class Entry:
     content_hash: str = ""  # Article.content_hash of what was published, "" when not about one article
     commit: str = ""  # the main commit the run published from
     data: Mapping[str, Any] = field(default_factory=dict, hash=False)  # step-specific: media_id, publish_id, url...
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # unique per line ("" in version 1)
+    v: int = FORMAT_VERSION  # the format version this line was written in
 
     def __post_init__(self) -> None:
+        if self.v == 1:
+            object.__setattr__(self, "id", "")  # version 1 had no ids
         # A read-only copy: entries are shared by every query and must not change under them
         object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
 
     def to_json(self) -> str:
         """One line of JSON (no newline inside: json escapes them), keys sorted, UTF-8 text kept."""
-        return json.dumps({"at": self.at, "run": self.run, "step": self.step, "account": self.account,
-                           "path": self.path, "content_hash": self.content_hash, "commit": self.commit,
-                           "data": dict(self.data)}, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        fields: dict[str, Any] = {"at": self.at, "run": self.run, "step": self.step, "account": self.account,
+                                  "path": self.path, "content_hash": self.content_hash, "commit": self.commit,
+                                  "data": dict(self.data)}
+        if self.v >= 2:
+            fields |= {"v": self.v, "id": self.id}
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                           default=_plain)
 
     @classmethod
@@ -104,12 +122,29 @@ def _entry_from(obj: object) -> Entry:
     data = obj.get("data", {})
     if not isinstance(data, dict):
         raise ValueError("字段 data 不是 JSON 对象")
-    entry = Entry(data=data, **values)
+    version = obj.get("v", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"格式版本 v 不是正整数:{version!r}")
+    if version > FORMAT_VERSION:
+        raise NewerFormat(version)
+    entry_id = obj.get("id", "")
+    if not isinstance(entry_id, str) or (version >= 2 and not entry_id):
+        raise ValueError("缺少字段 id 或其值不是字符串")
+    entry = Entry(data=data, id=entry_id, v=version, **values)
     try:
         entry.moment  # noqa: B018 - a time we cannot read would break every date query later
     except ValueError:
         raise ValueError(f"时间 at 不是 ISO 8601 格式:{entry.at!r}") from None
     return entry
+
+
+class NewerFormat(ValueError):
+    """A line written by a newer wxpub: reading on could misjudge what went out."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"由更新版本的 wxpub 写入(格式版本 {version},本版本只认识 1–{FORMAT_VERSION});"
+                         "为免误判已发布的内容,请先升级 wxpub 再运行")
+        self.version = version
 
 
 class LedgerConflict(UserError):
@@ -131,6 +166,7 @@ class Ledger:
         self._tip: str | None = None
         self._raw = b""
         self._entries: tuple[Entry, ...] = ()
+        self._state: tuple[tuple[str | None, str], LedgerState] | None = None
 
     @classmethod
     def open(cls, repo_root: Path, *, ref: str = LEDGER_REF,
@@ -139,6 +175,9 @@ class Ledger:
         repo = open_repository(repo_root, "发布记录保存在内容仓库的 Git 中;请在仓库目录下运行")
         if not ref.startswith("refs/") or ref.startswith("refs/heads/") or not pygit2.reference_is_valid_name(ref):
             raise UserError(f"`{ref}` 不能用作发布记录的引用", hint="使用 refs/wxpub/ 下的引用,不要用分支(refs/heads/)")
+        # libgit2 writes the ledger's objects in-process: have it fsync them (and their folders)
+        # as git does with core.fsync, which covers the ref moved by `git update-ref`
+        pygit2.option(pygit2.enums.Option.ENABLE_FSYNC_GITDIR, True)
         ledger = cls(repo, ref, (name, email))
         ledger.reload()
         return ledger
@@ -312,7 +351,9 @@ class Ledger:
             return
         tracking = self._tracking_ref(remote)
         expected = self._read_ref(tracking)
-        if expected is not None and expected != self._tip and not self._repo.descendant_of(
+        if expected == self._tip:
+            return  # the remote had this very tip when we last spoke to it: nothing to send
+        if expected is not None and not self._repo.descendant_of(
                 pygit2.Oid(hex=self._tip), pygit2.Oid(hex=expected)):
             raise LedgerConflict(f"本地发布记录与上次从远程 {shown} 获取的记录不一致,未推送", where=self.ref,
                                  hint=f"先获取远程记录(wxpub 会合并两边的记录),再推送:重新运行带 --push {shown} 的命令")
@@ -329,6 +370,20 @@ class Ledger:
         detail = "\n".join(line.strip() for line in (status, *result.stderr.splitlines()) if line.strip())
         raise UserError(f"无法把发布记录推送到远程 {shown}:{_redact(detail)}", where=self.ref,
                         hint="检查网络、远程名称或地址,以及访问令牌是否有写入仓库的权限(contents: write)")
+
+    def sync(self, remote: str, *, attempts: int = 20, say: Callable[[str], None] | None = None) -> None:
+        """Push until the remote holds every local entry: after a lost race, fetch (which
+        re-appends our entries after the remote's) and push again. When this returns, every
+        runner that fetches sees our entries; the caller re-reads `entries`, where others'
+        may now come before ours. A remote that cannot be reached raises UserError: the
+        caller must not call WeChat on a record the others cannot see."""
+        for _ in range(attempts):
+            try:
+                self.push(remote)
+                return
+            except LedgerConflict:
+                self.fetch(remote, say=say or (lambda _message: None))
+        raise LedgerConflict(f"连续 {attempts} 次推送发布记录都被其他运行抢先,本次运行停止", where=self.ref)
 
     def _tracking_ref(self, remote: str) -> str:
         """Where the remote's ledger is kept locally: the lease for the next push."""
@@ -349,52 +404,40 @@ class Ledger:
         key = str(path)
         return [e for e in self._entries if e.path == key and e.content_hash == content_hash]
 
-    def uploads(self, account: str | None = None) -> dict[str, Mapping[str, Any]]:
-        """Uploaded files by sha256 (data `sha` or `sha256`): their data plus `kind` (image|cover).
+    def state(self, tz: datetime.tzinfo = datetime.timezone.utc) -> LedgerState:
+        """What the lines mean (pipeline.messages): messages, publications, uploads; cached per tip."""
+        from pipeline.messages import fold  # the state machine reads the lines this module stores
 
-        The latest upload of a file wins. Pass `account` to see only its uploads: a
-        media_id belongs to the account that uploaded it."""
+        key = (self._tip, str(tz))
+        if self._state is None or self._state[0] != key:
+            self._state = (key, fold(self._entries, tz))
+        return self._state[1]
+
+    def uploads(self, account: str | None = None) -> dict[str, Mapping[str, Any]]:
+        """Uploaded files by sha256: their record's data plus `kind` (image|cover). The latest
+        upload of a file wins. Pass `account` to see only its uploads: a media_id belongs to
+        the account that uploaded it."""
         found: dict[str, Mapping[str, Any]] = {}
-        for entry in self._entries:
-            kind = UPLOAD_STEPS.get(entry.step)
-            if kind is None or (account is not None and entry.account != account):
-                continue
-            digest = entry.data.get("sha") or entry.data.get("sha256")
-            if isinstance(digest, str) and digest:
-                found[digest] = MappingProxyType({**entry.data, "kind": kind})
+        for (owner, sha), record in self.state().uploads.items():
+            if account is None or owner == account:
+                found[sha] = MappingProxyType({**record.to_data(), "kind": UPLOAD_STEPS[record.STEP]})
         return found
 
     def published(self) -> list[Entry]:
-        """Per article, its latest published/drafted/mass_sent entry, unless retracted since;
-        in ledger order."""
-        current: dict[str, Entry] = {}
-        for entry in self._entries:
-            if not entry.path:
-                continue
-            if entry.step in FINAL_STEPS:
-                current.pop(entry.path, None)  # re-insert: order follows the latest publication
-                current[entry.path] = entry
-            elif entry.step == RETRACTED:
-                current.pop(entry.path, None)
-        return list(current.values())
+        """Per article, its final line (published/drafted/mass_sent, with its current place in
+        WeChat), unless retracted since; in the order they went out."""
+        return [publication.as_entry() for publication in self.state().publications.values()]
 
     def count_on(self, account: str, date: datetime.date, tz: datetime.tzinfo) -> int:
-        """Articles of `account` that went out on `date` in zone `tz` (for daily caps).
-
-        Retracted ones still count: they used the day's slot. An article recorded twice in
-        the same step and version (a resumed run) counts once."""
-        seen: set[tuple[str, str, str]] = set()
-        count = 0
-        for index, entry in enumerate(self._entries):
-            if entry.account != account or entry.step not in FINAL_STEPS:
-                continue
-            if entry.moment.astimezone(tz).date() != date:
-                continue
-            key = (entry.step, entry.path, entry.content_hash) if entry.path else (entry.step, "", str(index))
-            if key not in seen:
-                seen.add(key)
-                count += 1
-        return count
+        """Articles of `account` that went out (or are going out) on `date` in zone `tz`, for
+        daily caps. Retracted ones still count: they used the day's slot."""
+        state = self.state(tz)
+        count = state.used_on(account, date.isoformat())
+        # Version 1 wrote some publications without a message: those count by their own date,
+        # once per article version (a resumed run may have recorded one twice)
+        loose = {(e.step, e.path, e.content_hash) for e in state.loose
+                 if e.account == account and e.moment.astimezone(tz).date() == date}
+        return count + len(loose)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -420,8 +463,10 @@ class Ledger:
         # fail fast on missing credentials instead of waiting for a password forever.
         env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
         cwd = self._repo.workdir or self._repo.path  # relative remote paths resolve as for `git -C root`
+        # A record of a call that was made must survive a power loss: objects and refs fsynced
+        durable = ("-c", "core.fsync=committed,reference", "-c", "core.fsyncMethod=fsync")
         try:
-            return subprocess.run(["git", f"--git-dir={self._repo.path}", *args], cwd=cwd, env=env,
+            return subprocess.run(["git", *durable, f"--git-dir={self._repo.path}", *args], cwd=cwd, env=env,
                                   capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
         except FileNotFoundError:
             raise UserError("找不到 git 命令", hint="安装 Git 并确保 git 在 PATH 中") from None
@@ -445,6 +490,9 @@ def _parse(raw: bytes, ref: str) -> tuple[Entry, ...]:
             _corrupt(ref, number, f"不是完整的 JSON 记录(第 {exc.colno} 列:{exc.msg})")
         try:
             entries.append(_entry_from(obj))
+        except NewerFormat as exc:
+            raise UserError(f"发布记录第 {number} 行{exc}", where=f"{ref}:{LOG_FILE}:{number}",
+                            hint="pip install -U wxpub(或更新 CI 中固定的 wxpub 版本)后重新运行") from None
         except ValueError as exc:
             _corrupt(ref, number, str(exc))
     return tuple(entries)

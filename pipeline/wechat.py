@@ -215,8 +215,20 @@ class WeChat:
         self._call("draft/delete", lambda: self._client.post("draft/delete", data={"media_id": media_id}),
                    idempotent=True)
 
+    def delete_draft_if_present(self, media_id: str) -> None:
+        """draft/delete, where a draft already gone (40007) is what we wanted."""
+        try:
+            self.delete_draft(media_id)
+        except WeChatError as error:
+            if error.errcode != 40007:
+                raise
+
     def drafts(self) -> Iterator[dict[str, Any]]:
         yield from self._pages("draft/batchget")
+
+    def materials(self) -> Iterator[dict[str, Any]]:
+        """Permanent images, newest first (material/batchget_material): media_id, name, url."""
+        yield from self._pages("material/batchget_material", {"type": "image"})
 
     # -- publishing -----------------------------------------------------------------------
     def submit(self, media_id: str) -> str:
@@ -232,6 +244,13 @@ class WeChat:
 
     def published(self) -> Iterator[dict[str, Any]]:
         yield from self._pages("freepublish/batchget")
+
+    def published_article(self, article_id: str) -> list[dict[str, Any]]:
+        """The articles of one publication (freepublish/getarticle), with url and is_deleted."""
+        result = self._call("freepublish/getarticle",
+                            lambda: self._client.post("freepublish/getarticle", data={"article_id": article_id}),
+                            idempotent=True)
+        return [dict(item) for item in result.get("news_item", [])]
 
     def delete_published(self, article_id: str, index: int) -> None:
         if index < 1:
@@ -257,11 +276,19 @@ class WeChat:
             raise
         return str(result["msg_id"])
 
-    def _pages(self, endpoint: str) -> Iterator[dict[str, Any]]:
+    def mass_delete(self, msg_id: str, index: int) -> None:
+        """message/mass/delete of one article (1-based article_idx; 0 would delete the whole send)."""
+        if index < 1:
+            raise ValueError("article_idx 0 would delete every article of the send; pass the 1-based index")
+        self._call("message/mass/delete",
+                   lambda: self._client.post("message/mass/delete", data={"msg_id": int(msg_id), "article_idx": index}),
+                   idempotent=True)
+
+    def _pages(self, endpoint: str, extra: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
             page = self._call(endpoint, lambda: self._client.post(
-                endpoint, data={"offset": offset, "count": 20, "no_content": 0}), idempotent=True)
+                endpoint, data={**(extra or {}), "offset": offset, "count": 20, "no_content": 0}), idempotent=True)
             items = page.get("item", [])
             yield from items
             offset += len(items)

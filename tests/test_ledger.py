@@ -30,9 +30,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def entry(step: str, path: str = ARTICLE, *, account: str = "official", at: str = "2026-10-20T08:00:00+00:00",
-          content_hash: str = "h1", run: str = "run1", **data: object) -> Entry:
+          content_hash: str = "h1", run: str = "run1", v: int = 1, **data: object) -> Entry:
+    """A line as version 1 wrote it (no id, no message around a publication): readers must
+    understand these forever. Version 2 ledgers are written by real publish runs in the tests."""
     return Entry(at=at, run=run, step=step, account=account, path=path, content_hash=content_hash,
-                 commit="c0ffee", data=data)
+                 commit="c0ffee", data=data, v=v)
 
 
 def ledger_commits(root: Path) -> list[str]:
@@ -432,7 +434,8 @@ def test_uploads_by_file_hash(repo: Path) -> None:
                   entry("image_uploaded", sha="s1", url="http://mmbiz.qpic.cn/1-again"))
     uploads = ledger.uploads()
     assert set(uploads) == {"s1", "s2", "s3"}
-    assert dict(uploads["s1"]) == {"sha": "s1", "url": "http://mmbiz.qpic.cn/1-again", "kind": "image"}
+    assert dict(uploads["s1"]) == {"sha": "s1", "url": "http://mmbiz.qpic.cn/1-again", "kind": "image",
+                                   "batch": "", "reupload": False}
     assert uploads["s2"]["kind"] == "cover" and uploads["s2"]["media_id"] == "m2"
     assert set(ledger.uploads("official")) == {"s1", "s2"}
 

@@ -266,8 +266,9 @@ def test_lint_refuses_editing_a_published_article_without_republish(site: Path, 
     from pipeline.content import load_article
     from pathlib import PurePosixPath
     article = load_article(site, PurePosixPath(OFFICIAL))
+    # A publication as a version 1 ledger recorded it (no message around it): read forever
     ledger.append(Entry(at="2026-11-25T04:30:00+00:00", run="r1", step="published", account="official",
-                        path=OFFICIAL, content_hash=article.content_hash, data={"article_id": "a1", "index": 1}))
+                        path=OFFICIAL, content_hash=article.content_hash, data={"article_id": "a1", "index": 1}, v=1))
     assert main(["--root", str(site), "lint", "--format", "json"]) == 0
     capsys.readouterr()
     index = site / OFFICIAL

@@ -61,7 +61,7 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
 
 def publisher(repo: Path, url: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(repo), "publish", "--sandbox-url", url,
-                             "--now", LUNCH, "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--now", LUNCH, "--format", "json", "--lease", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for(condition: Any, what: str, timeout: float = 20) -> None:

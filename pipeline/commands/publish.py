@@ -24,7 +24,8 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.forge import forge_from_env
 from pipeline.ledger import Ledger
 from pipeline.policies import Account, Policies, load_policies
-from pipeline.publish import Outcome, Plan, Run, articles_on, execute, plan, resume, summarize
+from pipeline.messages import LedgerState
+from pipeline.publish import DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, resume, summarize
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
 
 LEDGER_REF = "refs/wxpub/ledger"
@@ -46,10 +47,32 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--rev", default="HEAD", help="从哪个提交发布(默认 HEAD,即 CI 检出的 main)")
     p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区);默认当前时间")
-    p.add_argument("--push", metavar="REMOTE", help="运行后把发布记录推送到该远端(CI 中用 origin)")
+    p.add_argument("--push", metavar="REMOTE",
+                   help="与该远端共享发布记录(CI 中用 origin):每次调用微信前先推送意图,连不上远端则不发布")
+    p.add_argument("--lease", metavar="SECONDS", type=_seconds, default=DEFAULT_LEASE,
+                   help=f"另一次运行中断后,等待多少秒再接管它未完成的消息(默认 {int(DEFAULT_LEASE)})")
     p.add_argument("--require-approvals", action="store_true",
                    help="只发布经合并请求且各阶段均已批准的文章(通过 GitHub 接口核对;CI 中必开)")
     p.set_defaults(run=run)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是秒数:{text}") from None
+    if not 0 <= value <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"应在 0 到 {7 * 24 * 3600} 秒之间:{text}")
+    return value
+
+
+def _timeout(environ: Mapping[str, str]) -> float:
+    """WXPUB_WECHAT_TIMEOUT: seconds to wait for one WeChat answer (default 30)."""
+    text = environ.get("WXPUB_WECHAT_TIMEOUT", "")
+    try:
+        return float(text) if text else 30.0
+    except ValueError:
+        raise UserError(f"环境变量 WXPUB_WECHAT_TIMEOUT 不是秒数:{text}", hint="例如 WXPUB_WECHAT_TIMEOUT=30") from None
 
 
 def _now(value: str | None, policies: Policies) -> datetime.datetime:
@@ -104,6 +127,7 @@ def _admin(base: str, path: str, payload: Mapping[str, object]) -> None:
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     policies = load_policies(root)
+    timeout = _timeout(os.environ)
     head = _head(root, args.rev)
     if args.sandbox or args.sandbox_url:
         api, credentials = _sandbox(args, root, policies)
@@ -112,27 +136,29 @@ def run(args: argparse.Namespace) -> int:
         api, ledger_ref = args.api, LEDGER_REF
         credentials = lambda account: credentials_for(account, os.environ)  # noqa: E731
     ledger = Ledger.open(root, ref=ledger_ref)
-    if args.push:
+    if args.push:  # a run that cannot reach the shared ledger publishes nothing
         ledger.fetch(args.push)
+        if not args.dry_run:
+            ledger.sync(args.push)  # entries a previous run could not push go first
     approval = None
     if args.require_approvals:
         forge = forge_from_env(os.environ)
         approval = lambda article: merged_approval(forge, policies, root, article)  # noqa: E731
     publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), approval=approval,
                       now=_now(args.now, policies), simulated=bool(args.now),
-                      clients=lambda account: WeChat(credentials(account), base_url=api),
-                      progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None)
+                      clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
+                      progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,
+                      remote=None if args.dry_run else args.push, lease=args.lease)
     exhausted: dict[str, WeChatError] = {}
     paths = articles_on(root, head)
     the_plan = plan(publish_run, paths)
     if not args.dry_run:
-        _check_credentials(policies, the_plan, credentials)
-        if the_plan.in_flight:  # finish what a killed run left, then plan again from the new ledger
-            try:
-                resume(publish_run, exhausted)
-            except WeChatError as error:
-                publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
-            the_plan = plan(publish_run, paths)
+        _check_credentials(policies, the_plan, publish_run.state, credentials)
+        try:  # finish what earlier runs left, then plan again from the new ledger
+            resume(publish_run, exhausted)
+        except WeChatError as error:
+            publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
+        the_plan = plan(publish_run, paths)
     if args.dry_run:
         outcomes = [*(Outcome("planned", c.path, c.account.id, f"将发布({c.account.publish_mode})")
                       for batch in the_plan.batches for c in batch),
@@ -145,8 +171,6 @@ def run(args: argparse.Namespace) -> int:
         except WeChatError as error:
             outcomes = [*publish_run.outcomes, Outcome("failed", "", "", str(error))]
         finally:
-            if args.push:
-                ledger.push(args.push)
             server = getattr(args, "sandbox_server", None)
             if server is not None:
                 server.shutdown()
@@ -154,9 +178,11 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.FINDINGS if any(o.status == "failed" for o in outcomes) else ExitCode.OK
 
 
-def _check_credentials(policies: Policies, the_plan: Plan, credentials: Callable[[Account], Credentials]) -> None:
+def _check_credentials(policies: Policies, the_plan: Plan, state: LedgerState,
+                       credentials: Callable[[Account], Credentials]) -> None:
     """Every account with work must have its credentials before anything is sent (no half runs)."""
     accounts = {c.account.id for batch in the_plan.batches for c in batch} | {r.account for r in the_plan.retractions}
+    accounts |= {m.account for m in state.messages.values() if m.live and m.account in policies.accounts}
     for account_id in sorted(accounts):
         credentials(policies.accounts[account_id])
 

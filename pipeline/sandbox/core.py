@@ -27,6 +27,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "clear_quota": Endpoint(tokens.clear_quota),
     "media/uploadimg": Endpoint(media.uploadimg),
     "material/add_material": Endpoint(media.add_material),
+    "material/batchget_material": Endpoint(media.batchget_material),
+    "material/get_materialcount": Endpoint(media.get_materialcount, method="GET"),
     "draft/add": Endpoint(drafts.add),
     "draft/get": Endpoint(drafts.get),
     "draft/update": Endpoint(drafts.update),

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.sandbox.call import Call
+from pipeline.sandbox.call import Call, int_arg
 from pipeline.sandbox.codes import ApiError
 
 IMAGE_HOST = "http://mmbiz.qpic.cn/sandbox/"  # the local route /mmbiz/<name> serves these
@@ -117,6 +117,32 @@ def add_material(call: Call) -> dict[str, Any]:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (media_id, call.appid, kind, name, url, sha, len(part.data), part.filename, call.now))
     return {"media_id": media_id, "url": url}
+
+
+def batchget_material(call: Call) -> dict[str, Any]:
+    """material/batchget_material {type, offset, count ≤ 20}: permanent materials, newest first,
+    each with the file name it was uploaded under (how a crashed upload is found again)."""
+    data = call.json()
+    kind = data.get("type")
+    if kind not in ("image", "video", "voice", "news"):
+        raise ApiError(40007, "type must be image, video, voice or news")
+    offset = int_arg(data, "offset", 0, 0, 10**9)
+    size = int_arg(data, "count", 20, 1, 20)
+    total = call.db.execute("SELECT COUNT(*) AS n FROM materials WHERE appid = ? AND type IN (?, ?)",
+                            (call.appid, kind, "thumb" if kind == "image" else kind)).fetchone()["n"]
+    rows = call.db.execute("SELECT * FROM materials WHERE appid = ? AND type IN (?, ?) "
+                           "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+                           (call.appid, kind, "thumb" if kind == "image" else kind, size, offset)).fetchall()
+    items = [{"media_id": r["media_id"], "name": r["filename"], "update_time": int(r["created_at"]), "url": r["url"]}
+             for r in rows]
+    return {"total_count": int(total), "item_count": len(items), "item": items}
+
+
+def get_materialcount(call: Call) -> dict[str, Any]:
+    counts = {row["type"]: int(row["n"]) for row in call.db.execute(
+        "SELECT type, COUNT(*) AS n FROM materials WHERE appid = ? GROUP BY type", (call.appid,))}
+    return {"voice_count": counts.get("voice", 0), "video_count": counts.get("video", 0),
+            "image_count": counts.get("image", 0) + counts.get("thumb", 0), "news_count": 0}
 
 
 def image(db: sqlite3.Connection, name: str) -> tuple[bytes, str] | None:

@@ -1,0 +1,590 @@
+"""Carrying messages and retractions through WeChat, one recorded step at a time.
+
+Every irreversible call is announced by an intent line that is written (and, with a remote,
+pushed) and found to count in the ledger's state before the call is made; its answer is
+written as a result line before the next call. Decisions are taken from
+`pipeline.messages.fold` after each write, never from what this process remembers, so a
+run that lost a race, was taken over, or was killed and rerun does the right thing from
+the shared ledger alone.
+
+Where the ledger cannot know whether a call went through (the process died during it, or
+the answer timed out), the message's marker decides: every article's content carries
+`data-wxpub="<attempt>.<index>"` on its first element, an attribute WeChat keeps (data-*
+attributes of editors' HTML survive into published articles) and our sandbox keeps alike,
+so recovery adopts only a draft or publication of this very attempt. Covers are uploaded
+under a name made of their content hash, so a cover whose upload was not recorded is found
+in the material list instead of being uploaded twice. Body images (`media/uploadimg`) have
+no list: a crash between such an upload and its record costs one extra upload of that
+image, which the record counts (`reupload`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from pipeline.messages import CONTENT_REFUSALS, Message, Phase, Publication, Retraction
+from pipeline.records import (
+    Abandoned, ClaimedArticle, CoverUploaded, DraftAdded, DraftAdding, DraftRebuilding, DraftRebuilt, Failed, FileRef,
+    Final, ImageUploaded, MassSending, MessageStarted, OrphanDeleted, Retracted, Retracting, Step, Submitted,
+    Submitting, TakenOver,
+)
+from pipeline.render import render_article
+from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
+
+if TYPE_CHECKING:
+    from pipeline.publish import Candidate, Run
+
+MAX_CONTENT_CHARS, MAX_CONTENT_BYTES = 20_000, 1024 * 1024  # draft/add: content < 20,000 characters and < 1 MB
+POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # freepublish/get has a small daily quota: back off
+SWEEP_SECONDS = 24 * 3600  # how long later runs look for a late draft of an abandoned attempt
+DRAFT_FIELDS = ("article_type", "title", "author", "digest", "content", "content_source_url", "thumb_media_id",
+                "need_open_comment", "only_fans_can_comment", "pic_crop_235_1", "pic_crop_1_1")
+PUBLISH_FAILURES = {
+    2: "原创声明未通过审核:请核实原创信息,或改为转载(source);修改后(内容变化后)才会重新发布",
+    3: "发表失败(常规失败);下次运行会重试,仍失败请在公众号后台查看原因",
+    4: "被平台审核拒绝:请在公众号后台查看原因;修改文章后(内容变化后)才会重新发布,未修改的版本不再提交",
+    5: "发表成功后已被用户删除",
+    6: "发表成功后被系统封禁:请在公众号后台查看处理通知",
+}
+
+
+@dataclass(frozen=True)
+class Built:
+    """One article of a message, rendered, with the files it needs uploaded."""
+
+    candidate: Candidate
+    files: tuple[tuple[FileRef, str], ...]  # (what to upload, its bundle path)
+    images: tuple[str, ...]  # body image targets, as in the Markdown
+
+
+# -- markers ------------------------------------------------------------------------------
+
+_MARK = re.compile(r"""\sdata-wxpub=(?:"[^"]*"|'[^']*')""")
+_FIRST_TAG = re.compile(r"\s*<([A-Za-z][A-Za-z0-9]*)")
+
+
+def marker(batch: str, index: int) -> str:
+    return f"{batch}.{index}"
+
+
+def with_marker(content: str, mark: str) -> str:
+    """`content` with `data-wxpub="mark"` on its first element (replacing an older marker)."""
+    content = _MARK.sub("", content, count=1)
+    attribute = f' data-wxpub="{mark}"'
+    found = _FIRST_TAG.match(content)
+    if found is None:
+        return f"<section{attribute}>{content}</section>"
+    return content[:found.end()] + attribute + content[found.end():]
+
+
+def carries(content: str, mark: str) -> bool:
+    return re.search(rf"""\sdata-wxpub=["']{re.escape(mark)}["']""", content) is not None
+
+
+def _is_attempt(news: list[dict[str, Any]], message: Message) -> bool:
+    if message.marker:
+        return bool(news) and len(news) == len(message.articles) and all(
+            carries(str(item.get("content", "")), marker(message.marker, i)) for i, item in enumerate(news, 1))
+    # Version 1 attempts had no marker: (title, cover media_id) per article
+    seen = [[str(item.get("title", "")), str(item.get("thumb_media_id", ""))] for item in news]
+    return bool(message.legacy_markers) and seen == [list(m) for m in message.legacy_markers]
+
+
+def cover_name(sha: str, source: str) -> str:
+    """The file name a cover is uploaded under: its content hash, found again in the material list."""
+    suffix = PurePosixPath(source).suffix.lower() or ".jpg"
+    return f"wxpub-{sha[:40]}{suffix}"
+
+
+# -- starting a message -----------------------------------------------------------------------
+
+
+def build(run: Run, candidate: Candidate) -> Built | str:
+    """Render one article and list its uploads; a Chinese reason when it cannot go out."""
+    article = candidate.article
+    rendered = render_article(article, run.policies)
+    if len(rendered.content) >= MAX_CONTENT_CHARS or len(rendered.content.encode()) >= MAX_CONTENT_BYTES:
+        return (f"渲染后的 HTML 有 {len(rendered.content)} 字符,超过微信上限 {MAX_CONTENT_CHARS}"
+                "(多为过长的代码块);请缩短代码或拆分文章")
+    files: list[tuple[FileRef, str]] = []
+    images = tuple(name for name in rendered.images if not name.startswith(("http://", "https://")))
+    for name in images:
+        files.append((FileRef(_sha(run, candidate, name), "image", PurePosixPath(name).name), name))
+    cover = str(article.front_matter["cover"])
+    sha = _sha(run, candidate, cover)
+    files.append((FileRef(sha, "cover", cover_name(sha, cover)), cover))
+    return Built(candidate, tuple(files), images)
+
+
+def _read(run: Run, candidate: Candidate, name: str) -> bytes:
+    return (run.root / candidate.article.bundle / name).read_bytes()
+
+
+def _sha(run: Run, candidate: Candidate, name: str) -> str:
+    return hashlib.sha256(_read(run, candidate, name)).hexdigest()
+
+
+def start(run: Run, built: list[Built], day: str, cap: int) -> Message | None:
+    """Claim a message for these articles; None when the claim did not count (another run's
+    claim, publication or the daily cap came first)."""
+    account = built[0].candidate.account
+    batch = uuid.uuid4().hex[:16]
+    files = tuple(dict.fromkeys(ref for b in built for ref, _ in b.files))
+    articles = tuple(ClaimedArticle(b.candidate.path, b.candidate.article.content_hash, b.candidate.approved_by)
+                     for b in built)
+    claim = MessageStarted(batch=batch, mode=account.publish_mode, articles=articles, files=files, day=day, cap=cap,
+                           lease_until=run.lease_until())
+    if not run.write(run.entry(claim, account.id)):
+        return None
+    return run.state.messages[batch]
+
+
+def send_new(run: Run, message: Message, built: list[Built]) -> None:
+    """Upload, draft, and carry a freshly claimed message to its end."""
+    account = run.policies.accounts[message.account]
+    client = run.wechat(account)
+    sources = {b.candidate.path: b for b in built}
+    for ref, source in dict.fromkeys((ref, src) for b in built for ref, src in b.files):
+        if not _still_mine(run, message.batch):
+            return
+        if (account.id, ref.sha) in run.state.uploads:
+            continue  # uploaded once ever, by this message or an earlier one
+        holder = next(b for b in built if (ref, source) in b.files)
+        try:
+            _upload(run, client, message, ref, _read(run, holder.candidate, source))
+        except WeChatError as error:
+            # Nothing of the message was sent yet: give it up; what was uploaded stays recorded
+            run.write(run.entry(Abandoned(message.batch, reason="upload_failed", errcode=error.errcode), account.id))
+            if error.errcode in QUOTA_ERRORS:
+                raise
+            run.fail(message, f"上传 {holder.candidate.article.bundle / source} 失败:{error}")
+            return
+    articles = []
+    for index, claimed in enumerate(message.articles, 1):
+        item = _draft_article(run, sources[claimed.path], marker(message.batch, index))
+        if len(item["content"]) >= MAX_CONTENT_CHARS or len(item["content"].encode()) >= MAX_CONTENT_BYTES:
+            run.write(run.entry(Abandoned(message.batch, reason="too_long"), account.id))
+            run.fail(message, f"插入图片地址后 HTML 有 {len(item['content'])} 字符,超过微信上限 {MAX_CONTENT_CHARS};请缩短文章")
+            return
+        articles.append(item)
+    if not run.write(run.entry(DraftAdding(message.batch, marker=message.batch, lease_until=run.lease_until()),
+                               account.id)):
+        return
+    try:
+        media_id = client.add_draft(articles)
+    except WeChatError as error:
+        if error.transient:  # unknown outcome: the marker decides once our lease is over
+            run.wait(message, "新建草稿的请求没有得到答复(可能已生效);下一次运行会按标记核对,不会重复发送")
+            return
+        run.write(run.entry(Abandoned(message.batch, reason="refused", errcode=error.errcode), account.id))
+        if error.errcode in QUOTA_ERRORS:
+            raise
+        run.fail(message, str(error))
+        return
+    run.write(run.entry(DraftAdded(message.batch, media_id), account.id))
+    advance(run, message.batch)
+
+
+def _still_mine(run: Run, batch: str) -> bool:
+    message = run.state.messages.get(batch)
+    return message is not None and message.live and message.owner == run.run_id
+
+
+def _upload(run: Run, client: WeChat, message: Message, ref: FileRef, data: bytes) -> None:
+    """Upload one file of a claimed message and record it before the next call."""
+    unrecorded_before = _claimed_before(run, message, ref)
+    if ref.kind == "cover":
+        found = _find_material(client, ref.name) if unrecorded_before else None
+        if found is not None:
+            record: CoverUploaded | ImageUploaded = CoverUploaded(ref.sha, found[0], found[1], message.batch, ref.name,
+                                                                  recovered=True)
+        else:
+            media_id, url = client.upload_cover(data, ref.name)
+            record = CoverUploaded(ref.sha, media_id, url, message.batch, ref.name)
+    else:
+        url = client.upload_body_image(data, ref.name)
+        record = ImageUploaded(ref.sha, url, message.batch, reupload=unrecorded_before)
+    run.write(run.entry(record, message.account))
+
+
+def _claimed_before(run: Run, message: Message, ref: FileRef) -> bool:
+    """Whether an earlier message of the account listed this file: its upload may have
+    happened without being recorded (the run died during it)."""
+    for other in run.state.messages.values():
+        if other.batch == message.batch:
+            return False
+        if other.account == message.account and ref in other.files:
+            return True
+    return False
+
+
+def _find_material(client: WeChat, name: str) -> tuple[str, str] | None:
+    for item in client.materials():
+        if item.get("name") == name:
+            return str(item["media_id"]), str(item.get("url", ""))
+    return None
+
+
+def _draft_article(run: Run, built: Built, mark: str) -> dict[str, Any]:
+    """The draft/add article: every image's uploaded URL in the content, the marker on it."""
+    candidate = built.candidate
+    uploads = run.state.uploads
+    account = candidate.account.id
+    urls = {source: str(getattr(uploads[(account, ref.sha)], "url", ""))
+            for ref, source in built.files if ref.kind == "image"}
+    cover_ref = next(ref for ref, _ in built.files if ref.kind == "cover")
+    cover = uploads[(account, cover_ref.sha)]
+    assert isinstance(cover, CoverUploaded)
+    rendered = render_article(candidate.article, run.policies, image_url=lambda target: urls.get(target, target))
+    comments = candidate.article.front_matter.get("comments", "open")
+    return {
+        "article_type": "news",
+        "title": rendered.title,
+        "author": rendered.author,
+        "digest": rendered.digest,
+        "content": with_marker(rendered.content, mark),
+        "content_source_url": rendered.content_source_url,
+        "thumb_media_id": cover.media_id,
+        "need_open_comment": 0 if comments == "closed" else 1,
+        "only_fans_can_comment": 1 if comments == "fans" else 0,
+    }
+
+
+# -- carrying a message on ----------------------------------------------------------------------
+
+
+def advance(run: Run, batch: str) -> None:
+    """Carry a message this run owns from its current phase as far as it can go now."""
+    while _still_mine(run, batch):
+        message = run.state.messages[batch]
+        before = (message.phase, message.last_id)
+        _STEPS[message.phase](run, message)
+        after = run.state.messages[batch]
+        if (after.phase, after.last_id) == before:
+            return  # waiting on WeChat or on a person; reported by the step
+    finished = run.state.messages.get(batch)
+    if finished is not None and finished.phase is Phase.DONE:
+        run.report_done(finished)
+
+
+def _mode(run: Run, message: Message) -> str:
+    return message.mode or run.policies.accounts[message.account].publish_mode
+
+
+def _claimed(run: Run, message: Message) -> None:
+    """Taken over before its draft was asked for: give it up; the articles are planned afresh."""
+    run.write(run.entry(Abandoned(message.batch, reason="resumed_before_draft"), message.account))
+
+
+def _draft_adding(run: Run, message: Message) -> None:
+    """draft/add was called and its answer never recorded: adopt the draft if WeChat has it."""
+    client = run.wechat(run.policies.accounts[message.account])
+    found = next((item for item in client.drafts()
+                  if _is_attempt(item.get("content", {}).get("news_item", []), message)), None)
+    if found is not None:
+        run.write(run.entry(DraftAdded(message.batch, str(found["media_id"]), recovered=True), message.account))
+        return
+    # Not there: never made, or still on its way. Give the attempt up; a later run deletes it if it lands.
+    run.write(run.entry(Abandoned(message.batch, reason="draft_not_found", sweep_until=run.wall() + SWEEP_SECONDS),
+                        message.account))
+
+
+def _draft_added(run: Run, message: Message) -> None:
+    mode = _mode(run, message)
+    if message.finals or mode == "draft":
+        _complete(run, message)
+        return
+    if mode == "mass":
+        msgid = clientmsgid(a.content_hash for a in message.articles)
+        if run.write(run.entry(MassSending(message.batch, message.media_id, msgid, lease_until=run.lease_until()),
+                               message.account)):
+            _mass_send(run, run.state.messages[message.batch])
+        return
+    if run.write(run.entry(Submitting(message.batch, message.media_id, lease_until=run.lease_until()),
+                           message.account)):
+        _submit(run, run.state.messages[message.batch])
+
+
+def _submit(run: Run, message: Message) -> None:
+    client = run.wechat(run.policies.accounts[message.account])
+    try:
+        publish_id = client.submit(message.media_id)
+    except WeChatError as error:
+        if error.transient or error.errcode in QUOTA_ERRORS:
+            raise  # unknown outcome, or try later: the ledger resumes from "submitting"
+        needs_change = error.errcode is not None and 53500 <= error.errcode < 53600
+        run.write(run.entry(Failed(message.batch, errcode=error.errcode, needs_change=needs_change,
+                                   draft_left=True), message.account))
+        run.fail(message, str(error))
+        sweep_message(run, run.state.messages[message.batch])
+        return
+    run.write(run.entry(Submitted(message.batch, message.media_id, publish_id), message.account))
+
+
+def _submitting(run: Run, message: Message) -> None:
+    """freepublish/submit was called and its answer never recorded."""
+    client = run.wechat(run.policies.accounts[message.account])
+    if message.finals:
+        _complete(run, message)
+        return
+    if client.get_draft(message.media_id) is not None:  # still in the draft box: the submit never happened
+        if run.write(run.entry(Submitting(message.batch, message.media_id, lease_until=run.lease_until()),
+                               message.account)):
+            _submit(run, run.state.messages[message.batch])
+        return
+    found = _find_publication(client, message)
+    if found is None:
+        run.wait(message, "上次提交发表后中断,微信尚未列出该文章(可能仍在审核);下一次运行继续核对")
+        return
+    _write_finals(run, message, Step.PUBLISHED, article_id=found[0], urls=found[1])
+
+
+def _submitted(run: Run, message: Message) -> None:
+    client = run.wechat(run.policies.accounts[message.account])
+    if message.finals:
+        _complete(run, message)
+        return
+    for delay in (0.0, *POLL_DELAYS):
+        run.sleep(delay)
+        status = client.publish_status(message.publish_id)
+        code = int(status.get("publish_status", 1))
+        if code == 1:
+            continue
+        if code == 0:
+            items = status.get("article_detail", {}).get("item", [])
+            _write_finals(run, message, Step.PUBLISHED, article_id=str(status.get("article_id", "")),
+                          urls=[str(item.get("article_url", "")) for item in items])
+            return
+        fail_idx = tuple(int(i) for i in status.get("fail_idx", []) if str(i).lstrip("-").isdigit())
+        run.write(run.entry(Failed(message.batch, publish_id=message.publish_id, publish_status=code,
+                                   fail_idx=fail_idx, needs_change=code in CONTENT_REFUSALS), message.account))
+        run.fail(message, PUBLISH_FAILURES.get(code, f"发表失败(状态 {code})"))
+        return
+    run.wait(message, "微信仍在处理发表,下次运行时继续查询结果")
+
+
+def _mass_sending(run: Run, message: Message) -> None:
+    if message.finals:
+        _complete(run, message)
+        return
+    _mass_send(run, message)
+
+
+def _mass_send(run: Run, message: Message) -> None:
+    """message/mass/sendall with the message's clientmsgid: a resend answers the first send
+    (45065) instead of reaching followers twice, so this may be called again on recovery."""
+    client = run.wechat(run.policies.accounts[message.account])
+    try:
+        msg_id = client.mass_send(message.media_id, message.clientmsgid)
+    except WeChatError as error:
+        if error.transient or error.errcode in QUOTA_ERRORS:
+            raise
+        run.write(run.entry(Failed(message.batch, errcode=error.errcode, draft_left=True), message.account))
+        run.fail(message, str(error))
+        sweep_message(run, run.state.messages[message.batch])
+        return
+    _write_finals(run, message, Step.MASS_SENT, msg_id=msg_id)
+
+
+def _complete(run: Run, message: Message) -> None:
+    """Write the final lines the message still lacks (all of them, in one write)."""
+    mode = _mode(run, message)
+    step = {"draft": Step.DRAFTED, "mass": Step.MASS_SENT}.get(mode, Step.PUBLISHED)
+    known = next(iter(message.finals.values()), None)
+    shared = dict(known.data) if known is not None else {}
+    urls: list[str] = []
+    if step is Step.PUBLISHED and shared.get("article_id"):
+        client = run.wechat(run.policies.accounts[message.account])
+        urls = [str(item.get("url", "")) for item in client.published_article(str(shared["article_id"]))]
+    _write_finals(run, message, step, article_id=str(shared.get("article_id", "")),
+                  msg_id=str(shared.get("msg_id", "")), urls=urls)
+
+
+def _write_finals(run: Run, message: Message, step: Step, *, article_id: str = "", msg_id: str = "",
+                  urls: list[str] | None = None) -> None:
+    urls = urls or []
+    lines = []
+    for index, article in enumerate(message.articles, 1):
+        if article.path in message.finals:
+            continue
+        record = Final(message.batch, media_id=message.media_id, index=index, approved_by=article.approved_by,
+                       publish_id=message.publish_id, article_id=article_id,
+                       url=urls[index - 1] if index - 1 < len(urls) else "", msg_id=msg_id)
+        lines.append(run.entry(record, message.account, article.path, article.content_hash, step=step))
+    if lines:
+        run.write(*lines)
+
+
+_STEPS = {
+    Phase.CLAIMED: _claimed,
+    Phase.DRAFT_ADDING: _draft_adding,
+    Phase.DRAFT_ADDED: _draft_added,
+    Phase.SUBMITTING: _submitting,
+    Phase.SUBMITTED: _submitted,
+    Phase.MASS_SENDING: _mass_sending,
+}
+
+
+def clientmsgid(hashes: Iterable[str]) -> str:
+    """Derived from the content, so a resend of the same message is recognised by WeChat."""
+    return "wxpub-" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:40]
+
+
+def _find_publication(client: WeChat, message: Message) -> tuple[str, list[str]] | None:
+    for item in client.published():
+        news = item.get("content", {}).get("news_item", [])
+        if _is_attempt(news, message):
+            return str(item["article_id"]), [str(n.get("url", "")) for n in news]
+    return None
+
+
+def take_over(run: Run, message: Message) -> bool:
+    """Become the owner of a message whose owner's lease is over; False if that did not count."""
+    record = TakenOver(message.batch, expected=message.last_id, lease_until=run.lease_until())
+    return run.write(run.entry(record, message.account))
+
+
+# -- orphans --------------------------------------------------------------------------------
+
+
+def sweep(run: Run, messages: Iterable[Message]) -> None:
+    """Delete drafts of attempts that ended unsent: recorded ones, and late ones found by marker."""
+    for message in messages:
+        sweep_message(run, message)
+
+
+def sweep_message(run: Run, message: Message) -> None:
+    account = run.policies.accounts.get(message.account)
+    if account is None:
+        return
+    media_ids = list(message.orphans)
+    abandoned = message.abandoned
+    if (message.phase is Phase.ABANDONED and abandoned is not None and abandoned.reason == "draft_not_found"
+            and message.marker and abandoned.sweep_until > run.wall() and not media_ids):
+        media_ids += [str(item["media_id"]) for item in run.wechat(account).drafts()
+                      if _is_attempt(item.get("content", {}).get("news_item", []), message)]
+    for media_id in dict.fromkeys(media_ids):
+        run.wechat(account).delete_draft_if_present(media_id)
+        run.write(run.entry(OrphanDeleted(message.batch, media_id), message.account))
+
+
+def needs_sweep(message: Message, now: float) -> bool:
+    abandoned = message.abandoned
+    late = (message.phase is Phase.ABANDONED and abandoned is not None and abandoned.reason == "draft_not_found"
+            and bool(message.marker) and abandoned.sweep_until > now)
+    return bool(message.orphans) or late
+
+
+# -- retractions ------------------------------------------------------------------------------
+
+
+def retract(run: Run, path: str, target: Publication, previous: Retraction | None = None) -> None:
+    """Take one article down (R15): only its own index; a draft with siblings is rebuilt
+    without it. Recorded as retracted only once WeChat confirmed it."""
+    entry = target.entry
+    intent = Retracting(of=entry.step, index=target.index, target=entry.id,
+                        expected=previous.last_id if previous is not None else "", lease_until=run.lease_until())
+    if not run.write(run.entry(intent, entry.account, path, entry.content_hash)):
+        return
+    _carry_retraction(run, path)
+
+
+def resume_retraction(run: Run, retraction: Retraction) -> None:
+    if retraction.owner == run.run_id:
+        _carry_retraction(run, retraction.path)
+    else:
+        retract(run, retraction.path, retraction.target, retraction)
+
+
+def _carry_retraction(run: Run, path: str) -> None:
+    current = run.state.retractions.get(path)
+    if current is None or current.owner != run.run_id:
+        return
+    target = current.target
+    account = run.policies.accounts[current.account]
+    client = run.wechat(account)
+    step = target.entry.step
+    if step == Step.PUBLISHED:
+        how = _delete_published(client, target)
+        message = "已从公众号删除"
+    elif step == Step.MASS_SENT:
+        client.mass_delete(str(target.entry.data.get("msg_id", "")), target.index)
+        how, message = "deleted", "已删除该篇群发图文(读者已收到的消息列表中不再可读)"
+    else:
+        outcome = _retract_draft(run, client, current)
+        if outcome is None:
+            return
+        how, message = outcome
+    record = Retracted(of=step, index=target.index, how=how)
+    run.write(run.entry(record, current.account, path, target.entry.content_hash))
+    run.retracted(path, current.account, message, str(target.entry.data.get("article_id", "")))
+
+
+def _delete_published(client: WeChat, target: Publication) -> str:
+    article_id = str(target.entry.data.get("article_id", ""))
+    try:
+        client.delete_published(article_id, target.index)
+        return "deleted"
+    except WeChatError:
+        # A retry after a crash during this delete, or a person deleted it: ask WeChat
+        items = client.published_article(article_id)
+        if target.index - 1 < len(items) and items[target.index - 1].get("is_deleted"):
+            return "already_deleted"
+        raise
+
+
+def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, str] | None:
+    target = current.target
+    gone = "草稿已不在草稿箱(可能已由运营人员在后台发表或删除);若已发表,请在后台删除"
+    if current.rebuilt is not None:  # the siblings' new draft exists: the old one goes
+        client.delete_draft_if_present(current.rebuilt.old_media_id)
+        return "rebuilt", "已从草稿箱删除;同一草稿中的其他文章已移入新草稿"
+    siblings = [p for p in run.state.publications.values()
+                if p.entry.step == Step.DRAFTED and p.media_id == target.media_id and p.path != target.path
+                and p.path not in run.state.retractions]
+    draft = client.get_draft(target.media_id)
+    if draft is None:
+        return "draft_gone", gone
+    if not siblings:
+        client.delete_draft_if_present(target.media_id)
+        return "deleted", "已从草稿箱删除;若运营人员已在后台发表,请在后台删除"
+    news = draft.get("news_item", [])
+    keep = sorted(siblings, key=lambda p: p.index)
+    if current.rebuilding is None:
+        batch = uuid.uuid4().hex[:16]
+        record = DraftRebuilding(batch, target.media_id, tuple(p.path for p in keep), lease_until=run.lease_until())
+        if not run.write(run.entry(record, current.account, current.path, target.entry.content_hash)):
+            return None
+    rebuilding = run.state.retractions[current.path].rebuilding
+    assert rebuilding is not None
+    new_media_id = _find_rebuilt(client, rebuilding)
+    recovered = new_media_id is not None
+    if new_media_id is None:
+        items = [_redraft(news[p.index - 1], marker(rebuilding.batch, number)) for number, p in enumerate(keep, 1)
+                 if p.index - 1 < len(news)]
+        new_media_id = client.add_draft(items)
+    run.write(run.entry(DraftRebuilt(rebuilding.batch, target.media_id, new_media_id, rebuilding.keep,
+                                      recovered=recovered), current.account, current.path, target.entry.content_hash))
+    client.delete_draft_if_present(target.media_id)
+    return "rebuilt", "已从草稿箱删除;同一草稿中的其他文章已移入新草稿"
+
+
+def _find_rebuilt(client: WeChat, rebuilding: DraftRebuilding) -> str | None:
+    for item in client.drafts():
+        news = item.get("content", {}).get("news_item", [])
+        if news and all(carries(str(n.get("content", "")), marker(rebuilding.batch, i)) for i, n in enumerate(news, 1)):
+            return str(item["media_id"])
+    return None
+
+
+def _redraft(item: Mapping[str, Any], mark: str) -> dict[str, Any]:
+    """A draft article as WeChat stored it, ready for draft/add again, with a new marker."""
+    article = {key: item[key] for key in DRAFT_FIELDS if key in item}
+    article["content"] = with_marker(str(item.get("content", "")), mark)
+    return article
+
