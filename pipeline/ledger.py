@@ -26,9 +26,11 @@ import datetime
 import hashlib
 import json
 import os
+import random
 import re
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
@@ -167,6 +169,9 @@ class Ledger:
         self._raw = b""
         self._entries: tuple[Entry, ...] = ()
         self._state: tuple[tuple[str | None, str], LedgerState] | None = None
+        # How old a leftover lock of the ledger ref must be to count as abandoned
+        # (WXPUB_LEDGER_LOCK_STALE_SECONDS; a live writer holds it for milliseconds)
+        self.stale_lock_seconds = _seconds_from_env("WXPUB_LEDGER_LOCK_STALE_SECONDS", 5.0)
 
     @classmethod
     def open(cls, repo_root: Path, *, ref: str = LEDGER_REF,
@@ -272,6 +277,11 @@ class Ledger:
             raise LedgerConflict(where=ref)
         if ".lock': File exists" in result.stderr:
             lock = Path(self._repo.path) / f"{ref}.lock"
+            if _stale(lock, self.stale_lock_seconds):
+                # A writer holds the lock for milliseconds; one this old was left by a process
+                # killed inside `git update-ref`, and would block the ledger for good
+                lock.unlink(missing_ok=True)
+                _to_stderr(f"已删除上次中断的运行遗留的发布记录锁文件 {lock}")
             raise LedgerConflict(where=ref, hint=f"重新运行即可;若一直出现,且确认没有其他 wxpub 或 git 进程在运行,删除残留的锁文件 {lock}")
         raise UserError(f"无法更新发布记录:{_redact(result.stderr.strip())}", where=ref,
                         hint="检查仓库目录的写权限和磁盘空间")
@@ -371,17 +381,19 @@ class Ledger:
         raise UserError(f"无法把发布记录推送到远程 {shown}:{_redact(detail)}", where=self.ref,
                         hint="检查网络、远程名称或地址,以及访问令牌是否有写入仓库的权限(contents: write)")
 
-    def sync(self, remote: str, *, attempts: int = 20, say: Callable[[str], None] | None = None) -> None:
+    def sync(self, remote: str, *, attempts: int = 30, say: Callable[[str], None] | None = None) -> None:
         """Push until the remote holds every local entry: after a lost race, fetch (which
         re-appends our entries after the remote's) and push again. When this returns, every
         runner that fetches sees our entries; the caller re-reads `entries`, where others'
         may now come before ours. A remote that cannot be reached raises UserError: the
         caller must not call WeChat on a record the others cannot see."""
-        for _ in range(attempts):
+        for attempt in range(attempts):
             try:
                 self.push(remote)
                 return
             except LedgerConflict:
+                # Runners that keep colliding back off at random, so that one of them gets through
+                time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
                 self.fetch(remote, say=say or (lambda _message: None))
         raise LedgerConflict(f"连续 {attempts} 次推送发布记录都被其他运行抢先,本次运行停止", where=self.ref)
 
@@ -511,6 +523,21 @@ def _log_blob(tree: pygit2.Tree, ref: str) -> bytes:
         raise UserError(f"发布记录中没有 {LOG_FILE}", where=ref,
                         hint=f"该引用只能由 wxpub 写入;用 git log {ref} 检查,或删除它(git update-ref -d {ref})后从远程重新获取") from None
     return item.peel(pygit2.Blob).data
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    try:
+        return float(text) if text else default
+    except ValueError:
+        raise UserError(f"环境变量 {name} 不是秒数:{text}", hint=f"例如 {name}={default:g}") from None
+
+
+def _stale(lock: Path, seconds: float) -> bool:
+    try:
+        return time.time() - lock.stat().st_mtime >= seconds
+    except FileNotFoundError:
+        return False
 
 
 def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Tree | None:

@@ -315,8 +315,12 @@ class _Folder:
                 return False
             if current is not None and entry.v >= 2 and entry.run != current.owner and record.expected != current.last_id:
                 return False  # another run's retraction of it is under way: one at a time, as for messages
-            self.retractions[path] = Retraction(path, entry.account, entry, record, target, owner=entry.run,
-                                                last_id=entry.id)
+            if current is not None:  # a retry: what the earlier attempt did to the draft stands
+                self.retractions[path] = replace(current, intent=entry, record=record, owner=entry.run,
+                                                 last_id=entry.id)
+            else:
+                self.retractions[path] = Retraction(path, entry.account, entry, record, target, owner=entry.run,
+                                                    last_id=entry.id)
             return True
         if current is None:
             if isinstance(record, Retracted) and target is not None and entry.v == 1:

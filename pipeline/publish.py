@@ -130,15 +130,15 @@ class Run:
 
     def write(self, *entries: Entry) -> bool:
         """Append, share with the remote, and say whether every line counts in the state."""
-        for attempt in range(50):
+        for attempt in range(60):
             try:
                 self.ledger.append(*entries)
                 break
             except LedgerConflict:  # another process on this machine wrote first: go after it
                 self.ledger.reload()
-                self.sleep(0.01 * attempt)
+                self.sleep(min(0.02 * attempt, 0.5))
         else:
-            raise LedgerConflict()
+            raise LedgerConflict(where=self.ledger.ref)
         if self.remote:
             self.ledger.sync(self.remote)
         void = self.state.void
@@ -161,6 +161,8 @@ class Run:
         texts = {"published": "已发表", "drafted": "已存入草稿箱,请运营人员在后台发表", "mass_sent": "已群发"}
         for path in message.paths:
             final = message.finals[path]
+            if final.run != self.run_id:
+                continue  # recorded by an earlier run, which reported it
             article_id = str(final.data.get("article_id") or final.data.get("msg_id") or "")
             self.outcomes.append(Outcome(final.step, path, message.account, texts.get(final.step, ""),
                                          media_id=str(final.data.get("media_id", "")), article_id=article_id,

@@ -317,6 +317,9 @@ def _submit(run: Run, message: Message) -> None:
     except WeChatError as error:
         if error.transient or error.errcode in QUOTA_ERRORS:
             raise  # unknown outcome, or try later: the ledger resumes from "submitting"
+        if error.errcode == 40007:  # the draft is gone: an earlier submit of it (a slow one) went through
+            _adopt_publication(run, client, message)
+            return
         needs_change = error.errcode is not None and 53500 <= error.errcode < 53600
         run.write(run.entry(Failed(message.batch, errcode=error.errcode, needs_change=needs_change,
                                    draft_left=True), message.account))
@@ -337,6 +340,11 @@ def _submitting(run: Run, message: Message) -> None:
                                message.account)):
             _submit(run, run.state.messages[message.batch])
         return
+    _adopt_publication(run, client, message)
+
+
+def _adopt_publication(run: Run, client: WeChat, message: Message) -> None:
+    """The draft left the draft box through a submit whose answer we lack: find the publication."""
     found = _find_publication(client, message)
     if found is None:
         run.wait(message, "上次提交发表后中断,微信尚未列出该文章(可能仍在审核);下一次运行继续核对")

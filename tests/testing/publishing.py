@@ -1,0 +1,242 @@
+"""A world to try exactly-once in: a content repository with multi-article messages in every
+publish mode, the WeChat sandbox, publishers as real processes that can be SIGKILLed at any
+WeChat call or ledger write, and the checks that every article went out exactly once.
+
+Kill points:
+- at a WeChat call: a sandbox fault holds the Nth call of an endpoint, either before it takes
+  effect or after (`{"drop": true, "when": "after", "delay": 60}`), and the test kills the
+  publisher while it waits;
+- at a ledger write: a real Git `reference-transaction` hook in the repository holds the Nth
+  update of the ledger ref, in state `prepared` (before the ref moves) or `committed` (after),
+  and the test kills the publisher's process group while the hook sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from pipeline.commands.publish import SANDBOX_LEDGER_REF
+from pipeline.ledger import Ledger
+from tests.testing.fixtures import PROJECT, commit_all, http, jpeg_bytes, make_repo, write_article
+
+LUNCH = "2026-11-25 12:30"
+NEXT_LUNCH = "2026-11-26 12:30"
+
+# Daily caps raised so that each account sends one message of several articles
+POLICY = re.sub(r"daily_cap: \d+", "daily_cap: 8", (PROJECT / "policies.yaml").read_text(encoding="utf-8"))
+
+# account -> (department, mode, [(slug, title)])
+ARTICLES: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
+    "official": ("publicity", "publish", [("2026-10-20-sports-day", "学校举行秋季运动会"),
+                                          ("2026-10-21-art-show", "艺术节开幕"),
+                                          ("2026-10-22-library", "图书馆延长开放时间")]),
+    "cs-college": ("cs-college", "mass", [("2026-10-21-contest", "程序设计竞赛开赛"),
+                                          ("2026-10-22-lecture", "人工智能讲座预告")]),
+    "youth": ("youth-league", "draft", [("2026-10-22-camp", "暑期夏令营招募"),
+                                        ("2026-10-23-volunteer", "志愿者招募"),
+                                        ("2026-10-24-choir", "合唱团招新")]),
+}
+TITLES = {title: account for account, (_, _, items) in ARTICLES.items() for _, title in items}
+HOOK = """#!/bin/sh
+# Holds the Nth update of the ledger ref (a test's kill point): see tests/testing/publishing.py
+[ -n "$WXPUB_KILL_DIR" ] || exit 0
+hit=0
+while read -r old new ref; do
+  [ "$ref" = "%s" ] && hit=1
+done
+[ "$hit" = 1 ] || exit 0
+count_file="$WXPUB_KILL_DIR/count"
+if [ "$1" = prepared ]; then
+  n=$(( $(cat "$count_file" 2>/dev/null || echo 0) + 1 ))
+  echo "$n" > "$count_file"
+else
+  n=$(cat "$count_file" 2>/dev/null || echo 0)
+fi
+if [ "$(cat "$WXPUB_KILL_DIR/plan" 2>/dev/null)" = "$n $1" ]; then
+  touch "$WXPUB_KILL_DIR/hit"
+  sleep 120
+fi
+exit 0
+""" % SANDBOX_LEDGER_REF
+
+
+def article_path(account: str, slug: str) -> str:
+    department = ARTICLES[account][0]
+    return f"content/{account}/{department}/{slug}/index.md"
+
+
+ALL_PATHS = sorted(article_path(a, slug) for a, (_, _, items) in ARTICLES.items() for slug, _ in items)
+
+
+def make_world_repo(tmp_path: Path) -> Path:
+    """The repository: 8 articles, a distinct cover each, one body image."""
+    repo = make_repo(tmp_path, policies=POLICY)
+    shade = 0
+    for account, (department, _, items) in ARTICLES.items():
+        for slug, title in items:
+            shade += 23
+            files = {"cover.jpg": jpeg_bytes(900, 500, color=(shade % 255, 90, 160))}
+            body = "今天的活动圆满结束。\n"
+            if slug == "2026-10-20-sports-day":
+                files["start.jpg"] = jpeg_bytes(600, 400, color=(200, 30, 30))
+                body = "运动会现场。\n\n![起跑](start.jpg)\n"
+            write_article(repo, account=account, department=department, slug=slug, body=body, files=files,
+                          front_matter={"title": title, "category": "学生活动" if account != "official" else "学校新闻"})
+    commit_all(repo, "eight articles")
+    hook = repo / ".git" / "hooks" / "reference-transaction"
+    hook.write_text(HOOK, encoding="utf-8")
+    hook.chmod(0o755)
+    return repo
+
+
+def share_sandbox_secrets(*repos: Path) -> None:
+    """Runners on different clones use the same sandbox credentials (as CI secrets would be)."""
+    secrets = {f"wxsandbox{account.replace('-', '')}": f"shared-secret-{account}" for account in ARTICLES}
+    for repo in repos:
+        (repo / ".wxpub").mkdir(exist_ok=True)
+        (repo / ".wxpub" / "sandbox.secrets.json").write_text(json.dumps(secrets), encoding="utf-8")
+
+
+def publisher(repo: Path, url: str, *extra: str, kill_dir: Path | None = None, now: str = LUNCH,
+              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`wxpub publish` as its own process group (so a kill takes a sleeping hook with it)."""
+    # Git's own switch for test suites: no fsync. A SIGKILL loses nothing the kernel holds, so
+    # these tests do not need it; durability against power loss is core.fsync's job (ledger.py)
+    # A kill inside `git update-ref` leaves the ref's lock behind; the next run removes it once
+    # it is this old (a live writer holds it for milliseconds)
+    environ = {**os.environ, "GIT_TEST_FSYNC": "0", "WXPUB_LEDGER_LOCK_STALE_SECONDS": "0.5", **(env or {})}
+    environ.pop("WXPUB_KILL_DIR", None)
+    if kill_dir is not None:
+        environ["WXPUB_KILL_DIR"] = str(kill_dir)
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(repo), "publish", "--sandbox-url", url,
+                             "--now", now, "--format", "json", "--lease", "0", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ, cwd=PROJECT,
+                            start_new_session=True)
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, dict[str, Any], str]:
+    out, err = process.communicate(timeout=timeout)
+    assert "Traceback" not in err, err
+    return process.returncode, (json.loads(out) if out.strip() else {}), err
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """Where to kill: ("call", endpoint, n, "before"|"after") or ("write", "", n, "prepared"|"committed")."""
+
+    kind: str
+    endpoint: str
+    nth: int
+    when: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}-{self.endpoint or 'ledger'}-{self.nth}-{self.when}"
+
+
+EFFECT_TABLE = {"media/uploadimg": None, "material/add_material": "materials", "draft/add": "drafts",
+                "freepublish/submit": "publications", "message/mass/sendall": "mass_sends",
+                "freepublish/delete": None, "draft/delete": None, "message/mass/delete": None}
+
+
+def kill_at(repo: Path, url: str, point: KillPoint, tmp: Path, *extra: str, now: str = LUNCH) -> bool:
+    """Run a publisher and SIGKILL it at `point`; False if the run ended before reaching it."""
+    kill_dir = tmp / f"kill-{time.monotonic_ns()}"
+    kill_dir.mkdir()
+    if point.kind == "write":
+        (kill_dir / "plan").write_text(f"{point.nth} {point.when}", encoding="utf-8")
+        process = publisher(repo, url, *extra, kill_dir=kill_dir, now=now)
+        reached = _until(process, lambda: (kill_dir / "hit").exists())
+    else:
+        hold: dict[str, Any] = {"endpoint": point.endpoint, "nth": point.nth, "delay": 120}
+        if point.when == "after":
+            hold |= {"drop": True, "when": "after"}
+        before = http(url + "/sandbox/state")["calls"].get(point.endpoint, 0)
+        http(url + "/sandbox/faults", hold)
+        process = publisher(repo, url, *extra, now=now)
+        reached = _until(process, lambda: http(url + "/sandbox/state")["calls"].get(point.endpoint, 0)
+                         >= before + point.nth)
+        if reached and point.when == "after":
+            time.sleep(0.3)  # the call takes effect right after it is counted, then the caller is held
+    if reached:
+        kill(process)
+    else:
+        finish(process)
+    http(url + "/sandbox/faults", method="DELETE")
+    return reached
+
+
+def _until(process: subprocess.Popen[str], condition: Callable[[], bool], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if process.poll() is not None:
+            return condition()
+        time.sleep(0.02)
+    raise AssertionError("the publisher neither reached the kill point nor ended")
+
+
+def settle(repo: Path, url: str, *extra: str, now: str = LUNCH, runs: int = 3) -> list[dict[str, Any]]:
+    """Run publishers until one has nothing left to do; their reports."""
+    reports = []
+    for _ in range(runs):
+        code, report, err = finish(publisher(repo, url, *extra, now=now))
+        assert code in (0, 1), err
+        reports.append(report)
+        if not any(report.get(key) for key in ("published", "queued", "retracted", "failed")):
+            break
+    return reports
+
+
+def assert_exactly_once(repo: Path, url: str, *, uploadimg_kills: int = 0, titles: dict[str, str] | None = None,
+                        ledger_root: Path | None = None) -> None:
+    """From the sandbox's own state: every article out exactly once in its account's mode, no
+    orphan draft, each cover a permanent material once; and the ledger agrees."""
+    expected = titles if titles is not None else TITLES
+    world = http(url + "/sandbox/state")
+    published = Counter(a["title"] for p in world["publications"] if p["status"] == 0 for a in p["articles"])
+    mass = Counter(a["title"] for m in world["mass_sends"] for a in m["articles"])
+    drafts = Counter(a["title"] for d in world["drafts"] for a in d["articles"])
+    modes = {"publish": published, "mass": mass, "draft": drafts}
+    for title, account in expected.items():
+        mode = ARTICLES[account][1]
+        assert modes[mode][title] == 1, (title, mode, dict(modes[mode]))
+    for mode, seen in modes.items():
+        extra = {t: n for t, n in seen.items() if t not in expected or ARTICLES[expected[t]][1] != mode}
+        assert not extra, f"{mode}: {extra} should not be there (duplicates or orphan drafts)"
+    materials = Counter((m["appid"], m["sha256"]) for m in world["materials"])
+    assert all(n == 1 for n in materials.values()), materials
+    ledger = Ledger.open(ledger_root or repo, ref=SANDBOX_LEDGER_REF)
+    reuploads = [e for e in ledger.entries if e.step == "image_uploaded" and e.data.get("reupload")]
+    assert world["calls"].get("media/uploadimg", 0) <= 1 + uploadimg_kills and len(reuploads) <= uploadimg_kills
+    out = {e.path for e in ledger.published()}
+    paths = {article_path(account, slug) for account, (_, _, items) in ARTICLES.items()
+             for slug, title in items if title in expected}
+    assert out == paths, sorted(out ^ paths)
+    state = ledger.state()
+    assert not [m for m in state.messages.values() if m.live], "a message was left unfinished"
