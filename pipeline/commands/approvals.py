@@ -43,9 +43,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps({
             "pr": verdict.pr.number, "head_sha": verdict.pr.head_sha, "approved": verdict.approved,
+            "problem": verdict.problem or None,
             "stages": [{"stage": r.need.stage, "name": r.need.name, "department": r.need.department,
                         "teams": list(r.need.teams), "approved_by": list(r.approved_by),
-                        "blocked_by": list(r.blocked_by), "satisfied": r.satisfied, "paths": list(r.need.paths)}
+                        "not_counted": [{"user": user, "reason": why} for user, why in r.not_counted],
+                        "blocked_by": list(r.blocked_by), "waiting": r.waiting, "satisfied": r.satisfied,
+                        "paths": list(r.need.paths)}
                        for r in verdict.results],
         }, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -54,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(summary_table(verdict))
     if args.status:
-        forge.set_status(verdict.pr.head_sha, "success" if verdict.approved else "failure", STATUS_CONTEXT,
-                         status_description(verdict))
+        # "error" when the pull request cannot be judged at all (no files, an incomplete file list)
+        state = "error" if verdict.problem else "success" if verdict.approved else "failure"
+        forge.set_status(verdict.pr.head_sha, state, STATUS_CONTEXT, status_description(verdict))
     waiting = verdict.next_stage()
-    if args.request_next and waiting is not None and not waiting.approved_by:
+    if args.request_next and waiting is not None and not waiting.approved_by and not waiting.waiting:
         forge.request_reviewers(verdict.pr.number, list(waiting.need.teams))
     return ExitCode.OK if verdict.approved else ExitCode.FINDINGS
