@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
             "stages": [{"stage": r.need.stage, "name": r.need.name, "department": r.need.department,
                         "teams": list(r.need.teams), "approved_by": list(r.approved_by),
                         "not_counted": [{"user": user, "reason": why} for user, why in r.not_counted],
-                        "blocked_by": list(r.blocked_by), "waiting": r.waiting, "satisfied": r.satisfied,
+                        "blocked_by": list(r.blocked_by), "can_approve": list(r.can_approve),
+                        "waiting": r.waiting, "satisfied": r.satisfied,
                         "paths": list(r.need.paths)}
                        for r in verdict.results],
         }, ensure_ascii=False, indent=2) + "\n")
