@@ -701,3 +701,38 @@ def test_approvals_never_need_less_than_the_publisher_reads(sample_policies: tup
             assert set(policies.categories[category].extra_stages) <= needed, category
         if data is new and old is not None and seen.front_matter.get("retracted") is True:
             assert "retraction" in needed
+
+
+def test_the_summary_of_a_pull_request_that_cannot_be_judged(repo: Path, github: FakeGitHub,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    pull(github)
+    code = main(["--root", str(repo), "approvals", "--pr", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("## 合并请求 #1 的分级审批:❌ 无法判定\n\n合并请求 #1 没有改动任何文件")
+
+
+def test_publish_refuses_an_article_whose_pull_request_listed_too_many_files(
+        github: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.sandbox import start_in_thread
+    from tests.testing.fixtures import commit_all, write_article
+
+    root = make_repo(tmp_path)
+    write_article(root)
+    merged = commit_all(root, "merged through PR #1")
+    github.add_pull(1, "editor-li", merged, merged=True, merge_commit_sha=merged,
+                    files=[(f"docs/notes/page-{i:04d}.md", "added", None) for i in range(3000)] + [(NEWS, "added", None)])
+    github.set_file(merged, NEWS, (root / NEWS).read_bytes())
+    for user in ("pub-chief", "pub-editor"):
+        github.add_review(1, user, "APPROVED", merged)
+    github.link_commit(merged, 1)
+    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
+    try:
+        code = main(["--root", str(root), "publish", "--sandbox-url", url, "--now", "2026-11-25 12:30",
+                     "--require-approvals", "--format", "json"])
+    finally:
+        server.shutdown()
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["published"] == []
+    [refused] = report["failed"]
+    assert "3001" in refused["message"] and "不予发布" in refused["message"]
