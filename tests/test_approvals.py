@@ -6,6 +6,7 @@ repository with either switched off, for the neighbouring cases."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
@@ -736,3 +737,90 @@ def test_publish_refuses_an_article_whose_pull_request_listed_too_many_files(
     assert code == 1 and report["published"] == []
     [refused] = report["failed"]
     assert "3001" in refused["message"] and "不予发布" in refused["message"]
+
+
+def test_a_forge_failure_during_the_check_leaves_an_error_status(repo: Path, github: FakeGitHub,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    pull(github, (NEWS, "added", None))
+    github.set_file(HEAD, NEWS, article())
+    github.after_next("GET", "/repos/jcu-media/site/pulls/1/files",
+                      lambda: github.fail_next(403, message="Resource not accessible by integration"))
+    code = main(["--root", str(repo), "approvals", "--pr", "1", "--status"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "403" in err
+    [status] = github.statuses
+    assert (status["sha"], status["state"]) == (HEAD, "error") and status["description"].startswith("审批检查未能完成")
+
+
+# -- the matching, as a class: against brute force, and ordered never laxer than unordered ------
+
+PEOPLE = ["ann", "bob", "cho", "dan", "eve"]
+
+
+@st.composite
+def panels(draw: st.DrawFn) -> tuple[list[StageNeed], dict[str, frozenset[str]], list[Review]]:
+    """A few stages (teams drawn from five people, some needing two approvals) and approvals."""
+    needs = []
+    teams: dict[str, frozenset[str]] = {}
+    for i in range(draw(st.integers(1, 4))):
+        team = f"@org/t{i}"
+        teams[team] = frozenset(draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=4, unique=True)))
+        needs.append(StageNeed(f"s{i}", f"阶段{i}", f"d{i}", (team,), draw(st.integers(1, 2)), ("x",),
+                               draw(st.integers(0, 2))))
+    needs.sort(key=lambda need: need.step or 0)
+    approvers = draw(st.lists(st.sampled_from(PEOPLE), max_size=8))
+    reviews = [Review(k, user, "APPROVED", HEAD, f"2026-03-01T08:{k:02d}:00Z") for k, user in enumerate(approvers)]
+    return needs, teams, reviews
+
+
+def _best_possible(needs: list[StageNeed], teams: dict[str, frozenset[str]], approvers: set[str]) -> int:
+    """The most stages one-approval-per-person can meet, by trying every assignment."""
+    people = sorted(approvers)
+    best = 0
+    for choice in itertools.product(range(len(needs) + 1), repeat=len(people)):
+        counts = [0] * len(needs)
+        for person, stage in zip(people, choice):
+            if stage < len(needs) and person in teams[needs[stage].teams[0]]:
+                counts[stage] += 1
+        best = max(best, sum(count >= need.min_approvals for count, need in zip(counts, needs)))
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(panel=panels())
+def test_the_matching_meets_as_many_stages_as_any_assignment_could(
+        panel: tuple[list[StageNeed], dict[str, frozenset[str]], list[Review]]) -> None:
+    needs, teams, reviews = panel
+    pr = PullRequest(1, "author", HEAD, "b" * 40, "main", False, None, "open", "", 1)
+    verdict = judge(pr, needs, reviews, teams.__getitem__, ApprovalRules(one_stage_per_reviewer=True, ordered=False))
+    counted = [user for r in verdict.results for user in r.approved_by]
+    assert len(counted) == len(set(counted))  # one stage per person
+    for result in verdict.results:
+        assert set(result.approved_by) <= teams[result.need.teams[0]] & {r.user for r in reviews}
+        assert len(result.approved_by) <= result.need.min_approvals
+    met = sum(r.satisfied for r in verdict.results)
+    assert met == _best_possible(needs, teams, {r.user for r in reviews})
+
+
+@settings(max_examples=300, deadline=None)
+@given(panel=panels(), one_per_reviewer=st.booleans())
+def test_ordered_stages_are_never_laxer_and_in_order_approvals_lose_nothing(
+        panel: tuple[list[StageNeed], dict[str, frozenset[str]], list[Review]], one_per_reviewer: bool) -> None:
+    needs, teams, reviews = panel
+    pr = PullRequest(1, "author", HEAD, "b" * 40, "main", False, None, "open", "", 1)
+
+    def verdict(ordered: bool, given: list[Review]) -> bool:
+        return judge(pr, needs, given, teams.__getitem__, ApprovalRules(one_per_reviewer, ordered)).approved
+
+    if verdict(True, reviews):
+        assert verdict(False, reviews)
+    # the same approvals submitted stage by stage: every step's after the step before it
+    in_order = []
+    for step in sorted({n.step for n in needs}):
+        members = {u for n in needs if n.step == step for u in teams[n.teams[0]]}
+        for review in reviews:
+            if review.user in members:
+                in_order.append(Review(len(in_order), review.user, "APPROVED", HEAD,
+                                       f"2026-03-01T09:{len(in_order):02d}:00Z"))
+    if verdict(False, reviews):
+        assert verdict(True, in_order)

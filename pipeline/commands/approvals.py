@@ -13,7 +13,7 @@ import sys
 
 from pipeline.approvals import evaluate, status_description, summary_table
 from pipeline.errors import ExitCode
-from pipeline.forge import MembershipUnavailable, forge_from_env
+from pipeline.forge import ForgeError, MembershipUnavailable, forge_from_env
 from pipeline.policies import load_policies
 
 STATUS_CONTEXT = "wxpub/approvals"
@@ -34,11 +34,15 @@ def run(args: argparse.Namespace) -> int:
     forge = forge_from_env(os.environ)
     try:
         verdict = evaluate(forge, policies, args.pr)
-    except MembershipUnavailable as error:
-        # Say so, loudly, instead of approving or failing as if reviews were missing
+    except ForgeError as error:
+        # Say so, loudly, on the pull request instead of leaving an older status standing
         if args.status:
-            pr = forge.pull_request(args.pr)
-            forge.set_status(pr.head_sha, "error", STATUS_CONTEXT, "无法读取团队成员:需要有 read:org 权限的令牌")
+            why = ("无法读取团队成员:需要有 read:org 权限的令牌" if isinstance(error, MembershipUnavailable)
+                   else f"审批检查未能完成:{error.message}")
+            try:
+                forge.set_status(forge.pull_request(args.pr).head_sha, "error", STATUS_CONTEXT, why)
+            except ForgeError:
+                pass  # GitHub cannot be reached either: the error below says what to do
         raise error
     if args.format == "json":
         sys.stdout.write(json.dumps({
