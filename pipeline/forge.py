@@ -32,6 +32,7 @@ GITHUB_API = "https://api.github.com"
 STATUS_STATES = ("error", "failure", "pending", "success")
 MAX_STATUS_DESCRIPTION = 140  # GitHub answers 422 to a longer commit-status description
 MAX_RATE_LIMIT_WAIT = 120  # seconds a run may wait for a rate limit to reset
+MAX_PR_FILES = 3000  # GitHub lists at most this many files of a pull request, however many it changes
 T = TypeVar("T")
 
 # PyGithub sets its package logger to INFO with its own stderr handler at import, so every
@@ -58,6 +59,9 @@ class PullRequest:
     merge_commit_sha: str | None  # only when merged (GitHub's test-merge commit of an open PR is not reported)
     state: str  # open | closed
     url: str  # the page a person opens (html_url)
+    # How many files GitHub counts as changed; None where GitHub's answer lacks it (the list
+    # answers of commits/{sha}/pulls). The file list stops at MAX_PR_FILES, this count does not.
+    changed_files: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class MembershipUnavailable(ForgeError):
     """Team membership cannot be read (403/404): the token lacks read:org / Members: read."""
 
 
+class NotRegularFile(ForgeError):
+    """The path holds something other than a file or a directory: a symlink whose target is not
+    a file in the repository, or a submodule. GitHub does not give its content."""
+
+
 class Forge(Protocol):
     def pull_request(self, number: int) -> PullRequest: ...
 
@@ -99,7 +108,7 @@ class Forge(Protocol):
 
     def pulls_for_commit(self, sha: str) -> list[PullRequest]: ...
 
-    def file_content(self, path: str, ref: str) -> bytes | None: ...  # None when there is no such file
+    def file_content(self, path: str, ref: str) -> bytes | None: ...  # None: no such file; NotRegularFile
 
     def set_status(self, sha: str, state: str, context: str, description: str, target_url: str = "") -> None: ...
 
@@ -206,23 +215,25 @@ class GitHubForge:
                               _UNREACHABLE_HINT, None) from None
 
     # -- reading --------------------------------------------------------------------------
-    def _pull(self, pr: GhPullRequest) -> PullRequest:
-        # merged_at, not `merged`: list answers (commits/{sha}/pulls) lack `merged`, and PyGithub
-        # would fetch every pull request again just to fill it in
+    def _pull(self, pr: GhPullRequest, *, full: bool = False) -> PullRequest:
+        # merged_at, not `merged`: list answers (commits/{sha}/pulls) lack `merged` and the
+        # counters, and PyGithub would fetch every pull request again just to fill them in
         merged = pr.merged_at is not None
         return PullRequest(
             number=pr.number, author=pr.user.login if pr.user else "ghost", head_sha=pr.head.sha,
             base_sha=pr.base.sha, base_ref=pr.base.ref, merged=merged,
             merge_commit_sha=(pr.merge_commit_sha or None) if merged else None, state=pr.state, url=pr.html_url,
+            changed_files=pr.changed_files if full else None,
         )
 
     def pull_request(self, number: int) -> PullRequest:
-        return self._call(f"读取合并请求 #{number}", lambda: self._pull(self._repo.get_pull(number)),
+        return self._call(f"读取合并请求 #{number}", lambda: self._pull(self._repo.get_pull(number), full=True),
                           permission="需要仓库权限「Pull requests: read」",
                           missing=f"仓库 {self.repository} 中没有合并请求 #{number}(或令牌无权访问该仓库)")
 
     def changed_files(self, number: int) -> list[ChangedFile]:
-        """Every changed file, all pages (GitHub lists at most 3000 files per pull request)."""
+        """The changed files, all pages. GitHub lists at most MAX_PR_FILES of them: compare
+        with the pull request's `changed_files` to know whether this is all."""
         def fetch() -> list[ChangedFile]:
             return [ChangedFile(path=f.filename, previous_path=f.previous_filename or None,
                                 status=_STATUSES.get(f.status, "modified"))
@@ -271,8 +282,10 @@ class GitHubForge:
     def file_content(self, path: str, ref: str) -> bytes | None:
         """A file's bytes at `ref`; None when there is no file at that path (404, or a directory).
 
-        An unknown `ref` is an error, not an absent file. Files over 1 MB are refused: the
-        contents API does not inline them."""
+        An unknown `ref` is an error, not an absent file. A symlink to a file in the repository
+        reads as that file (GitHub answers with the target's content); any other symlink, or a
+        submodule, raises NotRegularFile: something is there, but not a file to read. Files over
+        1 MB are refused: the contents API does not inline them."""
         def fetch() -> bytes | None:
             try:
                 found = self._repo.get_contents(path, ref=ref)
@@ -280,8 +293,11 @@ class GitHubForge:
                 if "No commit found" in _server_message(exc):
                     raise  # the ref does not exist: say so rather than "no file"
                 return None
-            if isinstance(found, list) or found.type != "file":
+            if isinstance(found, list) or found.type == "dir":
                 return None
+            if found.type != "file":
+                raise self._error(NotRegularFile, f"{ref} 版本的 {path} 不是普通文件(GitHub 报告为 {found.type})",
+                                  "文章和配置须是仓库中的普通文件,不能是指向仓库之外的符号链接或子模块", None)
             if found.encoding != "base64":
                 raise self._error(ForgeError, f"文件 {path} 超过 1 MB,无法通过 GitHub 内容接口读取",
                                   "配置与规则文件应保持在 1 MB 以内", None)

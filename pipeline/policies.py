@@ -39,6 +39,17 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class ApprovalRules:
+    """How reviews count towards the stages of one pull request (`approvals:` in the policy)."""
+
+    # One person is one pair of eyes: a reviewer in two stages' teams meets one of them, unless
+    # the school says otherwise (a small school whose head of publicity is also a leader)
+    one_stage_per_reviewer: bool = True
+    # Stages in `stages:` order: a later stage's approval counts only once the earlier ones are met
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
 class Schedule:
     windows: tuple[tuple[datetime.time, datetime.time], ...] = ()  # empty: any time
     weekdays: tuple[str, ...] = ()  # empty: every day
@@ -144,6 +155,7 @@ class Policies:
     rule_overrides: Mapping[str, RuleOverride]
     custom_rules: tuple[CustomRule, ...]
     regulations: Mapping[str, str]
+    approval_rules: ApprovalRules = ApprovalRules()
     warnings: tuple[str, ...] = ()  # unknown keys and other non-fatal remarks, with file:line
     key_lines: Mapping[KeyPath, int] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -324,6 +336,7 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
         )
         for r in data.get("custom_rules", [])
     )
+    approvals = data.get("approvals", {})
     return Policies(
         root=root,
         school=data["school"],
@@ -344,6 +357,8 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
         rule_overrides=MappingProxyType(overrides),
         custom_rules=custom,
         regulations=MappingProxyType(dict(data.get("regulations", {}))),
+        approval_rules=ApprovalRules(one_stage_per_reviewer=approvals.get("one_stage_per_reviewer", True),
+                                     ordered=approvals.get("ordered", False)),
         warnings=warnings,
         key_lines=doc.lines,
     )

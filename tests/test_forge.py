@@ -15,10 +15,13 @@ import pytest
 import requests
 
 from pipeline.errors import UserError
+from github import Auth, Github, GithubException
+
 from pipeline.forge import (
-    ChangedFile, Forge, ForgeError, GitHubForge, MembershipUnavailable, PullRequest, Review, forge_from_env,
+    MAX_PR_FILES, ChangedFile, Forge, ForgeError, GitHubForge, MembershipUnavailable, NotRegularFile, PullRequest,
+    Review, forge_from_env,
 )
-from tests.testing.fake_github import TOKEN, FakeGitHub, running
+from tests.testing.fake_github import TOKEN, FakeGitHub, Refused, running
 
 REPO = "jcu-media/site"
 HEAD, BASE, MERGE = "a" * 40, "b" * 40, "c" * 40
@@ -62,7 +65,7 @@ def test_pull_request_open(fake: FakeGitHub, forge: GitHubForge) -> None:
     fake.add_pull(12, "WangFang", HEAD, base_ref="main", merge_commit_sha="9" * 40)
     assert forge.pull_request(12) == PullRequest(
         number=12, author="WangFang", head_sha=HEAD, base_sha=BASE, base_ref="main", merged=False,
-        merge_commit_sha=None, state="open", url="https://github.com/jcu-media/site/pull/12")
+        merge_commit_sha=None, state="open", url="https://github.com/jcu-media/site/pull/12", changed_files=0)
     assert fake.requests == [("GET", "/repos/jcu-media/site/pulls/12")]  # lazy: no GET of the repository first
 
 
@@ -98,23 +101,98 @@ def test_changed_files_all_pages(fake: FakeGitHub, forge: GitHubForge) -> None:
     assert pages(fake, "/repos/jcu-media/site/pulls/7/files") == [1, 2, 3]
 
 
-def test_reviews_all_pages_in_order_with_dismissed_and_pending(fake: FakeGitHub, forge: GitHubForge) -> None:
+def test_reviews_all_pages_in_order_with_dismissed(fake: FakeGitHub, forge: GitHubForge) -> None:
     fake.add_pull(7, "alice", HEAD)
     first = fake.add_review(7, "Bob", "APPROVED", BASE, "2026-03-01T08:00:00Z")
     fake.add_review(7, "carol", "CHANGES_REQUESTED", HEAD, "2026-03-01T09:00:00Z")
     fake.add_review(7, "dave", "COMMENTED", HEAD, "2026-03-01T10:00:00Z")
     fake.add_review(7, "erin", "APPROVED", HEAD, "2026-03-01T11:00:00Z")
-    fake.add_review(7, "frank", "PENDING", HEAD)
+    fake.add_review(7, "frank", "APPROVED", HEAD, "2026-03-01T12:00:00Z")
     fake.dismiss_review(7, first)
     reviews = forge.reviews(7)
     assert [(r.user, r.state) for r in reviews] == [
         ("Bob", "DISMISSED"), ("carol", "CHANGES_REQUESTED"), ("dave", "COMMENTED"),
-        ("erin", "APPROVED"), ("frank", "PENDING")]
+        ("erin", "APPROVED"), ("frank", "APPROVED")]
     assert reviews[0] == Review(id=first, user="Bob", state="DISMISSED", commit_id=BASE,
                                 submitted_at="2026-03-01T08:00:00Z")
     assert [r.id for r in reviews] == sorted(r.id for r in reviews)
-    assert reviews[-1].submitted_at == ""  # a pending review has not been submitted
     assert pages(fake, "/repos/jcu-media/site/pulls/7/reviews") == [1, 2, 3]
+
+
+def test_changed_files_stop_at_3000_but_the_pull_request_counts_them_all(fake: FakeGitHub) -> None:
+    forge = GitHubForge(REPO, fake.token, api_url=fake.url, per_page=100)
+    fake.add_pull(8, "alice", HEAD, files=[(f"docs/page-{i:04d}.md", "added", None) for i in range(3001)])
+    assert forge.pull_request(8).changed_files == 3001
+    listed = forge.changed_files(8)
+    assert len(listed) == MAX_PR_FILES == 3000 and listed[-1].path == "docs/page-2999.md"
+    assert len(fake.paths("GET")) == 1 + 30  # the pull request, then 30 pages of 100
+    fake.add_pull(9, "alice", HEAD, files=[(f"docs/page-{i:04d}.md", "added", None) for i in range(3000)])
+    assert len(forge.changed_files(9)) == forge.pull_request(9).changed_files == 3000
+
+
+def test_list_answers_carry_no_file_count(fake: FakeGitHub, forge: GitHubForge) -> None:
+    # commits/{sha}/pulls answers "pull-request-simple": no changed_files, and no extra GET to fill it in
+    fake.add_pull(20, "alice", HEAD, merged=True, merge_commit_sha=MERGE, files=[("a.md", "added", None)])
+    fake.link_commit(MERGE, 20)
+    [found] = forge.pulls_for_commit(MERGE)
+    assert found.changed_files is None and len(fake.requests) == 1
+
+
+# -- reviews: what GitHub refuses and hides -----------------------------------------------
+def as_user(fake: FakeGitHub, login: str) -> Github:
+    """PyGithub acting as a person, to send reviews over HTTP as GitHub's users do."""
+    return Github(auth=Auth.Token(fake.token_for(login)), base_url=fake.url, lazy=True, retry=None)
+
+
+def test_the_author_cannot_approve_their_own_pull_request(fake: FakeGitHub, forge: GitHubForge) -> None:
+    fake.add_pull(7, "alice", HEAD)
+    pull = as_user(fake, "alice").get_repo(REPO).get_pull(7)
+    for event in ("APPROVE", "REQUEST_CHANGES"):
+        with pytest.raises(GithubException) as caught:
+            pull.create_review(event=event, body="看过了")
+        assert caught.value.status == 422
+        assert "your own pull request" in str(caught.value.data["errors"][0])
+    with pytest.raises(Refused, match="Can not approve your own pull request"):
+        fake.add_review(7, "ALICE", "APPROVED")  # nor can a test set it up: logins are case-insensitive
+    as_user(fake, "bob").get_repo(REPO).get_pull(7).create_review(event="APPROVE")
+    assert [(r.user, r.state, r.commit_id) for r in forge.reviews(7)] == [("bob", "APPROVED", HEAD)]
+
+
+def test_a_pending_review_is_seen_only_by_its_author(fake: FakeGitHub, forge: GitHubForge) -> None:
+    fake.add_pull(7, "alice", HEAD)
+    bob = as_user(fake, "bob").get_repo(REPO).get_pull(7)
+    draft = bob.create_review(body="还没写完")  # no event: PENDING
+    assert draft.state == "PENDING" and draft.submitted_at is None
+    with pytest.raises(GithubException) as caught:
+        bob.create_review(body="第二份草稿")
+    assert caught.value.status == 422 and "one pending review" in str(caught.value.data["errors"][0])
+    carol = fake.add_review(7, "carol", "APPROVED")
+    assert [r.user for r in forge.reviews(7)] == ["carol"]  # the app does not see bob's draft
+    assert [(r.user, r.state) for r in GitHubForge(REPO, fake.token_for("bob"), api_url=fake.url).reviews(7)] == [
+        ("bob", "PENDING"), ("carol", "APPROVED")]
+    # submitting it later gives it the submission time, after carol's, though its id is older
+    fake.submit_review(7, draft.id, "APPROVE")
+    reviews = forge.reviews(7)
+    assert [(r.id, r.user, r.state) for r in reviews] == [(draft.id, "bob", "APPROVED"), (carol, "carol", "APPROVED")]
+    assert reviews[0].submitted_at > reviews[1].submitted_at
+
+
+def test_only_its_author_can_submit_a_pending_review(fake: FakeGitHub) -> None:
+    fake.add_pull(7, "alice", HEAD)
+    draft = fake.add_review(7, "bob", "PENDING")
+    url = f"{fake.url}/repos/{REPO}/pulls/7/reviews/{draft}/events"
+    answer = requests.post(url, json={"event": "APPROVE"}, headers={"Authorization": f"token {fake.token_for('carol')}"},
+                           timeout=5)
+    assert answer.status_code == 404  # carol cannot even see it
+    with pytest.raises(Refused):
+        fake.dismiss_review(7, draft)  # nor can a pending review be dismissed
+
+
+def test_a_review_cannot_be_requested_from_the_author(fake: FakeGitHub) -> None:
+    fake.add_pull(7, "alice", HEAD)
+    with pytest.raises(GithubException) as caught:
+        as_user(fake, "bob").get_repo(REPO).get_pull(7).create_review_request(reviewers=["Alice"])
+    assert caught.value.status == 422 and "author" in caught.value.data["message"]
 
 
 def test_pulls_for_commit(fake: FakeGitHub, forge: GitHubForge) -> None:
@@ -137,6 +215,26 @@ def test_team_members_lower_cased_all_pages(fake: FakeGitHub, forge: GitHubForge
     assert forge.team_members("@jcu-media/editors") == {"wangfang", "li-lei", "zhang3", "chen", "zhao"}
     assert pages(fake, "/orgs/jcu-media/teams/editors/members") == [1, 2, 3]
     assert forge.team_members("jcu-media/Editors") == {"wangfang", "li-lei", "zhang3", "chen", "zhao"}
+
+
+def test_team_members_include_the_members_of_child_teams(fake: FakeGitHub, forge: GitHubForge) -> None:
+    # GitHub: "Team members will include the members of child teams" (List team members)
+    fake.set_team("jcu-media", "leadership", ["president", "vice-president"])
+    fake.set_team("jcu-media", "leadership-office", ["secretary-wang", "vice-president"], parent="leadership")
+    fake.set_team("jcu-media", "leadership-interns", ["intern-li"], parent="leadership-office")
+    assert forge.team_members("@jcu-media/leadership") == {
+        "president", "vice-president", "secretary-wang", "intern-li"}  # grandchildren too, each once
+    assert forge.team_members("@jcu-media/leadership-office") == {"secretary-wang", "vice-president", "intern-li"}
+    assert forge.team_members("@jcu-media/leadership-interns") == {"intern-li"}  # never the parent's members
+
+
+def test_teams_nest_only_under_existing_teams_and_never_in_a_cycle(fake: FakeGitHub) -> None:
+    fake.set_team("jcu-media", "a", ["x"])
+    fake.set_team("jcu-media", "b", ["y"], parent="a")
+    with pytest.raises(Refused):
+        fake.set_team("jcu-media", "c", ["z"], parent="missing")
+    with pytest.raises(Refused):
+        fake.set_team("jcu-media", "a", ["x"], parent="b")
 
 
 def test_team_members_denied_to_github_token(fake: FakeGitHub, forge: GitHubForge) -> None:
@@ -177,6 +275,20 @@ def test_file_content(fake: FakeGitHub, forge: GitHubForge) -> None:
     assert forge.file_content("missing.yaml", HEAD) is None
     assert forge.file_content("content", HEAD) is None  # a directory is not a file
     assert ("GET", f"/repos/jcu-media/site/contents/policies.yaml?ref={HEAD}") in fake.requests
+
+
+def test_file_content_through_a_symlink(fake: FakeGitHub, forge: GitHubForge) -> None:
+    # GitHub answers a symlink to a file in the repository with that file's content; any
+    # other symlink with `type: symlink` and no content: something is there, not a file
+    fake.set_file(HEAD, "content/a/index.md", b"---\ntitle: x\n---\n")
+    fake.set_symlink(HEAD, "content/b/index.md", "../a/index.md")
+    fake.set_symlink(HEAD, "content/c/index.md", "/etc/passwd")
+    fake.set_symlink(HEAD, "content/d/index.md", "../../../outside.md")
+    assert forge.file_content("content/b/index.md", HEAD) == b"---\ntitle: x\n---\n"
+    for path in ("content/c/index.md", "content/d/index.md"):
+        with pytest.raises(NotRegularFile) as caught:
+            forge.file_content(path, HEAD)
+        assert path in caught.value.message and "symlink" in caught.value.message
 
 
 def test_file_content_unknown_ref_is_an_error(forge: GitHubForge) -> None:

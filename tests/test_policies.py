@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.errors import UserError
-from pipeline.policies import load_policies
+from pipeline.policies import ApprovalRules, load_policies
 from tests.testing.fixtures import PROJECT, make_repo
 
 SAMPLE = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
@@ -64,8 +64,23 @@ def test_unknown_key_is_a_warning_with_line(tmp_path: Path) -> None:
     assert policies.warnings == (f"policies.yaml:{_line_of(text, 'motto:')}: motto: 未知的键 `motto`,将被忽略。"
                                  + "可用的键:" + ", ".join(sorted(
                                      ["version", "school", "governing_body", "timezone", "departments", "stages",
-                                      "accounts", "categories", "content", "wordlists", "rules", "custom_rules",
-                                      "regulations"])),)
+                                      "approvals", "accounts", "categories", "content", "wordlists", "rules",
+                                      "custom_rules", "regulations"])),)
+
+
+def test_how_approvals_count_is_read_and_defaults_to_one_stage_per_reviewer(tmp_path: Path) -> None:
+    assert load_policies(make_repo(tmp_path)).approval_rules == ApprovalRules(one_stage_per_reviewer=True, ordered=True)
+    start = SAMPLE.index("approvals:\n")
+    end = SAMPLE.index("\n\n", start)
+    text = SAMPLE[:start] + SAMPLE[end + 2:]
+    (tmp_path / "none").mkdir()
+    assert load_policies(make_repo(tmp_path / "none", policies=text)).approval_rules == ApprovalRules(True, False)
+
+
+def test_an_approvals_switch_that_is_not_a_boolean_is_an_error(tmp_path: Path) -> None:
+    text = SAMPLE.replace("  ordered: true ", "  ordered: 是   ")
+    message = _error(tmp_path, text)
+    assert f"policies.yaml:{_line_of(text, 'ordered: 是')}: approvals.ordered:" in message
 
 
 def test_undefined_department_reference(tmp_path: Path) -> None:

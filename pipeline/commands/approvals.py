@@ -13,7 +13,7 @@ import sys
 
 from pipeline.approvals import evaluate, status_description, summary_table
 from pipeline.errors import ExitCode
-from pipeline.forge import MembershipUnavailable, forge_from_env
+from pipeline.forge import ForgeError, MembershipUnavailable, forge_from_env
 from pipeline.policies import load_policies
 
 STATUS_CONTEXT = "wxpub/approvals"
@@ -34,18 +34,26 @@ def run(args: argparse.Namespace) -> int:
     forge = forge_from_env(os.environ)
     try:
         verdict = evaluate(forge, policies, args.pr)
-    except MembershipUnavailable as error:
-        # Say so, loudly, instead of approving or failing as if reviews were missing
+    except ForgeError as error:
+        # Say so, loudly, on the pull request instead of leaving an older status standing
         if args.status:
-            pr = forge.pull_request(args.pr)
-            forge.set_status(pr.head_sha, "error", STATUS_CONTEXT, "无法读取团队成员:需要有 read:org 权限的令牌")
+            why = ("无法读取团队成员:需要有 read:org 权限的令牌" if isinstance(error, MembershipUnavailable)
+                   else f"审批检查未能完成:{error.message}")
+            try:
+                forge.set_status(forge.pull_request(args.pr).head_sha, "error", STATUS_CONTEXT, why)
+            except ForgeError:
+                pass  # GitHub cannot be reached either: the error below says what to do
         raise error
     if args.format == "json":
         sys.stdout.write(json.dumps({
             "pr": verdict.pr.number, "head_sha": verdict.pr.head_sha, "approved": verdict.approved,
+            "problem": verdict.problem or None,
             "stages": [{"stage": r.need.stage, "name": r.need.name, "department": r.need.department,
                         "teams": list(r.need.teams), "approved_by": list(r.approved_by),
-                        "blocked_by": list(r.blocked_by), "satisfied": r.satisfied, "paths": list(r.need.paths)}
+                        "not_counted": [{"user": user, "reason": why} for user, why in r.not_counted],
+                        "blocked_by": list(r.blocked_by), "can_approve": list(r.can_approve),
+                        "waiting": r.waiting, "satisfied": r.satisfied,
+                        "paths": list(r.need.paths)}
                        for r in verdict.results],
         }, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -54,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(summary_table(verdict))
     if args.status:
-        forge.set_status(verdict.pr.head_sha, "success" if verdict.approved else "failure", STATUS_CONTEXT,
-                         status_description(verdict))
+        # "error" when the pull request cannot be judged at all (no files, an incomplete file list)
+        state = "error" if verdict.problem else "success" if verdict.approved else "failure"
+        forge.set_status(verdict.pr.head_sha, state, STATUS_CONTEXT, status_description(verdict))
     waiting = verdict.next_stage()
-    if args.request_next and waiting is not None and not waiting.approved_by:
+    if args.request_next and waiting is not None and not waiting.approved_by and not waiting.waiting:
         forge.request_reviewers(verdict.pr.number, list(waiting.need.teams))
     return ExitCode.OK if verdict.approved else ExitCode.FINDINGS

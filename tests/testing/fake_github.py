@@ -9,23 +9,39 @@ and puts "/repos/..." after it, so both forms work; the default is none, like ap
 
 Endpoints (GitHub's documented shapes, trimmed to the fields a client reads):
 
-    GET  /repos/{o}/{r}/pulls/{n}                    pull request (full)
-    GET  /repos/{o}/{r}/pulls/{n}/files              changed files, paginated
+    GET  /repos/{o}/{r}                              the repository
+    GET  /repos/{o}/{r}/pulls/{n}                    pull request (full, with `changed_files`)
+    GET  /repos/{o}/{r}/pulls/{n}/files              changed files, paginated, at most 3000
     GET  /repos/{o}/{r}/pulls/{n}/reviews            reviews, paginated, oldest first
+    POST /repos/{o}/{r}/pulls/{n}/reviews            a review by the token's user
+    POST /repos/{o}/{r}/pulls/{n}/reviews/{id}/events  submits the user's pending review
     POST /repos/{o}/{r}/pulls/{n}/requested_reviewers
     GET  /repos/{o}/{r}/commits/{sha}/pulls          pull requests (simple: no `merged`)
-    GET  /repos/{o}/{r}/contents/{path}?ref=         base64 file, a directory listing, or 404
+    GET  /repos/{o}/{r}/contents/{path}?ref=         base64 file, a directory listing, a symlink, or 404
     POST /repos/{o}/{r}/statuses/{sha}
-    GET  /orgs/{org}/teams/{slug}/members            paginated; 403 when `deny_members`
+    GET  /orgs/{org}/teams/{slug}/members            paginated, child teams' members included;
+                                                     403 when `deny_members`
 
-Every request needs `Authorization: token <token>` or `Bearer <token>` (else 401). Lists
-honour `per_page` (default 30, max 100) and `page`, and send a `Link` header with
-rel="next"/"last" (and "first"/"prev" after page 1) as GitHub does.
+Every request needs `Authorization: token <token>` or `Bearer <token>` (else 401). `token` is
+the app the pipeline runs as (`APP_LOGIN`); `token_for(login)` gives a token acting as a
+person, for reviews sent over HTTP. Lists honour `per_page` (default 30, max 100) and `page`,
+and send a `Link` header with rel="next"/"last" (and "first"/"prev" after page 1) as GitHub does.
+
+As strict as GitHub where approvals depend on it (each documented in the REST reference):
+- the files of a pull request are listed up to 3,000; its `changed_files` counts them all;
+- an author cannot approve or request changes on their own pull request (422), a review
+  request cannot name the author (422), and a user holds one pending review per pull request;
+- a pending review has no `submitted_at` and is listed only to its author; submitting it
+  gives it the submission time (the fake's clock ticks a minute per submitted review);
+- a team's members include the members of its child teams (nested teams);
+- a symlink to a file in the repository reads as that file; any other symlink answers with
+  `type: symlink` and its target, not content.
 
 Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss_review`,
-`set_team`, `deny_members`, `set_file`, `link_commit`; `fail_next` injects error answers).
-What the client did is recorded in `requests` ((method, raw path with query) for every
-request, auth failures included), `statuses` and `review_requests`.
+`set_team`, `deny_members`, `set_file`, `set_symlink`, `link_commit`; `fail_next` injects
+error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
+client did is recorded in `requests` ((method, raw path with query) for every request, auth
+failures included), `statuses` and `review_requests`.
 
     with FakeGitHub("jcu-media/site") as fake:      # or fake.start() ... fake.stop()
         fake.add_pull(7, "alice", "a" * 40, files=[("content/x.md", "added", None)])
@@ -35,7 +51,9 @@ request, auth failures included), `statuses` and `review_requests`.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
+import posixpath
 import re
 import threading
 import urllib.parse
@@ -46,8 +64,13 @@ from typing import Any, Callable, Iterator
 
 DOCS = "https://docs.github.com/rest"
 TOKEN = "ghs_FakeInstallationToken0123456789abcdef"
+APP_LOGIN = "wxpub-approvals[bot]"  # who `TOKEN` acts as: the school's GitHub App
 DEFAULT_BRANCH = "main"
 STATUS_STATES = ("error", "failure", "pending", "success")
+MAX_PR_FILES = 3000  # "Responses include a maximum of 3000 files" (List pull requests files)
+_EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+_STATES = {state: event for event, state in _EVENTS.items()}
+_EPOCH = datetime.datetime(2026, 3, 1, 8, 0)  # the fake's clock starts here
 
 
 @dataclass
@@ -70,6 +93,7 @@ class _Request:
     params: dict[str, str]  # from the route pattern
     query: dict[str, str]
     payload: Any  # the JSON body
+    user: str  # who the token acts as
 
 
 _Reply = tuple[int, Any, dict[str, str]]  # status, JSON body, extra headers
@@ -84,6 +108,15 @@ class _Answer(Exception):
         self.body: Any = {"message": message, "documentation_url": DOCS, "status": str(status), **extra}
 
 
+class Refused(Exception):
+    """Test state that GitHub itself would refuse, with GitHub's answer (status and message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"GitHub would answer {status}: {message}")
+        self.status = status
+        self.message = message
+
+
 class FakeGitHub:
     """One repository on a fake GitHub. Set state, `start()`, point the client at the URL."""
 
@@ -91,6 +124,7 @@ class FakeGitHub:
         self.repo = repo
         self.owner = repo.split("/")[0]
         self.token = token
+        self._tokens = {token: APP_LOGIN}
         self.prefix = prefix.rstrip("/")
         self.deny_members = False  # team members answer 403, as for a GITHUB_TOKEN
         self.requests: list[tuple[str, str]] = []
@@ -100,11 +134,15 @@ class FakeGitHub:
         self._reviews: dict[int, list[dict[str, Any]]] = {}
         self._review_ids = 80000000
         self._teams: dict[tuple[str, str], list[str]] = {}
+        self._parents: dict[tuple[str, str], tuple[str, str]] = {}  # child team -> parent team
         self._files: dict[tuple[str, str], bytes] = {}
+        self._symlinks: dict[tuple[str, str], str] = {}  # (ref, path) -> target, relative to the link's folder
+        self._minutes = 0  # the clock: submitted reviews are a minute apart
         self._commit_pulls: dict[str, list[int]] = {}
         self._faults: list[tuple[int, str, dict[str, str]]] = []
         self._user_ids: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: an `after_next` action may set state
+        self._after: list[tuple[str, str, Callable[[], None]]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -120,32 +158,86 @@ class FakeGitHub:
                                         state or ("closed" if merged else "open"), list(files or []))
             self._reviews.setdefault(number, [])
 
-    def add_review(self, number: int, user: str, state: str, commit_id: str, submitted_at: str | None = None) -> int:
-        """A review on pull `number`, after the ones before; returns its id (ids increase,
-        like GitHub's). PENDING reviews have no submitted_at, as on GitHub."""
+    def add_review(self, number: int, user: str, state: str, commit_id: str | None = None,
+                   submitted_at: str | None = None) -> int:
+        """A review on pull `number` (state APPROVED, CHANGES_REQUESTED, COMMENTED or PENDING),
+        on `commit_id` (default the head), submitted now on the fake's clock unless
+        `submitted_at`; returns its id (ids increase, like GitHub's). Raises Refused for what
+        GitHub refuses, such as the author approving their own pull request."""
         with self._lock:
-            self._review_ids += 1
-            reviews = self._reviews.setdefault(number, [])
-            when = submitted_at or f"2026-03-01T08:{len(reviews) % 60:02d}:00Z"
-            reviews.append({"id": self._review_ids, "user": user, "state": state, "commit_id": commit_id,
-                            "submitted_at": None if state == "PENDING" else when})
-            return self._review_ids
+            try:
+                review = self._create_review(self._pulls[number], user, _STATES.get(state, "") if state != "PENDING"
+                                             else None, commit_id, "审核意见")
+            except _Answer as answer:
+                raise Refused(answer.status, _said(answer.body)) from None
+            if submitted_at and review["submitted_at"]:
+                review["submitted_at"] = submitted_at
+            return int(review["id"])
+
+    def submit_review(self, number: int, review_id: int, event: str) -> None:
+        """Submit a pending review (event APPROVE, REQUEST_CHANGES or COMMENT), as its author would."""
+        with self._lock:
+            review = next(r for r in self._reviews[number] if r["id"] == review_id)
+            try:
+                self._submit(self._pulls[number], review, review["user"], event)
+            except _Answer as answer:
+                raise Refused(answer.status, _said(answer.body)) from None
+
+    def token_for(self, login: str) -> str:
+        """A token acting as `login` (a person reviewing over HTTP)."""
+        token = f"ghp_Fake{abs(hash(login)) % 10**12:012d}{len(self._tokens):04d}Person"
+        with self._lock:
+            self._tokens[token] = login
+        return token
 
     def dismiss_review(self, number: int, review_id: int) -> None:
         with self._lock:
             for review in self._reviews[number]:
                 if review["id"] == review_id:
+                    if review["state"] == "PENDING":
+                        raise Refused(422, "Can not dismiss a pending review")
                     review["state"] = "DISMISSED"
                     return
         raise KeyError(f"no review {review_id} on pull {number}")
 
-    def set_team(self, org: str, slug: str, members: list[str]) -> None:
+    def set_team(self, org: str, slug: str, members: list[str], parent: str | None = None) -> None:
+        """A team and its direct members; `parent` (a slug of the same organisation) nests it."""
+        key = (org.lower(), slug.lower())
         with self._lock:
-            self._teams[(org.lower(), slug.lower())] = list(members)
+            if parent is not None:
+                above: tuple[str, str] | None = (org.lower(), parent.lower())
+                if above not in self._teams:
+                    raise Refused(422, f"Parent team {parent} does not exist")
+                while above is not None:  # GitHub refuses a team nested under itself
+                    if above == key:
+                        raise Refused(422, "Parent team cannot be a child of this team")
+                    above = self._parents.get(above)
+                self._parents[key] = (org.lower(), parent.lower())
+            self._teams[key] = list(members)
 
     def set_file(self, ref: str, path: str, data: bytes) -> None:
         with self._lock:
             self._files[(ref, path.strip("/"))] = data
+
+    def set_symlink(self, ref: str, path: str, target: str) -> None:
+        """A symlink at `path` pointing to `target` (relative to the link's folder, as git stores it)."""
+        with self._lock:
+            self._symlinks[(ref, path.strip("/"))] = target
+
+    def push(self, number: int, head_sha: str, files: list[tuple[str, str, str | None]] | None = None) -> None:
+        """A push to the pull request's branch: a new head (and, if given, a new file list).
+        Reviews stay on the commits they were made on, as on GitHub."""
+        with self._lock:
+            pull = self._pulls[number]
+            pull.head_sha = head_sha
+            if files is not None:
+                pull.files = list(files)
+
+    def after_next(self, method: str, path: str, action: Callable[[], None]) -> None:
+        """Run `action` right after answering the next `method` request for `path` (no query):
+        what happens on GitHub while a client is between two calls, such as a push."""
+        with self._lock:
+            self._after.append((method, path, action))
 
     def link_commit(self, sha: str, number: int) -> None:
         """GET commits/{sha}/pulls lists pull `number`."""
@@ -272,18 +364,21 @@ class FakeGitHub:
         return body
 
     # -- routes --------------------------------------------------------------------------
-    def _route(self, method: str, path: str, query: dict[str, str], payload: Any) -> _Reply:
+    def _route(self, method: str, path: str, query: dict[str, str], payload: Any, user: str) -> _Reply:
         for verb, pattern, handler in self._routes():
             match = re.fullmatch(pattern.replace("{repo}", re.escape(self.repo)), path)
             if verb == method and match:
-                return handler(_Request(path, match.groupdict(), query, payload))
+                return handler(_Request(path, match.groupdict(), query, payload, user))
         raise _Answer(404, "Not Found")
 
     def _routes(self) -> list[tuple[str, str, Callable[[_Request], _Reply]]]:
         return [
+            ("GET", r"/repos/{repo}", lambda req: (200, self._repo_json(), {})),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)", self._get_pull),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/files", self._get_files),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._get_reviews),
+            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._post_review),
+            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)/events", self._post_review_event),
             ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/requested_reviewers", self._post_review_request),
             ("GET", r"/repos/{repo}/commits/(?P<sha>[^/]+)/pulls", self._get_commit_pulls),
             ("GET", r"/repos/{repo}/contents/?(?P<path>.*)", self._get_contents),
@@ -302,11 +397,63 @@ class FakeGitHub:
 
     def _get_files(self, req: _Request) -> _Reply:
         pull = self._pull(req)
-        return self._page([self._file_json(*f) for f in pull.files], req)
+        return self._page([self._file_json(*f) for f in pull.files[:MAX_PR_FILES]], req)
 
     def _get_reviews(self, req: _Request) -> _Reply:
         pull = self._pull(req)
-        return self._page([self._review_json(pull.number, r) for r in self._reviews.get(pull.number, [])], req)
+        # a pending review is its author's draft: nobody else sees it
+        visible = [r for r in self._reviews.get(pull.number, []) if r["state"] != "PENDING" or r["user"] == req.user]
+        return self._page([self._review_json(pull.number, r) for r in visible], req)
+
+    def _now(self) -> str:
+        self._minutes += 1
+        return (_EPOCH + datetime.timedelta(minutes=self._minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _create_review(self, pull: _Pull, user: str, event: str | None, commit_id: str | None,
+                       body: str) -> dict[str, Any]:
+        """A new review by `user`: pending when `event` is None, else submitted now."""
+        if event is not None and event not in _EVENTS:
+            raise _Answer(422, "Unprocessable Entity", errors=[f"Unknown review event {event}"])
+        if any(r["user"] == user and r["state"] == "PENDING" for r in self._reviews[pull.number]):
+            raise _Answer(422, "Unprocessable Entity", errors=["User can only have one pending review per pull request"])
+        self._review_ids += 1
+        review: dict[str, Any] = {"id": self._review_ids, "user": user, "state": "PENDING",
+                                  "commit_id": commit_id or pull.head_sha, "submitted_at": None, "body": body}
+        if event is not None:
+            self._submit(pull, review, user, event)
+        self._reviews[pull.number].append(review)
+        return review
+
+    def _submit(self, pull: _Pull, review: dict[str, Any], user: str, event: str) -> None:
+        if review["state"] != "PENDING" or review["user"] != user:
+            raise _Answer(422, "Unprocessable Entity", errors=["Can not submit a review that is not your pending review"])
+        if event not in _EVENTS:
+            raise _Answer(422, "Unprocessable Entity", errors=["Review event must be APPROVE, REQUEST_CHANGES or COMMENT"])
+        if user.lower() == pull.author.lower() and event == "APPROVE":
+            raise _Answer(422, "Unprocessable Entity", errors=["Can not approve your own pull request"])
+        if user.lower() == pull.author.lower() and event == "REQUEST_CHANGES":
+            raise _Answer(422, "Unprocessable Entity", errors=["Can not request changes on your own pull request"])
+        if event != "APPROVE" and not review["body"]:
+            raise _Answer(422, "Unprocessable Entity", errors=[f"Body is required for {event}"])
+        review.update(state=_EVENTS[event], submitted_at=self._now())
+
+    def _post_review(self, req: _Request) -> _Reply:
+        pull = self._pull(req)
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        review = self._create_review(pull, req.user, payload.get("event") or None, payload.get("commit_id"),
+                                     str(payload.get("body") or ""))
+        return 200, self._review_json(pull.number, review), {}
+
+    def _post_review_event(self, req: _Request) -> _Reply:
+        pull = self._pull(req)
+        review = next((r for r in self._reviews[pull.number] if r["id"] == int(req.params["id"])), None)
+        if review is None or (review["state"] == "PENDING" and review["user"] != req.user):
+            raise _Answer(404, "Not Found")  # someone else's pending review does not exist for you
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        if payload.get("body"):
+            review["body"] = str(payload["body"])
+        self._submit(pull, review, req.user, str(payload.get("event") or ""))
+        return 200, self._review_json(pull.number, review), {}
 
     def _post_review_request(self, req: _Request) -> _Reply:
         pull = self._pull(req)
@@ -314,6 +461,8 @@ class FakeGitHub:
         teams = [str(slug) for slug in payload.get("team_reviewers") or []]
         if not teams and not payload.get("reviewers"):
             raise _Answer(422, 'Invalid request.\n\nNo subschema in "anyOf" matched.')
+        if any(str(login).lower() == pull.author.lower() for login in payload.get("reviewers") or []):
+            raise _Answer(422, "Review cannot be requested from pull request author.")
         if any((self.owner.lower(), slug.lower()) not in self._teams for slug in teams):
             raise _Answer(422, "Reviews may only be requested from collaborators. One or more of the teams you "
                                f"specified is not a collaborator of the {self.repo} repository.")
@@ -336,6 +485,12 @@ class FakeGitHub:
         if ref not in self._known_refs():
             raise _Answer(404, f"No commit found for the ref {ref}")
         path = urllib.parse.unquote(req.params["path"]).strip("/")
+        if (ref, path) in self._symlinks:
+            target = self._symlinks[(ref, path)]
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            if (ref, resolved) in self._files:  # a link to a file in the repository reads as that file
+                return 200, self._content_json(ref, resolved, self._files[(ref, resolved)]), {}
+            return 200, self._symlink_json(ref, path, target), {}
         if (ref, path) in self._files:
             return 200, self._content_json(ref, path, self._files[(ref, path)]), {}
         below = sorted({p[len(path):].lstrip("/").split("/")[0] for r, p in self._files
@@ -343,6 +498,13 @@ class FakeGitHub:
         if below:  # a directory: GitHub lists its entries
             return 200, [self._content_json(ref, f"{path}/{name}".strip("/"), None) for name in below], {}
         raise _Answer(404, "Not Found")
+
+    def _symlink_json(self, ref: str, path: str, target: str) -> dict[str, Any]:
+        quoted = urllib.parse.quote(path)
+        return {"type": "symlink", "target": target, "name": path.rsplit("/", 1)[-1], "path": path, "sha": "d" * 40,
+                "size": len(target.encode()), "url": f"{self.url}/repos/{self.repo}/contents/{quoted}?ref={ref}",
+                "html_url": f"https://github.com/{self.repo}/blob/{ref}/{quoted}", "git_url": None,
+                "download_url": None, "_links": {}}
 
     def _post_status(self, req: _Request) -> _Reply:
         payload = req.payload if isinstance(req.payload, dict) else {}
@@ -369,7 +531,12 @@ class FakeGitHub:
         key = (req.params["org"].lower(), urllib.parse.unquote(req.params["slug"]).lower())
         if key not in self._teams:
             raise _Answer(404, "Not Found")
-        return self._page([self._user(login) for login in self._teams[key]], req)
+        # "Team members will include the members of child teams" (List team members)
+        family = [key]
+        for team in family:
+            family.extend(child for child, parent in self._parents.items() if parent == team)
+        logins = dict.fromkeys(login for team in family for login in self._teams[team])
+        return self._page([self._user(login) for login in logins], req)
 
     def _page(self, items: list[Any], req: _Request) -> _Reply:
         """One page of `items` and GitHub's Link header (absolute URLs, other parameters kept)."""
@@ -397,7 +564,7 @@ class FakeGitHub:
             self.requests.append((method, raw_path))
             try:
                 scheme, _, token = authorization.partition(" ")
-                if scheme.lower() not in ("token", "bearer") or token != self.token:
+                if scheme.lower() not in ("token", "bearer") or token not in self._tokens:
                     raise _Answer(401, "Bad credentials")
                 if self._faults:
                     status, message, headers = self._faults.pop(0)
@@ -413,9 +580,22 @@ class FakeGitHub:
                     payload = json.loads(body) if body else {}
                 except ValueError:
                     raise _Answer(400, "Problems parsing JSON") from None
-                return self._route(method, path, query, payload)
+                reply = self._route(method, path, query, payload, self._tokens[token])
+                for hook in [h for h in self._after if h[:2] == (method, path)][:1]:
+                    self._after.remove(hook)
+                    hook[2]()
+                return reply
             except _Answer as answer:
                 return answer.status, answer.body, {}
+
+
+def _said(body: Any) -> str:
+    """GitHub's explanation in an error body: the first of `errors`, else `message`."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if errors:
+        first = errors[0]
+        return str(first.get("message", first) if isinstance(first, dict) else first)
+    return str(body.get("message", "")) if isinstance(body, dict) else str(body)
 
 
 def running(repo: str = "jcu-media/site", **options: Any) -> Iterator[FakeGitHub]:
