@@ -279,3 +279,26 @@ def test_lint_refuses_editing_a_published_article_without_republish(site: Path, 
     index.write_text(index.read_text(encoding="utf-8").replace("title: 学校举行秋季运动会", "title: 学校举行秋季运动会\nrepublish: true"),
                      encoding="utf-8")
     assert main(["--root", str(site), "lint", "--format", "json"]) == 0
+
+
+def test_status_verify_finds_what_disagrees(site: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    publish(site, sandbox, capsys)
+    verify = ["--root", str(site), "status", "--sandbox-url", sandbox, "--verify", "--format", "json"]
+    assert main(verify) == 0, capsys.readouterr()
+    assert json.loads(capsys.readouterr().out)["disagreements"] == []
+    ledger = Ledger.open(site, ref=SANDBOX_LEDGER_REF)
+    official = next(e for e in ledger.published() if e.path == OFFICIAL)
+    # Someone deletes the publication in the back end, and a stray wxpub draft appears
+    from pipeline.wechat import Credentials, WeChat
+    secrets = json.loads((site / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    client = WeChat(Credentials("wxsandboxofficial", secrets["wxsandboxofficial"]), base_url=sandbox + "/cgi-bin/")
+    client.delete_published(str(official.data["article_id"]), 1)
+    cover = next(m["media_id"] for m in state(sandbox)["materials"] if m["appid"] == "wxsandboxofficial")
+    client.add_draft([{"title": "重复的草稿", "content": '<section data-wxpub="x.1">正文</section>', "thumb_media_id": cover}])
+    shutil.rmtree(site / "content/youth/youth-league/2026-10-22-camp")
+    commit_all(site, "remove the camp article")
+    assert main(verify) == 1
+    found = {(d["path"], d["message"]) for d in json.loads(capsys.readouterr().out)["disagreements"]}
+    assert (OFFICIAL, "发布记录说已发表,但微信的已发表列表里没有它(可能已在后台删除)") in found
+    assert (YOUTH, "文章已从仓库删除,但仍在发布记录中(待撤回)") in found
+    assert any(path == "" and "重复的草稿" in message for path, message in found)

@@ -38,11 +38,7 @@ _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "�
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("publish", help=help_text, description=__doc__)
-    p.add_argument("--sandbox", action="store_true", help="发布到内置的本地微信沙箱(无需公众号)")
-    p.add_argument("--sandbox-url", metavar="URL", default=os.environ.get("WXPUB_SANDBOX_URL"),
-                   help="已在运行的沙箱地址(默认在本进程内启动一个)")
-    p.add_argument("--api", metavar="URL", default=os.environ.get("WXPUB_WECHAT_API", WECHAT_API),
-                   help="微信接口地址(默认 api.weixin.qq.com)")
+    add_connection_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="只显示计划,不调用微信接口")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--rev", default="HEAD", help="从哪个提交发布(默认 HEAD,即 CI 检出的 main)")
@@ -66,7 +62,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _timeout(environ: Mapping[str, str]) -> float:
+def timeout_from(environ: Mapping[str, str]) -> float:
     """WXPUB_WECHAT_TIMEOUT: seconds to wait for one WeChat answer (default 30)."""
     text = environ.get("WXPUB_WECHAT_TIMEOUT", "")
     try:
@@ -124,17 +120,28 @@ def _admin(base: str, path: str, payload: Mapping[str, object]) -> None:
         response.read()
 
 
+def connect(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[str, str, Callable[[Account], Credentials]]:
+    """(WeChat API base, ledger ref, credentials per account): the sandbox's, or the real ones."""
+    if args.sandbox or args.sandbox_url:
+        api, credentials = _sandbox(args, root, policies)
+        return api, SANDBOX_LEDGER_REF, credentials
+    return args.api, LEDGER_REF, lambda account: credentials_for(account, os.environ)
+
+
+def add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sandbox", action="store_true", help="使用内置的本地微信沙箱(无需公众号)")
+    p.add_argument("--sandbox-url", metavar="URL", default=os.environ.get("WXPUB_SANDBOX_URL"),
+                   help="已在运行的沙箱地址(默认在本进程内启动一个)")
+    p.add_argument("--api", metavar="URL", default=os.environ.get("WXPUB_WECHAT_API", WECHAT_API),
+                   help="微信接口地址(默认 api.weixin.qq.com)")
+
+
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     policies = load_policies(root)
-    timeout = _timeout(os.environ)
+    timeout = timeout_from(os.environ)
     head = _head(root, args.rev)
-    if args.sandbox or args.sandbox_url:
-        api, credentials = _sandbox(args, root, policies)
-        ledger_ref = SANDBOX_LEDGER_REF
-    else:
-        api, ledger_ref = args.api, LEDGER_REF
-        credentials = lambda account: credentials_for(account, os.environ)  # noqa: E731
+    api, ledger_ref, credentials = connect(args, root, policies)
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:  # a run that cannot reach the shared ledger publishes nothing
         ledger.fetch(args.push)

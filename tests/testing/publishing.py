@@ -240,3 +240,7 @@ def assert_exactly_once(repo: Path, url: str, *, uploadimg_kills: int = 0, title
     assert out == paths, sorted(out ^ paths)
     state = ledger.state()
     assert not [m for m in state.messages.values() if m.live], "a message was left unfinished"
+    verified = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(ledger_root or repo), "status",
+                               "--sandbox-url", url, "--verify", "--format", "json"],
+                              capture_output=True, text=True, cwd=PROJECT, timeout=60)
+    assert verified.returncode == 0, verified.stdout + verified.stderr  # and `wxpub status --verify` agrees
