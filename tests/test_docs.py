@@ -48,3 +48,9 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     ci = (PROJECT / ".ci/run").read_text(encoding="utf-8")
     assert "./dev demo" in readme and "./dev test" in readme
     assert "./dev test" in ci
+
+
+def test_every_ledger_step_is_documented() -> None:
+    from pipeline.records import RECORD_TYPES
+    doc = (PROJECT / "docs/ledger.md").read_text(encoding="utf-8")
+    assert [str(step) for step in RECORD_TYPES if f"`{step}`" not in doc] == []

@@ -461,3 +461,34 @@ def test_count_on_uses_the_local_date(repo: Path) -> None:
     assert ledger.count_on("official", datetime.date(2026, 10, 20), SHANGHAI) == 0
     assert ledger.count_on("official", datetime.date(2026, 10, 20), datetime.timezone.utc) == 1
     assert ledger.count_on("youth", datetime.date(2026, 10, 21), SHANGHAI) == 1
+
+
+def test_ledger_writes_ask_git_to_fsync(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A power loss must not lose the record of a call that was made: every ref move runs with
+    core.fsync covering committed objects and refs (seen through git's own trace2 events)."""
+    events = tmp_path / "trace2.json"
+    monkeypatch.setenv("GIT_TRACE2_EVENT", str(events))
+    monkeypatch.setenv("GIT_TRACE2_CONFIG_PARAMS", "core.fsync,core.fsyncMethod")
+    ledger = Ledger.open(repo)
+    ledger.append(entry("published"))
+    ledger.append(entry("published", OTHER))
+    moves = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    settings = [(e["param"], e["value"]) for e in moves if e.get("event") == "def_param"]
+    assert settings.count(("core.fsync", "committed,reference")) == 2
+    assert settings.count(("core.fsyncmethod", "fsync")) == 2
+
+
+def test_a_line_from_a_newer_wxpub_stops_reading(repo: Path) -> None:
+    ledger = Ledger.open(repo)
+    ledger.append(entry("published", v=2))
+    newer = json.loads(entry("published", OTHER, v=2).to_json()) | {"v": 3}
+    raw = (git(repo, "show", f"{LEDGER_REF}:ledger.jsonl") + "\n" + json.dumps(newer) + "\n").encode()
+    blob = subprocess.run(["git", "-C", str(repo), "hash-object", "-w", "--stdin"], input=raw, capture_output=True,
+                          check=True).stdout.decode().strip()
+    tree = subprocess.run(["git", "-C", str(repo), "mktree"], input=f"100644 blob {blob}\tledger.jsonl\n".encode(),
+                          capture_output=True, check=True).stdout.decode().strip()
+    commit = git(repo, "commit-tree", tree, "-p", LEDGER_REF, "-m", "from the future")
+    git(repo, "update-ref", LEDGER_REF, commit)
+    with pytest.raises(UserError, match="格式版本 3.*请先升级 wxpub") as caught:
+        Ledger.open(repo)
+    assert "pip install -U wxpub" in caught.value.hint
