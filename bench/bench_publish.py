@@ -112,7 +112,12 @@ def main_() -> None:
         total = time.perf_counter() - started
         calls = Counter(_state(url)["calls"])
         server.shutdown()
-        published = len(Ledger.open(root, ref=SANDBOX_LEDGER_REF).published())
+        ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+        published = len(ledger.published())
+        lines = len(ledger.entries)
+        writes = int(subprocess.run(["git", "-C", str(root), "rev-list", "--count", SANDBOX_LEDGER_REF],
+                                    capture_output=True, text=True, check=True).stdout)
+        messages = len(ledger.state().messages)
         minimum = _minimum(root, runs_with_work)
     endpoints = sorted(set(calls) | set(minimum))
     print(f"# wxpub publish benchmark: {articles} sample articles, {len(run_times)} daily runs\n")
@@ -127,6 +132,8 @@ def main_() -> None:
           f"(each publish-mode message waits ≥ 1 s before its first freepublish/get: WeChat publishes asynchronously "
           f"and the query has a daily quota).")
     print(f"Plain cgi-bin/token calls: {calls.get('token', 0)}.")
+    print(f"Ledger: {writes} writes (commits, each fsynced; with --push each is also a push) holding {lines} lines "
+          f"for {messages} messages: {writes / max(published, 1):.2f} writes per article.")
     print("\nCommand: .venv/bin/python bench/bench_publish.py")
 
 

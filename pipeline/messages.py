@@ -29,7 +29,7 @@ from typing import Mapping
 
 from pipeline.ledger import Entry
 from pipeline.records import (
-    FINAL_STEPS, Abandoned, ClaimedArticle, CoverUploaded, DraftAdded, DraftAdding, DraftRebuilding, DraftRebuilt,
+    Abandoned, ClaimedArticle, CoverUploaded, DraftAdded, DraftAdding, DraftRebuilding, DraftRebuilt,
     Failed, FileRef, Final, ImageUploaded, MassSending, MessageStarted, OrphanDeleted, Record, Retracted, Retracting,
     Step, Submitted, Submitting, TakenOver, read,
 )
@@ -289,6 +289,8 @@ class _Folder:
             self._out(entry, record)
         elif isinstance(record, Failed):
             changes["failure"] = record
+            if record.draft_left and message.media_id:  # WeChat kept the draft it refused to send
+                changes["orphans"] = message.orphans + (message.media_id,)
             if record.needs_change:
                 for article in message.articles:
                     self.rejected[(article.path, article.content_hash)] = record

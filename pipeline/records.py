@@ -100,7 +100,7 @@ class ImageUploaded(Record):
     sha: str
     url: str
     batch: str = ""
-    reupload: bool = False  # uploaded again after a crash left its result unknown (uploadimg has no list)
+    reupload: bool = False  # an earlier attempt listed it and died unrecorded: this may be a second upload
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,27 @@ def test_a_second_publisher_leaves_a_message_in_flight_alone(world: Path, sandbo
     settle(world, sandbox)
     assert_exactly_once(world, sandbox)
 
+
+
+def test_a_runner_that_cannot_share_its_ledger_calls_nothing_more(world: Path, sandbox: str, tmp_path: Path) -> None:
+    """The remote refuses the ledger push (down, or no permission): the run stops before its
+    next WeChat call; once the remote is back, the next run finishes exactly once."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(world), str(remote)], check=True)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\n[ -f \"$(dirname \"$0\")/../deny\" ] && { echo 'remote down' >&2; exit 1; }\nexit 0\n",
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    (remote / "deny").touch()
+    runner = clone(remote, tmp_path / "runner")
+    code, report, err = finish(publisher(runner, sandbox, "--push", "origin"))
+    assert code == 2 and "无法把发布记录推送到远程" in err, err
+    calls = http(sandbox + "/sandbox/state")["calls"]
+    assert set(calls) <= {"stable_token"}, calls  # claimed locally, never shared: nothing uploaded or sent
+    (remote / "deny").unlink()
+    code, report, err = finish(publisher(runner, sandbox, "--push", "origin"))
+    assert code == 0, err
+    assert sorted(i["path"] for i in report["published"]) == ALL_PATHS
+    fresh = clone(remote, tmp_path / "fresh")
+    git(fresh, "fetch", "-q", "origin", "+refs/wxpub/sandbox-ledger:refs/wxpub/sandbox-ledger")
+    assert_exactly_once(fresh, sandbox)

@@ -16,7 +16,7 @@ from pipeline.records import Step
 from pipeline.sandbox import start_in_thread
 from tests.testing.fixtures import commit_all, http
 from tests.testing.publishing import (
-    LUNCH, NEXT_LUNCH, TITLES, KillPoint, article_path, assert_exactly_once, finish, kill_at, make_world_repo,
+    NEXT_LUNCH, TITLES, KillPoint, article_path, assert_exactly_once, finish, kill_at, make_world_repo,
     publisher, settle,
 )
 
@@ -103,15 +103,28 @@ def test_a_draft_rebuild_killed_anywhere_ends_with_one_draft(published: Path, sa
     assert_exactly_once(published, sandbox, titles=remaining_titles("志愿者招募"))
 
 
-def test_retracting_a_published_article_deletes_only_its_index(published: Path, sandbox: str,
-                                                                tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_retracting_a_published_article_killed_at_the_delete(published: Path, sandbox: str, tmp_path: Path,
+                                                              when: str) -> None:
     retract(published, LIBRARY)
-    assert kill_at(published, sandbox, KillPoint("call", "freepublish/delete", 1, "after"), tmp_path, now=NEXT_LUNCH)
+    assert kill_at(published, sandbox, KillPoint("call", "freepublish/delete", 1, when), tmp_path, now=NEXT_LUNCH)
     reports = settle(published, sandbox, now=NEXT_LUNCH)
     assert [i["path"] for i in reports[0]["retracted"]] == [LIBRARY]
     [publication] = world(sandbox)["publications"]
-    assert [a["is_deleted"] for a in publication["articles"]] == [False, False, True]
+    assert [a["is_deleted"] for a in publication["articles"]] == [False, False, True]  # only its own index
     assert Ledger.open(published, ref=SANDBOX_LEDGER_REF).state().retractions == {}
+    assert_exactly_once(published, sandbox, titles=remaining_titles("图书馆延长开放时间"))
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_retracting_a_mass_sent_article_killed_at_the_delete(published: Path, sandbox: str, tmp_path: Path,
+                                                              when: str) -> None:
+    retract(published, LECTURE)
+    assert kill_at(published, sandbox, KillPoint("call", "message/mass/delete", 1, when), tmp_path, now=NEXT_LUNCH)
+    reports = settle(published, sandbox, now=NEXT_LUNCH)
+    assert [i["path"] for i in reports[0]["retracted"]] == [LECTURE]
+    [send] = world(sandbox)["mass_sends"]
+    assert [a["is_deleted"] for a in send["articles"]] == [False, True]
 
 
 def test_a_retraction_wechat_did_not_confirm_is_not_recorded(published: Path, sandbox: str) -> None:
