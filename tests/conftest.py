@@ -33,6 +33,16 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[str]:
+    """The WeChat sandbox on a free port, in a thread of the test process: its base URL."""
+    from pipeline.sandbox import start_in_thread
+
+    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path)
 

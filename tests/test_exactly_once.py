@@ -13,11 +13,9 @@ import random
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from pipeline.sandbox import start_in_thread
 from tests.testing.fixtures import git, http
 from tests.testing.publishing import (
     ALL_PATHS, KillPoint, assert_exactly_once, finish, kill_at, make_world_repo, publisher, settle, share_sandbox_secrets,
@@ -47,13 +45,6 @@ def in_upload_window(point: KillPoint) -> bool:
     again (uploadimg has no list to find it in; docs/ledger.md). Write 9 is its record."""
     return (point.endpoint == "media/uploadimg") or (point.kind == "write" and point.nth == 9
                                                       and point.when == "prepared")
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[str]:
-    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    yield url
-    server.shutdown()
 
 
 @pytest.fixture

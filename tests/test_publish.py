@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -13,20 +13,12 @@ import yaml
 from pipeline.cli import main
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
-from pipeline.sandbox import start_in_thread
 from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
 OFFICIAL = "content/official/publicity/2026-10-20-sports-day/index.md"
 COLLEGE = "content/cs-college/cs-college/2026-10-21-contest/index.md"
 YOUTH = "content/youth/youth-league/2026-10-22-camp/index.md"
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[str]:
-    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    yield url
-    server.shutdown()
 
 
 def state(url: str) -> dict[str, Any]:
