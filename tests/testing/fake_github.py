@@ -42,6 +42,8 @@ Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
 failures included), `statuses` and `review_requests`.
+`merge_from_git` records a pull request merged in a real Git repository (merge commit, squash
+or rebase) with the files, contents and commit associations GitHub would report for it.
 
     with FakeGitHub("jcu-media/site") as fake:      # or fake.start() ... fake.stop()
         fake.add_pull(7, "alice", "a" * 40, files=[("content/x.md", "added", None)])
@@ -55,10 +57,12 @@ import datetime
 import json
 import posixpath
 import re
+import subprocess
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Iterator
 
@@ -140,6 +144,7 @@ class FakeGitHub:
         self._minutes = 0  # the clock: submitted reviews are a minute apart
         self._commit_pulls: dict[str, list[int]] = {}
         self._faults: list[tuple[int, str, dict[str, str]]] = []
+        self._git: Path | None = None  # the real repository behind the fake, once `merge_from_git` names it
         self._user_ids: dict[str, int] = {}
         self._lock = threading.RLock()  # re-entrant: an `after_next` action may set state
         self._after: list[tuple[str, str, Callable[[], None]]] = []
@@ -243,6 +248,34 @@ class FakeGitHub:
         """GET commits/{sha}/pulls lists pull `number`."""
         with self._lock:
             self._commit_pulls.setdefault(sha, []).append(number)
+
+    # -- pull requests merged in a real Git repository ------------------------------------
+    def merge_from_git(self, number: int, author: str, root: Path, *, head: str, merge_commit: str, onto: str,
+                       base_sha: str | None = None) -> None:
+        """A pull request merged in the real repository at `root`, as GitHub records it.
+
+        `head` is the pull request's latest commit (what reviewers approve), `onto` the base
+        branch's commit it was merged onto, `merge_commit` what GitHub reports as
+        merge_commit_sha: the merge commit, the squashed commit, or the newest commit a rebase
+        merge added. Like GitHub, the fake then lists the files of `merge-base(onto, head)..head`,
+        serves every changed file at `head` and `onto` through the contents API, associates
+        every commit the merge brought to the branch (`git rev-list merge_commit ^onto`) with
+        the pull request in commits/{sha}/pulls, and answers 422 for commits the repository
+        does not have. `base_sha` is what GitHub reports as base.sha (default `onto`): the base
+        branch's commit when the pull request was last updated, which can be older."""
+        self._git = root
+        merge_base = _git(root, "merge-base", onto, head).strip()
+        files = _changed_files(root, merge_base, head)
+        for path, _, previous in files:
+            for changed in filter(None, (path, previous)):
+                for ref in dict.fromkeys((head, onto, base_sha or onto)):
+                    data = _git_bytes(root, "cat-file", "blob", f"{ref}:{changed}")
+                    if data is not None:
+                        self.set_file(ref, changed, data)
+        self.add_pull(number, author, head, base_sha=base_sha or onto, merged=True, merge_commit_sha=merge_commit,
+                      files=files)
+        for sha in _git(root, "rev-list", merge_commit, f"^{onto}").split():
+            self.link_commit(sha, number)
 
     def fail_next(self, status: int, times: int = 1, message: str = "Server Error",
                   headers: dict[str, str] | None = None) -> None:
@@ -471,7 +504,10 @@ class FakeGitHub:
         return 201, self._pull_json(pull, full=False), {}
 
     def _get_commit_pulls(self, req: _Request) -> _Reply:
-        numbers = self._commit_pulls.get(req.params["sha"], [])
+        sha = req.params["sha"]
+        if self._git is not None and _git_bytes(self._git, "cat-file", "-e", f"{sha}^{{commit}}") is None:
+            raise _Answer(422, f"No commit found for SHA: {sha}")
+        numbers = self._commit_pulls.get(sha, [])
         return self._page([self._pull_json(self._pulls[n], full=False) for n in numbers], req)
 
     def _known_refs(self) -> set[str]:
@@ -596,6 +632,35 @@ def _said(body: Any) -> str:
         first = errors[0]
         return str(first.get("message", first) if isinstance(first, dict) else first)
     return str(body.get("message", "")) if isinstance(body, dict) else str(body)
+
+
+_GIT_STATUSES = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "changed"}
+
+
+def _git_bytes(root: Path, *args: str) -> bytes | None:
+    """Output of a git command in `root`, or None when it fails (e.g. no such object)."""
+    result = subprocess.run(["git", "-C", str(root), *args], capture_output=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _changed_files(root: Path, base: str, head: str) -> list[tuple[str, str, str | None]]:
+    """(path, GitHub status, previous path) of `base..head`, renames detected as GitHub does."""
+    fields = _git(root, "diff", "--name-status", "-M", "-z", base, head).split("\0")
+    files: list[tuple[str, str, str | None]] = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        letter = fields[index][0]
+        if letter in "RC":
+            files.append((fields[index + 2], _GIT_STATUSES[letter], fields[index + 1]))
+            index += 3
+        else:
+            files.append((fields[index + 1], _GIT_STATUSES[letter], None))
+            index += 2
+    return files
 
 
 def running(repo: str = "jcu-media/site", **options: Any) -> Iterator[FakeGitHub]:
