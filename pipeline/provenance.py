@@ -38,7 +38,7 @@ import pygit2
 
 from pipeline.approvals import RETRACTION, Verdict, evaluate
 from pipeline.errors import UserError
-from pipeline.forge import Forge, PullRequest
+from pipeline.forge import ChangedFile, Forge, PullRequest, Review
 from pipeline.policies import POLICY_FILE, Policies, load_policies
 
 # What renders into every article: the policy (footers, accounts, themes chosen), its word
@@ -98,7 +98,7 @@ class Provenance:
         self._pulls: dict[str, tuple[PullRequest, ...]] = {}
         self._verdicts: dict[tuple[int, int], Verdict] = {}
         self._policies: dict[int, Policies | str] = {}
-        self._proofs: dict[tuple[str, int, int], tuple[Proof, Verdict | None]] = {}
+        self._proofs: dict[tuple[str, int], tuple[Proof, Verdict | None]] = {}
         self._held: tuple[tuple[str, Proof], ...] | None = None
         self._anchor = self._find_trusted(trusted) if trusted else None
 
@@ -182,17 +182,29 @@ class Provenance:
         index = self._last_change(path, start)
         if index is None:
             return Proof(True), None  # never on the branch: nothing was changed unreviewed
-        sha = str(self._chain[index].id)
         if self._anchor is not None and index >= self._anchor:
-            return Proof(True, commit=sha), None
-        key = (path, index, start)
-        if key not in self._proofs:
-            self._proofs[key] = self._prove_change(path, index, start)
-        return self._proofs[key]
+            return Proof(True, commit=str(self._chain[index].id)), None
+        if (path, index) not in self._proofs:
+            if path == POLICY_FILE:
+                self._prove_older_policies(index)
+            self._proofs[(path, index)] = self._prove_change(path, index)
+        return self._proofs[(path, index)]
 
-    def _prove_change(self, path: str, index: int, start: int) -> tuple[Proof, Verdict | None]:
+    def _prove_older_policies(self, index: int) -> None:
+        """Prove the policy changes below `index`, oldest first: each is judged by the one
+        before it, so proving them in order keeps the recursion one level deep however long
+        the policy's history is."""
+        older: list[int] = []
+        while (change := self._last_change(POLICY_FILE, (older[-1] if older else index) + 1)) is not None:
+            if (self._anchor is not None and change >= self._anchor) or (POLICY_FILE, change) in self._proofs:
+                break
+            older.append(change)
+        for change in reversed(older):
+            self._proofs[(POLICY_FILE, change)] = self._prove_change(POLICY_FILE, change)
+
+    def _prove_change(self, path: str, index: int) -> tuple[Proof, Verdict | None]:
         sha = str(self._chain[index].id)
-        carriers = self._carriers(index, start)
+        carriers = self._carriers(index)
         if not carriers:
             bootstrap = "" if self._anchor is not None else f";{_BOOTSTRAP}"
             return _refuse("PROV001", f"提交 {sha[:12]} 改动了 {path},但它不是由已合并的合并请求带到分支上的"
@@ -206,13 +218,13 @@ class Provenance:
             refusals.append(proof)
         return refusals[0], None
 
-    def _carriers(self, index: int, start: int) -> list[_Carrier]:
+    def _carriers(self, index: int) -> list[_Carrier]:
         """The merged pull requests that put chain[index] on the branch, merged at or above it
         (a rebase merge adds several commits; its merge_commit_sha is the newest)."""
         found = []
         for pull in self._pulls_for(index):
             merge = self._index.get(pull.merge_commit_sha or "")
-            if merge is None or not start <= merge <= index:
+            if merge is None or merge > index:
                 continue
             if not all(self._carried_by(k, pull.number) for k in range(merge, index)):
                 continue  # something else sits between: not one rebase merge
@@ -289,8 +301,44 @@ class Provenance:
     def _verdict(self, pull: PullRequest, base: int, policy: Policies) -> Verdict:
         key = (pull.number, base)
         if key not in self._verdicts:
-            self._verdicts[key] = evaluate(self._forge, policy, pull.number)
+            self._verdicts[key] = evaluate(_AsMerged(self._forge, pull.merged_at), policy, pull.number)
         return self._verdicts[key]
+
+
+class _AsMerged:
+    """The forge as a merged pull request stood when it was merged: an approval submitted
+    after the merge does not count (GitHub accepts reviews on merged pull requests, so an
+    administrator's merge that skipped review could otherwise be approved afterwards). Later
+    change requests and dismissals still count: they only ever withhold."""
+
+    def __init__(self, forge: Forge, merged_at: str) -> None:
+        self._forge = forge
+        self._merged_at = merged_at
+
+    def reviews(self, number: int) -> list[Review]:
+        return [r for r in self._forge.reviews(number)
+                if r.state != "APPROVED" or (self._merged_at and r.submitted_at and r.submitted_at <= self._merged_at)]
+
+    def pull_request(self, number: int) -> PullRequest:
+        return self._forge.pull_request(number)
+
+    def changed_files(self, number: int) -> list[ChangedFile]:
+        return self._forge.changed_files(number)
+
+    def team_members(self, team: str) -> frozenset[str]:
+        return self._forge.team_members(team)
+
+    def pulls_for_commit(self, sha: str) -> list[PullRequest]:
+        return self._forge.pulls_for_commit(sha)
+
+    def file_content(self, path: str, ref: str) -> bytes | None:
+        return self._forge.file_content(path, ref)
+
+    def set_status(self, sha: str, state: str, context: str, description: str, target_url: str = "") -> None:
+        raise AssertionError("publishing never writes to the forge")
+
+    def request_reviewers(self, number: int, teams: list[str]) -> None:
+        raise AssertionError("publishing never writes to the forge")
 
 
 def _load_policy_at(commit: pygit2.Commit) -> Policies | str:

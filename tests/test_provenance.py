@@ -9,9 +9,11 @@ reach WeChat without the approvals the policy demands, or its legitimate neighbo
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -441,3 +443,36 @@ def test_the_fake_reports_a_merge_as_github_does(school: School) -> None:
     unknown = requests.get(f"{api}/commits/{'0' * 40}/pulls", headers=auth, timeout=5)
     assert unknown.status_code == 422 and unknown.json()["message"] == f"No commit found for SHA: {'0' * 40}"
 
+
+
+# -- when approvals count --------------------------------------------------------------------------
+
+def test_an_approval_given_after_the_merge_does_not_count(school: School) -> None:
+    name, head = school.branch(news)
+    number, _ = school.merge(name)  # merged by an administrator with no approval at all
+    school.github.add_review(number, "pub-chief", "APPROVED", head, "2026-03-05T10:00:00Z")  # GitHub allows it
+    code, report = school.publish()
+    assert code == 1 and refusal(report, NEWS).startswith("PROV003")
+
+
+def test_a_change_request_after_the_merge_still_stops_the_article(school: School) -> None:
+    name, head = school.branch(news)
+    number, _ = school.merge(name, approvers=("pub-chief",))
+    school.github.add_review(number, "pub-chief", "CHANGES_REQUESTED", head, "2026-03-05T10:00:00Z")
+    code, report = school.publish()
+    assert code == 1 and refusal(report, NEWS).startswith("PROV003")
+
+
+def test_a_long_policy_history_is_judged_once_per_pull_request_without_deep_recursion(school: School) -> None:
+    for i in range(60):
+        school.pr(policy(POLICY + f"\n# reviewed change {i}\n"), approvers=("pub-chief",))
+    school.pr(news, approvers=("pub-chief",))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 250)  # judging each change by the one before, recursively, needs more
+    try:
+        code, report = school.publish()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert code == 0 and outcomes(report) == {NEWS: "published"}, report
+    reviews = [path.split("?")[0] for path in school.github.paths("GET") if "/reviews" in path]
+    assert len(reviews) == len(set(reviews)) == 61

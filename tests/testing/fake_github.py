@@ -89,6 +89,7 @@ class _Pull:
     state: str
     files: list[tuple[str, str, str | None]]
     requested_teams: list[str] = field(default_factory=list)
+    merged_at: str | None = None  # when merged (also its closed_at); None: the fake's fixed closing time
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ class FakeGitHub:
 
     # -- pull requests merged in a real Git repository ------------------------------------
     def merge_from_git(self, number: int, author: str, root: Path, *, head: str, merge_commit: str, onto: str,
-                       base_sha: str | None = None) -> None:
+                       base_sha: str | None = None, merged_at: str | None = None) -> None:
         """A pull request merged in the real repository at `root`, as GitHub records it.
 
         `head` is the pull request's latest commit (what reviewers approve), `onto` the base
@@ -262,7 +263,8 @@ class FakeGitHub:
         every commit the merge brought to the branch (`git rev-list merge_commit ^onto`) with
         the pull request in commits/{sha}/pulls, and answers 422 for commits the repository
         does not have. `base_sha` is what GitHub reports as base.sha (default `onto`): the base
-        branch's commit when the pull request was last updated, which can be older."""
+        branch's commit when the pull request was last updated, which can be older. `merged_at`
+        (ISO 8601 UTC) defaults to the fake's fixed closing time, after its default review times."""
         self._git = root
         merge_base = _git(root, "merge-base", onto, head).strip()
         files = _changed_files(root, merge_base, head)
@@ -274,6 +276,8 @@ class FakeGitHub:
                         self.set_file(ref, changed, data)
         self.add_pull(number, author, head, base_sha=base_sha or onto, merged=True, merge_commit_sha=merge_commit,
                       files=files)
+        with self._lock:
+            self._pulls[number].merged_at = merged_at
         for sha in _git(root, "rev-list", merge_commit, f"^{onto}").split():
             self.link_commit(sha, number)
 
@@ -337,7 +341,7 @@ class FakeGitHub:
     def _pull_json(self, pull: _Pull, *, full: bool) -> dict[str, Any]:
         """`full` is GET pulls/{n}; lists carry GitHub's "pull-request-simple", without
         `merged` and the counters (a client must use `merged_at`)."""
-        closed_at = "2026-03-02T09:00:00Z" if pull.state == "closed" else None
+        closed_at = (pull.merged_at or "2026-03-02T09:00:00Z") if pull.state == "closed" else None
         ref = {"repo": self._repo_json(), "user": self._user(self.owner)}
         body: dict[str, Any] = {
             "url": f"{self.url}/repos/{self.repo}/pulls/{pull.number}", "id": 500000 + pull.number,
