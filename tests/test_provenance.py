@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -476,3 +477,11 @@ def test_a_long_policy_history_is_judged_once_per_pull_request_without_deep_recu
     assert code == 0 and outcomes(report) == {NEWS: "published"}, report
     reviews = [path.split("?")[0] for path in school.github.paths("GET") if "/reviews" in path]
     assert len(reviews) == len(set(reviews)) == 61
+
+
+def test_every_refusal_code_is_documented_with_what_to_do() -> None:
+    sources = "".join(p.read_text(encoding="utf-8") for p in (PROJECT / "pipeline").rglob("*.py"))
+    doc = (PROJECT / "docs/setup.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\bPROV\d{3}\b", sources))
+    documented = set(re.findall(r"^\| `(PROV\d{3})` \|", doc, re.M))
+    assert used == documented and len(used) == 8
