@@ -15,16 +15,21 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
+import pygit2
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
+from pipeline.forge import GitHubForge
 from pipeline.ledger import Ledger
+from pipeline.provenance import Provenance
 from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, write_article
@@ -64,16 +69,13 @@ def delete(bundle: str) -> Change:
     return lambda root: shutil.rmtree(root / bundle)
 
 
-@dataclass
-class School:
-    """A school's content repository on the fake GitHub, and its WeChat sandbox."""
+class History:
+    """A content repository whose pull requests git merges and the fake GitHub records."""
 
-    root: Path
-    github: FakeGitHub
-    sandbox: str
-    capsys: pytest.CaptureFixture[str]
-    trusted: str = ""  # the commit the school adopted wxpub at
-    numbers: list[int] = field(default_factory=list)
+    def __init__(self, root: Path, github: FakeGitHub) -> None:
+        self.root = root
+        self.github = github
+        self.numbers: list[int] = []
 
     def push(self, *changes: Change, message: str = "pushed straight to main") -> str:
         """A direct push to main: one commit per change, no pull request."""
@@ -120,6 +122,17 @@ class School:
 
     def pr(self, *changes: Change, method: str = "merge", approvers: tuple[str, ...] = ()) -> tuple[int, str]:
         return self.merge(self.branch(*changes)[0], method=method, approvers=approvers)
+
+
+class School(History):
+    """A school's content repository on the fake GitHub, and its WeChat sandbox."""
+
+    def __init__(self, root: Path, github: FakeGitHub, sandbox: str, capsys: pytest.CaptureFixture[str],
+                 trusted: str) -> None:
+        super().__init__(root, github)
+        self.sandbox = sandbox
+        self.capsys = capsys
+        self.trusted = trusted  # the commit the school adopted wxpub at
 
     def publish(self, *extra: str, now: str = LUNCH, trusted: str | None = None) -> tuple[int, dict[str, Any]]:
         anchor = self.trusted if trusted is None else trusted
@@ -485,3 +498,59 @@ def test_every_refusal_code_is_documented_with_what_to_do() -> None:
     used = set(re.findall(r"\bPROV\d{3}\b", sources))
     documented = set(re.findall(r"^\| `(PROV\d{3})` \|", doc, re.M))
     assert used == documented and len(used) == 8
+
+
+# -- the class: any interleaving of pull requests and pushes -------------------------------------------
+
+Step = tuple[str, str, bool, int | None]  # (pull request or push, merge method, approved, version or deletion)
+STEPS = st.lists(st.tuples(st.sampled_from(["pr", "push"]), st.sampled_from(["merge", "squash", "rebase"]),
+                           st.booleans(), st.sampled_from([0, 1, 2, None])), min_size=1, max_size=6)
+NEWS_BUNDLE = PurePosixPath(NEWS).parent
+
+
+def version(number: int | None) -> Change:
+    """Write the article's version `number` (None: delete it), and a note, so there is always a commit."""
+    def write(root: Path) -> None:
+        if number is None:
+            shutil.rmtree(root / NEWS_BUNDLE, ignore_errors=True)
+        else:
+            write_article(root, body=f"第 {number} 版正文。\n")
+        noise(root)
+    return write
+
+
+def noise(root: Path) -> None:  # every step commits something, even when the article stays as it is
+    path = root / "content" / "notes.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(path.read_text(encoding="utf-8") + "x" if path.exists() else "x", encoding="utf-8")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=STEPS)
+def test_an_article_goes_out_or_comes_down_only_as_the_last_approved_pull_request_left_it(steps: list[Step]) -> None:
+    """Whatever mix of merges (three methods), approvals and direct pushes shaped the article,
+    the decision is the model's: allowed exactly when its last change came from an approved
+    pull request (or predates the trusted commit), for a publication and for a retraction."""
+    with tempfile.TemporaryDirectory() as folder, FakeGitHub("jcu-media/site") as github:
+        for slug, members in TEAMS.items():
+            github.set_team("jcu-media", slug, members)
+        root = make_repo(Path(folder))
+        write_article(root, body="第 0 版正文。\n")
+        trusted = commit_all(root, "the school adopts wxpub")
+        history = History(root, github)
+        current: int | None = 0
+        proven = True  # the article as the trusted commit left it
+        for kind, method, approved, number in steps:
+            if kind == "push":
+                history.push(version(number))
+            else:  # two commits: a rebase merge adds the article's change below its merge_commit_sha
+                history.pr(version(number), noise, method=method, approvers=("pub-chief",) if approved else ())
+            if number != current:
+                current, proven = number, kind == "pr" and approved
+        repo = pygit2.Repository(str(root))
+        head = repo.revparse_single("HEAD").peel(pygit2.Commit)
+        gate = Provenance(repo, head, GitHubForge(github.repo, github.token, api_url=github.url), trusted=trusted)
+        proof = gate.publication(NEWS_BUNDLE) if current is not None else gate.retraction(NEWS_BUNDLE)
+        assert proof.allowed == proven, (steps, proof)
+        assert proof.allowed or proof.code in ("PROV001", "PROV003")  # a push, or an unapproved merge
+        assert gate.held() == ()  # no step touched what renders every article
