@@ -347,6 +347,17 @@ def test_a_direct_push_to_what_renders_every_article_stops_all_publishing_until_
     assert outcomes(report) == {NEWS: "published", f"{CAMP_BUNDLE}/index.md": "drafted"}
 
 
+def test_a_proven_retraction_goes_ahead_while_publishing_is_paused(school: School) -> None:
+    school.pr(camp, approvers=("su-chair", "league-secretary"))
+    school.publish()
+    school.push(GOVERNING_EDITS["themes"])
+    school.pr(news, approvers=("pub-chief",))
+    school.pr(delete(CAMP_BUNDLE), approvers=("league-secretary",))  # the operator takes it down (R15)
+    code, report = school.publish(now=NEXT_LUNCH)
+    assert outcomes(report) == {f"{CAMP_BUNDLE}/index.md": "retracted", NEWS: "failed", "themes": "failed"}
+    assert code == 1 and refusal(report, NEWS).startswith("PROV008")
+
+
 # -- retractions -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["deleted", "retracted"])
