@@ -270,11 +270,12 @@ class Provenance:
         return Proof(True, approvers=verdict.approvers, pull=number, commit=sha), verdict
 
     def _commit(self, sha: str) -> pygit2.Commit | None:
+        """The commit `sha` names in the local clone; None when absent or not a commit."""
         try:
             found = self._repo.get(sha)
-        except ValueError:
+            return found.peel(pygit2.Commit) if found is not None else None
+        except (ValueError, pygit2.GitError):
             return None
-        return found.peel(pygit2.Commit) if found is not None else None
 
     def _policy_at(self, base: int, number: int) -> tuple[Policies, str] | Proof:
         """The policy a pull request merged onto chain[base] is judged by, and a note when it
