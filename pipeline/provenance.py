@@ -260,6 +260,9 @@ class Provenance:
             return _refuse(judged_by.code, judged_by.reason, sha, number), None
         policy, note = judged_by
         verdict = self._verdict(pull, carrier.base, policy)
+        if verdict.problem:  # no files, a list GitHub cut off: it cannot be judged, so it is not approved
+            return _refuse("PROV003", f"合并请求 #{number}(提交 {sha[:12]})的审批无法判定:{verdict.problem}",
+                           sha, number), None
         if not any(p == path or p.startswith(path + "/") for r in verdict.results for p in r.need.paths):
             return _refuse("PROV004", f"合并请求 #{number} 的改动文件中没有 {path},审核人没有看到它"
                                       f"(提交 {sha[:12]});请通过合并请求提交并完成审批", sha, number), None

@@ -259,21 +259,14 @@ class FakeGitHub:
         branch's commit it was merged onto, `merge_commit` what GitHub reports as
         merge_commit_sha: the merge commit, the squashed commit, or the newest commit a rebase
         merge added. Like GitHub, the fake then lists the files of `merge-base(onto, head)..head`,
-        serves every changed file at `head` and `onto` through the contents API, associates
+        serves any file at any commit of the repository through the contents API, associates
         every commit the merge brought to the branch (`git rev-list merge_commit ^onto`) with
         the pull request in commits/{sha}/pulls, and answers 422 for commits the repository
         does not have. `base_sha` is what GitHub reports as base.sha (default `onto`): the base
         branch's commit when the pull request was last updated, which can be older. `merged_at`
         (ISO 8601 UTC) defaults to the fake's fixed closing time, after its default review times."""
         self._git = root
-        merge_base = _git(root, "merge-base", onto, head).strip()
-        files = _changed_files(root, merge_base, head)
-        for path, _, previous in files:
-            for changed in filter(None, (path, previous)):
-                for ref in dict.fromkeys((head, onto, base_sha or onto)):
-                    data = _git_bytes(root, "cat-file", "blob", f"{ref}:{changed}")
-                    if data is not None:
-                        self.set_file(ref, changed, data)
+        files = _changed_files(root, _git(root, "merge-base", onto, head).strip(), head)
         self.add_pull(number, author, head, base_sha=base_sha or onto, merged=True, merge_commit_sha=merge_commit,
                       files=files)
         with self._lock:
@@ -522,9 +515,11 @@ class FakeGitHub:
 
     def _get_contents(self, req: _Request) -> _Reply:
         ref = req.query.get("ref", DEFAULT_BRANCH)
+        path = urllib.parse.unquote(req.params["path"]).strip("/")
+        if (ref, path) not in self._files and (ref, path) not in self._symlinks and self._is_git_commit(ref):
+            return self._git_contents(ref, path)
         if ref not in self._known_refs():
             raise _Answer(404, f"No commit found for the ref {ref}")
-        path = urllib.parse.unquote(req.params["path"]).strip("/")
         if (ref, path) in self._symlinks:
             target = self._symlinks[(ref, path)]
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
@@ -538,6 +533,33 @@ class FakeGitHub:
         if below:  # a directory: GitHub lists its entries
             return 200, [self._content_json(ref, f"{path}/{name}".strip("/"), None) for name in below], {}
         raise _Answer(404, "Not Found")
+
+    def _is_git_commit(self, ref: str) -> bool:
+        return self._git is not None and _git_bytes(self._git, "cat-file", "-e", f"{ref}^{{commit}}") is not None
+
+    def _git_contents(self, ref: str, path: str) -> _Reply:
+        """The contents API on the real repository: a file, a directory listing, a symlink
+        (read as its target file when that is a file of the repository), or 404."""
+        assert self._git is not None
+        if path:
+            [entry] = _ls_tree(self._git, ref, path) or [None]
+            if entry is None:
+                raise _Answer(404, "Not Found")
+            mode, kind, oid = entry[:3]
+            if kind == "blob":
+                data = _git_bytes(self._git, "cat-file", "blob", oid) or b""
+                if mode != "120000":
+                    return 200, self._content_json(ref, path, data), {}
+                target = data.decode("utf-8", "replace")
+                resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+                [found] = _ls_tree(self._git, ref, resolved) or [None]
+                if found is not None and found[1] == "blob" and found[0] != "120000":
+                    return 200, self._content_json(ref, resolved, _git_bytes(self._git, "cat-file", "blob", found[2])), {}
+                return 200, self._symlink_json(ref, path, target), {}
+            if kind != "tree":
+                raise _Answer(404, "Not Found")
+        # a directory: its entries, shown without content (as the listing of set files is)
+        return 200, [self._content_json(ref, name, None) for *_, name in _ls_tree(self._git, ref, f"{path}/" if path else None)], {}
 
     def _symlink_json(self, ref: str, path: str, target: str) -> dict[str, Any]:
         quoted = urllib.parse.quote(path)
@@ -649,6 +671,18 @@ def _git_bytes(root: Path, *args: str) -> bytes | None:
 
 def _git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _ls_tree(root: Path, ref: str, path: str | None) -> list[tuple[str, str, str, str]]:
+    """(mode, type, object id, path) of the entries `git ls-tree` shows for `path` at `ref`
+    (the entry itself; a folder's entries when `path` ends in "/"; the root's when None)."""
+    listed = (_git_bytes(root, "ls-tree", "-z", ref, *(("--", path) if path else ())) or b"").decode("utf-8", "replace")
+    found = []
+    for line in filter(None, listed.split("\0")):
+        meta, _, name = line.partition("\t")
+        mode, kind, oid = meta.split()
+        found.append((mode, kind, oid, name))
+    return found
 
 
 def _changed_files(root: Path, base: str, head: str) -> list[tuple[str, str, str | None]]:
