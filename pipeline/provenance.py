@@ -253,7 +253,7 @@ class Provenance:
                                       f"无法核对发布内容;请在发布前执行 {_FETCH_PULLS}", sha, number), None
         if self._state(head, path) != self._state(self._chain[index], path):
             return _refuse("PROV002", f"分支上的 {path} 与合并请求 #{number} 获批准的最新提交 {pull.head_sha[:12]} 不一致"
-                                      f"(提交 {sha[:12]} 合并时改动了内容,例如解决冲突时的修改,或合并后又直接推送);"
+                                      f"(提交 {sha[:12]} 合并时改动了内容,例如解决冲突时写入了未经批准的修改);"
                                       "请通过新的合并请求提交并完成审批", sha, number), None
         judged_by = self._policy_at(carrier.base, number)
         if isinstance(judged_by, Proof):
