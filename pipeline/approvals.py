@@ -15,14 +15,13 @@ after the stages before it were met.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Callable, Mapping, Sequence
 
 import yaml
 
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR
 from pipeline.forge import MAX_PR_FILES, ChangedFile, Forge, NotRegularFile, PullRequest, Review
 from pipeline.policies import ARTICLE_DEPARTMENT, ApprovalRules, Policies
 
@@ -475,34 +474,3 @@ def status_description(verdict: Verdict) -> str:
         missing = [r.need.name for r in verdict.results if not r.satisfied]
         text = "待审批:" + "、".join(missing)
     return text if len(text) <= 140 else text[:139] + "…"
-
-
-# -- before publishing -----------------------------------------------------------------------
-
-
-def last_change(root: Path, bundle: PurePosixPath, rev: str = "HEAD") -> str | None:
-    """The commit that last changed an article's folder on `rev` (what was merged)."""
-    result = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%H", rev, "--", str(bundle)],
-                            capture_output=True, text=True)
-    return result.stdout.strip() or None
-
-
-def merged_approval(forge: Forge, policies: Policies, root: Path, article: Article) -> tuple[bool, str, tuple[str, ...]]:
-    """Whether the pull request that brought the article's current version was fully approved.
-
-    An article pushed to main directly, or merged by an admin past the review, is not
-    published: (False, why, ()). Otherwise (True, "", who approved)."""
-    commit = last_change(root, article.bundle)
-    if commit is None:
-        return False, "在 Git 历史中找不到这篇文章的提交;CI 检出时请使用 fetch-depth: 0", ()
-    merged = [pr for pr in forge.pulls_for_commit(commit) if pr.merged]
-    if not merged:
-        return False, (f"这篇文章的最新改动(提交 {commit[:8]})没有经过合并请求,可能是直接推送或管理员绕过了审核;"
-                       "不予发布,请通过合并请求提交并完成各阶段审批"), ()
-    verdict = evaluate(forge, policies, merged[0].number)
-    if verdict.problem:
-        return False, f"{verdict.problem};不予发布", ()
-    if not verdict.approved:
-        missing = "、".join(r.need.name for r in verdict.results if not r.satisfied)
-        return False, f"合并请求 #{verdict.pr.number} 合并时未完成审批(缺:{missing});不予发布", ()
-    return True, "", verdict.approvers

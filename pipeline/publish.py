@@ -15,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import pygit2
 
@@ -29,6 +29,9 @@ from pipeline.policies import Account, Policies
 from pipeline.records import Record, Step
 from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
+
+if TYPE_CHECKING:  # the forge client loads only when approvals are checked
+    from pipeline.provenance import Provenance
 
 MAX_ARTICLES_PER_MESSAGE = 8  # WeChat: up to 8 articles in one draft / message
 DEFAULT_LEASE = 600.0  # seconds another run leaves a message alone after its owner's last intent
@@ -98,8 +101,8 @@ class Run:
     simulated: bool = False  # `now` is given (--now), not the wall clock
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     sleep: Callable[[float], None] = time.sleep
-    # (approved, why not, approvers) for an article's merged pull request; None: not checked
-    approval: Callable[[Article], tuple[bool, str, tuple[str, ...]]] | None = None
+    # Whether each article and retraction was approved (pipeline/provenance.py); None: not checked
+    gate: Provenance | None = None
     progress: Callable[[str], None] = lambda _: None
     remote: str | None = None  # share every write with this remote before the next call (--push)
     lease: float = DEFAULT_LEASE
@@ -203,6 +206,16 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     candidates: list[Candidate] = []
     failed: list[Outcome] = []
     retractions: list[RetractionPlan] = []
+    paused = False  # an unapproved change to what renders every article stops all publishing
+
+    def retract(path: str, account: str, target: Publication) -> None:
+        # Taking an article down needs the same proof as publishing it (and the operator's stage)
+        proof = run.gate.retraction(PurePosixPath(path).parent) if run.gate is not None else None
+        if proof is None or proof.allowed:
+            retractions.append(RetractionPlan(path, account, target))
+        else:
+            failed.append(Outcome("failed", path, account, proof.message))
+
     for path in paths:
         present.add(str(path))
         loaded = load_article(run.root, path)
@@ -216,7 +229,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         previous = state.publications.get(str(path))
         if loaded.front_matter.get("retracted") is True:
             if previous is not None and str(path) not in state.retractions:
-                retractions.append(RetractionPlan(str(path), account.id, previous))
+                retract(str(path), account.id, previous)
             continue
         if state.live_holder(str(path)) is not None:
             continue  # a message holds it: resumed, or left to the run that owns it
@@ -236,15 +249,25 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
             continue
         approvers: tuple[str, ...] = ()
-        if run.approval is not None:
-            approved, why, approvers = run.approval(loaded)
-            if not approved:
-                failed.append(Outcome("failed", str(path), account.id, why))
+        if run.gate is not None:
+            held = run.gate.held()  # checked once, and only when something is to be published
+            if held:
+                paused = True
+                where = "、".join(held_path for held_path, _ in held)
+                failed.append(Outcome("failed", str(path), account.id,
+                                      f"PROV008 发布已暂停:{where} 有未经批准的改动,批准之前不发布任何文章"))
                 continue
+            proof = run.gate.publication(loaded.bundle)
+            if not proof.allowed:
+                failed.append(Outcome("failed", str(path), account.id, proof.message))
+                continue
+            approvers = proof.approvers
         candidates.append(Candidate(loaded, account, approvers))
-    retractions.extend(RetractionPlan(path, publication.entry.account, publication)
-                       for path, publication in state.publications.items()
-                       if path not in present and state.live_holder(path) is None and path not in state.retractions)
+    for path_text, publication in state.publications.items():
+        if path_text not in present and state.live_holder(path_text) is None and path_text not in state.retractions:
+            retract(path_text, publication.entry.account, publication)
+    if paused and run.gate is not None:  # say once which change stopped publishing, naming its commit
+        failed.extend(Outcome("failed", held_path, "", proof.message) for held_path, proof in run.gate.held())
     batches, queued = _schedule(run, candidates)
     in_flight = tuple(m.batch for m in state.messages.values() if m.live)
     return Plan(tuple(batches), tuple(queued), tuple(failed), tuple(retractions), in_flight)

@@ -307,39 +307,6 @@ def test_make_repo_is_the_base_checkout(tmp_path: Path) -> None:
     assert (root / "policies.yaml").read_text(encoding="utf-8") == (PROJECT / "policies.yaml").read_text(encoding="utf-8")
 
 
-def test_publish_checks_the_merged_pull_request(github: FakeGitHub, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from pipeline.commands.publish import SANDBOX_LEDGER_REF
-    from pipeline.ledger import Ledger
-    from pipeline.sandbox import start_in_thread
-    from tests.testing.fixtures import commit_all, write_article
-
-    root = make_repo(tmp_path)
-    write_article(root)  # content/official/publicity/2026-10-20-sports-day
-    reviewed = commit_all(root, "merged through PR #1")
-    write_article(root, slug="2026-10-21-pushed", front_matter={"title": "直接推送的文章"})
-    commit_all(root, "pushed straight to main")
-    github.add_pull(1, "editor-li", reviewed, merged=True, merge_commit_sha=reviewed,
-                    files=[(NEWS, "added", None)])
-    github.set_file(reviewed, NEWS, (root / NEWS).read_bytes())
-    github.add_review(1, "pub-chief", "APPROVED", reviewed)
-    github.add_review(1, "pub-editor", "APPROVED", reviewed)
-    github.link_commit(reviewed, 1)
-    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    try:
-        code = main(["--root", str(root), "publish", "--sandbox-url", url, "--now", "2026-11-25 12:30",
-                     "--require-approvals", "--format", "json"])
-    finally:
-        server.shutdown()
-    report = json.loads(capsys.readouterr().out)
-    assert code == 1
-    assert [i["path"] for i in report["published"]] == [NEWS]
-    [refused] = report["failed"]
-    assert refused["path"].endswith("2026-10-21-pushed/index.md") and "没有经过合并请求" in refused["message"]
-    [published] = Ledger.open(root, ref=SANDBOX_LEDGER_REF).published()
-    assert published.data["approved_by"] == ["pub-chief", "pub-editor"]
-
-
 # -- the file list: empty, cut off at 3,000, changed under our feet -----------------------------
 
 
@@ -712,31 +679,6 @@ def test_the_summary_of_a_pull_request_that_cannot_be_judged(repo: Path, github:
     assert code == 1
     assert out.startswith("## 合并请求 #1 的分级审批:❌ 无法判定\n\n合并请求 #1 没有改动任何文件")
 
-
-def test_publish_refuses_an_article_whose_pull_request_listed_too_many_files(
-        github: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from pipeline.sandbox import start_in_thread
-    from tests.testing.fixtures import commit_all, write_article
-
-    root = make_repo(tmp_path)
-    write_article(root)
-    merged = commit_all(root, "merged through PR #1")
-    github.add_pull(1, "editor-li", merged, merged=True, merge_commit_sha=merged,
-                    files=[(f"docs/notes/page-{i:04d}.md", "added", None) for i in range(3000)] + [(NEWS, "added", None)])
-    github.set_file(merged, NEWS, (root / NEWS).read_bytes())
-    for user in ("pub-chief", "pub-editor"):
-        github.add_review(1, user, "APPROVED", merged)
-    github.link_commit(merged, 1)
-    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    try:
-        code = main(["--root", str(root), "publish", "--sandbox-url", url, "--now", "2026-11-25 12:30",
-                     "--require-approvals", "--format", "json"])
-    finally:
-        server.shutdown()
-    report = json.loads(capsys.readouterr().out)
-    assert code == 1 and report["published"] == []
-    [refused] = report["failed"]
-    assert "3001" in refused["message"] and "不予发布" in refused["message"]
 
 
 def test_a_forge_failure_during_the_check_leaves_an_error_status(repo: Path, github: FakeGitHub,

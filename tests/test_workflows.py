@@ -112,6 +112,19 @@ def test_publish_runs_one_at_a_time_in_the_wechat_environment() -> None:
     assert set(_triggers(workflow)) == {"push", "schedule", "workflow_dispatch"}  # never a pull request
 
 
+def test_publish_has_what_proving_an_article_needs() -> None:
+    # the approved heads of squash and rebase merges (only under refs/pull/N/head once the
+    # branch is gone), fetched before publishing, never checked out; and the trusted commit,
+    # from a repository variable that only administrators change
+    (job,) = _load("publish.yml")["jobs"].values()
+    runs = [s.get("run", "") for s in job["steps"]]
+    fetch = next(i for i, run in enumerate(runs) if "refs/pull/*/head" in run)
+    assert fetch < next(i for i, run in enumerate(runs) if "wxpub publish" in run)
+    assert runs[fetch].startswith("git fetch") and "checkout" not in runs[fetch]
+    publish = next(s for s in job["steps"] if "wxpub publish" in s.get("run", ""))
+    assert publish["env"]["WXPUB_TRUSTED_COMMIT"] == "${{ vars.WXPUB_TRUSTED_COMMIT }}"
+
+
 def test_pull_requests_check_codeowners_without_secrets() -> None:
     workflow = _load("pull-request.yml")
     assert set(_triggers(workflow)) == {"pull_request"}

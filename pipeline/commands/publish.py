@@ -18,13 +18,13 @@ from typing import Callable, Mapping
 
 import pygit2
 
-from pipeline.approvals import merged_approval
 from pipeline.changes import open_repository, resolve_commit
 from pipeline.errors import ExitCode, UserError
 from pipeline.forge import forge_from_env
 from pipeline.ledger import Ledger
 from pipeline.policies import Account, Policies, load_policies
 from pipeline.messages import LedgerState
+from pipeline.provenance import Provenance
 from pipeline.publish import DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, resume, summarize
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
 
@@ -49,6 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
                    help=f"另一次运行中断后,等待多少秒再接管它未完成的消息(默认 {int(DEFAULT_LEASE)})")
     p.add_argument("--require-approvals", action="store_true",
                    help="只发布经合并请求且各阶段均已批准的文章(通过 GitHub 接口核对;CI 中必开)")
+    p.add_argument("--trusted-commit", metavar="SHA", default=os.environ.get("WXPUB_TRUSTED_COMMIT") or None,
+                   help="可信起点:该提交(完整提交号)及之前的历史视为已批准,用于启用 wxpub 之前没有合并请求的历史"
+                        "(默认取环境变量 WXPUB_TRUSTED_COMMIT)")
     p.set_defaults(run=run)
 
 
@@ -81,9 +84,10 @@ def _now(value: str | None, policies: Policies) -> datetime.datetime:
     return moment.replace(tzinfo=policies.tz) if moment.tzinfo is None else moment
 
 
-def _head(root: Path, rev: str) -> pygit2.Commit:
+def _head(root: Path, rev: str) -> tuple[pygit2.Repository, pygit2.Commit]:
     hint = "在内容仓库中运行,并确认 --rev 正确"
-    return resolve_commit(open_repository(root, hint), rev, hint)
+    repo = open_repository(root, hint)
+    return repo, resolve_commit(repo, rev, hint)
 
 
 def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[str, Callable[[Account], Credentials]]:
@@ -140,18 +144,17 @@ def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     policies = load_policies(root)
     timeout = timeout_from(os.environ)
-    head = _head(root, args.rev)
+    repo, head = _head(root, args.rev)
     api, ledger_ref, credentials = connect(args, root, policies)
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:  # a run that cannot reach the shared ledger publishes nothing
         ledger.fetch(args.push)
         if not args.dry_run:
             ledger.sync(args.push)  # entries a previous run could not push go first
-    approval = None
+    gate = None
     if args.require_approvals:
-        forge = forge_from_env(os.environ)
-        approval = lambda article: merged_approval(forge, policies, root, article)  # noqa: E731
-    publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), approval=approval,
+        gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)
+    publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), gate=gate,
                       now=_now(args.now, policies), simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,

@@ -42,6 +42,8 @@ Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
 failures included), `statuses` and `review_requests`.
+`merge_from_git` records a pull request merged in a real Git repository (merge commit, squash
+or rebase) with the files, contents and commit associations GitHub would report for it.
 
     with FakeGitHub("jcu-media/site") as fake:      # or fake.start() ... fake.stop()
         fake.add_pull(7, "alice", "a" * 40, files=[("content/x.md", "added", None)])
@@ -55,10 +57,12 @@ import datetime
 import json
 import posixpath
 import re
+import subprocess
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Iterator
 
@@ -85,6 +89,7 @@ class _Pull:
     state: str
     files: list[tuple[str, str, str | None]]
     requested_teams: list[str] = field(default_factory=list)
+    merged_at: str | None = None  # when merged (also its closed_at); None: the fake's fixed closing time
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ class FakeGitHub:
         self._minutes = 0  # the clock: submitted reviews are a minute apart
         self._commit_pulls: dict[str, list[int]] = {}
         self._faults: list[tuple[int, str, dict[str, str]]] = []
+        self._git: Path | None = None  # the real repository behind the fake, once `merge_from_git` names it
         self._user_ids: dict[str, int] = {}
         self._lock = threading.RLock()  # re-entrant: an `after_next` action may set state
         self._after: list[tuple[str, str, Callable[[], None]]] = []
@@ -244,6 +250,30 @@ class FakeGitHub:
         with self._lock:
             self._commit_pulls.setdefault(sha, []).append(number)
 
+    # -- pull requests merged in a real Git repository ------------------------------------
+    def merge_from_git(self, number: int, author: str, root: Path, *, head: str, merge_commit: str, onto: str,
+                       base_sha: str | None = None, merged_at: str | None = None) -> None:
+        """A pull request merged in the real repository at `root`, as GitHub records it.
+
+        `head` is the pull request's latest commit (what reviewers approve), `onto` the base
+        branch's commit it was merged onto, `merge_commit` what GitHub reports as
+        merge_commit_sha: the merge commit, the squashed commit, or the newest commit a rebase
+        merge added. Like GitHub, the fake then lists the files of `merge-base(onto, head)..head`,
+        serves any file at any commit of the repository through the contents API, associates
+        every commit the merge brought to the branch (`git rev-list merge_commit ^onto`) with
+        the pull request in commits/{sha}/pulls, and answers 422 for commits the repository
+        does not have. `base_sha` is what GitHub reports as base.sha (default `onto`): the base
+        branch's commit when the pull request was last updated, which can be older. `merged_at`
+        (ISO 8601 UTC) defaults to the fake's fixed closing time, after its default review times."""
+        self._git = root
+        files = _changed_files(root, _git(root, "merge-base", onto, head).strip(), head)
+        self.add_pull(number, author, head, base_sha=base_sha or onto, merged=True, merge_commit_sha=merge_commit,
+                      files=files)
+        with self._lock:
+            self._pulls[number].merged_at = merged_at
+        for sha in _git(root, "rev-list", merge_commit, f"^{onto}").split():
+            self.link_commit(sha, number)
+
     def fail_next(self, status: int, times: int = 1, message: str = "Server Error",
                   headers: dict[str, str] | None = None) -> None:
         """Answer the next `times` requests with `status`, GitHub's error body carrying
@@ -304,7 +334,7 @@ class FakeGitHub:
     def _pull_json(self, pull: _Pull, *, full: bool) -> dict[str, Any]:
         """`full` is GET pulls/{n}; lists carry GitHub's "pull-request-simple", without
         `merged` and the counters (a client must use `merged_at`)."""
-        closed_at = "2026-03-02T09:00:00Z" if pull.state == "closed" else None
+        closed_at = (pull.merged_at or "2026-03-02T09:00:00Z") if pull.state == "closed" else None
         ref = {"repo": self._repo_json(), "user": self._user(self.owner)}
         body: dict[str, Any] = {
             "url": f"{self.url}/repos/{self.repo}/pulls/{pull.number}", "id": 500000 + pull.number,
@@ -471,7 +501,10 @@ class FakeGitHub:
         return 201, self._pull_json(pull, full=False), {}
 
     def _get_commit_pulls(self, req: _Request) -> _Reply:
-        numbers = self._commit_pulls.get(req.params["sha"], [])
+        sha = req.params["sha"]
+        if self._git is not None and _git_bytes(self._git, "cat-file", "-e", f"{sha}^{{commit}}") is None:
+            raise _Answer(422, f"No commit found for SHA: {sha}")
+        numbers = self._commit_pulls.get(sha, [])
         return self._page([self._pull_json(self._pulls[n], full=False) for n in numbers], req)
 
     def _known_refs(self) -> set[str]:
@@ -482,9 +515,11 @@ class FakeGitHub:
 
     def _get_contents(self, req: _Request) -> _Reply:
         ref = req.query.get("ref", DEFAULT_BRANCH)
+        path = urllib.parse.unquote(req.params["path"]).strip("/")
+        if (ref, path) not in self._files and (ref, path) not in self._symlinks and self._is_git_commit(ref):
+            return self._git_contents(ref, path)
         if ref not in self._known_refs():
             raise _Answer(404, f"No commit found for the ref {ref}")
-        path = urllib.parse.unquote(req.params["path"]).strip("/")
         if (ref, path) in self._symlinks:
             target = self._symlinks[(ref, path)]
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
@@ -498,6 +533,33 @@ class FakeGitHub:
         if below:  # a directory: GitHub lists its entries
             return 200, [self._content_json(ref, f"{path}/{name}".strip("/"), None) for name in below], {}
         raise _Answer(404, "Not Found")
+
+    def _is_git_commit(self, ref: str) -> bool:
+        return self._git is not None and _git_bytes(self._git, "cat-file", "-e", f"{ref}^{{commit}}") is not None
+
+    def _git_contents(self, ref: str, path: str) -> _Reply:
+        """The contents API on the real repository: a file, a directory listing, a symlink
+        (read as its target file when that is a file of the repository), or 404."""
+        assert self._git is not None
+        if path:
+            [entry] = _ls_tree(self._git, ref, path) or [None]
+            if entry is None:
+                raise _Answer(404, "Not Found")
+            mode, kind, oid = entry[:3]
+            if kind == "blob":
+                data = _git_bytes(self._git, "cat-file", "blob", oid) or b""
+                if mode != "120000":
+                    return 200, self._content_json(ref, path, data), {}
+                target = data.decode("utf-8", "replace")
+                resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+                [found] = _ls_tree(self._git, ref, resolved) or [None]
+                if found is not None and found[1] == "blob" and found[0] != "120000":
+                    return 200, self._content_json(ref, resolved, _git_bytes(self._git, "cat-file", "blob", found[2])), {}
+                return 200, self._symlink_json(ref, path, target), {}
+            if kind != "tree":
+                raise _Answer(404, "Not Found")
+        # a directory: its entries, shown without content (as the listing of set files is)
+        return 200, [self._content_json(ref, name, None) for *_, name in _ls_tree(self._git, ref, f"{path}/" if path else None)], {}
 
     def _symlink_json(self, ref: str, path: str, target: str) -> dict[str, Any]:
         quoted = urllib.parse.quote(path)
@@ -596,6 +658,47 @@ def _said(body: Any) -> str:
         first = errors[0]
         return str(first.get("message", first) if isinstance(first, dict) else first)
     return str(body.get("message", "")) if isinstance(body, dict) else str(body)
+
+
+_GIT_STATUSES = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "changed"}
+
+
+def _git_bytes(root: Path, *args: str) -> bytes | None:
+    """Output of a git command in `root`, or None when it fails (e.g. no such object)."""
+    result = subprocess.run(["git", "-C", str(root), *args], capture_output=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _ls_tree(root: Path, ref: str, path: str | None) -> list[tuple[str, str, str, str]]:
+    """(mode, type, object id, path) of the entries `git ls-tree` shows for `path` at `ref`
+    (the entry itself; a folder's entries when `path` ends in "/"; the root's when None)."""
+    listed = (_git_bytes(root, "ls-tree", "-z", ref, *(("--", path) if path else ())) or b"").decode("utf-8", "replace")
+    found = []
+    for line in filter(None, listed.split("\0")):
+        meta, _, name = line.partition("\t")
+        mode, kind, oid = meta.split()
+        found.append((mode, kind, oid, name))
+    return found
+
+
+def _changed_files(root: Path, base: str, head: str) -> list[tuple[str, str, str | None]]:
+    """(path, GitHub status, previous path) of `base..head`, renames detected as GitHub does."""
+    fields = _git(root, "diff", "--name-status", "-M", "-z", base, head).split("\0")
+    files: list[tuple[str, str, str | None]] = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        letter = fields[index][0]
+        if letter in "RC":
+            files.append((fields[index + 2], _GIT_STATUSES[letter], fields[index + 1]))
+            index += 3
+        else:
+            files.append((fields[index + 1], _GIT_STATUSES[letter], None))
+            index += 2
+    return files
 
 
 def running(repo: str = "jcu-media/site", **options: Any) -> Iterator[FakeGitHub]:
