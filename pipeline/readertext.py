@@ -239,16 +239,23 @@ class _Builder:
         self.length = 0
         self.last = (1, 1)  # the place of the last character: for characters with no source of their own
         self.fresh = True  # nothing since the last block or segment break
+        self.separate = False  # a segment ended: the next text starts a new one
 
     def add(self, text: str, line: int, column: int, moves: bool = True) -> None:
         if not text:
             return
+        if self.separate:
+            self.separate = False
+            self._run(SEPARATOR, *self.last, False)
+        self._run(text, line, column, moves)
+        self.last = (line, column + (len(text) - 1 if moves else 0))
+        self.fresh = False
+
+    def _run(self, text: str, line: int, column: int, moves: bool) -> None:
         self.starts.append(self.length)
         self.places.append((line, column, moves))
         self.parts.append(text)
         self.length += len(text)
-        self.last = (line, column + (len(text) - 1 if moves else 0))
-        self.fresh = False
 
     def insert(self, text: str) -> None:
         """Text the renderer writes that has no source of its own (a soft break's space)."""
@@ -260,8 +267,7 @@ class _Builder:
             self.fresh = True
 
     def segment(self) -> None:
-        if self.length and self.parts[-1] != SEPARATOR:
-            self.insert(SEPARATOR)
+        self.separate = self.separate or self.length > 0
         self.fresh = True
 
     def done(self) -> ReaderText:
@@ -339,6 +345,9 @@ class _Body:
             if token.type == "footnote_open":
                 self.out.block()
                 first = True
+            elif token.type == "alert_title_open":  # as the renderer: markdown-it's English title is not shown
+                j += 3
+                continue
             elif token.type == "inline" or token.type in ("fence", "code_block"):
                 if not first:
                     self.out.insert(" ")
@@ -403,7 +412,7 @@ class _Source:
         self.out = body.out
         self.content = token.content
         self.pos = 0
-        self.first = token.map[0] if token.map else None
+        self.first = self._first_line(token)
         self.breaks: list[int] = []
         at = self.content.find("\n")
         while at != -1:
@@ -411,22 +420,38 @@ class _Source:
             at = self.content.find("\n", at + 1)
         self.columns = self._columns(cell) if self.first is not None else []
 
+    def _first_line(self, token: Token) -> int | None:
+        """The body line of `content`'s first line: the block's first, unless lines of only
+        white space (U+3000 too) were stripped before it."""
+        if not token.map:
+            return None
+        first = self.content.split("\n", 1)[0].strip()
+        for index in range(token.map[0], min(token.map[1], len(self.body.lines))):
+            if first in self.body.lines[index]:
+                return index
+        return token.map[0]
+
     def _columns(self, cell: bool) -> list[int]:
-        """For each line of `content`, the 0-based column in index.md where it starts: the
-        source line ends with it (after a `>` or list marker, the indentation), except in a
-        table, where the row holds several cells."""
+        """For each line of `content`, the 0-based column in index.md of its first character:
+        the source line ends with it (after a `>` or list marker and the indentation, which
+        markdown-it may have turned from a tab into spaces), except in a table, where the row
+        holds several cells."""
         assert self.first is not None
         columns = []
         for k, text in enumerate(self.content.split("\n")):
             index = self.first + k
             source = self.body.lines[index] if index < len(self.body.lines) else ""
-            if cell:
-                column = max(source.find(text, self.body.cells.get(index, 0)), 0)
-                self.body.cells[index] = column + len(text)
+            core = text.strip()
+            lead = len(text) - len(text.lstrip())
+            if not core:
+                at = lead
+            elif cell:
+                at = source.find(core, self.body.cells.get(index, 0))
+                self.body.cells[index] = at + len(core) if at != -1 else self.body.cells.get(index, 0)
             else:
-                stripped, wanted = source.rstrip(), text.rstrip()
-                column = len(stripped) - len(wanted) if wanted and stripped.endswith(wanted) else max(source.find(text), 0)
-            columns.append(column)
+                stripped = source.rstrip()
+                at = len(stripped) - len(core) if stripped.endswith(core) else source.find(core)
+            columns.append(at - lead if at != -1 else 0)
         return columns
 
     def place(self, offset: int) -> tuple[int, int]:
@@ -469,7 +494,12 @@ class _Source:
             char = text[i]
             if not code:
                 pos = self._skip_comments(pos, text, i)
-            if pos < n and (content[pos] == char or (code and char == " " and content[pos] == "\n")):
+            entity = None if code else _entity(content, pos)
+            if entity and entity[0] and text.startswith(entity[0], i):  # before `&` itself: &amp; shows &
+                offsets.extend([pos] * len(entity[0]))
+                pos, i = entity[1], i + len(entity[0])
+                continue
+            if pos < n and (content[pos] == char or (char.isspace() and content[pos].isspace())):
                 offsets.append(pos)
                 pos, i = pos + 1, i + 1
                 continue
@@ -479,11 +509,6 @@ class _Source:
             if not code and content.startswith("\\", pos) and content[pos + 1:pos + 2] == char:
                 offsets.append(pos)
                 pos, i = pos + 2, i + 1
-                continue
-            entity = None if code else _entity(content, pos)
-            if entity and entity[0] and text.startswith(entity[0], i):
-                offsets.extend([pos] * len(entity[0]))
-                pos, i = entity[1], i + len(entity[0])
                 continue
             found = self._find(char, pos, code, text, i)
             if found == -1:
@@ -535,7 +560,7 @@ class _Source:
             self.pos += len(markup)
 
     def skip_line_break(self) -> None:
-        at = self.content.find("\n", self.pos)
+        at = self.content.find("\n", self._skip_comments(self.pos, "", 0))
         if at != -1:
             self.pos = at + 1
 
@@ -561,18 +586,22 @@ class _Source:
         self.pos = pos
 
     def code(self, token: Token) -> None:
-        """A code span: shown as written, its line breaks as spaces, one padding space off."""
+        """A code span: shown as written between its backtick runs, line breaks as spaces, one
+        space of padding off each end when both ends have one (CommonMark)."""
         ticks = token.markup or "`"
-        opened = self.content.find(ticks, self.pos)
-        if opened != -1:
-            self.pos = opened + len(ticks)
-            if (self.content.startswith(" ", self.pos) and not token.content.startswith(" ")
-                    or self.content.startswith("\n", self.pos)):
-                self.pos += 1
+        content = self.content
+        opened = content.find(ticks, self.pos)
+        closed = _closing_ticks(content, opened + len(ticks), ticks) if opened != -1 else -1
+        if closed == -1:
+            self.text(token.content, code=True)
+            return
+        start = opened + len(ticks)
+        inner = content[start:closed].replace("\n", " ")
+        if inner.startswith(" ") and inner.endswith(" ") and inner.strip(" "):
+            start += 1
+        self.pos = start
         self.text(token.content, code=True)
-        closed = self.content.find(ticks, self.pos)
-        if closed != -1:
-            self.pos = closed + len(ticks)
+        self.pos = closed + len(ticks)
 
     def image(self, token: Token) -> None:
         self.skip_markup("![")
@@ -591,6 +620,19 @@ def _entity(content: str, pos: int) -> tuple[str, int] | None:
     if (match := NAMED_RE.match(content, pos)) and match.group(1) in entities:
         return entities[match.group(1)], match.end()
     return None
+
+
+def _closing_ticks(content: str, start: int, ticks: str) -> int:
+    """Where the backtick run as long as `ticks` that closes a code span begins, or -1."""
+    at = content.find(ticks, start)
+    while at != -1:
+        end = at
+        while end < len(content) and content[end] == "`":
+            end += 1
+        if end - at == len(ticks):
+            return at
+        at = content.find(ticks, end)
+    return -1
 
 
 def _after_parentheses(content: str, pos: int) -> int:

@@ -238,6 +238,9 @@ class Renderer:
             token = tokens[j]
             if token.type == "footnote_open":
                 number, parts = int(token.meta["id"]) + 1, []
+            elif token.type == "alert_title_open":  # markdown-it's English title (Note): not the article's
+                j += 3
+                continue
             elif token.type == "inline":
                 parts.append(self.inline(token))
             elif token.type in ("fence", "code_block"):  # a note is one <p>: its code goes inline
@@ -344,9 +347,17 @@ _BLOCK: dict[str, Handler] = {
 
 
 def _link_text(children: Sequence[Token], index: int) -> str:
+    """A link's text for its 参考链接 entry, on one line: its lines joined as the body shows
+    them (Hello / World is "Hello World", not "HelloWorld")."""
     parts = []
-    for child in children[index + 1:]:
+    for j in range(index + 1, len(children)):
+        child = children[j]
         if child.type == "link_close":
             break
-        parts.append(child.content)
+        if child.type == "softbreak":
+            parts.append(soft_break(children, j))
+        elif child.type == "hardbreak":
+            parts.append(" ")
+        else:
+            parts.append(child.content)
     return "".join(parts).strip()
