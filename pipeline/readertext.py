@@ -32,7 +32,7 @@ import bisect
 import functools
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import ahocorasick_rs
 from markdown_it.common.entities import entities
@@ -63,33 +63,46 @@ def _invisible(char: str) -> bool:
             or any(low <= code <= high for low, high in _VARIATION_SELECTORS))
 
 
-class _WidthTable(dict[int, str]):
-    """str.translate table of the width folding: what each character folds to."""
+class _FoldTable(dict[int, "int | str | None"]):
+    """A str.translate table filled on first sight of each character: a code point where a
+    character folds to one (twice as fast to apply as a one-character string), None where it
+    goes, a string where it becomes several."""
 
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
+    def __missing__(self, code: int) -> int | str | None:
+        folded = self.fold(chr(code))
+        entry = ord(folded) if len(folded) == 1 else folded or None
+        self[code] = entry
+        return entry
+
+    def fold(self, char: str) -> str:
+        raise NotImplementedError
+
+    def text(self, code: int) -> str:
+        """What the character with this code point folds to."""
+        entry = self[code]
+        return chr(entry) if isinstance(entry, int) else entry or ""
+
+
+class _WidthTable(_FoldTable):
+    """The width folding: NFKC per character, invisible characters removed."""
+
+    def fold(self, char: str) -> str:
         if char in ("\n", "\t", SEPARATOR):
-            folded = char
-        elif char in _LINE_BREAKS:
-            folded = "\n"
-        else:
-            folded = "".join(c for c in unicodedata.normalize("NFKC", char) if not _invisible(c))
-        self[code] = folded
-        return folded
+            return char
+        if char in _LINE_BREAKS:
+            return "\n"
+        return "".join(c for c in unicodedata.normalize("NFKC", char) if not _invisible(c))
 
 
-class _LooseTable(dict[int, str]):
-    """str.translate table of the loose folding, on top of the width folding: lower case,
-    letters and numbers only, a sentence end or a segment's end becomes a barrier."""
+class _LooseTable(_FoldTable):
+    """The loose folding, on top of the width folding: lower case, letters and numbers only,
+    a sentence end or a segment's end becomes a barrier."""
 
-    def __missing__(self, code: int) -> str:
-        width = _WIDTH[code]
-        if chr(code) == SEPARATOR or (width and all(c in _SENTENCE_ENDS for c in width)):
-            folded = SEPARATOR
-        else:
-            folded = "".join(c for c in width.lower() if unicodedata.category(c)[0] in "LN")
-        self[code] = folded
-        return folded
+    def fold(self, char: str) -> str:
+        width = _WIDTH.text(ord(char))
+        if char == SEPARATOR or (width and all(c in _SENTENCE_ENDS for c in width)):
+            return SEPARATOR
+        return "".join(c for c in width.lower() if unicodedata.category(c)[0] in "LN")
 
 
 _WIDTH = _WidthTable()
@@ -106,11 +119,12 @@ def loose_fold(text: str) -> str:
     return text.translate(_LOOSE)
 
 
-def _origins(text: str, table: Mapping[int, str]) -> list[int]:
+def _origins(text: str, table: _FoldTable) -> list[int]:
     """For each character of text.translate(table), the offset in `text` it came from."""
     origin: list[int] = []
     for i, char in enumerate(text):
-        origin.extend([i] * len(table[ord(char)]))
+        entry = table[ord(char)]
+        origin.extend([i] * (1 if isinstance(entry, int) else len(entry or "")))
     return origin
 
 
@@ -150,13 +164,35 @@ class Match:
 # -- the text --------------------------------------------------------------------------------
 
 
+class _Anchor(Protocol):
+    """Something characters were written in: it knows the line and column of an offset in it."""
+
+    def place(self, offset: int) -> tuple[int, int]: ...
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """A place known outright: a front matter value (column 1 of its key's line), a line of code."""
+
+    line: int
+    column: int
+
+    def place(self, offset: int) -> tuple[int, int]:
+        return self.line, self.column + offset
+
+
+# A run of shown characters from one anchor: (anchor, offset of its first character there,
+# whether the offset moves along the run). Places are worked out only for a finding.
+Run = tuple[_Anchor, int, bool]
+
+
 @dataclass(frozen=True)
 class ReaderText:
     """What a reader sees, with where each character came from in index.md."""
 
     shown: str  # as displayed (markup removed, not folded); segments separated by SEPARATOR
     run_starts: tuple[int, ...]  # offsets in `shown` where a run of characters from one place begins
-    run_places: tuple[tuple[int, int, bool], ...]  # (line, column, whether the column moves along the run)
+    runs: tuple[Run, ...]
 
     @functools.cached_property
     def text(self) -> str:
@@ -214,12 +250,12 @@ class ReaderText:
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line in index.md, 1-based column) of the character at `offset` in `text`."""
+        if not self.runs:
+            return 1, 1
         at = self._shown_at(offset)
         run = max(bisect.bisect_right(self.run_starts, at) - 1, 0)
-        if not self.run_places:
-            return 1, 1
-        line, column, moves = self.run_places[run]
-        return line, column + (at - self.run_starts[run] if moves else 0)
+        anchor, start, moves = self.runs[run]
+        return anchor.place(start + (at - self.run_starts[run] if moves else 0))
 
     def written(self, start: int, end: int) -> str:
         """The shown text of `text[start:end]`, before folding (ｖｐｎ stays ｖｐｎ)."""
@@ -230,36 +266,39 @@ class ReaderText:
 
 
 class _Builder:
-    """Collects the shown text in runs, each with the place its first character came from."""
+    """Collects the shown text in runs, each with where its first character came from."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.starts: list[int] = []
-        self.places: list[tuple[int, int, bool]] = []
+        self.runs: list[Run] = []
         self.length = 0
-        self.last = (1, 1)  # the place of the last character: for characters with no source of their own
+        self.last: Run = (_Fixed(1, 1), 0, False)  # the last character's source: for characters without one
         self.fresh = True  # nothing since the last block or segment break
         self.separate = False  # a segment ended: the next text starts a new one
 
-    def add(self, text: str, line: int, column: int, moves: bool = True) -> None:
+    def add(self, text: str, anchor: _Anchor, offset: int, moves: bool = True) -> None:
         if not text:
             return
         if self.separate:
             self.separate = False
-            self._run(SEPARATOR, *self.last, False)
-        self._run(text, line, column, moves)
-        self.last = (line, column + (len(text) - 1 if moves else 0))
+            self._run(SEPARATOR, self.last)
+        self.starts.append(self.length)  # _run, inlined: this is called for every piece of text
+        self.runs.append((anchor, offset, moves))
+        self.parts.append(text)
+        self.length += len(text)
+        self.last = (anchor, offset + len(text) - 1, False) if moves else (anchor, offset, False)
         self.fresh = False
 
-    def _run(self, text: str, line: int, column: int, moves: bool) -> None:
+    def _run(self, text: str, run: Run) -> None:
         self.starts.append(self.length)
-        self.places.append((line, column, moves))
+        self.runs.append(run)
         self.parts.append(text)
         self.length += len(text)
 
     def insert(self, text: str) -> None:
         """Text the renderer writes that has no source of its own (a soft break's space)."""
-        self.add(text, *self.last, moves=False)
+        self.add(text, *self.last)
 
     def block(self) -> None:
         if not self.fresh:
@@ -271,7 +310,7 @@ class _Builder:
         self.fresh = True
 
     def done(self) -> ReaderText:
-        return ReaderText("".join(self.parts), tuple(self.starts), tuple(self.places))
+        return ReaderText("".join(self.parts), tuple(self.starts), tuple(self.runs))
 
 
 def reader_text(article: Article, tokens: Sequence[Token] | None = None) -> ReaderText:
@@ -287,12 +326,13 @@ def reader_text(article: Article, tokens: Sequence[Token] | None = None) -> Read
     builder.segment()
     body = _Body(builder, article.body.split("\n"), article.body_line)
     if isinstance(source, Mapping) and isinstance(source.get("url"), str):  # the repost's source is reference 1
-        body.references[source["url"]] = (article.front_matter_lines.get(("source", "url"), article.line_of("source")), 1)
+        body.references[source["url"]] = (_Fixed(article.front_matter_lines.get(("source", "url"),
+                                                                                article.line_of("source")), 1), 0)
     body.walk(parser().parse(article.body) if tokens is None else tokens)
     builder.segment()
-    for url, place in body.references.items():  # the 参考链接 list: web addresses the reader sees
+    for url, (anchor, offset) in body.references.items():  # the 参考链接 list: web addresses the reader sees
         builder.block()
-        builder.add(url, *place, moves=False)
+        builder.add(url, anchor, offset, moves=False)
     return builder.done()
 
 
@@ -301,7 +341,7 @@ def _front_matter_value(builder: _Builder, value: Any, line: int) -> None:
         return
     builder.segment()
     # as the draft shows it: a non-string value is shown as its text too; column 1 of the key's line
-    builder.add(str(value).replace(SEPARATOR, "\ufffd"), line, 1, moves=False)
+    builder.add(str(value).replace(SEPARATOR, "\ufffd"), _Fixed(line, 1), 0, moves=False)
 
 
 class _Body:
@@ -311,7 +351,7 @@ class _Body:
         self.out = builder
         self.lines = lines
         self.body_line = body_line
-        self.references: dict[str, tuple[int, int]] = {}  # url -> place of its first link
+        self.references: dict[str, tuple[_Anchor, int]] = {}  # url -> where its first link is
         self.cells: dict[int, int] = {}  # table row line -> column searched from, for the next cell
 
     def walk(self, tokens: Sequence[Token]) -> None:
@@ -369,7 +409,7 @@ class _Body:
                 self.out.insert("\n")
             if text:
                 source = self.lines[first + k] if first + k < len(self.lines) else ""
-                self.out.add(text, self.body_line + first + k, max(source.find(text), 0) + 1)
+                self.out.add(text, _Fixed(self.body_line + first + k, max(source.find(text), 0) + 1), 0)
 
     def _inline(self, token: Token, children: Sequence[Token], *, figure: bool = False, cell: bool = False) -> None:
         src = _Source(token, self, cell)
@@ -390,9 +430,9 @@ class _Body:
                 src.image(child)
             elif kind == "link_open":
                 href = str(child.attrs.get("href", ""))
-                place = src.skip_markup("<" if child.markup == "autolink" else "[")
+                at = src.skip_markup("<" if child.markup == "autolink" else "[")
                 if is_external(href) and not is_clickable(href):  # listed under 参考链接
-                    self.references.setdefault(href, place)
+                    self.references.setdefault(href, (src, at))
             elif kind == "link_close":
                 src.skip_link_end(child.markup == "autolink")
             elif kind == "footnote_ref":  # the 注1 mark beside the text
@@ -412,31 +452,43 @@ class _Source:
         self.out = body.out
         self.content = token.content
         self.pos = 0
-        self.first = self._first_line(token)
-        self.breaks: list[int] = []
-        at = self.content.find("\n")
-        while at != -1:
-            self.breaks.append(at)
-            at = self.content.find("\n", at + 1)
-        self.columns = self._columns(cell) if self.first is not None else []
+        self.map = token.map
+        self.fallback = body.out.last  # for a token without a source line (none is shown today)
+        if cell:  # the cells of a row are found left to right: now, while it is this cell's turn
+            self.columns = self._columns(cell=True)
 
-    def _first_line(self, token: Token) -> int | None:
+    @functools.cached_property
+    def first(self) -> int | None:
         """The body line of `content`'s first line: the block's first, unless lines of only
         white space (U+3000 too) were stripped before it."""
-        if not token.map:
+        if not self.map:
             return None
         first = self.content.split("\n", 1)[0].strip()
-        for index in range(token.map[0], min(token.map[1], len(self.body.lines))):
+        for index in range(self.map[0], min(self.map[1], len(self.body.lines))):
             if first in self.body.lines[index]:
                 return index
-        return token.map[0]
+        return self.map[0]
+
+    @functools.cached_property
+    def breaks(self) -> list[int]:
+        """Offsets of the line breaks in `content`."""
+        found, at = [], self.content.find("\n")
+        while at != -1:
+            found.append(at)
+            at = self.content.find("\n", at + 1)
+        return found
+
+    @functools.cached_property
+    def columns(self) -> list[int]:
+        return self._columns(cell=False)
 
     def _columns(self, cell: bool) -> list[int]:
         """For each line of `content`, the 0-based column in index.md of its first character:
         the source line ends with it (after a `>` or list marker and the indentation, which
         markdown-it may have turned from a tab into spaces), except in a table, where the row
         holds several cells."""
-        assert self.first is not None
+        if self.first is None:
+            return []
         columns = []
         for k, text in enumerate(self.content.split("\n")):
             index = self.first + k
@@ -455,9 +507,10 @@ class _Source:
         return columns
 
     def place(self, offset: int) -> tuple[int, int]:
-        """(line, column) in index.md of an offset in `content`."""
+        """(line, column) in index.md of an offset in `content`: worked out only for a finding."""
         if self.first is None:
-            return self.out.last
+            anchor, at, _ = self.fallback
+            return anchor.place(at)
         k = bisect.bisect_left(self.breaks, offset)
         start = self.breaks[k - 1] + 1 if k else 0
         return self.body.body_line + self.first + k, self.columns[k] + offset - start + 1
@@ -472,15 +525,19 @@ class _Source:
         """Show `text`, which comes next in the source, mapping each character to its place."""
         content, pos = self.content, self.pos
         if content.startswith(text, pos):  # the usual case: written as shown
+            if "\n" not in text:
+                self.out.add(text, self, pos)
+                self.pos = pos + len(text)
+                return
             for k, piece in enumerate(text.split("\n")):  # an image's alt text may span lines
                 if k:
-                    self.out.add("\n", *self.place(pos - 1), moves=False)
-                self.out.add(piece, *self.place(pos))
+                    self.out.add("\n", self, pos - 1, moves=False)
+                self.out.add(piece, self, pos)
                 pos += len(piece) + 1
             self.pos += len(text)
             return
         for char, offset in zip(text, self._align(text, code)):
-            self.out.add(char, *self.place(offset))
+            self.out.add(char, self, offset)
 
     def _align(self, text: str, code: bool) -> list[int]:
         """Offsets in `content` of each character of `text`, through what markdown-it decoded
@@ -545,15 +602,14 @@ class _Source:
 
     # -- markup: moves the cursor, shows nothing ------------------------------------------------
 
-    def skip_markup(self, markup: str) -> tuple[int, int]:
-        """Step over `markup` if it is next (or further on this line); the place it was."""
+    def skip_markup(self, markup: str) -> int:
+        """Step over `markup` if it is next (or further on this line); the offset it was at."""
         pos = self._skip_comments(self.pos, "", 0)
         found = self.content.find(markup, pos, self._line_end(pos))
         if found != -1 and not self.content[pos:found].strip():
-            pos = found + len(markup)
-            self.pos = pos
-            return self.place(found)
-        return self.place(pos)
+            self.pos = found + len(markup)
+            return found
+        return pos
 
     def skip_delimiter(self, markup: str) -> None:
         if markup and self.content.startswith(markup, self.pos):

@@ -34,8 +34,8 @@ def check(doc: Document) -> Iterator[Finding]:
 
 def _matches(doc: Document, tokens: tuple[str, ...], exceptions: tuple[str, ...] = ()) -> list[Match]:
     """Every occurrence of the tokens in what a reader sees (title, digest, author, source name,
-    body, in reading order: no link targets, no `!` of images, 校**团委** is 校团委); a token
-    inside one of `exceptions` (江大 in 浙江大学) does not count."""
+    body, 参考链接, in reading order: not the targets of links that stay links, not the `!` of
+    images, 校**团委** is 校团委); a token inside one of `exceptions` (江大 in 浙江大学) does not count."""
     return doc.reader.find(tokens, exceptions)
 
 
