@@ -26,7 +26,7 @@ from pipeline.approvals import conditional_stages
 from pipeline.cli import main
 from pipeline.content import Article, parse_article
 from pipeline.lint.document import Document
-from pipeline.lint.rules import custom
+from pipeline.lint.rules import classified, custom, words
 from pipeline.policies import Policies, load_policies
 from pipeline.readertext import SEPARATOR, ReaderText, loose_fold, reader_text, width_fold
 from pipeline.render import render_article
@@ -65,11 +65,14 @@ def article(root: Path, body: str, fm: str = FRONT_MATTER) -> Article:
     return loaded
 
 
-def with_phrase_rule(policies: Policies, phrase: str) -> Policies:
-    """The sample policy with its conditional stage rule (SCH003) asking for `phrase` only."""
+def listing(policies: Policies, phrase: str) -> Policies:
+    """The sample policy with `phrase` as the only token of its conditional stage rule (SCH003),
+    the only word of its first word list (WORD001) and the only classified marker (SEC001)."""
     rules = tuple(dataclasses.replace(rule, tokens=(phrase,), exceptions=()) if rule.code == "SCH003" else rule
                   for rule in policies.custom_rules)
-    return dataclasses.replace(policies, custom_rules=rules)
+    wordlist = dataclasses.replace(policies.wordlists[0], words=(phrase,), allowed=())
+    return dataclasses.replace(policies, custom_rules=rules, wordlists=(wordlist,), classified_markers=(phrase,),
+                               classified_allow=())
 
 
 class _VisibleText(HTMLParser):
@@ -194,12 +197,15 @@ def test_markup_the_renderer_removes_never_hides_a_phrase(sample: Sample, case: 
     assume(case.phrase in html)  # markdown-it kept some markup as text (say `*` it cannot pair): not removed
     reader = reader_text(doc_article)
     assert case.phrase in reader.text
-    policy = with_phrase_rule(policies, case.phrase)
+    policy = listing(policies, case.phrase)
     # the approvals check requires the stage...
     assert "leadership" in conditional_stages(policy, PurePosixPath(ARTICLE), (FRONT_MATTER + "\n" + case.body).encode())
-    # ...and lint says so where the phrase begins: the line (and column) its first character was written on
-    findings = [f for f in custom.check(Document(doc_article, policy, root)) if f.code == "SCH003"]
-    assert [(f.line, f.column) for f in findings] == [case.place()]
+    # ...and lint's rules find the phrase where it begins: the line (and column) its first character was written on
+    doc = Document(doc_article, policy, root)
+    findings = [*custom.check(doc), *words.check(doc), *classified.check(doc)]
+    assert sorted((f.code, f.line, f.column) for f in findings if f.code in ("SCH003", "WORD001", "SEC001")) == [
+        (code, *case.place()) for code in ("SCH003", "SEC001", "WORD001")]
+    assert [f.code for f in findings if f.code == "WORD002"] == []  # the exact pass found it: no second report
 
 
 # Fragments of Markdown, shuffled into arbitrary bodies: text, every kind of markup, and the
