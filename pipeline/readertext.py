@@ -302,7 +302,7 @@ class _Builder:
 
     def block(self) -> None:
         if not self.fresh:
-            self.insert("\n")
+            self._run("\n", self.last)
             self.fresh = True
 
     def segment(self) -> None:
@@ -413,6 +413,9 @@ class _Body:
 
     def _inline(self, token: Token, children: Sequence[Token], *, figure: bool = False, cell: bool = False) -> None:
         src = _Source(token, self, cell)
+        if len(children) == 1 and children[0].type == "text" and children[0].content == token.content:
+            self.out.add(token.content, src, 0)  # most paragraphs: plain text, written as shown
+            return
         for index, child in enumerate(children):
             kind = child.type
             if kind == "text":
