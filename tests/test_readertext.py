@@ -393,7 +393,7 @@ NEWS = "content/official/publicity/2026-10-20-sports-day/index.md"
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with FakeGitHub("jcu-media/site") as fake:
-        for slug, members in {"publicity": ["pub-chief"], "leadership": ["vice-president"]}.items():
+        for slug, members in {"publicity": ["pub-chief", "pub-editor"], "leadership": ["vice-president"]}.items():
             fake.set_team("jcu-media", slug, members)
         monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
         monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
@@ -415,7 +415,8 @@ def test_approvals_require_the_stage_whatever_the_markup(repo: Path, github: Fak
                                                          capsys: pytest.CaptureFixture[str], body: str) -> None:
     github.add_pull(1, "editor-li", HEAD, files=[(NEWS, "added", None)])
     github.set_file(HEAD, NEWS, (FRONT_MATTER + "\n" + body + "\n").encode())
-    github.add_review(1, "pub-chief", "APPROVED", HEAD)
+    for reviewer in ("pub-chief", "pub-editor"):  # the department and the publicity office: one stage each
+        github.add_review(1, reviewer, "APPROVED", HEAD)
     code, report = approvals(repo, capsys)
     assert code == 1 and [s["name"] for s in report["stages"] if not s["satisfied"]] == ["校领导审批"]
     github.add_review(1, "vice-president", "APPROVED", HEAD)
@@ -428,7 +429,8 @@ def test_approvals_do_not_ask_for_what_the_reader_does_not_see(repo: Path, githu
                                                                capsys: pytest.CaptureFixture[str], body: str) -> None:
     github.add_pull(1, "editor-li", HEAD, files=[(NEWS, "added", None)])
     github.set_file(HEAD, NEWS, (FRONT_MATTER + "\n" + body + "\n").encode())
-    github.add_review(1, "pub-chief", "APPROVED", HEAD)
+    for reviewer in ("pub-chief", "pub-editor"):  # the department and the publicity office: one stage each
+        github.add_review(1, reviewer, "APPROVED", HEAD)
     code, report = approvals(repo, capsys)
     assert code == 0 and [s["name"] for s in report["stages"]] == ["部门负责人审核(党委宣传部)", "党委宣传部审核"]
 
@@ -437,6 +439,7 @@ def test_approvals_require_every_conditional_stage_of_an_unreadable_article(
         repo: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> None:
     github.add_pull(1, "editor-li", HEAD, files=[(NEWS, "added", None)])
     github.set_file(HEAD, NEWS, "---\ntitle: [未闭合\n---\n\n正文。\n".encode("gbk"))  # neither UTF-8 nor YAML
-    github.add_review(1, "pub-chief", "APPROVED", HEAD)
+    for reviewer in ("pub-chief", "pub-editor"):  # the department and the publicity office: one stage each
+        github.add_review(1, reviewer, "APPROVED", HEAD)
     code, report = approvals(repo, capsys)
     assert code == 1 and "校领导审批" in [s["name"] for s in report["stages"]]
