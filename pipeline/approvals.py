@@ -21,9 +21,10 @@ from typing import Callable, Mapping, Sequence
 
 import yaml
 
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, parse_article
 from pipeline.forge import MAX_PR_FILES, ChangedFile, Forge, NotRegularFile, PullRequest, Review
 from pipeline.policies import ARTICLE_DEPARTMENT, ApprovalRules, Policies
+from pipeline.readertext import reader_text
 
 GOVERNING = "governing"  # the stage of policy, workflow, CODEOWNERS and pipeline changes
 RETRACTION = "retraction"  # the stage of taking an article down: the account's operator
@@ -147,7 +148,6 @@ def _article_stages(policies: Policies, bundle: str, head: ReadFile, base: ReadF
     new, old = _read(head, index), _read(base, index)
     new_fm = None if new is None else _front_matter(new)
     old_fm = None if old is None else _front_matter(old)
-    new_unreadable = new is not None and new_fm is None
 
     def stage(stage_id: str) -> None:
         defined = policies.stages[stage_id]
@@ -163,10 +163,24 @@ def _article_stages(policies: Policies, bundle: str, head: ReadFile, base: ReadF
     versions = [fm for fm, data in ((new_fm, new), (old_fm, old)) if data is not None]
     for stage_id in _category_stages(policies, versions):  # moving out of 通知公告 still needs its stage
         stage(stage_id)
-    text = (new or b"").decode("utf-8", errors="replace")
-    for rule in policies.custom_rules:  # "if the text mentions X, stage Z is required"
-        if rule.type == "conditional" and rule.require_stage and (new_unreadable or any(t in text for t in rule.tokens)):
-            stage(rule.require_stage)
+    if new is not None:
+        for stage_id in conditional_stages(policies, PurePosixPath(index), new):
+            stage(stage_id)
+
+
+def conditional_stages(policies: Policies, path: PurePosixPath, data: bytes) -> list[str]:
+    """The stages the policy's conditional rules require of an article ("if the text mentions
+    X, stage Z is required"), asked of what a reader sees, the way lint's rule asks it
+    (ReaderText.mention): 招生**计划** and 招生 计划 mention 招生计划. An article that cannot
+    be read at all needs every one of them: what it says cannot be known."""
+    rules = [(rule.require_stage, rule) for rule in policies.custom_rules if rule.type == "conditional"]
+    if not any(stage for stage, _ in rules):
+        return []
+    article = parse_article(policies.root, path, data)
+    reader = reader_text(article) if isinstance(article, Article) else None
+    needed = [stage for stage, rule in rules
+              if stage and (reader is None or reader.mention(rule.tokens, rule.exceptions) is not None)]
+    return list(dict.fromkeys(needed))
 
 
 def _category_stages(policies: Policies, versions: Sequence[Mapping[str, object] | None]) -> list[str]:

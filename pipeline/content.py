@@ -89,10 +89,21 @@ def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePo
 def load_article(root: Path, rel_path: PurePosixPath) -> Article | LoadProblem:
     file = root / rel_path
     size = file.stat().st_size
-    if size > MAX_MARKDOWN_BYTES:
-        return LoadProblem(rel_path, 1, 1, "ART001",
-                           f"文件过大({size // 1024} KB,上限 {MAX_MARKDOWN_BYTES // 1024} KB);正文应为 Markdown 文本,图片和视频请作为单独文件放在文章目录中")
-    raw = file.read_bytes()
+    if size > MAX_MARKDOWN_BYTES:  # said before reading it
+        return _too_large(rel_path, size)
+    return parse_article(root, rel_path, file.read_bytes())
+
+
+def _too_large(rel_path: PurePosixPath, size: int) -> LoadProblem:
+    return LoadProblem(rel_path, 1, 1, "ART001",
+                       f"文件过大({size // 1024} KB,上限 {MAX_MARKDOWN_BYTES // 1024} KB);正文应为 Markdown 文本,图片和视频请作为单独文件放在文章目录中")
+
+
+def parse_article(root: Path, rel_path: PurePosixPath, raw: bytes) -> Article | LoadProblem:
+    """An article from the bytes of its index.md, wherever they were read (the working tree,
+    or the forge for the approvals check)."""
+    if len(raw) > MAX_MARKDOWN_BYTES:
+        return _too_large(rel_path, len(raw))
     if b"\x00" in raw:
         return LoadProblem(rel_path, 1, 1, "ART001", "这是二进制文件,不是 Markdown 文本;请检查是否误把图片等文件命名为 index.md")
     try:

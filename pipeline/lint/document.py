@@ -1,9 +1,11 @@
 """An article parsed once, with the views every rule needs.
 
-Rules look at the same text in different ways: the word lists read everything a reader
-sees, the PII rule must skip code and URLs (digits there are not phone numbers), the
-length rule counts only prose. Each view keeps the body's exact offsets (masked spans
-become spaces, newlines stay) so any match maps back to `line:column` in index.md.
+Rules look at the same text in different ways: the word lists, classified markers and the
+school's rules read what a reader sees (`reader`, built once per article and shared), the
+PII rule must skip code and URLs (digits there are not phone numbers), the length rule
+counts only prose. The masked views keep the body's exact offsets (masked spans become
+spaces, newlines stay) so any match maps back to `line:column` in index.md; the reader
+text keeps a map of its own.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from pipeline.content import Article
 from pipeline.lint.model import Finding
 from pipeline.markdown import parser
 from pipeline.policies import Policies
+from pipeline.readertext import ReaderText, reader_text
 
 # With raw HTML off, markdown-it leaves comments (editors' notes, wxpub-disable) as text
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>()\]\"'，。、；）]+|www\.[^\s<>()\]\"'，。、；）]+", re.I)
 _LINK_DESTINATION = re.compile(r"\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)(?:\s+\"[^\"]*\")?\)")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
-_IMAGE_BANG = re.compile(r"(!)\[")
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -79,15 +81,15 @@ class Document:
         return frozenset(lines)
 
     @functools.cached_property
-    def visible_text(self) -> str:
-        """The body as the reader sees it, for word lists: only comments masked."""
-        return _mask(self.article.body, HTML_COMMENT)
+    def reader(self) -> ReaderText:
+        """What a reader sees (title, body as rendered, references), for every rule that looks
+        for phrases: word lists, classified markers, the school's rules."""
+        return reader_text(self.article, self.tokens)
 
     @functools.cached_property
-    def reader_text(self) -> str:
-        """What a reader reads, for word lists and school rules: also without link targets
-        and the `!` of image syntax (six images are not six exclamation marks)."""
-        return _mask(_mask(self.visible_text, _LINK_DESTINATION, 1), _IMAGE_BANG, 1)
+    def visible_text(self) -> str:
+        """The body as written, only comments masked: for typography, which fixes the source."""
+        return _mask(self.article.body, HTML_COMMENT)
 
     @functools.cached_property
     def prose_text(self) -> str:
@@ -114,7 +116,8 @@ class Document:
         return self.finding(code, self.article.line_of(key), 1, message)
 
     def front_matter_texts(self) -> list[tuple[str, int]]:
-        """(text, line) of the front matter fields a reader sees: title, digest, author, source name."""
+        """(text, line) of the front matter fields a reader sees: title, digest, author, source
+        name; for PII, whose patterns run per field (phrase rules use `reader`, which holds them too)."""
         fm = self.article.front_matter
         texts = [(fm[key], self.article.line_of(key)) for key in ("title", "digest", "author")
                  if isinstance(fm.get(key), str)]

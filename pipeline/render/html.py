@@ -8,7 +8,6 @@ can), so they become text with a numbered reference listed once per URL at the e
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
@@ -17,15 +16,9 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from pipeline.render.highlight import highlight
-from pipeline.markdown import is_clickable
+from pipeline.markdown import is_clickable, is_external, is_figure, soft_break, visible_children
 from pipeline.render.themes import Alert, Theme
 
-# Wide characters (CJK ideographs, kana, full-width forms and punctuation): no space between two
-_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")
-# Chinese punctuation: no space on either side of it, whatever is on the other
-_CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\ufe30-\ufe4f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
-# Quotes, ellipsis and dashes serve Chinese and English alike: the letter beyond them decides
-_SHARED_PUNCTUATION = "‘’“”…—–·"
 _IMAGE_SCHEMES = ("", "http", "https")  # a bundle file or a web image; data: and the like never
 TASK_DONE, TASK_TODO = "☑", "☐"
 TASK_LIST_CSS = "list-style: none; padding-left: 4px"
@@ -104,10 +97,6 @@ class RenderState:
             target = unquote(target)
         self.images.append(target)
         return self.image_url(target)
-
-
-def is_external(url: str) -> bool:
-    return urlsplit(url).scheme in ("http", "https")
 
 
 Handler = Callable[["Renderer", Sequence[Token], int, list[str]], int]
@@ -220,9 +209,9 @@ class Renderer:
 
     def _paragraph(self, tokens: Sequence[Token], i: int, out: list[str]) -> int:
         inline = tokens[i + 1]
-        children = _visible(inline)
+        children = visible_children(inline)
         hidden = tokens[i].hidden  # tight list items: no <p>
-        if "![" in inline.content and _only_images(children):
+        if is_figure(inline, children):
             out.extend(self._figure(child) for child in children if child.type == "image")
             return i + 3
         body = self._inline(children)
@@ -249,6 +238,9 @@ class Renderer:
             token = tokens[j]
             if token.type == "footnote_open":
                 number, parts = int(token.meta["id"]) + 1, []
+            elif token.type == "alert_title_open":  # markdown-it's English title (Note): not the article's
+                j += 3
+                continue
             elif token.type == "inline":
                 parts.append(self.inline(token))
             elif token.type in ("fence", "code_block"):  # a note is one <p>: its code goes inline
@@ -261,7 +253,7 @@ class Renderer:
     # -- inline -------------------------------------------------------------------------
     def inline(self, token: Token) -> str:
         """The HTML of one inline token (a paragraph's, heading's or cell's text)."""
-        return self._inline(_visible(token))
+        return self._inline(visible_children(token))
 
     def _inline(self, children: Sequence[Token]) -> str:
         out: list[str] = []
@@ -272,7 +264,7 @@ class Renderer:
             if kind == "text":
                 out.append(escape(child.content, quote=False))
             elif kind == "softbreak":
-                out.append(_soft_break(children, index))
+                out.append(soft_break(children, index))
             elif kind == "hardbreak":
                 out.append("<br>")
             elif kind == "code_inline":
@@ -354,124 +346,18 @@ _BLOCK: dict[str, Handler] = {
 }
 
 
-def _only_images(children: Sequence[Token]) -> bool:
-    kinds = {c.type for c in children if not (c.type == "text" and not c.content.strip())}
-    return bool(kinds) and kinds <= {"image", "softbreak"} and "image" in kinds
-
-
 def _link_text(children: Sequence[Token], index: int) -> str:
+    """A link's text for its 参考链接 entry, on one line: its lines joined as the body shows
+    them (Hello / World is "Hello World", not "HelloWorld")."""
     parts = []
-    for child in children[index + 1:]:
+    for j in range(index + 1, len(children)):
+        child = children[j]
         if child.type == "link_close":
             break
-        parts.append(child.content)
-    return "".join(parts).strip()
-
-
-def _visible(inline: Token) -> Sequence[Token]:
-    """An inline token's children as the reader sees them: without HTML comments."""
-    children = inline.children or []
-    return _without_comments(children) if "<!--" in inline.content else children
-
-
-def _without_comments(children: Sequence[Token]) -> list[Token]:
-    """The children with HTML comments removed. With raw HTML off markdown-it leaves them as
-    text, but they are editors' notes and wxpub-disable lines, never shown to the reader
-    (lint does not count them either). Everything from `<!--` in a text to the next `-->` in
-    a text goes, whatever lies between: line breaks, and links or emphasis that markdown-it
-    found inside the note (a note's link must not become a numbered reference). A `<!--`
-    that is never closed is not a comment and stays, as lint sees it too; inline code keeps
-    its comments, as written."""
-    rest = list(children)
-    out: list[Token] = []
-    i = 0
-    while i < len(rest):
-        child = rest[i]
-        if child.type != "text" or "<!--" not in child.content:
-            out.append(child)
-            i += 1
-            continue
-        head, _, after = child.content.partition("<!--")
-        if "-->" in after:
-            close, tail = i, after.partition("-->")[2]
+        if child.type == "softbreak":
+            parts.append(soft_break(children, j))
+        elif child.type == "hardbreak":
+            parts.append(" ")
         else:
-            found = [j for j in range(i + 1, len(rest)) if rest[j].type == "text" and "-->" in rest[j].content]
-            if not found:
-                out.append(child)
-                i += 1
-                continue
-            close, tail = found[0], rest[found[0]].content.partition("-->")[2]
-        if head:
-            out.append(_text_token(head))
-        out.append(_COMMENT)
-        rest[close] = _text_token(tail)  # looked at again: it may hold the next comment
-        i = close
-    return _close_gaps([c for c in out if c.type != "text" or c.content])
-
-
-_COMMENT = Token("comment", "", 0)  # where a comment was, until _close_gaps has tidied around it
-
-
-def _text_token(content: str) -> Token:
-    return Token("text", "", 0, content=content)
-
-
-def _close_gaps(children: list[Token]) -> list[Token]:
-    """Tidy where comments were: a comment that filled its lines takes one line break with it
-    (`a / <!-- note --> / b` reads `a / b`), and spaces around a comment become one space
-    (`Inline <!-- c --> text`) or none at a line's edge."""
-    out: list[Token] = []
-    for child in children:
-        if child is not _COMMENT:
-            if out and out[-1] is _COMMENT:
-                out.pop()
-                before = out[-1] if out else None
-                if child.type == "softbreak" and (before is None or before.type == "softbreak"):
-                    continue  # the comment had its own line: drop its line break
-                if child.type == "text" and before is not None and before.type == "text":
-                    left, right = before.content, child.content
-                    space = " " if left[-1:] in " \t" or right[:1] in " \t" else ""
-                    out[-1] = _text_token(left.rstrip(" \t") + space + right.lstrip(" \t"))
-                    continue
-                if child.type == "text" and (before is None or before.type == "softbreak"):
-                    child = _text_token(child.content.lstrip(" \t"))
-                elif before is not None and before.type == "text" and child.type == "softbreak":
-                    out[-1] = _text_token(before.content.rstrip(" \t"))
-            out.append(child)
-        elif not out or out[-1] is not _COMMENT:
-            out.append(child)
-    if out and out[-1] is _COMMENT:  # a comment ends the paragraph: so does the line before it
-        out.pop()
-        while out and out[-1].type == "softbreak":
-            out.pop()
-        if out and out[-1].type == "text":
-            out[-1] = _text_token(out[-1].content.rstrip(" \t"))
-    return [c for c in out if c.type != "text" or c.content]
-
-
-def _soft_break(children: Sequence[Token], index: int) -> str:
-    """A line break inside a paragraph, joined the way Chinese typesetting wants: nothing
-    between two Chinese characters or next to Chinese punctuation, one space between Latin
-    words and between Chinese and Latin or digits (the spacing lint's typography rule asks for)."""
-    before = _neighbour_text(children, index, -1)
-    after = _neighbour_text(children, index, 1)
-    if _CJK_PUNCTUATION.match(before[-1:]) or _CJK_PUNCTUATION.match(after[:1]):
-        return ""
-    left, right = before.rstrip(_SHARED_PUNCTUATION)[-1:], after.lstrip(_SHARED_PUNCTUATION)[:1]
-    if not left and not right:
-        return " "
-    return "" if (not left or _WIDE.match(left)) and (not right or _WIDE.match(right)) else " "
-
-
-def _neighbour_text(children: Sequence[Token], index: int, step: int) -> str:
-    """The text next to a soft break, looking through markup that has none (`**`, link
-    brackets) to the nearest text or code; empty at the paragraph's edge or an image."""
-    j = index + step
-    while 0 <= j < len(children):
-        child = children[j]
-        if child.content and child.type in ("text", "code_inline"):
-            return child.content
-        if child.type in ("softbreak", "hardbreak", "image"):
-            return ""
-        j += step
-    return ""
+            parts.append(child.content)
+    return "".join(parts).strip()
