@@ -269,11 +269,17 @@ class Ledger:
         section across processes, the rename is atomic, and it works the same for loose and
         packed refs. A writer that finds the lock taken waits core.filesRefLockTimeout and then
         fails, which we also report as a conflict: someone else was writing.
+
+        git's answer alone is not the truth once a lock can be removed as stale: a live writer
+        slower than that (an fsync on a busy disk) whose lock was removed renames the *next*
+        writer's lock over REF and reports success, while that next writer's rename fails
+        although its value is in place. So the ref is read back: the swap happened if and only
+        if REF now holds NEW (or a commit built on it).
         """
         result = self._git("update-ref", "-m", "wxpub ledger", ref, new, old or _ZERO)
-        if result.returncode == 0:
+        if self._holds(ref, new):
             return
-        if self._read_ref(ref) != old:
+        if result.returncode == 0 or self._read_ref(ref) != old:
             raise LedgerConflict(where=ref)
         if ".lock': File exists" in result.stderr:
             lock = Path(self._repo.path) / f"{ref}.lock"
@@ -285,6 +291,16 @@ class Ledger:
             raise LedgerConflict(where=ref, hint=f"重新运行即可;若一直出现,且确认没有其他 wxpub 或 git 进程在运行,删除残留的锁文件 {lock}")
         raise UserError(f"无法更新发布记录:{_redact(result.stderr.strip())}", where=ref,
                         hint="检查仓库目录的写权限和磁盘空间")
+
+    def _holds(self, ref: str, commit: str) -> bool:
+        """Whether `ref` is at `commit` or at a commit that has it in its history."""
+        current = self._read_ref(ref)
+        if current is None:
+            return False
+        try:
+            return current == commit or self._repo.descendant_of(pygit2.Oid(hex=current), pygit2.Oid(hex=commit))
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
 
     # -- remote -------------------------------------------------------------------------
 
@@ -430,7 +446,7 @@ class Ledger:
         upload of a file wins. Pass `account` to see only its uploads: a media_id belongs to
         the account that uploaded it."""
         found: dict[str, Mapping[str, Any]] = {}
-        for (owner, sha), record in self.state().uploads.items():
+        for (owner, _kind, sha), record in self.state().uploads.items():
             if account is None or owner == account:
                 found[sha] = MappingProxyType({**record.to_data(), "kind": UPLOAD_STEPS[record.STEP]})
         return found

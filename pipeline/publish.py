@@ -26,7 +26,7 @@ from pipeline.lint.engine import lint_one
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
-from pipeline.records import Record, Step
+from pipeline.records import Failed, Record, Step
 from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
@@ -152,13 +152,15 @@ class Run:
 
     # -- reporting -----------------------------------------------------------------------
 
-    def fail(self, message: Message, text: str) -> None:
+    def fail(self, message: Message, text: str, paths: Iterable[str] | None = None) -> None:
+        """Report the message's articles (or just `paths` of them) as failed."""
         self.outcomes.extend(Outcome("failed", p, message.account, text, media_id=message.media_id)
-                             for p in message.paths)
+                             for p in (message.paths if paths is None else paths))
 
-    def wait(self, message: Message, text: str) -> None:
+    def wait(self, message: Message, text: str, paths: Iterable[str] | None = None) -> None:
+        """Report the message's articles (or just `paths` of them) as waiting."""
         self.outcomes.extend(Outcome("queued", p, message.account, text, media_id=message.media_id)
-                             for p in message.paths)
+                             for p in (message.paths if paths is None else paths))
 
     def report_done(self, message: Message) -> None:
         texts = {"published": "已发表", "drafted": "已存入草稿箱,请运营人员在后台发表", "mass_sent": "已群发"}
@@ -238,9 +240,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             continue  # published already (an edit needs `republish: true`; lint says so on the PR)
         refused = state.rejected.get((str(path), loaded.content_hash))
         if refused is not None:
-            failed.append(Outcome("failed", str(path), account.id,
-                                  "此版本已被微信拒绝" + (f"(状态 {refused.publish_status})" if refused.publish_status else
-                                                   f"(errcode {refused.errcode})") + ";修改文章后才会重新提交"))
+            failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))
             continue
         errors = [f for f in lint_one(run.root, policies, path).findings if f.severity is Severity.ERROR]
         if errors:
@@ -271,6 +271,15 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     batches, queued = _schedule(run, candidates)
     in_flight = tuple(m.batch for m in state.messages.values() if m.live)
     return Plan(tuple(batches), tuple(queued), tuple(failed), tuple(retractions), in_flight)
+
+
+def _refused_text(refused: Failed) -> str:
+    status = refused.publish_status
+    if status in (5, 6):  # it went out, then a person deleted it or WeChat banned it
+        what = f"此版本已发表过,随后被{'删除' if status == 5 else '平台封禁'}(状态 {status})"
+    else:
+        what = "此版本已被微信拒绝" + (f"(状态 {status})" if status else f"(errcode {refused.errcode})")
+    return what + ";修改文章后才会重新提交"
 
 
 def _schedule(run: Run, candidates: list[Candidate]) -> tuple[list[tuple[Candidate, ...]], list[Outcome]]:
