@@ -281,16 +281,24 @@ class Ledger:
             return
         if result.returncode == 0 or self._read_ref(ref) != old:
             raise LedgerConflict(where=ref)
-        if ".lock': File exists" in result.stderr:
-            lock = Path(self._repo.path) / f"{ref}.lock"
-            if _stale(lock, self.stale_lock_seconds):
-                # A writer holds the lock for milliseconds; one this old was left by a process
-                # killed inside `git update-ref`, and would block the ledger for good
-                lock.unlink(missing_ok=True)
-                _to_stderr(f"已删除上次中断的运行遗留的发布记录锁文件 {lock}")
+        lock = self._remove_stale_lock(ref, result.stderr)
+        if lock is not None:
             raise LedgerConflict(where=ref, hint=f"重新运行即可;若一直出现,且确认没有其他 wxpub 或 git 进程在运行,删除残留的锁文件 {lock}")
         raise UserError(f"无法更新发布记录:{_redact(result.stderr.strip())}", where=ref,
                         hint="检查仓库目录的写权限和磁盘空间")
+
+    def _remove_stale_lock(self, ref: str, stderr: str) -> Path | None:
+        """When git failed because `ref`'s lock file exists: remove it if it is stale, and return
+        its path; None when git failed for another reason."""
+        if ".lock': File exists" not in stderr:
+            return None
+        lock = Path(self._repo.path) / f"{ref}.lock"
+        if _stale(lock, self.stale_lock_seconds):
+            # A writer holds the lock for milliseconds; one this old was left by a process killed
+            # inside git, and would block the ledger (or its remote-tracking copy) for good
+            lock.unlink(missing_ok=True)
+            _to_stderr(f"已删除上次中断的运行遗留的发布记录锁文件 {lock}")
+        return lock
 
     def _holds(self, ref: str, commit: str) -> bool:
         """Whether `ref` is at `commit` or at a commit that has it in its history."""
@@ -312,8 +320,11 @@ class Ledger:
         say = say or _to_stderr
         shown = _redact(remote)
         tracking = self._tracking_ref(remote)
-        result = self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
-                           remote, f"+{self.ref}:{tracking}")
+        fetch = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+                 remote, f"+{self.ref}:{tracking}")
+        result = self._git(*fetch)
+        if result.returncode != 0 and self._remove_stale_lock(tracking, result.stderr) is not None:
+            result = self._git(*fetch)  # once more, past the lock a run killed inside git fetch left
         if result.returncode != 0:
             if "couldn't find remote ref" in result.stderr:
                 self._git("update-ref", "-d", tracking)
@@ -321,8 +332,11 @@ class Ledger:
                 if self._tip is not None:
                     say(f"远程 {shown} 还没有发布记录;本地的 {len(self._entries)} 条记录将在推送时上传")
                 return
+            lock = Path(self._repo.path) / f"{tracking}.lock"
+            hint = (f"另一个 wxpub 或 git 进程正在获取;若确认没有,删除残留的锁文件 {lock}"
+                    if ".lock': File exists" in result.stderr else "检查网络、远程名称或地址,以及访问令牌是否有读取仓库的权限")
             raise UserError(f"无法从远程 {shown} 获取发布记录({self.ref}):{_redact(result.stderr.strip())}",
-                            hint="检查网络、远程名称或地址,以及访问令牌是否有读取仓库的权限")
+                            hint=hint)
         theirs = self._read_ref(tracking)
         assert theirs is not None  # the fetch above just wrote it
         self.reload()
