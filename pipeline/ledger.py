@@ -205,8 +205,25 @@ class Ledger:
             self._tip, self._raw, self._entries = None, b"", ()
             return
         raw = _log_blob(self._tree(tip), self.ref)
+        self._only_appended(tip, raw)
         self._entries = _parse(raw, self.ref)
         self._tip, self._raw = tip, raw
+
+    def _only_appended(self, tip: str, raw: bytes) -> None:
+        """The tip's log must be its first parent's log with lines added (a merge's first parent
+        is the remote's side, which it extends too). A commit that drops or rewrites lines (a
+        hand "tidy-up") would make what went out look unsent, to this run and, once pushed, to
+        every runner: stop before anything is read from it."""
+        commit = self._repo[tip].peel(pygit2.Commit)
+        if not commit.parents:
+            return
+        parent = str(commit.parents[0].id)
+        before = _log_blob(self._tree(parent), self.ref)
+        if raw.startswith(before):
+            return
+        raise UserError(f"发布记录的提交 {tip[:12]} 删改了此前的记录;发布记录只能追加,删改会让已发出的内容被当作未发出而再次发送",
+                        where=self.ref,
+                        hint=f"用 git log -p {self.ref} 查看改动;撤销它:git update-ref {self.ref} {parent}")
 
     def backup(self, key: str) -> bytes | None:
         """The rendered content stored under `key` (a sha256) by `append(..., backups=)`."""
