@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # the forge client loads only when approvals are checked
 MAX_ARTICLES_PER_MESSAGE = 8  # WeChat: up to 8 articles in one draft / message
 DEFAULT_LEASE = 600.0  # seconds another run leaves a message alone after its owner's last intent
 FINAL_STATUSES = ("published", "drafted", "mass_sent")
+ACCOUNT_GONE = ("文章已从仓库删除,但它所在的账号已不在 policies.yaml 中,wxpub 无法撤回(没有该账号的凭据):"
+                "请在公众号后台手动删除它;或恢复该账号的配置,由下次运行撤回后再删除账号")
 
 
 @dataclass(frozen=True)
@@ -263,9 +265,13 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
                 continue
             approvers = proof.approvers
         candidates.append(Candidate(loaded, account, approvers))
-    for path_text, publication in state.publications.items():
-        if path_text not in present and state.live_holder(path_text) is None and path_text not in state.retractions:
-            retract(path_text, publication.entry.account, publication)
+    for gone, publication in state.publications.items():
+        if gone in present or state.live_holder(gone) is not None or gone in state.retractions:
+            continue
+        if publication.entry.account not in policies.accounts:  # no credentials to take it down with
+            failed.append(Outcome("failed", gone, publication.entry.account, ACCOUNT_GONE))
+            continue
+        retract(gone, publication.entry.account, publication)
     if paused and run.gate is not None:  # say once which change stopped publishing, naming its commit
         failed.extend(Outcome("failed", held_path, "", proof.message) for held_path, proof in run.gate.held())
     batches, queued = _schedule(run, candidates)
@@ -345,6 +351,9 @@ def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
         elif sending.needs_sweep(message, now):
             guarded(run, exhausted, message.account, lambda m=message: sending.sweep_message(run, m))  # type: ignore[misc]
     for retraction in list(state.retractions.values()):
+        if retraction.account not in run.policies.accounts:
+            run.outcomes.append(Outcome("failed", retraction.path, retraction.account, ACCOUNT_GONE))
+            continue
         if retraction.record.lease_until > now and retraction.owner != run.run_id:
             continue
         guarded(run, exhausted, retraction.account, lambda r=retraction: sending.resume_retraction(run, r))  # type: ignore[misc]

@@ -430,6 +430,29 @@ class Paused:
         raise TimeoutError(f"the run never wrote {self.env['ATTACK_AT']}")
 
 
+def test_closing_an_account_with_articles_out_is_reported_not_a_crash(tmp_path: Path, wechat: str,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The youth account closes: its section leaves policies.yaml and its content is deleted,
+    while one of its drafts is in the ledger. Without its credentials wxpub cannot take that
+    down; every run crashed (KeyError, exit 3) before doing anything, for every account."""
+    root = content_repo(tmp_path)
+    camp = youth(root, "2026-10-22-camp", "暑期夏令营招募", 1)
+    commit_all(root)
+    assert publish(root, wechat, capsys, f"{DAY1} 12:30")[0] == 0
+    policy = (root / "policies.yaml").read_text(encoding="utf-8")
+    start, end = policy.index("  youth:\n"), policy.index("\ncategories:")
+    (root / "policies.yaml").write_text(policy[:start] + policy[end + 1:], encoding="utf-8")
+    git(root, "rm", "-rq", "content/youth")
+    relay = official(root, "2026-10-21-relay", "接力赛纪实", 41)
+    commit_all(root)
+    code, report = publish(root, wechat, capsys, f"{DAY2} 12:30")
+    assert code == 1 and statuses(report) == {camp: ["failed"], relay: ["published"]}, report
+    assert "policies.yaml" in report["failed"][0]["message"]
+    code, report = publish(root, wechat, capsys, f"{DAY2} 12:40")
+    assert code == 1 and statuses(report) == {camp: ["failed"]}  # said again until a person acts
+    assert live_titles(wechat) == ["接力赛纪实"]
+
+
 # -- runners on clones of one remote -----------------------------------------------------------------
 
 
