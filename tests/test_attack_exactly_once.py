@@ -310,6 +310,27 @@ def test_a_draft_the_operator_published_before_recovery_is_not_drafted_again(
     assert verify(root, wechat, capsys) == []
 
 
+@pytest.mark.xfail(strict=True, reason="a message taken over before its submit carries the claimed version on: "
+                   "the corrected version on main never goes out (it would need republish: true), and verify agrees")
+def test_a_message_resumed_after_its_article_was_corrected_does_not_publish_the_old_version(
+        tmp_path: Path, wechat: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The run is killed right after draft/add was recorded; before the next run the editor fixes a
+    mistake in the article (nothing of it was public yet)."""
+    root = content_repo(tmp_path)
+    path = official(root, "2026-10-20-sports-day", "学校举行秋季运动会", 40, body="运动会现场。比赛日期初稿写错。\n")
+    commit_all(root)
+    killed = Paused(root, "draft_added", "KILL")
+    run = killed.start(wechat, f"{DAY1} 12:30", "--lease", "0")
+    run.communicate(timeout=120)
+    assert run.returncode == -signal.SIGKILL
+    official(root, "2026-10-20-sports-day", "学校举行秋季运动会", 40, body="运动会现场。日期已更正。\n")
+    commit_all(root)
+    code, report = publish(root, wechat, capsys, f"{DAY1} 12:40")
+    assert code == 0 and statuses(report) == {path: ["published"]}, report
+    [publication] = [p for p in world(wechat)["publications"] if p["status"] == 0]
+    assert "日期已更正" in publication["articles"][0]["content"], "the version no longer on main went out"
+
+
 # -- schedule ------------------------------------------------------------------------------------------
 
 
