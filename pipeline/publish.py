@@ -379,6 +379,11 @@ def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Ou
     run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
                         for batch in plan_.batches for c in batch
                         if c.account.id in exhausted and c.path not in handled)
+    # A retraction its account's quota stopped is said, never skipped without a word
+    pending = dict.fromkeys([*((r.path, r.account) for r in plan_.retractions),
+                             *((r.path, r.account) for r in run.state.retractions.values())])
+    run.outcomes.extend(Outcome("queued", path, account, "接口配额已用完,撤回尚未完成;下次运行继续撤回")
+                        for path, account in pending if account in exhausted and path not in handled)
     run.outcomes.extend(plan_.queued)
     return run.outcomes
 
