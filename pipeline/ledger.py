@@ -205,8 +205,25 @@ class Ledger:
             self._tip, self._raw, self._entries = None, b"", ()
             return
         raw = _log_blob(self._tree(tip), self.ref)
+        self._only_appended(tip, raw)
         self._entries = _parse(raw, self.ref)
         self._tip, self._raw = tip, raw
+
+    def _only_appended(self, tip: str, raw: bytes) -> None:
+        """The tip's log must be its first parent's log with lines added (a merge's first parent
+        is the remote's side, which it extends too). A commit that drops or rewrites lines (a
+        hand "tidy-up") would make what went out look unsent, to this run and, once pushed, to
+        every runner: stop before anything is read from it."""
+        commit = self._repo[tip].peel(pygit2.Commit)
+        if not commit.parents:
+            return
+        parent = str(commit.parents[0].id)
+        before = _log_blob(self._tree(parent), self.ref)
+        if raw.startswith(before):
+            return
+        raise UserError(f"发布记录的提交 {tip[:12]} 删改了此前的记录;发布记录只能追加,删改会让已发出的内容被当作未发出而再次发送",
+                        where=self.ref,
+                        hint=f"用 git log -p {self.ref} 查看改动;撤销它:git update-ref {self.ref} {parent}")
 
     def backup(self, key: str) -> bytes | None:
         """The rendered content stored under `key` (a sha256) by `append(..., backups=)`."""
@@ -269,22 +286,46 @@ class Ledger:
         section across processes, the rename is atomic, and it works the same for loose and
         packed refs. A writer that finds the lock taken waits core.filesRefLockTimeout and then
         fails, which we also report as a conflict: someone else was writing.
+
+        git's answer alone is not the truth once a lock can be removed as stale: a live writer
+        slower than that (an fsync on a busy disk) whose lock was removed renames the *next*
+        writer's lock over REF and reports success, while that next writer's rename fails
+        although its value is in place. So the ref is read back: the swap happened if and only
+        if REF now holds NEW (or a commit built on it).
         """
         result = self._git("update-ref", "-m", "wxpub ledger", ref, new, old or _ZERO)
-        if result.returncode == 0:
+        if self._holds(ref, new):
             return
-        if self._read_ref(ref) != old:
+        if result.returncode == 0 or self._read_ref(ref) != old:
             raise LedgerConflict(where=ref)
-        if ".lock': File exists" in result.stderr:
-            lock = Path(self._repo.path) / f"{ref}.lock"
-            if _stale(lock, self.stale_lock_seconds):
-                # A writer holds the lock for milliseconds; one this old was left by a process
-                # killed inside `git update-ref`, and would block the ledger for good
-                lock.unlink(missing_ok=True)
-                _to_stderr(f"已删除上次中断的运行遗留的发布记录锁文件 {lock}")
+        lock = self._remove_stale_lock(ref, result.stderr)
+        if lock is not None:
             raise LedgerConflict(where=ref, hint=f"重新运行即可;若一直出现,且确认没有其他 wxpub 或 git 进程在运行,删除残留的锁文件 {lock}")
         raise UserError(f"无法更新发布记录:{_redact(result.stderr.strip())}", where=ref,
                         hint="检查仓库目录的写权限和磁盘空间")
+
+    def _remove_stale_lock(self, ref: str, stderr: str) -> Path | None:
+        """When git failed because `ref`'s lock file exists: remove it if it is stale, and return
+        its path; None when git failed for another reason."""
+        if ".lock': File exists" not in stderr:
+            return None
+        lock = Path(self._repo.path) / f"{ref}.lock"
+        if _stale(lock, self.stale_lock_seconds):
+            # A writer holds the lock for milliseconds; one this old was left by a process killed
+            # inside git, and would block the ledger (or its remote-tracking copy) for good
+            lock.unlink(missing_ok=True)
+            _to_stderr(f"已删除上次中断的运行遗留的发布记录锁文件 {lock}")
+        return lock
+
+    def _holds(self, ref: str, commit: str) -> bool:
+        """Whether `ref` is at `commit` or at a commit that has it in its history."""
+        current = self._read_ref(ref)
+        if current is None:
+            return False
+        try:
+            return current == commit or self._repo.descendant_of(pygit2.Oid(hex=current), pygit2.Oid(hex=commit))
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
 
     # -- remote -------------------------------------------------------------------------
 
@@ -296,8 +337,11 @@ class Ledger:
         say = say or _to_stderr
         shown = _redact(remote)
         tracking = self._tracking_ref(remote)
-        result = self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
-                           remote, f"+{self.ref}:{tracking}")
+        fetch = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+                 remote, f"+{self.ref}:{tracking}")
+        result = self._git(*fetch)
+        if result.returncode != 0 and self._remove_stale_lock(tracking, result.stderr) is not None:
+            result = self._git(*fetch)  # once more, past the lock a run killed inside git fetch left
         if result.returncode != 0:
             if "couldn't find remote ref" in result.stderr:
                 self._git("update-ref", "-d", tracking)
@@ -305,8 +349,11 @@ class Ledger:
                 if self._tip is not None:
                     say(f"远程 {shown} 还没有发布记录;本地的 {len(self._entries)} 条记录将在推送时上传")
                 return
+            lock = Path(self._repo.path) / f"{tracking}.lock"
+            hint = (f"另一个 wxpub 或 git 进程正在获取;若确认没有,删除残留的锁文件 {lock}"
+                    if ".lock': File exists" in result.stderr else "检查网络、远程名称或地址,以及访问令牌是否有读取仓库的权限")
             raise UserError(f"无法从远程 {shown} 获取发布记录({self.ref}):{_redact(result.stderr.strip())}",
-                            hint="检查网络、远程名称或地址,以及访问令牌是否有读取仓库的权限")
+                            hint=hint)
         theirs = self._read_ref(tracking)
         assert theirs is not None  # the fetch above just wrote it
         self.reload()
@@ -430,7 +477,7 @@ class Ledger:
         upload of a file wins. Pass `account` to see only its uploads: a media_id belongs to
         the account that uploaded it."""
         found: dict[str, Mapping[str, Any]] = {}
-        for (owner, sha), record in self.state().uploads.items():
+        for (owner, _kind, sha), record in self.state().uploads.items():
             if account is None or owner == account:
                 found[sha] = MappingProxyType({**record.to_data(), "kind": UPLOAD_STEPS[record.STEP]})
         return found

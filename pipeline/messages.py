@@ -68,8 +68,9 @@ TRANSITIONS: Mapping[Phase, Mapping[Step, Phase]] = MappingProxyType({
     Phase.ABANDONED: {Step.DRAFT_ADDED: Phase.ABANDONED, Step.ORPHAN_DELETED: Phase.ABANDONED},
 })
 OWNER_ONLY = frozenset({Step.DRAFT_ADDING, Step.SUBMITTING, Step.MASS_SENDING, Step.ABANDONED})
-# Refusals for the content itself: the same version is not tried again (publish_status 2, 4)
-CONTENT_REFUSALS = frozenset({2, 4})
+# publish_status after which the same version is not sent again: refused for its content (2 原创
+# check, 4 platform review), or out and then deleted by a person (5) or banned by WeChat (6)
+CONTENT_REFUSALS = frozenset({2, 4, 5, 6})
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,10 @@ class LedgerState:
     messages: Mapping[str, Message]  # by batch id, in the order they started
     publications: Mapping[str, Publication]  # by path, in the order they went out
     retractions: Mapping[str, Retraction]  # by path: retractions begun and not confirmed
-    uploads: Mapping[tuple[str, str], ImageUploaded | CoverUploaded]  # (account, sha) -> latest upload
+    # (account, kind, sha) -> latest upload. A cover (a permanent material, by media_id) and a body
+    # image (a media/uploadimg URL) with the same bytes are different WeChat objects: neither
+    # stands in for the other (WeChat drops an <img> whose src did not come from uploadimg)
+    uploads: Mapping[tuple[str, str, str], ImageUploaded | CoverUploaded]
     rejected: Mapping[tuple[str, str], Failed]  # (path, content_hash) refused for its content
     void: frozenset[str]  # ids of lines that did not count
     loose: tuple[Entry, ...] = ()  # version 1 final lines outside any message
@@ -161,6 +165,18 @@ class LedgerState:
         (retracted ones too: they used the day's slot)."""
         return sum(len(m.articles) for m in self.messages.values()
                    if m.account == account and m.day == day and m.phase not in (Phase.ABANDONED, Phase.FAILED))
+
+
+def refused_articles(message: Message, failure: Failed) -> tuple[ClaimedArticle, ...]:
+    """The articles a refusal is about: those WeChat named in fail_idx (1-based), or every
+    article of the message when it named none (or none of them exists)."""
+    named = {i for i in failure.fail_idx if 1 <= i <= len(message.articles)}
+    return tuple(a for i, a in enumerate(message.articles, 1) if not named or i in named)
+
+
+def upload_kind(record: ImageUploaded | CoverUploaded) -> str:
+    """The FileRef kind an upload record is of: "cover" (material/add_material) or "image" (media/uploadimg)."""
+    return "cover" if isinstance(record, CoverUploaded) else "image"
 
 
 def fold(entries: tuple[Entry, ...] | list[Entry], tz: datetime.tzinfo = datetime.timezone.utc) -> LedgerState:
@@ -188,7 +204,7 @@ class _Folder:
         self.messages: dict[str, Message] = {}
         self.publications: dict[str, Publication] = {}
         self.retractions: dict[str, Retraction] = {}
-        self.uploads: dict[tuple[str, str], ImageUploaded | CoverUploaded] = {}
+        self.uploads: dict[tuple[str, str, str], ImageUploaded | CoverUploaded] = {}
         self.rejected: dict[tuple[str, str], Failed] = {}
         self.void: set[str] = set()
         self.loose: list[Entry] = []
@@ -196,7 +212,7 @@ class _Folder:
     def apply(self, entry: Entry, record: Record) -> bool:
         """Count one line; False when it is void."""
         if isinstance(record, (ImageUploaded, CoverUploaded)):
-            self.uploads[(entry.account, record.sha)] = record
+            self.uploads[(entry.account, upload_kind(record), record.sha)] = record
             return True
         if isinstance(record, MessageStarted):
             return self._start(entry, record)
@@ -292,7 +308,7 @@ class _Folder:
             if record.draft_left and message.media_id:  # WeChat kept the draft it refused to send
                 changes["orphans"] = message.orphans + (message.media_id,)
             if record.needs_change:
-                for article in message.articles:
+                for article in refused_articles(message, record):
                     self.rejected[(article.path, article.content_hash)] = record
         elif isinstance(record, Abandoned):
             changes |= {"abandoned": record, "abandoned_at": entry}

@@ -26,7 +26,7 @@ from pipeline.lint.engine import lint_one
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
-from pipeline.records import Record, Step
+from pipeline.records import Failed, Record, Step
 from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # the forge client loads only when approvals are checked
 MAX_ARTICLES_PER_MESSAGE = 8  # WeChat: up to 8 articles in one draft / message
 DEFAULT_LEASE = 600.0  # seconds another run leaves a message alone after its owner's last intent
 FINAL_STATUSES = ("published", "drafted", "mass_sent")
+ACCOUNT_GONE = ("文章已从仓库删除,但它所在的账号已不在 policies.yaml 中,wxpub 无法撤回(没有该账号的凭据):"
+                "请在公众号后台手动删除它;或恢复该账号的配置,由下次运行撤回后再删除账号")
 
 
 @dataclass(frozen=True)
@@ -152,13 +154,15 @@ class Run:
 
     # -- reporting -----------------------------------------------------------------------
 
-    def fail(self, message: Message, text: str) -> None:
+    def fail(self, message: Message, text: str, paths: Iterable[str] | None = None) -> None:
+        """Report the message's articles (or just `paths` of them) as failed."""
         self.outcomes.extend(Outcome("failed", p, message.account, text, media_id=message.media_id)
-                             for p in message.paths)
+                             for p in (message.paths if paths is None else paths))
 
-    def wait(self, message: Message, text: str) -> None:
+    def wait(self, message: Message, text: str, paths: Iterable[str] | None = None) -> None:
+        """Report the message's articles (or just `paths` of them) as waiting."""
         self.outcomes.extend(Outcome("queued", p, message.account, text, media_id=message.media_id)
-                             for p in message.paths)
+                             for p in (message.paths if paths is None else paths))
 
     def report_done(self, message: Message) -> None:
         texts = {"published": "已发表", "drafted": "已存入草稿箱,请运营人员在后台发表", "mass_sent": "已群发"}
@@ -238,9 +242,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             continue  # published already (an edit needs `republish: true`; lint says so on the PR)
         refused = state.rejected.get((str(path), loaded.content_hash))
         if refused is not None:
-            failed.append(Outcome("failed", str(path), account.id,
-                                  "此版本已被微信拒绝" + (f"(状态 {refused.publish_status})" if refused.publish_status else
-                                                   f"(errcode {refused.errcode})") + ";修改文章后才会重新提交"))
+            failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))
             continue
         errors = [f for f in lint_one(run.root, policies, path).findings if f.severity is Severity.ERROR]
         if errors:
@@ -263,14 +265,27 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
                 continue
             approvers = proof.approvers
         candidates.append(Candidate(loaded, account, approvers))
-    for path_text, publication in state.publications.items():
-        if path_text not in present and state.live_holder(path_text) is None and path_text not in state.retractions:
-            retract(path_text, publication.entry.account, publication)
+    for gone, publication in state.publications.items():
+        if gone in present or state.live_holder(gone) is not None or gone in state.retractions:
+            continue
+        if publication.entry.account not in policies.accounts:  # no credentials to take it down with
+            failed.append(Outcome("failed", gone, publication.entry.account, ACCOUNT_GONE))
+            continue
+        retract(gone, publication.entry.account, publication)
     if paused and run.gate is not None:  # say once which change stopped publishing, naming its commit
         failed.extend(Outcome("failed", held_path, "", proof.message) for held_path, proof in run.gate.held())
     batches, queued = _schedule(run, candidates)
     in_flight = tuple(m.batch for m in state.messages.values() if m.live)
     return Plan(tuple(batches), tuple(queued), tuple(failed), tuple(retractions), in_flight)
+
+
+def _refused_text(refused: Failed) -> str:
+    status = refused.publish_status
+    if status in (5, 6):  # it went out, then a person deleted it or WeChat banned it
+        what = f"此版本已发表过,随后被{'删除' if status == 5 else '平台封禁'}(状态 {status})"
+    else:
+        what = "此版本已被微信拒绝" + (f"(状态 {status})" if status else f"(errcode {refused.errcode})")
+    return what + ";修改文章后才会重新提交"
 
 
 def _schedule(run: Run, candidates: list[Candidate]) -> tuple[list[tuple[Candidate, ...]], list[Outcome]]:
@@ -336,6 +351,9 @@ def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
         elif sending.needs_sweep(message, now):
             guarded(run, exhausted, message.account, lambda m=message: sending.sweep_message(run, m))  # type: ignore[misc]
     for retraction in list(state.retractions.values()):
+        if retraction.account not in run.policies.accounts:
+            run.outcomes.append(Outcome("failed", retraction.path, retraction.account, ACCOUNT_GONE))
+            continue
         if retraction.record.lease_until > now and retraction.owner != run.run_id:
             continue
         guarded(run, exhausted, retraction.account, lambda r=retraction: sending.resume_retraction(run, r))  # type: ignore[misc]
@@ -361,6 +379,11 @@ def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Ou
     run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
                         for batch in plan_.batches for c in batch
                         if c.account.id in exhausted and c.path not in handled)
+    # A retraction its account's quota stopped is said, never skipped without a word
+    pending = dict.fromkeys([*((r.path, r.account) for r in plan_.retractions),
+                             *((r.path, r.account) for r in run.state.retractions.values())])
+    run.outcomes.extend(Outcome("queued", path, account, "接口配额已用完,撤回尚未完成;下次运行继续撤回")
+                        for path, account in pending if account in exhausted and path not in handled)
     run.outcomes.extend(plan_.queued)
     return run.outcomes
 

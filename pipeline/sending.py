@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from pipeline.messages import CONTENT_REFUSALS, Message, Phase, Publication, Retraction
+from pipeline.messages import CONTENT_REFUSALS, Message, Phase, Publication, Retraction, refused_articles
 from pipeline.records import (
     Abandoned, ClaimedArticle, CoverUploaded, DraftAdded, DraftAdding, DraftRebuilding, DraftRebuilt, Failed, FileRef,
     Final, ImageUploaded, MassSending, MessageStarted, OrphanDeleted, Retracted, Retracting, Step, Submitted,
@@ -48,8 +48,8 @@ PUBLISH_FAILURES = {
     2: "原创声明未通过审核:请核实原创信息,或改为转载(source);修改后(内容变化后)才会重新发布",
     3: "发表失败(常规失败);下次运行会重试,仍失败请在公众号后台查看原因",
     4: "被平台审核拒绝:请在公众号后台查看原因;修改文章后(内容变化后)才会重新发布,未修改的版本不再提交",
-    5: "发表成功后已被用户删除",
-    6: "发表成功后被系统封禁:请在公众号后台查看处理通知",
+    5: "发表成功后已被用户删除;此版本不再自动重新发表,如需再次发表请修改文章(内容变化后)",
+    6: "发表成功后被系统封禁:请在公众号后台查看处理通知;此版本不再自动重新发表,修改文章后(内容变化后)才会重新发布",
 }
 
 
@@ -152,7 +152,7 @@ def send_new(run: Run, message: Message, built: list[Built]) -> None:
     for ref, source in dict.fromkeys((ref, src) for b in built for ref, src in b.files):
         if not _still_mine(run, message.batch):
             return
-        if (account.id, ref.sha) in run.state.uploads:
+        if (account.id, ref.kind, ref.sha) in run.state.uploads:
             continue  # uploaded once ever, by this message or an earlier one
         holder = next(b for b in built if (ref, source) in b.files)
         try:
@@ -235,10 +235,10 @@ def _draft_article(run: Run, built: Built, mark: str) -> dict[str, Any]:
     candidate = built.candidate
     uploads = run.state.uploads
     account = candidate.account.id
-    urls = {source: str(getattr(uploads[(account, ref.sha)], "url", ""))
+    urls = {source: str(getattr(uploads[(account, ref.kind, ref.sha)], "url", ""))
             for ref, source in built.files if ref.kind == "image"}
     cover_ref = next(ref for ref, _ in built.files if ref.kind == "cover")
-    cover = uploads[(account, cover_ref.sha)]
+    cover = uploads[(account, cover_ref.kind, cover_ref.sha)]
     assert isinstance(cover, CoverUploaded)
     rendered = render_article(candidate.article, run.policies, image_url=lambda target: urls.get(target, target))
     comments = candidate.article.front_matter.get("comments", "open")
@@ -369,9 +369,13 @@ def _submitted(run: Run, message: Message) -> None:
                           urls=[str(item.get("article_url", "")) for item in items])
             return
         fail_idx = tuple(int(i) for i in status.get("fail_idx", []) if str(i).lstrip("-").isdigit())
-        run.write(run.entry(Failed(message.batch, publish_id=message.publish_id, publish_status=code,
-                                   fail_idx=fail_idx, needs_change=code in CONTENT_REFUSALS), message.account))
-        run.fail(message, PUBLISH_FAILURES.get(code, f"发表失败(状态 {code})"))
+        failure = Failed(message.batch, publish_id=message.publish_id, publish_status=code, fail_idx=fail_idx,
+                         needs_change=code in CONTENT_REFUSALS)
+        run.write(run.entry(failure, message.account))
+        refused = {a.path for a in refused_articles(message, failure)}
+        run.fail(message, PUBLISH_FAILURES.get(code, f"发表失败(状态 {code})"), refused)
+        run.wait(message, "同一条消息中的其他文章未通过审核,本篇未被拒绝;下次运行重新发表",
+                 [p for p in message.paths if p not in refused])
         return
     run.wait(message, "微信仍在处理发表,下次运行时继续查询结果")
 

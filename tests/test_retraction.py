@@ -23,6 +23,8 @@ CHOIR = article_path("youth", "2026-10-24-choir")
 VOLUNTEER = article_path("youth", "2026-10-23-volunteer")
 CAMP = article_path("youth", "2026-10-22-camp")
 LIBRARY = article_path("official", "2026-10-22-library")
+SPORTS_DAY = article_path("official", "2026-10-20-sports-day")
+ART_SHOW = article_path("official", "2026-10-21-art-show")
 LECTURE = article_path("cs-college", "2026-10-22-lecture")
 
 
@@ -145,20 +147,24 @@ def test_deleting_every_article_of_a_draft_deletes_the_draft(published: Path, sa
 
 
 def test_a_rejected_version_waits_for_a_content_change(tmp_path: Path, sandbox: str) -> None:
+    """Platform review refuses the first article of the official message (fail_idx [1]): that
+    version waits for a change; its two siblings, which WeChat did not name, go on the next run."""
     repo = make_world_repo(tmp_path)
     http(sandbox + "/sandbox/faults", {"publish_fail": {"status": 4, "fail_idx": [1]}})
     code, report, _ = finish(publisher(repo, sandbox))
-    assert code == 1 and any("审核拒绝" in i["message"] for i in report["failed"])
+    assert code == 1 and [i["path"] for i in report["failed"] if "审核拒绝" in i["message"]] == [SPORTS_DAY]
     submits = world(sandbox)["calls"]["freepublish/submit"]
     code, report, _ = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
-    assert code == 1 and world(sandbox)["calls"]["freepublish/submit"] == submits  # not sent again
-    assert all("修改文章后才会重新提交" in i["message"] for i in report["failed"])
-    index = repo / LIBRARY
+    assert code == 1 and world(sandbox)["calls"]["freepublish/submit"] == submits + 1  # the siblings only
+    assert sorted(i["path"] for i in report["published"]) == [ART_SHOW, LIBRARY]
+    assert [i["path"] for i in report["failed"]] == [SPORTS_DAY]
+    assert "修改文章后才会重新提交" in report["failed"][0]["message"]
+    index = repo / SPORTS_DAY
     index.write_text(index.read_text(encoding="utf-8") + "\n补充说明。\n", encoding="utf-8")
     commit_all(repo, "edit after the rejection")
     code, report, _ = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
-    assert [i["path"] for i in report["published"]] == [LIBRARY]  # only the changed one
-    assert len(world(sandbox)["publications"]) == 2
+    assert [i["path"] for i in report["published"]] == [SPORTS_DAY]  # only the changed one
+    assert len(world(sandbox)["publications"]) == 3
 
 
 def test_a_version_1_message_left_half_recorded_is_completed(tmp_path: Path, sandbox: str) -> None:
