@@ -54,15 +54,21 @@ TERMINAL = frozenset({Phase.DONE, Phase.FAILED, Phase.ABANDONED})
 TRANSITIONS: Mapping[Phase, Mapping[Step, Phase]] = MappingProxyType({
     Phase.CLAIMED: {Step.TAKEN_OVER: Phase.CLAIMED, Step.DRAFT_ADDING: Phase.DRAFT_ADDING,
                     Step.ABANDONED: Phase.ABANDONED},
+    # A draft that left the draft box before its answer was recorded may already be published
+    # (an operator publishing a draft-mode draft): then its articles' final lines come straight away
     Phase.DRAFT_ADDING: {Step.TAKEN_OVER: Phase.DRAFT_ADDING, Step.DRAFT_ADDED: Phase.DRAFT_ADDED,
-                         Step.ABANDONED: Phase.ABANDONED},
+                         Step.ABANDONED: Phase.ABANDONED, Step.PUBLISHED: Phase.DRAFT_ADDING},
+    # A message taken over before it was sent is abandoned (its draft deleted) and planned afresh
     Phase.DRAFT_ADDED: {Step.TAKEN_OVER: Phase.DRAFT_ADDED, Step.SUBMITTING: Phase.SUBMITTING,
-                        Step.MASS_SENDING: Phase.MASS_SENDING, Step.DRAFTED: Phase.DRAFT_ADDED},
+                        Step.MASS_SENDING: Phase.MASS_SENDING, Step.DRAFTED: Phase.DRAFT_ADDED,
+                        Step.PUBLISHED: Phase.DRAFT_ADDED, Step.ABANDONED: Phase.ABANDONED},
     Phase.SUBMITTING: {Step.TAKEN_OVER: Phase.SUBMITTING, Step.SUBMITTING: Phase.SUBMITTING,
-                       Step.SUBMITTED: Phase.SUBMITTED, Step.PUBLISHED: Phase.SUBMITTING, Step.FAILED: Phase.FAILED},
+                       Step.SUBMITTED: Phase.SUBMITTED, Step.PUBLISHED: Phase.SUBMITTING, Step.FAILED: Phase.FAILED,
+                       Step.ABANDONED: Phase.ABANDONED},
     Phase.SUBMITTED: {Step.TAKEN_OVER: Phase.SUBMITTED, Step.PUBLISHED: Phase.SUBMITTED, Step.FAILED: Phase.FAILED},
     Phase.MASS_SENDING: {Step.TAKEN_OVER: Phase.MASS_SENDING, Step.MASS_SENDING: Phase.MASS_SENDING,
-                         Step.MASS_SENT: Phase.MASS_SENDING, Step.FAILED: Phase.FAILED},
+                         Step.MASS_SENT: Phase.MASS_SENDING, Step.FAILED: Phase.FAILED,
+                         Step.ABANDONED: Phase.ABANDONED},
     Phase.DONE: {},
     Phase.FAILED: {Step.ORPHAN_DELETED: Phase.FAILED},
     Phase.ABANDONED: {Step.DRAFT_ADDED: Phase.ABANDONED, Step.ORPHAN_DELETED: Phase.ABANDONED},
@@ -96,6 +102,7 @@ class Message:
     abandoned: Abandoned | None = None
     abandoned_at: Entry | None = None
     orphans: tuple[str, ...] = ()  # drafts of this attempt to delete (media_ids)
+    intent_at: Entry | None = None  # its latest intent line (when the last call was announced)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -116,6 +123,7 @@ class Publication:
     entry: Entry
     media_id: str
     index: int
+    marker: str = ""  # data-wxpub of its article in WeChat ("" for version 1 lines)
 
     @property
     def path(self) -> str:
@@ -284,16 +292,18 @@ class _Folder:
                 return False  # a line landed after the one the taker saw: the owner is alive
             changes |= {"owner": entry.run, "lease_until": record.lease_until}
         elif isinstance(record, DraftAdding):
-            changes |= {"marker": record.marker, "lease_until": max(message.lease_until, record.lease_until)}
+            changes |= {"marker": record.marker, "lease_until": max(message.lease_until, record.lease_until),
+                        "intent_at": entry}
         elif isinstance(record, DraftAdded):
             changes["media_id"] = record.media_id
         elif isinstance(record, Submitting):
-            changes |= {"media_id": record.media_id or message.media_id,
+            changes |= {"media_id": record.media_id or message.media_id, "intent_at": entry,
                         "lease_until": max(message.lease_until, record.lease_until)}
         elif isinstance(record, Submitted):
             changes["publish_id"] = record.publish_id
         elif isinstance(record, MassSending):
             changes |= {"clientmsgid": record.clientmsgid, "media_id": record.media_id or message.media_id,
+                        "intent_at": entry,
                         "lease_until": max(message.lease_until, record.lease_until)}
         elif isinstance(record, Final):
             if not message.holds(entry.path) or entry.path in message.finals:
@@ -312,6 +322,8 @@ class _Folder:
                     self.rejected[(article.path, article.content_hash)] = record
         elif isinstance(record, Abandoned):
             changes |= {"abandoned": record, "abandoned_at": entry}
+            if message.media_id:  # its draft exists: delete it
+                changes["orphans"] = message.orphans + (message.media_id,)
         elif isinstance(record, OrphanDeleted):
             changes["orphans"] = tuple(m for m in message.orphans if m != record.media_id)
         self.messages[message.batch] = replace(message, **changes)  # type: ignore[arg-type]
@@ -319,7 +331,8 @@ class _Folder:
 
     def _out(self, entry: Entry, record: Final) -> None:
         self.publications.pop(entry.path, None)  # re-insert: the order follows the latest publication
-        self.publications[entry.path] = Publication(entry, record.media_id, record.index)
+        mark = f"{record.batch}.{record.index}" if record.batch and entry.v >= 2 else ""
+        self.publications[entry.path] = Publication(entry, record.media_id, record.index, mark)
         self.retractions.pop(entry.path, None)
 
     # -- retractions -----------------------------------------------------------------------
@@ -357,7 +370,7 @@ class _Folder:
             for number, sibling in enumerate(record.keep, 1):
                 if sibling in self.publications:
                     self.publications[sibling] = replace(self.publications[sibling], media_id=record.media_id,
-                                                         index=number)
+                                                         index=number, marker=f"{record.batch}.{number}")
             return True
         assert isinstance(record, Retracted)
         self.publications.pop(path, None)

@@ -21,6 +21,7 @@ import pygit2
 
 from pipeline import sending
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, load_article
+from pipeline.errors import UserError
 from pipeline.ledger import FORMAT_VERSION, Entry, Ledger, LedgerConflict
 from pipeline.lint.engine import lint_one
 from pipeline.lint.model import Severity
@@ -204,6 +205,25 @@ def articles_on(root: Path, commit: pygit2.Commit) -> list[PurePosixPath]:
     return sorted(found)
 
 
+def refuse_older_commit(repo: pygit2.Repository, head: pygit2.Commit, entries: Iterable[Entry]) -> None:
+    """A run must publish from the commit the ledger last published from or a later one: a
+    runner on an older checkout (a slow start, a re-run pinned to its commit) would put back
+    what a newer commit retracted, and undo edits."""
+    latest = next((e.commit for e in reversed(tuple(entries)) if e.commit), "")
+    if not latest or latest == str(head.id):
+        return
+    hint = "在最新的 main 上运行(CI 中检出推送触发的分支的最新提交,fetch-depth: 0);若 main 的历史确实被改写,请先由管理员核对发布记录"
+    try:
+        newer = repo.descendant_of(head.id, pygit2.Oid(hex=latest))
+    except (ValueError, KeyError, pygit2.GitError):
+        raise UserError(f"发布记录最近一次发布自提交 {latest[:12]},本仓库中没有这个提交;无法确认本次检出不比它旧,不予发布",
+                        hint=hint) from None
+    if not newer:
+        raise UserError(f"本次要发布的提交 {str(head.id)[:12]} 不包含发布记录最近一次发布所用的提交 {latest[:12]}"
+                        "(检出的版本比它旧,或历史被改写):为免把已撤回或已修改的文章按旧版本发出,本次不予发布",
+                        hint=hint)
+
+
 def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     policies, state = run.policies, run.state
     present: set[str] = set()
@@ -212,13 +232,19 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     retractions: list[RetractionPlan] = []
     paused = False  # an unapproved change to what renders every article stops all publishing
 
+    waiting: list[Outcome] = []
+
     def retract(path: str, account: str, target: Publication) -> None:
         # Taking an article down needs the same proof as publishing it (and the operator's stage)
         proof = run.gate.retraction(PurePosixPath(path).parent) if run.gate is not None else None
-        if proof is None or proof.allowed:
-            retractions.append(RetractionPlan(path, account, target))
-        else:
+        if proof is not None and not proof.allowed:
             failed.append(Outcome("failed", path, account, proof.message))
+        elif target.entry.step == Step.DRAFTED and any(
+                r.target.media_id == target.media_id for r in state.retractions.values() if r.path != path):
+            # One rebuild of a draft at a time: the next starts from the draft the last one left
+            waiting.append(Outcome("queued", path, account, "同一草稿中的另一篇文章正在撤回,完成后再撤回这一篇"))
+        else:
+            retractions.append(RetractionPlan(path, account, target))
 
     for path in paths:
         present.add(str(path))
@@ -276,7 +302,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         failed.extend(Outcome("failed", held_path, "", proof.message) for held_path, proof in run.gate.held())
     batches, queued = _schedule(run, candidates)
     in_flight = tuple(m.batch for m in state.messages.values() if m.live)
-    return Plan(tuple(batches), tuple(queued), tuple(failed), tuple(retractions), in_flight)
+    return Plan(tuple(batches), tuple(waiting + queued), tuple(failed), tuple(retractions), in_flight)
 
 
 def _refused_text(refused: Failed) -> str:
@@ -284,7 +310,8 @@ def _refused_text(refused: Failed) -> str:
     if status in (5, 6):  # it went out, then a person deleted it or WeChat banned it
         what = f"此版本已发表过,随后被{'删除' if status == 5 else '平台封禁'}(状态 {status})"
     else:
-        what = "此版本已被微信拒绝" + (f"(状态 {status})" if status else f"(errcode {refused.errcode})")
+        why = f"(状态 {status})" if status else f"(errcode {refused.errcode})" if refused.errcode else "(提交后微信一直未列出它)"
+        what = "此版本已被微信拒绝" + why
     return what + ";修改文章后才会重新提交"
 
 
@@ -320,17 +347,18 @@ def _schedule(run: Run, candidates: list[Candidate]) -> tuple[list[tuple[Candida
 
 
 def guarded(run: Run, exhausted: dict[str, WeChatError], account_id: str, step: Callable[[], None]) -> None:
-    """Run one account's step; a quota error (45009 calls, 45028 mass sends) stops that
-    account cleanly, with the rest of its articles queued, and the other accounts go on."""
-    if account_id in exhausted:
-        return
+    """Run one account's step; a quota error (45009 for one API's calls of the day, 45028 for
+    mass sends) ends that step cleanly, its articles queued. WeChat's quotas are per API, so the
+    account's other steps go on (a retraction still deletes when polling used up its quota);
+    the client refuses further calls of a used-up API itself, without asking WeChat."""
     try:
         step()
     except WeChatError as error:
         if error.errcode not in QUOTA_ERRORS:
             raise
+        if not any(o.account == account_id and not o.path and o.message == str(error) for o in run.outcomes):
+            run.outcomes.append(Outcome("failed", "", account_id, str(error)))
         exhausted[account_id] = error
-        run.outcomes.append(Outcome("failed", "", account_id, str(error)))
 
 
 def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
@@ -361,7 +389,7 @@ def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
 
 def _take_over(run: Run, message: Message) -> None:
     if sending.take_over(run, message):
-        sending.advance(run, message.batch)
+        sending.settle_taken_over(run, run.state.messages[message.batch])
 
 
 def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Outcome]:

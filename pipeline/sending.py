@@ -20,6 +20,7 @@ image, which the record counts (`reupload`).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import uuid
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 MAX_CONTENT_CHARS, MAX_CONTENT_BYTES = 20_000, 1024 * 1024  # draft/add: content < 20,000 characters and < 1 MB
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # freepublish/get has a small daily quota: back off
 SWEEP_SECONDS = 24 * 3600  # how long later runs look for a late draft of an abandoned attempt
+SUBMIT_SETTLES = datetime.timedelta(hours=24)  # after this, a submit WeChat never listed has failed
 DRAFT_FIELDS = ("article_type", "title", "author", "digest", "content", "content_source_url", "thumb_media_id",
                 "need_open_comment", "only_fans_can_comment", "pic_crop_235_1", "pic_crop_1_1")
 PUBLISH_FAILURES = {
@@ -150,7 +152,7 @@ def send_new(run: Run, message: Message, built: list[Built]) -> None:
     client = run.wechat(account)
     sources = {b.candidate.path: b for b in built}
     for ref, source in dict.fromkeys((ref, src) for b in built for ref, src in b.files):
-        if not _still_mine(run, message.batch):
+        if not _hold_lease(run, message.batch):
             return
         if (account.id, ref.kind, ref.sha) in run.state.uploads:
             continue  # uploaded once ever, by this message or an earlier one
@@ -188,6 +190,20 @@ def send_new(run: Run, message: Message, built: list[Built]) -> None:
         return
     run.write(run.entry(DraftAdded(message.batch, media_id), account.id))
     advance(run, message.batch)
+
+
+def _hold_lease(run: Run, batch: str) -> bool:
+    """Before a call that no intent announces (an upload): still the owner, with at least half a
+    lease left to make it in; a run that was paused past its lease renews it first, which does
+    not count if another run took the message over meanwhile (the renewal names the last line
+    this run saw)."""
+    if not _still_mine(run, batch):
+        return False
+    message = run.state.messages[batch]
+    if run.lease == 0 or message.lease_until - run.wall() >= run.lease / 2:
+        return True  # (--lease 0 promises nothing to other runs: there is nothing to renew)
+    renewal = TakenOver(batch, expected=message.last_id, lease_until=run.lease_until())
+    return run.write(run.entry(renewal, message.account)) and _still_mine(run, batch)
 
 
 def _still_mine(run: Run, batch: str) -> bool:
@@ -282,16 +298,60 @@ def _claimed(run: Run, message: Message) -> None:
 
 
 def _draft_adding(run: Run, message: Message) -> None:
-    """draft/add was called and its answer never recorded: adopt the draft if WeChat has it."""
+    """draft/add was called and its answer never recorded: adopt the draft if WeChat has it, in
+    the draft box or already published from it (an operator publishes draft-mode drafts)."""
     client = run.wechat(run.policies.accounts[message.account])
     found = next((item for item in client.drafts()
                   if _is_attempt(item.get("content", {}).get("news_item", []), message)), None)
     if found is not None:
         run.write(run.entry(DraftAdded(message.batch, str(found["media_id"]), recovered=True), message.account))
         return
+    published = _find_publication(client, message)
+    if published is not None:
+        _write_finals(run, message, Step.PUBLISHED, article_id=published[0], urls=published[1])
+        return
     # Not there: never made, or still on its way. Give the attempt up; a later run deletes it if it lands.
     run.write(run.entry(Abandoned(message.batch, reason="draft_not_found", sweep_until=run.wall() + SWEEP_SECONDS),
                         message.account))
+
+
+def settle_taken_over(run: Run, message: Message) -> None:
+    """Carry on a message taken over from a run that went quiet. One that may have been sent
+    (submitting, submitted, mass_sending) is finished; one that was not is given up, its draft
+    deleted, and its articles planned afresh from the commit being published, under today's
+    window and cap: the editor may have corrected them since, and its day may be over."""
+    if message.phase in (Phase.SUBMITTING, Phase.MASS_SENDING) and not message.finals:
+        # Announced, but sending takes the draft out of the draft box: still there, it was not sent
+        draft = run.wechat(run.policies.accounts[message.account]).get_draft(message.media_id)
+        if draft is not None:
+            run.write(run.entry(Abandoned(message.batch, reason="resumed_unsent"), message.account))
+            sweep_message(run, run.state.messages[message.batch])
+            return
+    if message.phase in (Phase.SUBMITTING, Phase.SUBMITTED, Phase.MASS_SENDING) or message.finals:
+        advance(run, message.batch)
+        return
+    if message.phase is Phase.DRAFT_ADDING:
+        _draft_adding(run, message)  # adopt (then give up below), find it published, or give up
+        message = run.state.messages[message.batch]
+        if not _still_mine(run, message.batch) or message.phase is not Phase.DRAFT_ADDED:
+            _report_if_done(run, message.batch)
+            return
+    if message.phase is Phase.DRAFT_ADDED:
+        client = run.wechat(run.policies.accounts[message.account])
+        if client.get_draft(message.media_id) is None:  # it left the draft box: published by a person?
+            published = _find_publication(client, message)
+            if published is not None:
+                _write_finals(run, message, Step.PUBLISHED, article_id=published[0], urls=published[1])
+                _report_if_done(run, message.batch)
+                return
+    run.write(run.entry(Abandoned(message.batch, reason="resumed_unsent"), message.account))
+    sweep_message(run, run.state.messages[message.batch])
+
+
+def _report_if_done(run: Run, batch: str) -> None:
+    finished = run.state.messages.get(batch)
+    if finished is not None and finished.phase is Phase.DONE:
+        run.report_done(finished)
 
 
 def _draft_added(run: Run, message: Message) -> None:
@@ -300,7 +360,7 @@ def _draft_added(run: Run, message: Message) -> None:
         _complete(run, message)
         return
     if mode == "mass":
-        msgid = clientmsgid(a.content_hash for a in message.articles)
+        msgid = clientmsgid(message.batch)
         if run.write(run.entry(MassSending(message.batch, message.media_id, msgid, lease_until=run.lease_until()),
                                message.account)):
             _mass_send(run, run.state.messages[message.batch])
@@ -347,6 +407,14 @@ def _adopt_publication(run: Run, client: WeChat, message: Message) -> None:
     """The draft left the draft box through a submit whose answer we lack: find the publication."""
     found = _find_publication(client, message)
     if found is None:
+        announced = message.intent_at
+        if announced is not None and run.now - announced.moment > SUBMIT_SETTLES:
+            # Publishing ends within hours; a submit that long ago whose article WeChat never lists
+            # failed (review, 原创 check). Without its publish_id that cannot be asked: stop, tell a person
+            run.write(run.entry(Failed(message.batch, needs_change=True), message.account))
+            run.fail(message, "提交发表后答复丢失,且一天后微信的已发表列表中仍没有这篇文章(多为审核未通过):"
+                              "请在公众号后台查看原因;修改文章后才会重新提交")
+            return
         run.wait(message, "上次提交发表后中断,微信尚未列出该文章(可能仍在审核);下一次运行继续核对")
         return
     _write_finals(run, message, Step.PUBLISHED, article_id=found[0], urls=found[1])
@@ -384,10 +452,10 @@ def _mass_sending(run: Run, message: Message) -> None:
     if message.finals:
         _complete(run, message)
         return
-    _mass_send(run, message)
+    _mass_send(run, message, recovering=True)
 
 
-def _mass_send(run: Run, message: Message) -> None:
+def _mass_send(run: Run, message: Message, *, recovering: bool = False) -> None:
     """message/mass/sendall with the message's clientmsgid: a resend answers the first send
     (45065) instead of reaching followers twice, so this may be called again on recovery."""
     client = run.wechat(run.policies.accounts[message.account])
@@ -396,6 +464,12 @@ def _mass_send(run: Run, message: Message) -> None:
     except WeChatError as error:
         if error.transient or error.errcode in QUOTA_ERRORS:
             raise
+        if error.errcode == 40007 and recovering:
+            # The draft is gone after an earlier run announced this send: that send took it (its
+            # answer was lost, and WeChat's 24 h clientmsgid memory is over). Sending again would
+            # reach every follower twice; the final lines carry no msg_id (docs/ledger.md)
+            _write_finals(run, message, Step.MASS_SENT)
+            return
         run.write(run.entry(Failed(message.batch, errcode=error.errcode, draft_left=True), message.account))
         run.fail(message, str(error))
         sweep_message(run, run.state.messages[message.batch])
@@ -442,9 +516,10 @@ _STEPS = {
 }
 
 
-def clientmsgid(hashes: Iterable[str]) -> str:
-    """Derived from the content, so a resend of the same message is recognised by WeChat."""
-    return "wxpub-" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:40]
+def clientmsgid(batch: str) -> str:
+    """One per attempt: a resend of this attempt's send is recognised by WeChat (45065, for 24 h),
+    while a later attempt with the same content (an article retracted, then restored) is a new send."""
+    return f"wxpub-{batch}"
 
 
 def _find_publication(client: WeChat, message: Message) -> tuple[str, list[str]] | None:
@@ -561,6 +636,12 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
                 and p.path not in run.state.retractions]
     draft = client.get_draft(target.media_id)
     if draft is None:
+        # Gone from the draft box: published by the operator (as draft mode asks), or deleted.
+        # Published, it is taken down by its own index; neither there nor published, it is gone.
+        found = _find_marked_publication(client, target.marker) if target.marker else None
+        if found is not None:
+            client.delete_published(found[0], found[1])
+            return "deleted_published", "运营人员已在后台发表了这篇草稿:已从公众号删除(仅此一篇)"
         return "draft_gone", gone
     if not siblings:
         client.delete_draft_if_present(target.media_id)
@@ -584,6 +665,15 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
                                       recovered=recovered), current.account, current.path, target.entry.content_hash))
     client.delete_draft_if_present(target.media_id)
     return "rebuilt", "已从草稿箱删除;同一草稿中的其他文章已移入新草稿"
+
+
+def _find_marked_publication(client: WeChat, mark: str) -> tuple[str, int] | None:
+    """(article_id, 1-based index) of the live published article carrying `mark`."""
+    for item in client.published():
+        for index, news in enumerate(item.get("content", {}).get("news_item", []), 1):
+            if carries(str(news.get("content", "")), mark) and not news.get("is_deleted"):
+                return str(item["article_id"]), index
+    return None
 
 
 def _find_rebuilt(client: WeChat, rebuilding: DraftRebuilding) -> str | None:

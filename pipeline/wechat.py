@@ -147,6 +147,7 @@ class WeChat:
         self._client = _StableTokenClient(credentials, base_url if base_url.endswith("/") else base_url + "/",
                                           timeout, self.redact)
         self.calls: Counter[str] = Counter()
+        self.used_up: dict[str, WeChatError] = {}  # APIs whose daily quota ran out during this run
         self._retries = retries
         self._backoff = backoff
         self._sleep = sleep
@@ -156,6 +157,8 @@ class WeChat:
         """Run one API call. A stale token is refreshed once and the call repeated once (safe:
         WeChat rejected it before doing anything). Busy and network errors are retried with
         back-off only when repeating the call cannot duplicate anything."""
+        if endpoint in self.used_up:  # this API's quota is over for the day: no call would succeed
+            raise self.used_up[endpoint]
         attempt, token_retried = 0, False
         while True:
             self.calls[endpoint] += 1
@@ -176,6 +179,8 @@ class WeChat:
                 self._sleep(self._backoff * 2 ** attempt)
                 attempt += 1
                 continue
+            if error.errcode in QUOTA_ERRORS:
+                self.used_up[endpoint] = error
             raise error from None
 
     def token(self) -> None:

@@ -131,8 +131,6 @@ def draft_titles(url: str) -> list[list[str]]:
 # -- mass sends -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="clientmsgid is derived from the content only: a restored article's new "
-                   "send is answered 45065 with the retracted send's msg_id and recorded as mass_sent; nothing went out")
 def test_a_mass_sent_article_retracted_and_restored_reaches_followers_again(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """A mistaken retraction (`retracted: true`) is reverted the same day: the same bytes again."""
@@ -147,6 +145,7 @@ def test_a_mass_sent_article_retracted_and_restored_reaches_followers_again(
     assert publish(root, sandbox, capsys, f"{DAY1} 12:40")[1]["retracted"]
     index.write_text(original, encoding="utf-8")
     commit_all(root)
+    http(sandbox + "/sandbox/clock", {"advance": 86400})  # WeChat's day moves on too (one mass send a day)
     code, report = publish(root, sandbox, capsys, f"{DAY2} 12:00")
     sends = world(sandbox)["mass_sends"]
     reported = statuses(report).get(path) == ["mass_sent"]
@@ -189,8 +188,6 @@ def test_a_body_image_equal_to_an_earlier_cover_is_uploaded_as_a_body_image(
     assert "<img" in second["content"], "the photo was dropped from the published article"
 
 
-@pytest.mark.xfail(strict=True, reason="a paused owner's in-memory ledger still says the message is its own: "
-                   "after a takeover it uploads the cover again (a second permanent material)")
 def test_a_paused_owner_does_not_upload_again_after_a_takeover(tmp_path: Path, sandbox: str,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """Runner 1 is paused (a suspended VM) right after its claim; after its lease runner 2 takes the
@@ -249,8 +246,6 @@ def test_a_publication_deleted_or_banned_after_it_went_out_is_not_sent_again(
 # -- recovery when the ledger cannot know -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="after clientmsgid's 24 h, sendall of the consumed draft answers 40007; "
-                   "the message is recorded as failed and its article is mass-sent again in the same run")
 def test_a_mass_send_recovered_after_a_day_does_not_reach_followers_twice(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """sendall went through but its answer was lost (the connection dropped, as when the runner
@@ -268,8 +263,6 @@ def test_a_mass_send_recovered_after_a_day_does_not_reach_followers_twice(
     assert len(world(sandbox)["mass_sends"]) == 1  # every follower got it once
 
 
-@pytest.mark.xfail(strict=True, reason="a submit whose answer was lost and whose publication then failed review "
-                   "is never listed by freepublish/batchget: the article waits as 'queued', exit 0, forever")
 def test_a_lost_submit_whose_publication_failed_is_reported_not_queued_forever(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = content_repo(tmp_path)
@@ -284,8 +277,6 @@ def test_a_lost_submit_whose_publication_failed_is_reported_not_queued_forever(
     assert code == 1 and statuses(report) == {path: ["failed"]}, report
 
 
-@pytest.mark.xfail(strict=True, reason="draft/add recovery looks only in the draft box: a draft that already left "
-                   "it (published by the operator in draft mode) is taken as never made and the article drafted again")
 def test_a_draft_the_operator_published_before_recovery_is_not_drafted_again(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Draft mode: draft/add took effect but its answer was lost; before the next run the operator
@@ -302,8 +293,6 @@ def test_a_draft_the_operator_published_before_recovery_is_not_drafted_again(
     assert verify(root, sandbox, capsys) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a message taken over before its submit carries the claimed version on: "
-                   "the corrected version on main never goes out (it would need republish: true), and verify agrees")
 def test_a_message_resumed_after_its_article_was_corrected_does_not_publish_the_old_version(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The run is killed right after draft/add was recorded; before the next run the editor fixes a
@@ -326,8 +315,6 @@ def test_a_message_resumed_after_its_article_was_corrected_does_not_publish_the_
 # -- schedule ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a taken-over message is submitted whenever the next run happens (08:00, "
-                   "class time) and counts for the day it was claimed, so the next day gets its full cap on top")
 def test_a_message_resumed_the_next_morning_keeps_to_the_window_and_the_cap(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """21:50: WeChat is busy (-1) on freepublish/submit; the draft stays. Next day: a run at 08:00
@@ -350,8 +337,6 @@ def test_a_message_resumed_the_next_morning_keeps_to_the_window_and_the_cap(
 # -- retraction -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the retraction of a draft the operator already published is recorded as "
-                   "retracted (how: draft_gone) while WeChat still shows the article; exit 0")
 def test_retracting_a_draft_the_operator_published_takes_it_down_or_says_it_did_not(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = content_repo(tmp_path)
@@ -370,8 +355,6 @@ def test_retracting_a_draft_the_operator_published_takes_it_down_or_says_it_did_
     assert code == 1 or not still_live
 
 
-@pytest.mark.xfail(strict=True, reason="a rebuild draft whose draft/add answer was lost is never adopted or deleted "
-                   "once a sibling's retraction rebuilt the draft in between: an orphan holding a retracted article")
 def test_an_interrupted_rebuild_leaves_no_draft_behind(tmp_path: Path, sandbox: str,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     """A draft of three (甲乙丙). 甲 is retracted: the rebuild's draft/add takes effect but its
@@ -490,8 +473,6 @@ def test_a_retraction_held_back_by_a_quota_is_reported(tmp_path: Path, sandbox: 
     assert code == 1 and statuses(report).get(second) in (["retracted"], ["queued"]), report
 
 
-@pytest.mark.xfail(strict=True, reason="a 45009 of one API (freepublish/get, polled during a long review) stops "
-                   "every call of the account for the day, freepublish/delete included: the retraction waits a day")
 def test_a_retraction_is_not_held_back_by_another_apis_quota(tmp_path: Path, sandbox: str,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     """R15: a violation is stopped at once. WeChat's daily quotas are per API."""
@@ -522,8 +503,6 @@ def clones(tmp_path: Path, root: Path, *names: str) -> list[Path]:
     return made
 
 
-@pytest.mark.xfail(strict=True, reason="nothing compares the checkout with the commits the ledger already "
-                   "published from: a runner on an older main publishes an article a newer commit retracted")
 def test_a_runner_on_an_older_checkout_does_not_undo_a_retraction(tmp_path: Path, sandbox: str,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """Runner X checked out main before the retraction was merged (a slow start, a re-run pinned
@@ -538,7 +517,8 @@ def test_a_runner_on_an_older_checkout_does_not_undo_a_retraction(tmp_path: Path
     git(y, "push", "-q", "origin", "main")
     code, report = publish(y, sandbox, capsys, f"{DAY1} 12:40", "--push", "origin")
     assert code == 0 and len(report["retracted"]) == 1 and live_titles(sandbox) == []
-    code, report = publish(x, sandbox, capsys, f"{DAY1} 12:45", "--push", "origin")
+    code, out, err = run_cli(x, capsys, "publish", "--sandbox-url", sandbox, "--now", f"{DAY1} 12:45", "--push", "origin")
+    assert code == 2 and "不予发布" in err, err  # refused, saying why (it lacks the newer commit)
     assert live_titles(sandbox) == [], "the retracted article is out again"
 
 
@@ -656,3 +636,16 @@ def test_a_lock_left_on_the_remote_tracking_ledger_does_not_block_publishing(
     assert code == 0 and statuses(report) == {relay: ["published"]}, report
     assert not lock.exists()
     assert git(runner, "rev-parse", LEDGER) == git(tmp_path / "remote.git", "rev-parse", LEDGER)
+
+
+def test_a_run_on_a_commit_older_than_the_ledgers_last_is_refused(tmp_path: Path, sandbox: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The same in one repository (so the newer commit is known): `--rev` an ancestor."""
+    root = content_repo(tmp_path)
+    official(root, "2026-10-20-sports-day", "学校举行秋季运动会", 40)
+    old = commit_all(root)
+    official(root, "2026-10-21-relay", "接力赛纪实", 41)
+    commit_all(root)
+    assert publish(root, sandbox, capsys, f"{DAY1} 12:30")[0] == 0
+    code, _, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", f"{DAY1} 12:40", "--rev", old)
+    assert code == 2 and "不包含发布记录最近一次发布所用的提交" in err, err

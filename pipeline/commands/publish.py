@@ -25,7 +25,9 @@ from pipeline.ledger import Ledger
 from pipeline.policies import Account, Policies, load_policies
 from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
-from pipeline.publish import DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, resume, summarize
+from pipeline.publish import (
+    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, refuse_older_commit, resume, summarize,
+)
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
 
 LEDGER_REF = "refs/wxpub/ledger"
@@ -151,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         ledger.fetch(args.push)
         if not args.dry_run:
             ledger.sync(args.push)  # entries a previous run could not push go first
+    if not args.dry_run:
+        refuse_older_commit(repo, head, ledger.entries)
     gate = None
     if args.require_approvals:
         gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)
