@@ -191,7 +191,7 @@ class Failed(Record):
 class Abandoned(Record):
     STEP = Step.ABANDONED
     batch: str
-    reason: str = ""  # refused | draft_not_found | resumed_before_draft | source_changed
+    reason: str = ""  # refused | upload_failed | too_long | draft_not_found | resumed_before_draft | resumed_unsent
     errcode: int | None = None
     sweep_until: float = 0.0  # wall clock: until then, runs look for a late draft of this attempt and delete it
 
