@@ -58,7 +58,7 @@ def _schema(doc: Document) -> Iterator[Finding]:
             label = _FIELD_NAMES.get(missing, missing)
             yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`")
         elif problem.is_unknown_key:
-            yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};字段说明见 docs/articles.md")
+            yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};该字段不会发布,字段说明见 docs/articles.md")
         elif problem.kind == "maxLength" and key in _LENGTH_CODES and len(problem.path) == 1:
             code, limit = _LENGTH_CODES[key]
             length = len(str(article.front_matter[key]))
