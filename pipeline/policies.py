@@ -211,24 +211,19 @@ def _ref_error(doc: PositionedYaml, path: KeyPath, message: str) -> str:
 
 def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
     """Cross-references the schema cannot express: ids that must exist, files, time zones,
-    message placeholders, swaps that chain into each other."""
+    message placeholders, swaps that chain into each other. (A clause id missing from
+    `regulations:` is allowed: it is shown as written.)"""
     data = doc.data
     departments = set(data["departments"])
     stages = set(data["stages"])
     accounts = set(data["accounts"])
     category_names = [c["name"] for c in data["categories"]]
-    regulations = set(data.get("regulations", {}))
     errors: list[str] = []
 
     def need(ids: Collection[str], value: str, path: KeyPath, what: str) -> None:
         if value not in ids:
             errors.append(_ref_error(doc, path, f"未定义的{what} `{value}`{_did_you_mean(value, ids)}"
                                                 f",可选:{', '.join(sorted(ids))}"))
-
-    def need_regulation(value: object, path: KeyPath) -> None:
-        # Without a `regulations:` map a clause id is shown as written; with one, it must be there
-        if regulations and isinstance(value, str) and value and value not in regulations:
-            need(regulations, value, path, "条款")
 
     if ARTICLE_DEPARTMENT in departments:
         errors.append(_ref_error(doc, ("departments", ARTICLE_DEPARTMENT), f"部门 id 不能是 `{ARTICLE_DEPARTMENT}`:"
@@ -266,7 +261,6 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
                 errors.extend(_word_file_errors(doc, root, wordlist[key], ("wordlists", i, key)))
         errors.extend(_template_errors(doc, wordlist.get("message", ""), WORDLIST_PLACEHOLDERS,
                                        ("wordlists", i, "message")))
-        need_regulation(wordlist.get("regulation"), ("wordlists", i, "regulation"))
     codes: dict[str, int] = {}
     for i, rule in enumerate(data.get("custom_rules", [])):
         where: KeyPath = ("custom_rules", i)
@@ -282,7 +276,6 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
             need(accounts, account_id, (*where, "accounts", j), "账号")
         for j, name in enumerate(rule.get("categories", [])):
             need(category_names, name, (*where, "categories", j), "栏目")
-        need_regulation(rule.get("regulation"), (*where, "regulation"))
         errors.extend(_template_errors(doc, rule["message"], CUSTOM_PLACEHOLDERS[rule["type"]], (*where, "message")))
         for key in ("tokens", "exceptions"):
             errors.extend(_phrase_errors(doc, rule.get(key, []), (*where, key)))
@@ -291,8 +284,6 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
         if rule.get("min") is not None and rule.get("max") is not None and rule["min"] > rule["max"]:
             errors.append(_ref_error(doc, (*where, "min"), f"min({rule['min']})大于 max({rule['max']}),"
                                      "任何文章都无法满足;请改正"))
-    for code, override in data.get("rules", {}).items():
-        need_regulation(override.get("regulation"), ("rules", code, "regulation"))
     return errors
 
 

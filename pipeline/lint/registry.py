@@ -11,12 +11,13 @@ from typing import Callable, Iterable, Iterator
 from pipeline.lint import suppress
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
-from pipeline.lint.rules import body, classified, custom, frontmatter, links, media, pii, typography, words
+from pipeline.lint.rules import (body, characters, classified, custom, frontmatter, links, media, pii, rendered,
+                                  typography, words)
 
 Check = Callable[[Document], Iterator[Finding]]
 Fixer = Callable[[Document], Iterator[str]]
 
-_MODULES = (frontmatter, body, classified, words, pii, links, media, typography, custom)
+_MODULES = (frontmatter, characters, body, classified, words, pii, links, media, typography, custom, rendered)
 CHECKS: tuple[tuple[str, Check], ...] = tuple((m.__name__.rsplit(".", 1)[-1], m.check) for m in _MODULES)
 FIXERS: tuple[Fixer, ...] = (media.fix,)
 
