@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Mapping, Sequence
 
-from pipeline.content import Article, LoadProblem, load_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, load_article, same_names
 from pipeline.lint import suppress
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
@@ -42,6 +42,7 @@ def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath],
         accounts.add(path.parts[1] if len(path.parts) > 1 else "")
     findings.extend(_resolve(policies, f) for f in account_findings(policies, accounts, today or datetime.date.today()))
     findings.extend(_resolve(policies, f) for f in republish_findings(root, paths, published or {}))
+    findings.extend(_resolve(policies, f) for f in same_name_findings(root, paths))
     return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
                       tuple(suppressed))
 
@@ -130,6 +131,18 @@ def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Ma
                                     "若要把修改后的版本作为新文章再次发布,请在 front matter 加上 `republish: true`,"
                                     "若要撤下原文请加 `retracted: true`"))
     return findings
+
+
+def same_name_findings(root: Path, paths: Sequence[PurePosixPath]) -> list[Finding]:
+    """FM014 for each linted article whose folder name another article of its account has,
+    looking at every article of those accounts (the other may not be part of this lint)."""
+    accounts = {p.parts[1] for p in paths if len(p.parts) == 5}
+    everything = {PurePosixPath(f.relative_to(root).as_posix())
+                  for account in accounts for f in (root / CONTENT_DIR / account).glob(f"*/*/{ARTICLE_FILE}")}
+    clashes = same_names(everything | set(paths))
+    return [Finding(str(path), 1, 1, "FM014", f"账号 `{path.parts[1]}` 中还有同名的文章目录 "
+                    f"{'、'.join(str(o.parent) for o in clashes[path])}:同一篇文章会被发布两次;若是同一篇,请删去其中一份,"
+                    "若不是,请换一个短名") for path in paths if path in clashes]
 
 
 def account_findings(policies: Policies, accounts: set[str], today: datetime.date) -> list[Finding]:

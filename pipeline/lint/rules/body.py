@@ -14,7 +14,7 @@ INFO = (
     RuleInfo("BODY003", "正文中使用了一级标题", Severity.WARNING),
     RuleInfo("BODY004", "标题层级跳跃", Severity.WARNING),
     RuleInfo("BODY005", "标题为空", Severity.ERROR),
-    RuleInfo("BODY006", "单行过长", Severity.ERROR),
+    RuleInfo("BODY006", "单行过长", Severity.ERROR, "I7"),
 )
 
 # Half of what WeChat takes for a whole article (20,000 characters of HTML): no line of

@@ -27,6 +27,7 @@ INFO = (
     RuleInfo("FM011", "账号未在 policies.yaml 中定义", E),
     RuleInfo("FM012", "部门不能为该账号供稿", E, "C2"),
     RuleInfo("FM013", "publish_at 不是有效的日期时间", E),
+    RuleInfo("FM014", "同一账号中有同名(同日期同短名)的文章目录", E, "R14"),
 )
 
 _LENGTH_CODES = {"title": ("FM006", 32), "author": ("FM007", 16), "digest": ("FM008", 128)}
