@@ -51,6 +51,8 @@ def sniff(path: Path) -> MediaInfo:
             fmt = _PILLOW_FORMATS.get(image.format or "", (image.format or "").lower())
             bomb = image.width * image.height > MAX_PIXELS
             gps = False if bomb else bool(image.getexif().get_ifd(GPS_IFD))
+            if not bomb and _truncated(path, fmt):
+                return MediaInfo("unknown", "", size, error=f"{fmt.upper()} 文件不完整,可能在复制或上传时被截断")
             return MediaInfo("image", fmt, size, image.width, image.height, gps, too_many_pixels=bomb)
     except Image.DecompressionBombError as exc:  # over twice the limit: Pillow will not even say the size
         return MediaInfo("image", "", size, error=str(exc), too_many_pixels=True)
@@ -58,6 +60,36 @@ def sniff(path: Path) -> MediaInfo:
         return MediaInfo("unknown", "", size)
     except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:  # truncated or corrupt files
         return MediaInfo("unknown", "", size, error=str(exc))
+
+
+def _truncated(path: Path, fmt: str) -> bool:
+    """Whether a JPEG or PNG stops before its end marker. Pillow reads only the header, so a
+    file cut off in the middle opens fine here and shows grey on the phone. Most files end
+    with the marker itself; only when one does not (a trailer after it) is the file searched."""
+    end = {"jpeg": b"\xff\xd9", "png": b"IEND\xaeB`\x82"}.get(fmt)
+    if end is None:
+        return False
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 64))
+        tail = handle.read().rstrip(b"\x00")
+    if tail.endswith(end):
+        return False
+    data = path.read_bytes()
+    if fmt == "png":
+        return end not in data
+    scan = _start_of_scan(data)
+    return scan < 0 or data.find(end, scan) < 0
+
+
+def _start_of_scan(data: bytes) -> int:
+    """Offset of a JPEG's first start-of-scan marker (its compressed picture), or -1. The
+    EXIF thumbnail inside APP1 has its own end marker: the search must start after it."""
+    pos = 2  # after SOI
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        if data[pos + 1] == 0xDA:
+            return pos
+        pos += 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
+    return -1
 
 
 def _video_format(head: bytes) -> str:
