@@ -1,8 +1,9 @@
 """The hostile-input corpus (tests/testing/hostile.py) through the real CLI.
 
 For every case: its first command (usually `wxpub lint --format json`) gives the exit code,
-rule code, line and message the case names; `wxpub render` on the article answers without a
-traceback (exit 2 too when the policy is broken); `wxpub publish --sandbox` never exits 3 and
+rule code, line and message the case names; `wxpub render` and `wxpub preview` on the article
+succeed, or refuse with exit 2 exactly when lint found it unreadable or unrenderable (or the
+policy is broken); `wxpub publish --sandbox` never exits 3 and
 sends nothing WeChat would keep (no upload, draft, publication or mass send) unless the case
 is a control that must publish; where asked, `wxpub approvals` on a pull request adding the
 article fails closed. No command may print a traceback, exit 3, or run past the case's time
@@ -107,9 +108,11 @@ def test_the_corpus_is_large_and_named_uniquely() -> None:
 def test_hostile_input(case: Case, tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     repo = build(case, tmp_path)
     expect = case.expect
-    first = case.argv + (("--format", "json") if case.argv[0] == "lint" else ())
+    argv = tuple(word.replace("{repo}", str(repo)) for word in case.argv)
+    first = argv + (("--format", "json") if argv[0] == "lint" else ())
     code, out, err = wxpub(repo, capsys, case.budget, *first)
     assert code == expect.exit, (code, out[-2000:], err[-2000:])
+    findings: list[dict[str, Any]] = []
     if case.argv[0] == "lint" and code in (0, 1):
         findings = json.loads(out)["findings"]
         matching = [f for f in findings if (f["code"] == expect.code if expect.code else f["severity"] == "error")
@@ -121,8 +124,13 @@ def test_hostile_input(case: Case, tmp_path: Path, sandbox: str, capsys: pytest.
     if not case.pipeline:
         return
     commit_all(repo, case.id)
-    code, _, err = wxpub(repo, capsys, case.budget, "render", BUNDLE)
-    assert code in (0, 1, 2) and (code == 2 or expect.exit != 2), (code, err)
+    # render and preview refuse (exit 2, saying why) exactly what lint found unreadable or unrenderable
+    unrenderable = expect.exit == 2 or any(f["code"].startswith("ART") or f["code"] == "RENDER002" for f in findings
+                                           if f["path"] != "policies.yaml")
+    code, _, err = wxpub(repo, capsys, case.budget, "render", str(repo / BUNDLE))
+    assert code == (2 if unrenderable else 0), (code, err)
+    code, _, err = wxpub(repo, capsys, case.budget, "preview", str(repo / BUNDLE), "-o", str(tmp_path / "preview"))
+    assert code == (2 if unrenderable else 0), (code, err)
     before = sent(sandbox)
     code, out, err = wxpub(repo, capsys, case.budget, "publish", "--sandbox-url", sandbox, "--now", LUNCH, "--format", "json")
     after = sent(sandbox)

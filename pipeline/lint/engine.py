@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +44,7 @@ def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath],
     findings.extend(_resolve(policies, f) for f in account_findings(policies, accounts, today or datetime.date.today()))
     findings.extend(_resolve(policies, f) for f in republish_findings(root, paths, published or {}))
     findings.extend(_resolve(policies, f) for f in same_name_findings(root, paths))
+    findings.extend(_resolve(policies, f) for f in code_findings(policies))
     return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
                       tuple(suppressed))
 
@@ -143,6 +145,32 @@ def same_name_findings(root: Path, paths: Sequence[PurePosixPath]) -> list[Findi
     return [Finding(str(path), 1, 1, "FM014", f"账号 `{path.parts[1]}` 中还有同名的文章目录 "
                     f"{'、'.join(str(o.parent) for o in clashes[path])}:同一篇文章会被发布两次;若是同一篇,请删去其中一份,"
                     "若不是,请换一个短名") for path in paths if path in clashes]
+
+
+def code_findings(policies: Policies) -> list[Finding]:
+    """POL001: rule codes in policies.yaml that cannot do what they say. An override under
+    `rules:` for a code no rule reports never applies (a typo leaves the rule as it was); a
+    school rule or word list that takes a built-in code would be switched and counted with it."""
+    own = {rule.code for rule in policies.custom_rules} | {w.code for w in policies.wordlists}
+    findings = []
+    for code in policies.rule_overrides:
+        if code not in RULES and code not in own:
+            close = difflib.get_close_matches(code, [*RULES, *own], n=1, cutoff=0.6)
+            guess = f"(是否想写 `{close[0]}`?)" if close else ""
+            findings.append(Finding(POLICY_FILE, policies.line_of("rules", code), 1, "POL001",
+                                    f"rules 下的 `{code}` 不是任何规则的代码{guess},这项设置不会生效;"
+                                    "代码见 docs/rules.md"))
+    for i, rule in enumerate(policies.custom_rules):
+        if rule.code in RULES:
+            findings.append(Finding(POLICY_FILE, policies.line_of("custom_rules", i, "code"), 1, "POL001",
+                                    f"学校规则的代码 `{rule.code}` 与内置规则「{RULES[rule.code].title}」相同;"
+                                    "请换一个学校自己的代码(如 SCH005)"))
+    for i, wordlist in enumerate(policies.wordlists):
+        if wordlist.code in RULES and not wordlist.code.startswith("WORD"):
+            findings.append(Finding(POLICY_FILE, policies.line_of("wordlists", i, "code"), 1, "POL001",
+                                    f"词表的代码 `{wordlist.code}` 与内置规则「{RULES[wordlist.code].title}」相同;"
+                                    "请用 WORD001 或学校自己的代码(如 WORD003)"))
+    return findings
 
 
 def account_findings(policies: Policies, accounts: set[str], today: datetime.date) -> list[Finding]:

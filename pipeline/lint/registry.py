@@ -30,6 +30,7 @@ ENGINE_INFO = (
     RuleInfo("ACC001", "账号认证或年审即将到期", Severity.WARNING, "I13"),
     RuleInfo("ACC002", "账号认证或年审已过期", Severity.ERROR, "I13"),
     RuleInfo("PUB001", "修改已发布的文章须声明 republish", Severity.ERROR),
+    RuleInfo("POL001", "policies.yaml 中的规则代码无效或与内置规则相同", Severity.ERROR),
 )
 
 

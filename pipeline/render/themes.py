@@ -9,6 +9,7 @@ onto elements as `style` attributes because WeChat strips `<style>`, `class` and
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -23,6 +24,7 @@ from pipeline.errors import UserError
 from pipeline.yamlpos import YamlSyntaxError, load_positioned
 
 THEMES_DIR = "themes"
+THEME_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")  # as the policy schema has it
 DEFAULT_THEME = "classic"
 
 # Every key a theme may style; the renderer asks for these and nothing else.
@@ -64,7 +66,7 @@ def load_theme(root: Path, name: str) -> Theme:
     folder = root / THEMES_DIR / name
     theme_file = folder / "theme.yaml"
     where = f"{THEMES_DIR}/{name}/theme.yaml"
-    if not theme_file.is_file():
+    if not THEME_NAME.fullmatch(name) or not theme_file.is_file():  # a name is a folder of themes/, never a path
         raise UserError(f"找不到主题 `{name}`", where=where,
                         hint=f"可用主题:{', '.join(available(root)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
     text = textcheck.decode(theme_file.read_bytes())

@@ -388,6 +388,23 @@ CASES: tuple[Case, ...] = (
     Case("policy-gbk", Expect(2, fragment="policies.yaml:3: 第 "), setup=_policy_in_gbk),
     Case("policy-is-a-directory", Expect(2, fragment="不是普通文件"), setup=_policy_as_directory),
 
+    Case("rules-override-unknown-code", Expect(1, "POL001", "是否想写 `TYPO001`", 157, published=1),
+         policy=edited("  LINK003:\n    severity: notice\n", "  TPYO001:\n    severity: off\n")),
+    Case("custom-rule-takes-builtin-code", Expect(1, "POL001", "内置规则「含手机号码」", 171, published=1),
+         policy=edited("  - code: SCH002", "  - code: PII002")),
+    Case("wordlist-takes-builtin-code", Expect(1, "POL001", "内置规则「含居民身份证号码」", 149, published=1),
+         policy=edited("    code: WORD003", "    code: PII001")),
+    Case("render-theme-outside-themes", Expect(2, fragment="找不到主题 `../../etc`"),
+         argv=("render", "--theme", "../../etc", "{repo}/" + BUNDLE), pipeline=False),
+    Case("render-to-unwritable-file", Expect(2, fragment="无法写入"),
+         argv=("render", "-o", "/proc/wxpub/out.html", "{repo}/" + BUNDLE), pipeline=False),
+    Case("preview-to-unwritable-folder", Expect(2, fragment="无法写入预览"),
+         argv=("preview", "-o", "/proc/wxpub", "{repo}/" + BUNDLE), pipeline=False),
+    Case("publish-unknown-revision", Expect(2, fragment="找不到 Git 版本 `nosuch`"),
+         argv=("publish", "--sandbox", "--rev", "nosuch", "--dry-run"), pipeline=False),
+    Case("lint-changed-since-unknown-revision", Expect(2, fragment="找不到 Git 版本 `nosuch`"),
+         argv=("lint", "--changed-since", "nosuch"), pipeline=False),
+
     # The same article twice in one account: FM014, nothing published; a yearly slug is fine.
     Case("same-folder-name-in-two-departments", Expect(1, "FM014", "content/official/school-office/2026-10-20-sports-day", 1),
          setup=_second_article("school-office", "2026-10-20-sports-day")),
