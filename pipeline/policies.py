@@ -252,6 +252,11 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
         zoneinfo.ZoneInfo(data.get("timezone", "Asia/Shanghai"))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         errors.append(_ref_error(doc, ("timezone",), "未知时区,请使用 IANA 名称,如 Asia/Shanghai"))
+    for path, text in _published_texts(data):
+        hidden = next(textcheck.hidden(text), None)
+        if hidden is not None:
+            errors.append(_ref_error(doc, path, f"「{_shown(text)}」含看不见的字符 {textcheck.describe(hidden.char)}:"
+                                                "它会随每篇文章发布(或让栏目名对不上);请删除该字符"))
     content = data.get("content", {})
     for key in ("classified_markers", "classified_allow"):
         errors.extend(_phrase_errors(doc, content.get(key, []), ("content", key)))
@@ -285,6 +290,18 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
             errors.append(_ref_error(doc, (*where, "min"), f"min({rule['min']})大于 max({rule['max']}),"
                                      "任何文章都无法满足;请改正"))
     return errors
+
+
+def _published_texts(data: Mapping[str, Any]) -> list[tuple[KeyPath, str]]:
+    """Policy texts that end up in front of readers or reviewers: the byline's department,
+    the account's name and footer, stage and category names."""
+    texts: list[tuple[KeyPath, str]] = [(("school",), data["school"])]
+    for section in ("departments", "stages", "accounts"):
+        texts.extend(((section, key, "name"), value["name"]) for key, value in data[section].items())
+    texts.extend((("accounts", key, "footer"), value["footer"]) for key, value in data["accounts"].items()
+                 if "footer" in value)
+    texts.extend((("categories", i, "name"), category["name"]) for i, category in enumerate(data["categories"]))
+    return texts
 
 
 def _did_you_mean(value: str, choices: Collection[str]) -> str:
