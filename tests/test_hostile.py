@@ -43,7 +43,8 @@ def _alarm(_signum: int, _frame: FrameType | None) -> None:
 def wxpub(repo: Path, capsys: pytest.CaptureFixture[str], budget: float, *args: str) -> tuple[int, str, str]:
     """`wxpub --root REPO ARGS...` in this process, stopped after `budget` seconds."""
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    # Repeating: a signal that lands in a garbage-collector callback is swallowed there
+    signal.setitimer(signal.ITIMER_REAL, budget, 1.0)
     try:
         try:
             code = main(["--root", str(repo), *args])
