@@ -22,7 +22,6 @@ from typing import Any, Iterator
 import pytest
 
 from pipeline.cli import main
-from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, write_article
 from tests.testing.hostile import BUNDLE, CASES, Case
@@ -59,13 +58,6 @@ def wxpub(repo: Path, capsys: pytest.CaptureFixture[str], budget: float, *args: 
     assert "Traceback" not in err and "内部错误" not in err, err
     assert code != 3, err
     return code, out, err
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server, url = start_in_thread(tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3")
-    yield url
-    server.shutdown()
 
 
 def sent(url: str) -> dict[str, int]:
@@ -107,6 +99,7 @@ def test_the_corpus_is_large_and_named_uniquely() -> None:
 
 @pytest.mark.parametrize("case", list(params()))
 def test_hostile_input(case: Case, tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sandbox`: a fresh WeChat sandbox per case (tests/conftest.py)."""
     repo = build(case, tmp_path)
     expect = case.expect
     argv = tuple(word.replace("{repo}", str(repo)) for word in case.argv)
