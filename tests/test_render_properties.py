@@ -116,3 +116,22 @@ def test_any_markdown_lints_to_findings_inside_the_file(site: tuple[Path, Polici
     lines = (root / path).read_bytes().count(b"\n") + 1
     assert all(1 <= finding.line <= lines and finding.column >= 1 and finding.message for finding in report.findings), \
         (report.findings, isinstance(article, Article))
+
+
+# What the properties found, kept as examples: a comment (an editor's note) that swallows the
+# closing half of emphasis, strikethrough or a link left the opening tag unclosed to the end
+# of the article.
+@pytest.mark.parametrize(("body", "shown"), [
+    ("*<!--*-->", "<em"),
+    ("**运动会<!--**-->开幕", "运动会</strong>开幕"),
+    ("~~旧<!--~~-->新", "旧</span>新"),
+    ("*甲<!--* [链接](https://example.com/) -->乙", "甲</em>乙"),
+    ("运动会 <!-- [备注](https://example.com/) --> 开幕", "运动会 开幕"),
+])
+def test_a_comment_never_unbalances_the_html(site: tuple[Path, Policies], body: str, shown: str) -> None:
+    root, policies = site
+    article = _load(root, body)
+    assert isinstance(article, Article)
+    html = render_article(article, policies, image_url=Hook()).content
+    assert check_html(html).problems == []
+    assert shown in html and "备注" not in html and "example.com" not in html
