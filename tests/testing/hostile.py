@@ -442,8 +442,9 @@ CASES: tuple[Case, ...] = (
                                                                                                 ALIAS_BOMB.splitlines()),
          budget=10, fixed_by="the YAML alias and depth budget (one article source)"),
 
-    # Approvals read the article the way lint and the publisher do, or fail closed (these four
-    # were strict xfails until approvals learnt to fail closed).
+    # Approvals read the article the way lint and the publisher do, or fail closed; phrases are
+    # matched in the text a reader sees. (The four approvals cases were strict xfails until
+    # approvals learnt to fail closed, the last two until reader-visible text matching.)
     Case("approvals-control-news-needs-no-leader", Expect(0, published=1), approvals=True, approved=True),
     Case("approvals-bom-hides-category", Expect(0, published=1), index=b"\xef\xbb\xbf" + raw(NOTICE_FM).encode(),
          approvals=True),
@@ -454,10 +455,8 @@ CASES: tuple[Case, ...] = (
     Case("approvals-deep-nesting", Expect(1, "ART003", "nesting depth", 8),
          index=raw(NOTICE_FM + "digest: " + "[" * 2000 + "]" * 2000 + "\n"), approvals=True),
     Case("approvals-markup-splits-conditional-phrase", Expect(0, "SCH003", "招生计划", BODY_LINE, published=1),
-         body="今年的招生**计划**已经公布。\n", approvals=True,
-         fixed_by="reader-visible text matching (conditional stages match what the reader sees)"),
-    Case("word-split-by-markup", Expect(1, "WORD001", "赌博", BODY_LINE), body="严禁赌**博**。\n",
-         fixed_by="reader-visible text matching (word lists match what the reader sees)"),
+         body="今年的招生**计划**已经公布。\n", approvals=True),
+    Case("word-split-by-markup", Expect(1, "WORD001", "赌博", BODY_LINE), body="严禁赌**博**。\n"),
 
     # Files outside the bundle, whatever the article's own waivers say (the bundle resolver).
     Case("waived-absolute-image-path", Expect(1), body="运动会现场。\n\n![现场](/etc/hostname) <!-- wxpub-disable LINK002: 测试 -->\n",
