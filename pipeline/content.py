@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 
 from pipeline.yamlpos import KeyPath, YamlSyntaxError, YamlValueError, load_positioned
@@ -171,3 +171,16 @@ def bundle_hash(root: Path, bundle: PurePosixPath, markdown: bytes) -> str:
 def _file_digest(path: Path) -> bytes:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").digest()
+
+
+def same_names(paths: Iterable[PurePosixPath]) -> dict[PurePosixPath, tuple[PurePosixPath, ...]]:
+    """Each article whose folder name (date and slug) another article of the same account
+    also has, with those others. Two such folders are one article written twice (a copy
+    into another department's folder): both would be published (FM014, and the publisher)."""
+    groups: dict[tuple[str, str], list[PurePosixPath]] = {}
+    for path in paths:
+        parts = path.parts
+        if len(parts) == 5:  # content/<account>/<department>/<name>/index.md
+            groups.setdefault((parts[1], parts[3]), []).append(path)
+    return {path: tuple(other for other in group if other != path)
+            for group in groups.values() if len(group) > 1 for path in group}

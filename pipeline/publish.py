@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import pygit2
 
 from pipeline import sending
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, load_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, load_article, same_names
 from pipeline.errors import UserError
 from pipeline.ledger import FORMAT_VERSION, Entry, Ledger, LedgerConflict
 from pipeline.lint.engine import lint_one
@@ -246,8 +246,14 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         else:
             retractions.append(RetractionPlan(path, account, target))
 
+    paths = list(paths)
+    twins = same_names(paths)
     for path in paths:
         present.add(str(path))
+        if path in twins and str(path) not in state.publications:
+            failed.append(Outcome("failed", str(path), path.parts[1], f"账号中还有同名的文章目录 "
+                                  f"{'、'.join(str(t.parent) for t in twins[path])}(FM014);请删去重复的一份"))
+            continue
         loaded = load_article(run.root, path)
         if not isinstance(loaded, Article):
             failed.append(Outcome("failed", str(path), path.parts[1], f"无法读取:{loaded.message}"))

@@ -80,8 +80,14 @@ def _value_error(node: yaml.Node, offset: int, reason: str) -> YamlValueError:
     return YamlValueError(reason, node.start_mark.line + 1 + offset, node.start_mark.column + 1)
 
 
-def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset: int, loader: Any) -> Any:
+def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset: int, loader: Any,
+               enclosing: frozenset[int] = frozenset()) -> Any:
     lines[path] = node.start_mark.line + 1 + offset
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        # `a: &x [*x]` is a node inside itself: plain data cannot hold the cycle
+        if id(node) in enclosing:
+            raise _value_error(node, offset, "别名引用了包含它自己的列表或映射(循环引用)")
+        enclosing = enclosing | {id(node)}
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -89,11 +95,11 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset
             if key in result:
                 raise _value_error(key_node, offset, f"重复的键 `{key}`")
             child = (*path, str(key))
-            result[key] = _construct(value_node, child, lines, offset, loader)
+            result[key] = _construct(value_node, child, lines, offset, loader, enclosing)
             lines[child] = key_node.start_mark.line + 1 + offset
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, offset, loader) for i, item in enumerate(node.value)]
+        return [_construct(item, (*path, i), lines, offset, loader, enclosing) for i, item in enumerate(node.value)]
     return _scalar(node, offset, loader)
 
 

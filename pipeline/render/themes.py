@@ -9,17 +9,22 @@ onto elements as `style` attributes because WeChat strips `<style>`, `class` and
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
 import jinja2
+from pygments.styles import get_all_styles, get_style_by_name
+from pygments.util import ClassNotFound
 
+from pipeline import textcheck
 from pipeline.errors import UserError
 from pipeline.yamlpos import YamlSyntaxError, load_positioned
 
 THEMES_DIR = "themes"
+THEME_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")  # as the policy schema has it
 DEFAULT_THEME = "classic"
 
 # Every key a theme may style; the renderer asks for these and nothing else.
@@ -61,11 +66,14 @@ def load_theme(root: Path, name: str) -> Theme:
     folder = root / THEMES_DIR / name
     theme_file = folder / "theme.yaml"
     where = f"{THEMES_DIR}/{name}/theme.yaml"
-    if not theme_file.is_file():
+    if not THEME_NAME.fullmatch(name) or not theme_file.is_file():  # a name is a folder of themes/, never a path
         raise UserError(f"找不到主题 `{name}`", where=where,
                         hint=f"可用主题:{', '.join(available(root)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
+    text = textcheck.decode(theme_file.read_bytes())
+    if isinstance(text, textcheck.NotUtf8):
+        raise UserError(str(text), where=f"{where}:{text.line}", hint="请以 UTF-8 编码重新保存该文件")
     try:
-        doc = load_positioned(theme_file.read_text(encoding="utf-8"))
+        doc = load_positioned(text)
     except YamlSyntaxError as exc:
         raise UserError(f"YAML 语法错误:{exc.message}", where=f"{where}:{exc.line}", hint="检查缩进与引号") from None
     data = doc.data if isinstance(doc.data, dict) else {}
@@ -81,11 +89,17 @@ def load_theme(root: Path, name: str) -> Theme:
               for kind, v in (data.get("alerts") or {}).items() if isinstance(v, dict)}
     for kind in ALERT_KINDS:
         alerts.setdefault(kind, Alert(kind.title(), "#576b95", "#f2f5fa"))
+    code_style = str(data.get("code_style", "friendly"))
+    try:
+        get_style_by_name(code_style)
+    except ClassNotFound:
+        raise UserError(f"未知的代码配色 `{code_style}`", where=f"{where}:{doc.line_of(('code_style',))}",
+                        hint=f"可用的 Pygments 配色如 {', '.join(sorted(get_all_styles())[:8])} 等") from None
     return Theme(
         name=name,
         label=str(data.get("name", name)),
         styles=MappingProxyType(dict(styles)),
-        code_style=str(data.get("code_style", "friendly")),
+        code_style=code_style,
         alerts=MappingProxyType(alerts),
         template=_template(folder, where),
     )
@@ -96,6 +110,9 @@ def _template(folder: Path, where: str) -> jinja2.Template:
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
     try:
         return env.get_template("article.html.j2")
+    except UnicodeDecodeError:
+        raise UserError("文件不是 UTF-8 编码", where=where.replace("theme.yaml", "article.html.j2"),
+                        hint="请以 UTF-8 编码重新保存该文件") from None
     except jinja2.TemplateNotFound:
         raise UserError("主题缺少 article.html.j2", where=where.replace("theme.yaml", "article.html.j2"),
                         hint="从 themes/classic/article.html.j2 复制一份再修改") from None
