@@ -1,17 +1,19 @@
 """A day in the life of wxpub, on screen: the story tests/test_day_in_the_life.py checks.
 
-    .venv/bin/python examples/day_in_the_life.py [--keep]
+    .venv/bin/python examples/day_in_the_life.py [--until N] [--keep]
 
 Each step is printed in Chinese and English with the commands run (by the editor, by
 reviewers on GitHub, by CI on the runner) and their output, and every check the story makes.
 Everything happens in a temporary folder, against the WeChat sandbox and a fake GitHub on
-127.0.0.1: no network, no accounts, nothing left behind (unless --keep, to look around).
+127.0.0.1: no network, no accounts, nothing left behind (unless --keep, to look around;
+with --until N the day stops after step N).
 The story itself is tests/testing/day_in_the_life.py; this script only shows it.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -52,13 +54,15 @@ class Screen:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--until", type=int, metavar="N", choices=range(1, len(STORY) + 1),
+                        help=f"stop after step N (1-{len(STORY)})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     args = parser.parse_args(argv)
     screen = Screen()
     started = time.monotonic()
     home = Path(tempfile.mkdtemp(prefix="wxpub-day-"))
     try:
-        play(home, screen)
+        play(home, screen, args.until)
     except StoryFailed as failure:
         print(f"\n  ✗ {failure}", file=sys.stderr)
         return 1
@@ -66,11 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             print(f"\nThe repositories, the ledger and the sandbox are kept in {home}")
         else:
-            import shutil
-
             shutil.rmtree(home, ignore_errors=True)
-    print(f"\n全部 {len(STORY)} 步完成,{screen.checks} 项检查通过({time.monotonic() - started:.1f} 秒)。"
-          f"\nAll {len(STORY)} steps done, {screen.checks} checks passed ({time.monotonic() - started:.1f} s).")
+    steps, seconds = args.until or len(STORY), time.monotonic() - started
+    print(f"\n{steps} 步完成,{screen.checks} 项检查通过({seconds:.1f} 秒)。"
+          f"\n{steps} steps done, {screen.checks} checks passed ({seconds:.1f} s).")
     return 0
 
 

@@ -175,6 +175,7 @@ class Day:
     bases: dict[int, str] = field(default_factory=dict)  # pull request -> base.sha GitHub reports
     tokens: dict[str, str] = field(default_factory=dict)  # reviewer -> their GitHub token
     killed_draft: str = ""  # media_id of the draft the killed run made
+    said: list[str] = field(default_factory=list)  # everything every command printed
 
     def __post_init__(self) -> None:
         self.origin = self.home / "origin.git"
@@ -227,10 +228,14 @@ class Day:
         result = subprocess.run(list(argv), cwd=where, capture_output=True, text=True, timeout=180,
                                 env={**os.environ, **(env or {})})
         ran = Ran(who, self.show(argv), result.returncode, result.stdout, result.stderr, time.monotonic() - started)
-        self.narrator.ran(ran)
+        self.tell(ran)
         if "Traceback" in result.stderr:
             raise StoryFailed(f"a traceback from {ran.shown}:\n{result.stderr}")
         return ran
+
+    def tell(self, ran: Ran) -> None:
+        self.said.append(ran.out + ran.err)
+        self.narrator.ran(ran)
 
     def git(self, who: str, where: Path, *args: str) -> Ran:
         ran = self.run(who, where, ["git", *args])
@@ -249,9 +254,10 @@ class Day:
         process = publisher(self.runner, self.sandbox, "--push", "origin", "--require-approvals", now=now,
                             env=self.forge_env())
         code, report, err = finish(process)
-        self.narrator.ran(Ran("runner", self.show(publisher_argv(self.runner, self.sandbox, "--push", "origin",
-                                                                 "--require-approvals", now=now)),
-                              code, _report_lines(report), err, time.monotonic() - started))
+        self.said.append(json.dumps(report, ensure_ascii=False))
+        self.tell(Ran("runner", self.show(publisher_argv(self.runner, self.sandbox, "--push", "origin",
+                                                         "--require-approvals", now=now)),
+                      code, _report_lines(report), err, time.monotonic() - started))
         return code, report
 
     def refresh_runner(self) -> None:
@@ -302,7 +308,7 @@ class Day:
         head = self.head(number)
         review = self.github_json(f"/repos/{REPO}/pulls/{number}/reviews", token,
                                   {"event": "APPROVE", "commit_id": head, "body": "同意发布"})
-        self.narrator.ran(Ran(reviewer, f"POST /repos/{REPO}/pulls/{number}/reviews event=APPROVE commit_id={head[:8]}"
+        self.tell(Ran(reviewer, f"POST /repos/{REPO}/pulls/{number}/reviews event=APPROVE commit_id={head[:8]}"
                                         f"  (在 GitHub 上批准 / approves on GitHub)", 0,
                               f"review {review['id']}: {review['state']}\n", ""))
 
@@ -488,7 +494,7 @@ def killed_half_way(day: Day) -> None:
     argv = ("--push", "origin", "--require-approvals")
     now = f"{DAY} 12:30"
     reached = kill_at(day.runner, day.sandbox, point, day.home, *argv, now=now, env=day.forge_env())
-    day.narrator.ran(Ran("runner", day.show(publisher_argv(day.runner, day.sandbox, *argv, now=now)), None,
+    day.tell(Ran("runner", day.show(publisher_argv(day.runner, day.sandbox, *argv, now=now)), None,
                          "(SIGKILL right after WeChat created the second draft / 微信建好第二个草稿后被强行终止)\n", ""))
     day.check(reached, "发布运行在第二次 draft/add 生效后被 SIGKILL", "the run was SIGKILLed after draft/add #2 took effect")
     day.expected = {ROBOTS.title: "publish"}
@@ -498,6 +504,10 @@ def killed_half_way(day: Day) -> None:
               "微信草稿箱里已有这两篇的草稿,运行却没来得及记下", "WeChat holds the two articles' draft; "
               "the run died before recording it", drafts)
     day.killed_draft = str(drafts[0]["media_id"])
+    ran = day.wxpub("runner", day.runner, "status", "--sandbox-url", day.sandbox, "--verify")
+    day.check(ran.code == 1 and "草稿箱中有一篇 wxpub 发出、发布记录里没有的草稿" in ran.out and "尚未完成" in ran.out,
+              "wxpub status --verify 报告不一致:未记录的草稿,未完成的消息",
+              "wxpub status --verify reports the disagreement: an unrecorded draft, an unfinished message", ran.out)
     ledger = day.ledger(day.origin)  # what every runner sees
     live = [m for m in ledger.state().messages.values() if m.live]
     day.check({e.path for e in ledger.published()} == {ROBOTS.path}
@@ -607,13 +617,15 @@ def all_agree(day: Day) -> None:
     code, report = day.publish(f"{DAY} 19:00")
     day.check(code == 0 and not any(report.get(k) for k in ("published", "retracted", "queued", "failed")),
               "再运行一次:无事可做", "one more run has nothing to do", report)
-    ran = day.wxpub("runner", day.runner, "status", "--sandbox")
+    ran = day.wxpub("runner", day.runner, "status", "--sandbox-url", day.sandbox, "--verify")
     day.check(ran.code == 0 and "共 3 篇" in ran.out and all(a.path in ran.out for a in (ROBOTS, CLUBS, NOTICE))
-              and VOLUNTEERS.path not in ran.out, "wxpub status 列出三篇", "wxpub status lists the three", ran.out)
-    # TODO(issue 11): `wxpub status --sandbox --verify` (compares the ledger with what the
-    # sandbox holds; being added on main by another engineer) should exit 0 here:
-    #     ran = day.wxpub("runner", day.runner, "status", "--sandbox", "--verify", ...)
-    #     day.check(ran.code == 0, ...)
+              and VOLUNTEERS.path not in ran.out and "核对结果:发布记录、微信和仓库一致" in ran.out,
+              "wxpub status --verify:三篇,发布记录、微信和仓库一致",
+              "wxpub status --verify: three articles; the ledger, WeChat and the repository agree", ran.out)
+    secrets = [day.github.token, *day.tokens.values(),
+               *json.loads((day.runner / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8")).values()]
+    day.check(not [s for s in secrets if any(s in text for text in day.said)],
+              "所有输出中都没有令牌和 AppSecret", "no token or AppSecret in any output")
 
 
 def _row(table: str, stage: str, text: str) -> bool:
@@ -650,13 +662,14 @@ STORY: tuple[Step, ...] = (
 )
 
 
-def play(home: Path, narrator: Narrator) -> Day:
-    """The whole story in `home` (an empty folder): a sandbox and a fake GitHub of its own."""
+def play(home: Path, narrator: Narrator, until: int | None = None) -> Day:
+    """The story in `home` (an empty folder), with a sandbox and a fake GitHub of its own;
+    all of it, or its steps up to number `until`."""
     server, url = start_in_thread(home / "sandbox.sqlite3")
     try:
         with FakeGitHub(REPO) as github:
             day = Day(home, github, url, narrator)
-            for number, step in enumerate(STORY, 1):
+            for number, step in enumerate(STORY[:until], 1):
                 narrator.step(number, step.zh, step.en)
                 step.act(day)
             return day
