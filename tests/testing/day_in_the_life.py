@@ -171,6 +171,7 @@ class Day:
     merger: Path = field(init=False)
     trusted: str = ""  # the commit the school adopted wxpub at
     expected: dict[str, str] = field(default_factory=dict)  # title -> publish mode: what must be out now
+    in_flight: dict[str, str] = field(default_factory=dict)  # title -> mode: in a killed run's unrecorded draft
     authors: dict[int, str] = field(default_factory=dict)  # pull request -> its author
     bases: dict[int, str] = field(default_factory=dict)  # pull request -> base.sha GitHub reports
     tokens: dict[str, str] = field(default_factory=dict)  # reviewer -> their GitHub token
@@ -193,11 +194,15 @@ class Day:
     def sandbox_state(self) -> dict[str, Any]:
         return dict(http(self.sandbox + "/sandbox/state"))
 
-    def check_out_once(self, in_flight: Mapping[str, str] | None = None) -> None:
-        """The invariant after every publish run, from the sandbox's own state: each article
-        that should be out is out once, in its account's mode; nothing else is there."""
-        problems = sandbox_problems(self.sandbox_state(), self.expected, in_flight)
-        n, flying = len(self.expected), len(in_flight or {})
+    def check_out_once(self) -> None:
+        """The invariant after every step, from the sandbox's own state: each article that
+        should be out is out once, in its account's mode, and nothing else is there (beyond
+        the unrecorded draft of a killed run, `in_flight`, which the next run adopts)."""
+        problems = sandbox_problems(self.sandbox_state(), self.expected, self.in_flight)
+        n, flying = len(self.expected), len(self.in_flight)
+        if n == 0 and flying == 0:
+            self.check(not problems, "微信(沙箱)中还什么都没有", "nothing in WeChat (the sandbox) yet", problems)
+            return
         self.check(not problems, f"微信(沙箱)中:{n} 篇各一次,0 重复,0 丢失,0 孤立草稿"
                    + (f";另有 {flying} 篇在中断的运行建好、尚未记录的草稿中" if flying else ""),
                    f"in WeChat (the sandbox): {n} article{'s' if n != 1 else ''} once each, 0 duplicates, 0 lost, "
@@ -308,9 +313,8 @@ class Day:
         head = self.head(number)
         review = self.github_json(f"/repos/{REPO}/pulls/{number}/reviews", token,
                                   {"event": "APPROVE", "commit_id": head, "body": "同意发布"})
-        self.tell(Ran(reviewer, f"POST /repos/{REPO}/pulls/{number}/reviews event=APPROVE commit_id={head[:8]}"
-                                        f"  (在 GitHub 上批准 / approves on GitHub)", 0,
-                              f"review {review['id']}: {review['state']}\n", ""))
+        shown = f"POST /repos/{REPO}/pulls/{number}/reviews event=APPROVE commit_id={head[:8]}  (在 GitHub 上批准)"
+        self.tell(Ran(reviewer, shown, 0, f"review {review['id']}: {review['state']}\n", ""))
 
     def approvals(self, number: int) -> Ran:
         """The approvals workflow: `wxpub approvals` from a checkout of main."""
@@ -495,10 +499,10 @@ def killed_half_way(day: Day) -> None:
     now = f"{DAY} 12:30"
     reached = kill_at(day.runner, day.sandbox, point, day.home, *argv, now=now, env=day.forge_env())
     day.tell(Ran("runner", day.show(publisher_argv(day.runner, day.sandbox, *argv, now=now)), None,
-                         "(SIGKILL right after WeChat created the second draft / 微信建好第二个草稿后被强行终止)\n", ""))
+                 "(SIGKILL right after WeChat created the second draft / 微信建好第二个草稿后被强行终止)\n", ""))
     day.check(reached, "发布运行在第二次 draft/add 生效后被 SIGKILL", "the run was SIGKILLed after draft/add #2 took effect")
     day.expected = {ROBOTS.title: "publish"}
-    day.check_out_once(in_flight={CLUBS.title: "draft", VOLUNTEERS.title: "draft"})
+    day.in_flight = {CLUBS.title: "draft", VOLUNTEERS.title: "draft"}
     drafts = day.sandbox_state()["drafts"]
     day.check([[a["title"] for a in d["articles"]] for d in drafts] == [[CLUBS.title, VOLUNTEERS.title]],
               "微信草稿箱里已有这两篇的草稿,运行却没来得及记下", "WeChat holds the two articles' draft; "
@@ -522,8 +526,8 @@ def next_run_finishes(day: Day) -> None:
               and all(i["message"] == "已存入草稿箱,请运营人员在后台发表" for i in report["published"]),
               "下一次运行接管:两篇存入草稿箱,新闻不重发",
               "the next run takes over: two articles drafted, the news not sent again", report)
-    day.expected |= {CLUBS.title: "draft", VOLUNTEERS.title: "draft"}
-    day.check_out_once()
+    day.expected |= day.in_flight
+    day.in_flight = {}
     world = day.sandbox_state()
     day.check([d["media_id"] for d in world["drafts"]] == [day.killed_draft] and world["calls"]["draft/add"] == 2
               and {e.path: e.data["media_id"] for e in day.ledger().published()}[CLUBS.path] == day.killed_draft,
@@ -556,7 +560,6 @@ def notice_waits(day: Day) -> None:
     queued = {i["path"]: i["message"] for i in report.get("queued", [])}
     day.check(code == 0 and not report["published"] and queued.get(NOTICE.path, "").startswith("不在发布时段"),
               "15:00 不在发布时段:通知排队等待", "15:00 is outside the publish windows: the notice waits", report)
-    day.check_out_once()
 
 
 def notice_goes_out(day: Day) -> None:
@@ -565,7 +568,6 @@ def notice_goes_out(day: Day) -> None:
               and report["published"][0]["status"] == "published",
               "17:45 晚间时段:通知发表", "17:45, the evening window: the notice is published", report)
     day.expected[NOTICE.title] = "publish"
-    day.check_out_once()
 
 
 def retract_one(day: Day) -> None:
@@ -585,7 +587,6 @@ def retract_one(day: Day) -> None:
               and "同一草稿中的其他文章已移入新草稿" in report["retracted"][0]["message"],
               "撤回一篇:草稿重建,其他文章保留", "one article retracted: the draft rebuilt, its sibling kept", report)
     del day.expected[VOLUNTEERS.title]
-    day.check_out_once()
     drafts = day.sandbox_state()["drafts"]
     day.check([[a["title"] for a in d["articles"]] for d in drafts] == [[CLUBS.title]],
               "草稿箱中只剩一个草稿,只含社团招新", "one draft left, holding only the club fair", drafts)
@@ -672,6 +673,7 @@ def play(home: Path, narrator: Narrator, until: int | None = None) -> Day:
             for number, step in enumerate(STORY[:until], 1):
                 narrator.step(number, step.zh, step.en)
                 step.act(day)
+                day.check_out_once()  # the invariant, whatever the step did
             return day
     finally:
         server.shutdown()
