@@ -16,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Sequence
 
 import pytest
 
 from tests.testing.day_in_the_life import STORY, StoryFailed, Transcript, play
 from tests.testing.fixtures import PROJECT
+from tests.testing.publishing import sandbox_problems
 
 
 def test_a_day_in_the_life(tmp_path: Path) -> None:
@@ -46,3 +48,35 @@ def test_the_script_shows_the_story_on_screen() -> None:
     assert "[editor] $ wxpub lint --changed-since origin/main --format github    # exit 1" in result.stdout
     assert ",title=PII002::疑似手机号码 138****5678" in result.stdout
     assert "✓ 检查失败(退出码 1)" in result.stdout and re.search(r"^2 steps done, \d+ checks passed", result.stdout, re.M)
+
+
+def _world(*, published: Sequence[list[str]] = (), drafts: Sequence[list[str]] = (),
+           mass: Sequence[list[str]] = (), materials: Sequence[str] = ()) -> dict[str, Any]:
+    """A sandbox state (GET /sandbox/state) holding these titles."""
+    def articles(titles: list[str]) -> list[dict[str, str]]:
+        return [{"title": title} for title in titles]
+    return {"publications": [{"status": 0, "articles": articles(t)} for t in published],
+            "drafts": [{"articles": articles(t)} for t in drafts],
+            "mass_sends": [{"articles": articles(t)} for t in mass],
+            "materials": [{"appid": "wx1", "sha256": sha} for sha in materials]}
+
+
+@pytest.mark.parametrize(("world", "expected", "in_flight", "problems"), [
+    (_world(published=[["新闻"]]), {"新闻": "publish"}, {}, []),
+    (_world(published=[["新闻"], ["新闻"]]), {"新闻": "publish"}, {}, ["duplicate: 新闻"]),
+    (_world(published=[["新闻", "新闻"]]), {"新闻": "publish"}, {}, ["duplicate: 新闻"]),
+    (_world(), {"新闻": "publish"}, {}, ["lost: 新闻"]),
+    (_world(published=[["新闻"]], drafts=[["新闻"]]), {"新闻": "publish"}, {}, ["draft: 新闻 (1) should not be there"]),
+    (_world(drafts=[["新闻"]]), {"新闻": "publish"}, {}, ["lost: 新闻", "draft: 新闻 (1) should not be there"]),
+    (_world(mass=[["讲座"]]), {}, {}, ["mass: 讲座 (1) should not be there"]),
+    (_world(drafts=[["招新"]]), {}, {"招新": "draft"}, []),
+    (_world(), {}, {"招新": "draft"}, []),
+    (_world(drafts=[["招新"], ["招新"]]), {}, {"招新": "draft"}, ["duplicate: 招新"]),
+    (_world(published=[["招新"]]), {}, {"招新": "draft"}, ["publish: 招新 (1) should not be there"]),
+    (_world(materials=["a" * 64, "a" * 64]), {}, {}, ["material aaaaaaaaaaaa of wx1 uploaded 2 times"]),
+])
+def test_the_sandbox_check_sees_duplicates_losses_and_orphan_drafts(
+        world: dict[str, Any], expected: dict[str, str], in_flight: dict[str, str], problems: list[str]) -> None:
+    """The invariant the story checks after every step can fail, in each way it should."""
+    found = sandbox_problems(world, expected, in_flight)
+    assert len(found) == len(problems) and all(f.startswith(p) for f, p in zip(found, problems)), found

@@ -27,7 +27,8 @@ The day (2026-11-25, a Wednesday):
 12. 17:45, the evening window: the notice goes out.
 13. The student union retracts one of its two articles (pull request #4, approved by the
     account's operator): the draft is rebuilt with its sibling alone.
-14. The ledger, the sandbox and Git agree, and `wxpub status` says so.
+14. The ledger, the sandbox and Git agree, and `wxpub status --verify` says so.
+15. At night someone with admin rights pushes an article straight to main: it is not published.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ CLUBS = Article("youth", "student-union", f"{DAY}-club-fair", "百团大战：�
                 "本周六上午，校学生会在东操场举办社团招新活动，欢迎新同学参加。\n", 80)
 VOLUNTEERS = Article("youth", "student-union", f"{DAY}-volunteers", "冬季志愿服务队招募", "学生活动",
                      "校学生会招募冬季志愿服务队队员，服务时间为每周末上午。\n", 130)
+BYPASS = Article("official", "info-center", f"{DAY}-network-upgrade", "校园网今晚升级", "通知公告",
+                 "今晚 23 点至次日 1 点，校园网升级维护，期间无法访问。\n", 230)
 NOTICE = Article("official", "academic-affairs", f"{DAY}-exam-notice", "关于期末考试安排的通知", "通知公告",
                  "本学期期末考试定于 2027 年 1 月 4 日至 1 月 15 日进行，具体安排请查看教务系统。\n", 180)
 MODES = {"official": "publish", "cs-college": "mass", "youth": "draft"}  # the sample policy's publish_mode
@@ -214,7 +217,7 @@ class Day:
     def forge_env(self) -> dict[str, str]:
         """What the approvals and publish workflows give wxpub (the token stays out of output)."""
         return {"GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": self.github.token, "GITHUB_API_URL": self.github.url,
-                "WXPUB_TRUSTED_COMMIT": self.trusted, "GIT_TEST_FSYNC": "0"}
+                "WXPUB_TRUSTED_COMMIT": self.trusted}
 
     def show(self, argv: Sequence[str]) -> str:
         """argv as a person would type it: `wxpub` for the module, folders by their role."""
@@ -623,9 +626,33 @@ def all_agree(day: Day) -> None:
               and VOLUNTEERS.path not in ran.out and "核对结果:发布记录、微信和仓库一致" in ran.out,
               "wxpub status --verify:三篇,发布记录、微信和仓库一致",
               "wxpub status --verify: three articles; the ledger, WeChat and the repository agree", ran.out)
+
+
+def bypass_refused(day: Day) -> None:
+    """An administrator (who can get past branch protection) pushes an article to main
+    without a pull request: publish --require-approvals refuses it, and says why."""
+    day.git("admin", day.editor, "fetch", "-q", "origin")
+    day.git("admin", day.editor, "checkout", "-q", "-B", "main", "origin/main")
+    BYPASS.write(day.editor)
+    day.git("admin", day.editor, "add", "-A")
+    day.git("admin", day.editor, "commit", "-q", "-m", "紧急通知(未经审核)")
+    day.git("admin", day.editor, "push", "-q", "origin", "main")
+    pushed = git(day.editor, "rev-parse", "HEAD")
+    before = day.ledger(day.origin).tip
+    code, report = day.publish(f"{DAY} 21:00")
+    refused = {i["path"]: i["message"] for i in report.get("failed", [])}
+    day.check(code == 1 and not report["published"] and list(refused) == [BYPASS.path]
+              and "合并请求" in refused[BYPASS.path] and pushed[:8] in refused[BYPASS.path],
+              "未经合并请求的提交不予发布(退出码 1),并说明原因", "a commit that came without a pull request is "
+              "not published (exit 1), and the message says why", report)
+    day.check(day.ledger(day.origin).tip == before, "发布记录没有变化", "the ledger did not change")
+
+
+def nothing_leaked(day: Day) -> None:
+    """No GitHub token and no AppSecret in anything any command printed (R16)."""
     secrets = [day.github.token, *day.tokens.values(),
                *json.loads((day.runner / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8")).values()]
-    day.check(not [s for s in secrets if any(s in text for text in day.said)],
+    day.check(not [secret for secret in secrets if any(secret in text for text in day.said)],
               "所有输出中都没有令牌和 AppSecret", "no token or AppSecret in any output")
 
 
@@ -660,6 +687,8 @@ STORY: tuple[Step, ...] = (
     Step("17:45 下一个时段:通知发出", "17:45, the next window: the notice goes out", notice_goes_out),
     Step("撤回两篇中的一篇,另一篇保留", "Retract one of the two articles; its sibling stays", retract_one),
     Step("发布记录、微信与 Git 一致", "The ledger, WeChat and Git agree", all_agree),
+    Step("夜里有人绕过审核直接推送到 main:不予发布", "At night someone pushes straight to main, bypassing review: "
+         "nothing is published", bypass_refused),
 )
 
 
@@ -674,6 +703,8 @@ def play(home: Path, narrator: Narrator, until: int | None = None) -> Day:
                 narrator.step(number, step.zh, step.en)
                 step.act(day)
                 day.check_out_once()  # the invariant, whatever the step did
+            if until is None:
+                nothing_leaked(day)
             return day
     finally:
         server.shutdown()
