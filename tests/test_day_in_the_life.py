@@ -61,6 +61,12 @@ def _world(*, published: Sequence[list[str]] = (), drafts: Sequence[list[str]] =
             "materials": [{"appid": "wx1", "sha256": sha} for sha in materials]}
 
 
+def _deleted(world: dict[str, Any]) -> dict[str, Any]:
+    """The world with the first article of its first publication deleted (freepublish/delete with an index)."""
+    world["publications"][0]["articles"][0]["is_deleted"] = True
+    return world
+
+
 @pytest.mark.parametrize(("world", "expected", "in_flight", "problems"), [
     (_world(published=[["新闻"]]), {"新闻": "publish"}, {}, []),
     (_world(published=[["新闻"], ["新闻"]]), {"新闻": "publish"}, {}, ["duplicate: 新闻"]),
@@ -74,6 +80,8 @@ def _world(*, published: Sequence[list[str]] = (), drafts: Sequence[list[str]] =
     (_world(drafts=[["招新"], ["招新"]]), {}, {"招新": "draft"}, ["duplicate: 招新"]),
     (_world(published=[["招新"]]), {}, {"招新": "draft"}, ["publish: 招新 (1) should not be there"]),
     (_world(materials=["a" * 64, "a" * 64]), {}, {}, ["material aaaaaaaaaaaa of wx1 uploaded 2 times"]),
+    (_deleted(_world(published=[["新闻", "讲座"]])), {"讲座": "publish"}, {}, []),  # 新闻 retracted: its index deleted
+    (_deleted(_world(published=[["新闻", "讲座"]])), {"新闻": "publish", "讲座": "publish"}, {}, ["lost: 新闻"]),
 ])
 def test_the_sandbox_check_sees_duplicates_losses_and_orphan_drafts(
         world: dict[str, Any], expected: dict[str, str], in_flight: dict[str, str], problems: list[str]) -> None:
