@@ -74,7 +74,7 @@ class Article:
     title: str
     category: str
     body: str
-    shade: int  # the cover's colour, so that each article has a cover of its own
+    shade: int  # 0-255, the cover's colour: each article has a cover of its own
 
     @property
     def bundle(self) -> str:
@@ -88,7 +88,7 @@ class Article:
         return write_article(root, account=self.account, department=self.department, slug=self.slug,
                              body=body if body is not None else self.body,
                              front_matter={"title": self.title, "author": "李明", "category": self.category},
-                             files={"cover.jpg": jpeg_bytes(900, 500, color=(self.shade, 120, 200 - self.shade))})
+                             files={"cover.jpg": jpeg_bytes(900, 500, color=(self.shade, 120, 255 - self.shade))})
 
 
 PHONE = "13812345678"
@@ -101,11 +101,10 @@ CLUBS = Article("youth", "student-union", f"{DAY}-club-fair", "百团大战：�
                 "本周六上午，校学生会在东操场举办社团招新活动，欢迎新同学参加。\n", 80)
 VOLUNTEERS = Article("youth", "student-union", f"{DAY}-volunteers", "冬季志愿服务队招募", "学生活动",
                      "校学生会招募冬季志愿服务队队员，服务时间为每周末上午。\n", 130)
-BYPASS = Article("official", "info-center", f"{DAY}-network-upgrade", "校园网今晚升级", "通知公告",
-                 "今晚 23 点至次日 1 点，校园网升级维护，期间无法访问。\n", 230)
 NOTICE = Article("official", "academic-affairs", f"{DAY}-exam-notice", "关于期末考试安排的通知", "通知公告",
                  "本学期期末考试定于 2027 年 1 月 4 日至 1 月 15 日进行，具体安排请查看教务系统。\n", 180)
-MODES = {"official": "publish", "cs-college": "mass", "youth": "draft"}  # the sample policy's publish_mode
+BYPASS = Article("official", "info-center", f"{DAY}-network-upgrade", "校园网今晚升级", "通知公告",
+                 "今晚 23 点至次日 1 点，校园网升级维护，期间无法访问。\n", 230)
 
 
 class StoryFailed(AssertionError):
