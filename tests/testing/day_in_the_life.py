@@ -53,7 +53,7 @@ from pipeline.ledger import Ledger
 from pipeline.publish import articles_on
 from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
-from tests.testing.fixtures import commit_all, git, http, jpeg_bytes, make_repo, write_article
+from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, make_repo, write_article
 from tests.testing.publishing import (
     KillPoint, finish, kill_at, ledger_problems, publisher, publisher_argv, sandbox_problems,
 )
@@ -251,7 +251,8 @@ class Day:
         return ran
 
     def wxpub(self, who: str, where: Path, *args: str) -> Ran:
-        return self.run(who, where, [sys.executable, "-m", "pipeline", "--root", str(where), *args],
+        """`wxpub ARGS` on the clone `where`, run from this checkout (so its own pipeline runs)."""
+        return self.run(who, PROJECT, [sys.executable, "-m", "pipeline", "--root", str(where), *args],
                         env=self.forge_env())
 
     def publish(self, now: str) -> tuple[int, dict[str, Any]]:
