@@ -214,7 +214,8 @@ class Day:
     # -- commands --------------------------------------------------------------------------
 
     def forge_env(self) -> dict[str, str]:
-        """What the approvals and publish workflows give wxpub (the token stays out of output)."""
+        """What the approvals and publish workflows give wxpub: the forge (its token stays out of
+        output) and the repository variable naming where trusted history starts."""
         return {"GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": self.github.token, "GITHUB_API_URL": self.github.url,
                 "WXPUB_TRUSTED_COMMIT": self.trusted}
 
@@ -278,26 +279,12 @@ class Day:
         """The editor opened a pull request of `branch` (pushed to origin) into main."""
         self.authors[number] = author
         self.bases[number] = git(self.origin, "rev-parse", "refs/heads/main")
-        head = git(self.origin, "rev-parse", f"refs/heads/{branch}")
-        self.github.add_pull(number, author, head, base_sha=self.bases[number], files=self._serve(number, head))
+        self.pushed(number, branch)
 
     def pushed(self, number: int, branch: str) -> None:
-        """A push to the pull request's branch: GitHub's head and file list follow it."""
-        head = git(self.origin, "rev-parse", f"refs/heads/{branch}")
-        self.github.push(number, head, self._serve(number, head))
-
-    def _serve(self, number: int, head: str) -> list[tuple[str, str, str | None]]:
-        """The files GitHub lists for the pull request (merge-base..head) and their contents
-        at the head and the base, as its contents API would give them."""
-        base = self.bases[number]
-        files = changed_files(self.origin, git(self.origin, "merge-base", base, head), head)
-        for path, _, previous in files:
-            for name in filter(None, (path, previous)):
-                for ref in (head, base):
-                    data = blob(self.origin, ref, name)
-                    if data is not None:
-                        self.github.set_file(ref, name, data)
-        return files
+        """GitHub's view of the pull request follows its branch: head, files, contents."""
+        self.github.pull_from_git(number, self.authors[number], self.origin, base=self.bases[number],
+                                  head=git(self.origin, "rev-parse", f"refs/heads/{branch}"))
 
     def head(self, number: int) -> str:
         return str(self.github_json(f"/repos/{REPO}/pulls/{number}", self.github.token)["head"]["sha"])
@@ -334,13 +321,8 @@ class Day:
                  f"Merge pull request #{number} from {ORG}/{branch}", f"origin/{branch}")
         self.git("github", self.merger, "push", "-q", "origin", "main")
         merged = git(self.merger, "rev-parse", "HEAD")
-        # As GitHub records a merge: the pull request is closed and merged, and every commit it
-        # brought to main is associated with it (commits/{sha}/pulls)
-        self.github.add_pull(number, self.authors[number], head, base_sha=self.bases[number], merged=True,
-                             merge_commit_sha=merged,
-                             files=changed_files(self.origin, git(self.origin, "merge-base", onto, head), head))
-        for sha in git(self.origin, "rev-list", merged, f"^{onto}").split():
-            self.github.link_commit(sha, number)
+        self.github.merge_from_git(number, self.authors[number], self.origin, head=head, merge_commit=merged,
+                                   onto=onto, base_sha=self.bases[number])
         return merged
 
     # -- the editor ------------------------------------------------------------------------
@@ -358,28 +340,6 @@ class Day:
 
     def ledger(self, where: Path | None = None) -> Ledger:
         return Ledger.open(where or self.runner, ref=SANDBOX_LEDGER_REF)
-
-
-def changed_files(root: Path, base: str, head: str) -> list[tuple[str, str, str | None]]:
-    """(path, GitHub's status, previous path) of `base..head`, renames found as GitHub does."""
-    statuses = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "T": "changed"}
-    fields = git(root, "diff", "--name-status", "-M", "-z", base, head).split("\0")
-    files: list[tuple[str, str, str | None]] = []
-    i = 0
-    while i < len(fields) and fields[i]:
-        letter = fields[i][0]
-        if letter == "R":
-            files.append((fields[i + 2], statuses[letter], fields[i + 1]))
-            i += 3
-        else:
-            files.append((fields[i + 1], statuses[letter], None))
-            i += 2
-    return files
-
-
-def blob(root: Path, ref: str, path: str) -> bytes | None:
-    result = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"{ref}:{path}"], capture_output=True)
-    return result.stdout if result.returncode == 0 else None
 
 
 def _report_lines(report: Mapping[str, Any]) -> str:
@@ -409,8 +369,9 @@ def adopt(day: Day) -> None:
         (clone / ".git" / "info" / "exclude").write_text(".wxpub/\n", encoding="utf-8")  # sandbox secrets
     for slug, members in TEAMS.items():
         day.github.set_team(ORG, slug, members)
-    day.check(git(day.origin, "rev-parse", "main") == day.trusted, "学校仓库已建立,以此提交为可信起点",
-              "the school's repository exists; this commit is where trusted history starts")
+    day.check(git(day.origin, "rev-parse", "main") == day.trusted, "学校仓库已建立;此提交是可信起点(WXPUB_TRUSTED_COMMIT),之后的改动都须经合并请求",
+              "the school's repository exists; this commit is where trusted history starts (WXPUB_TRUSTED_COMMIT): "
+              "every later change must come through a pull request")
 
 
 def write_with_a_mistake(day: Day) -> None:
