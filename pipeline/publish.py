@@ -27,7 +27,7 @@ from pipeline.lint.engine import lint_one
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
-from pipeline.records import Failed, Record, Step
+from pipeline.records import ClaimedArticle, Failed, Record, Step
 from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
@@ -149,6 +149,16 @@ class Run:
             self.ledger.sync(self.remote)
         void = self.state.void
         return not any(e.id in void for e in entries)
+
+    def unchanged(self, articles: Iterable[ClaimedArticle]) -> bool:
+        """Whether these articles are on the commit being published in the claimed version."""
+        for claimed in articles:
+            loaded = load_article(self.root, PurePosixPath(claimed.path))
+            if not isinstance(loaded, Article) or loaded.content_hash != claimed.content_hash:
+                return False
+            if loaded.front_matter.get("retracted") is True:
+                return False
+        return True
 
     def lease_until(self) -> float:
         return self.wall() + self.lease

@@ -344,6 +344,11 @@ def settle_taken_over(run: Run, message: Message) -> None:
                 _write_finals(run, message, Step.PUBLISHED, article_id=published[0], urls=published[1])
                 _report_if_done(run, message.batch)
                 return
+        elif _mode(run, message) == "draft" and run.unchanged(message.articles):
+            # In draft mode the draft is the result, and a person may already be working on it:
+            # it stays, as long as it holds what is on the commit now
+            advance(run, message.batch)
+            return
     run.write(run.entry(Abandoned(message.batch, reason="resumed_unsent"), message.account))
     sweep_message(run, run.state.messages[message.batch])
 

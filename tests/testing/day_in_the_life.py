@@ -20,8 +20,8 @@ The day (2026-11-25, a Wednesday):
  7. Both are merged with real `git merge --no-ff` commits.
  8. 12:30: the publish run is killed (SIGKILL) just after WeChat created the draft of the
     student union's two-article message, before the run could record it.
- 9. The next run finishes: every article out exactly once; the killed run's unsent draft is
-    found by its marker and deleted, and the message sent afresh.
+ 9. The next run finishes: every article out exactly once; the killed run's draft is found by
+    its marker and adopted (draft mode: the draft is the result).
 10. A notice (通知公告: department → publicity office → school leader) is approved, the
     leader's too-early approval not counting, and merged at 15:00.
 11. 15:00 is outside the official account's publish windows: the notice waits.
@@ -493,15 +493,16 @@ def next_run_finishes(day: Day) -> None:
               "the next run takes over: two articles drafted, the news not sent again", report)
     day.expected |= day.in_flight
     day.in_flight = {}
-    # The killed run's message was never sent: the next run finds its draft by its attempt marker,
-    # deletes it and sends the articles afresh from the commit on main (docs/ledger.md, "Taking over")
+    # The killed run's draft was never recorded: the next run finds it by its attempt marker. In
+    # draft mode the draft is the result and still holds what is on main, so it is adopted, not
+    # made again (docs/ledger.md, "Taking over")
     world, ledger = day.sandbox_state(), day.ledger()
     drafts = [d["media_id"] for d in world["drafts"]]
     recorded = {e.data["media_id"] for e in ledger.published() if e.path in (CLUBS.path, VOLUNTEERS.path)}
-    deleted = [e for e in ledger.entries if e.step == "orphan_deleted" and e.data.get("media_id") == day.killed_draft]
-    day.check(day.killed_draft not in drafts and len(deleted) == 1 and recorded == set(drafts) and len(drafts) == 1,
-              "中断的运行建的草稿已凭标记找到并删除(记入发布记录),只留新草稿一份",
-              "the killed run's draft was found by its marker and deleted (recorded in the ledger); one draft remains",
+    adopted = [e for e in ledger.entries if e.step == "draft_added" and e.data.get("recovered")]
+    day.check(drafts == [day.killed_draft] and recorded == {day.killed_draft} and len(adopted) == 1,
+              "中断的运行建的草稿已凭标记找到并采用(记入发布记录),没有第二份草稿",
+              "the killed run's draft was found by its marker and adopted (recorded in the ledger); no second draft",
               (drafts, day.killed_draft, recorded, world["calls"]))
 
 
