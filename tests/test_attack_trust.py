@@ -1,0 +1,226 @@
+"""Attacks on issue 10's trust boundaries, from the outside: a real Git repository, merges made
+with real git commands, the fake GitHub over HTTP (reviews recorded as GitHub records them),
+`wxpub publish --require-approvals` as CI runs it, into the WeChat sandbox.
+
+Each test is one attempt to publish without every stage's approval, to retract without the
+operator's approval, or to crash a command. A test marked xfail(strict=True) is a bypass that
+still works; its reason says what happens and what should.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from tests.testing.fake_github import FakeGitHub
+from tests.testing.fixtures import PROJECT, SAMPLE_POLICY, commit_all, git, make_repo, write_article
+
+REPO = "jcu-media/site"
+LUNCH = "2026-11-25 12:30"
+# Two posts a day are not enough for a test that publishes, retracts and publishes again
+POLICY = SAMPLE_POLICY.replace("daily_cap: 2 ", "daily_cap: 8 ").replace("daily_cap: 1 ", "daily_cap: 8 ")
+# One reviewer per team; the author of every pull request is an editor in no team
+TEAMS = {dept: [f"{dept}-reviewer"] for dept in ("publicity", "leadership", "school-office", "academic-affairs",
+                                                 "info-center", "cs-college", "youth-league", "student-union")}
+EDITOR = "mallory"
+NOTICE = "content/official/academic-affairs/2026-11-20-exam-notice"  # 通知公告: department, publicity, leadership
+
+
+@dataclass
+class World:
+    """A content repository whose main is merged into as GitHub would, and a fake GitHub
+    that knows its pull requests."""
+
+    repo: Path
+    github: FakeGitHub
+    sandbox: str
+    trusted: str = ""
+    pulls: int = 0
+    published: list[str] = field(default_factory=list)
+
+    def main(self) -> str:
+        return git(self.repo, "rev-parse", "main")
+
+    def pull(self, edit: Callable[[Path], None], reviewers: list[str], *, method: str = "merge",
+             message: str = "change") -> int:
+        """A pull request from a branch off main: `edit` writes it, `reviewers` approve its head
+        in that order (as themselves, over HTTP), then it is merged with `method` (merge,
+        squash or rebase) as GitHub's button does and recorded so."""
+        self.pulls += 1
+        number, branch = self.pulls, f"pr-{self.pulls}"
+        onto = self.main()
+        git(self.repo, "checkout", "-q", "-b", branch, onto)
+        edit(self.repo)
+        head = commit_all(self.repo, message)
+        self.github.pull_from_git(number, EDITOR, self.repo, head=head, base=onto)
+        for reviewer in reviewers:
+            self.github.add_review(number, reviewer, "APPROVED")
+        git(self.repo, "checkout", "-q", "main")
+        if method == "merge":
+            git(self.repo, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", branch)
+        elif method == "squash":
+            git(self.repo, "merge", "-q", "--squash", branch)
+            git(self.repo, "commit", "-q", "-m", f"{message} (#{number})")
+        else:
+            git(self.repo, "cherry-pick", "-q", f"{onto}..{branch}")
+        self.github.merge_from_git(number, EDITOR, self.repo, head=head, merge_commit=self.main(), onto=onto)
+        return number
+
+    def push(self, edit: Callable[[Path], None], message: str = "direct push") -> str:
+        """A commit pushed straight to main, past review."""
+        edit(self.repo)
+        return commit_all(self.repo, message)
+
+    def publish(self, now: str = LUNCH) -> tuple[int, dict[str, Any], str]:
+        """`wxpub publish --require-approvals` as the publish workflow runs it."""
+        env = {**os.environ, "GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": self.github.token,
+               "GITHUB_API_URL": self.github.url, "WXPUB_TRUSTED_COMMIT": self.trusted}
+        result = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(self.repo), "publish",
+                                 "--sandbox-url", self.sandbox, "--now", now, "--format", "json", "--lease", "0",
+                                 "--require-approvals"], capture_output=True, text=True, env=env, cwd=PROJECT,
+                                timeout=180)
+        assert "Traceback" not in result.stderr, result.stderr
+        report = json.loads(result.stdout) if result.stdout.strip() else {}
+        return result.returncode, report, result.stderr
+
+
+def paths(report: dict[str, Any], group: str) -> list[str]:
+    return sorted(item["path"] for item in report.get(group, []))
+
+
+@pytest.fixture
+def world(tmp_path: Path, sandbox: str) -> Iterator[World]:
+    repo = make_repo(tmp_path, policies=POLICY)
+    (repo / ".gitignore").write_text(".wxpub/\n", encoding="utf-8")  # the sandbox's state and secrets
+    trusted = commit_all(repo, "adopt wxpub")
+    with FakeGitHub(REPO) as github:
+        for dept, members in TEAMS.items():
+            github.set_team("jcu-media", dept, members)
+        yield World(repo, github, sandbox, trusted)
+
+
+def notice(root: Path, *, category: str = "通知公告", body: str = "期末考试安排如下。\n",
+           department: str = "academic-affairs", slug: str = "2026-11-20-exam-notice", account: str = "official") -> None:
+    write_article(root, account=account, department=department, slug=slug, body=body,
+                  front_matter={"title": "期末考试安排", "category": category})
+
+
+FULL = ["academic-affairs-reviewer", "publicity-reviewer", "leadership-reviewer"]  # every stage of NOTICE
+NO_LEADER = FULL[:2]
+
+
+# -- controls: the harness publishes what is approved and refuses what is not ----------------------
+
+
+def test_control_an_approved_notice_is_published_and_one_without_the_leader_is_not(world: World) -> None:
+    world.pull(lambda root: notice(root, slug="2026-11-20-exam-notice"), FULL)
+    world.pull(lambda root: notice(root, slug="2026-11-21-late-notice"), NO_LEADER)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [f"{NOTICE}/index.md"], report
+    [refused] = report["failed"]
+    assert refused["path"] == "content/official/academic-affairs/2026-11-21-late-notice/index.md"
+    assert "PROV003" in refused["message"] and "校领导审批" in refused["message"], refused
+    assert code == 1
+
+
+# -- a policy change in the same pull request as the article -----------------------------------------
+
+
+def _add_department(root: Path) -> None:
+    """policies.yaml gains a department (with its own team) that may write for the official account."""
+    policy = root / "policies.yaml"
+    text = policy.read_text(encoding="utf-8")
+    text = text.replace("departments:\n", "departments:\n  news-center:\n    name: 新闻中心\n"
+                                          "    reviewers: [\"@jcu-media/news-center\"]\n", 1)
+    text = text.replace("contributors: [publicity, school-office", "contributors: [news-center, publicity, school-office", 1)
+    policy.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, reason="an article in a department the base policy does not know yet is read by "
+                   "stages_needed as a governing file: the governing body's one approval stands for the department, "
+                   "publicity and leadership stages, and the 通知公告 goes out without the school leader")
+def test_an_article_in_a_department_added_by_the_same_pull_request_needs_its_stages(world: World) -> None:
+    world.github.set_team("jcu-media", "news-center", ["news-center-reviewer"])
+
+    def edit(root: Path) -> None:
+        _add_department(root)
+        notice(root, department="news-center")
+
+    world.pull(edit, ["publicity-reviewer"])  # the governing body approves the policy change
+    code, report, err = world.publish()
+    assert paths(report, "published") == [], report
+
+
+# -- a merge commit pushed by hand whose first parent is an older main --------------------------------
+
+
+def rewind(world: World, to: str) -> str:
+    """Push straight to main a merge commit whose first parent is the older main commit `to` and
+    whose second parent is main as it is, holding `to`'s tree: main moves forward (a fast-forward,
+    no force push, every published commit still an ancestor), but its first-parent history now
+    skips every pull request merged since `to`, and the commit itself changes nothing relative to
+    its first parent."""
+    tree = git(world.repo, "rev-parse", f"{to}^{{tree}}")
+    merge = git(world.repo, "commit-tree", tree, "-p", to, "-p", world.main(), "-m", "Merge branch 'main'")
+    git(world.repo, "merge", "-q", "--ff-only", merge)
+    return merge
+
+
+def _strengthen(root: Path) -> None:
+    """学校新闻 gains the school leader's stage (a governing change)."""
+    policy = root / "policies.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("  - name: 学校新闻\n    description: 学校重大事件、重要活动、表彰奖励\n",
+                                   "  - name: 学校新闻\n    description: 学校重大事件、重要活动、表彰奖励\n"
+                                   "    extra_stages: [leadership]\n", 1), encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, reason="a hand-pushed merge whose first parent is main before the policy change "
+                   "makes provenance judge later pull requests by the older, weaker policy (its last change on the "
+                   "first-parent history is proven by its own old pull request), so an article goes out without the "
+                   "stage the governing body added")
+def test_a_rewinding_merge_cannot_bring_back_a_weaker_policy(world: World) -> None:
+    before = world.main()
+    world.pull(_strengthen, ["publicity-reviewer"])
+    code, report, err = world.publish()  # nothing to publish yet; the strengthened policy is in force
+    rewind(world, before)
+    world.pull(lambda root: notice(root, category="学校新闻"), NO_LEADER)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [], report
+
+
+@pytest.mark.xfail(strict=True, reason="a hand-pushed merge whose first parent is main before the article existed "
+                   "takes a published article down: the article's folder never changes on the new first-parent "
+                   "history down to the trusted commit, so the retraction counts as trusted, with no pull request "
+                   "and no operator's approval")
+def test_a_rewinding_merge_cannot_retract_a_published_article(world: World) -> None:
+    before = world.main()
+    world.pull(notice, FULL)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [f"{NOTICE}/index.md"], report
+    rewind(world, before)
+    code, report, err = world.publish()
+    assert paths(report, "retracted") == [], report
+
+
+@pytest.mark.xfail(strict=True, reason="a hand-pushed merge whose first parent is main before an approved "
+                   "retraction puts the retracted article back, and it is published again without any review")
+def test_a_rewinding_merge_cannot_undo_an_approved_retraction(world: World) -> None:
+    world.pull(notice, FULL)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [f"{NOTICE}/index.md"], report
+    published = world.main()
+    world.pull(lambda root: subprocess.run(["git", "-C", str(root), "rm", "-q", "-r", NOTICE], check=True),
+               ["publicity-reviewer"])  # the official account's operator approves taking it down
+    code, report, err = world.publish()
+    assert paths(report, "retracted") == [f"{NOTICE}/index.md"], report
+    rewind(world, published)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [], report
