@@ -301,3 +301,26 @@ def test_a_direct_push_of_code_the_publish_job_runs_pauses_publishing(world: Wor
     assert paths(report, "published") == [], report
     assert any("PROV008" in item["message"] for item in report["failed"]), report
     assert any(sha[:12] in item["message"] for item in report["failed"]), report
+
+
+# -- what is not a file: submodules (gitlinks) --------------------------------------------------------
+
+
+def gitlink(root: Path, path: str) -> None:
+    """A submodule entry (mode 160000) at `path`, checked out as the empty folder Git leaves for
+    a submodule that is not initialised."""
+    (root / path).mkdir(parents=True, exist_ok=True)
+    git(root, "update-index", "--add", "--cacheinfo", f"160000,{git(root, 'rev-parse', 'HEAD')},{path}")
+    git(root, "commit", "-q", "-m", f"submodule at {path}")
+
+
+@pytest.mark.xfail(strict=True, reason="a submodule named index.md in an article folder is listed as an article "
+                   "(articles_on takes any entry named index.md) and read from the working tree, where it is a "
+                   "folder: publish dies with IsADirectoryError (exit 3) before anything goes out, on every run")
+def test_a_submodule_named_index_md_is_a_finding_not_a_crash(world: World) -> None:
+    world.pull(notice, FULL)
+    gitlink(world.repo, "content/official/academic-affairs/2026-11-21-module/index.md")
+    code, report, err = world.publish()
+    assert code == 1, err
+    assert paths(report, "published") == [f"{NOTICE}/index.md"], report
+    assert paths(report, "failed") == ["content/official/academic-affairs/2026-11-21-module/index.md"], report
