@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from tests.testing.fake_github import FakeGitHub
-from tests.testing.fixtures import PROJECT, SAMPLE_POLICY, commit_all, git, make_repo, write_article
+from tests.testing.fixtures import PROJECT, SAMPLE_POLICY, commit_all, git, lint_json, make_repo, run_cli, write_article
 
 REPO = "jcu-media/site"
 LUNCH = "2026-11-25 12:30"
@@ -324,3 +324,30 @@ def test_a_submodule_named_index_md_is_a_finding_not_a_crash(world: World) -> No
     assert code == 1, err
     assert paths(report, "published") == [f"{NOTICE}/index.md"], report
     assert paths(report, "failed") == ["content/official/academic-affairs/2026-11-21-module/index.md"], report
+
+
+# -- a theme is a template, not a program ---------------------------------------------------------------
+
+# Jinja's ordinary environment lets a template walk from any callable to Python's globals: a
+# theme edit the governing body approves for its looks can print an AppSecret into every article.
+ESCAPES = {
+    "environment": "{{ lipsum.__globals__['os'].environ['WXPUB_OFFICIAL_SECRET'] }}",
+    "a class's subclasses": "{{ ''.__class__.__mro__[1].__subclasses__() | length }}{{ cycler.__init__.__globals__.os.environ.WXPUB_OFFICIAL_SECRET }}",
+    "builtins' import": "{{ namespace.__init__.__globals__['__builtins__']['__import__']('os').environ['WXPUB_OFFICIAL_SECRET'] }}",
+}
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_a_theme_template_cannot_reach_python(repo: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch, escape: str) -> None:
+    monkeypatch.setenv("WXPUB_OFFICIAL_SECRET", "AppSecret-0123456789")
+    index = write_article(repo)
+    template = repo / "themes" / "classic" / "article.html.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("{{ body }}", "{{ body }}" + ESCAPES[escape]),
+                        encoding="utf-8")
+    code, out, err = run_cli(repo, capsys, "render", str(index))
+    assert code == 2 and "AppSecret-0123456789" not in out + err, (code, out, err)
+    assert "themes/classic/article.html.j2" in err and "主题模板出错" in err, err
+    code, report = lint_json(repo, capsys)
+    assert "AppSecret-0123456789" not in json.dumps(report, ensure_ascii=False)
+    assert code == 1 and any(f["severity"] == "error" for f in report["findings"]), report

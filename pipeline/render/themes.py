@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from pygments.styles import get_all_styles, get_style_by_name
 from pygments.util import ClassNotFound
 
@@ -106,8 +107,11 @@ def load_theme(root: Path, name: str) -> Theme:
 
 
 def _template(folder: Path, where: str) -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=False)
+    # Sandboxed: a theme is the school's layout, approved for its looks, and the publisher
+    # renders it with every AppSecret in its environment; a template that reaches Python
+    # (`lipsum.__globals__`, `''.__class__.__mro__`) fails with SecurityError instead
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                               undefined=jinja2.StrictUndefined, trim_blocks=False)
     try:
         return env.get_template("article.html.j2")
     except UnicodeDecodeError:
