@@ -69,7 +69,7 @@ class World:
             git(self.repo, "merge", "-q", "--squash", branch)
             git(self.repo, "commit", "-q", "-m", f"{message} (#{number})")
         else:
-            git(self.repo, "cherry-pick", "-q", f"{onto}..{branch}")
+            git(self.repo, "cherry-pick", f"{onto}..{branch}")
         self.github.merge_from_git(number, EDITOR, self.repo, head=head, merge_commit=self.main(), onto=onto)
         return number
 
@@ -374,3 +374,84 @@ def test_a_theme_template_cannot_reach_python(repo: Path, capsys: pytest.Capture
     code, report = lint_json(repo, capsys)
     assert "AppSecret-0123456789" not in json.dumps(report, ensure_ascii=False)
     assert code == 1 and any(f["severity"] == "error" for f in report["findings"]), report
+
+
+# -- what held: merge methods, conflict resolutions, octopus merges, reverts --------------------------
+
+
+@pytest.mark.parametrize("method", ["merge", "squash", "rebase"])
+def test_control_each_merge_method_publishes_an_approved_article_and_refuses_one_short_of_a_stage(
+        world: World, method: str) -> None:
+    world.pull(notice, FULL, method=method)
+    world.pull(lambda root: notice(root, slug="2026-11-21-late-notice"), NO_LEADER, method=method)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [f"{NOTICE}/index.md"], report
+    assert [f["message"][:7] for f in report["failed"]] == ["PROV003"], report
+
+
+def test_a_hand_pushed_octopus_merge_that_adds_an_article_publishes_nothing(world: World) -> None:
+    """An octopus merge of two branches, each holding half of an article, pushed by hand: the
+    merge commit changes the folder relative to its first parent and no pull request made it."""
+    base = world.main()
+    for branch, name in (("half-a", "index.md"), ("half-b", "cover.jpg")):
+        git(world.repo, "checkout", "-q", "-b", branch, base)
+        notice(world.repo)
+        for other in ("index.md", "cover.jpg"):
+            if other != name:
+                (world.repo / NOTICE / other).unlink()
+        commit_all(world.repo, branch)
+    git(world.repo, "checkout", "-q", "main")
+    git(world.repo, "merge", "-q", "--no-ff", "-m", "octopus", "half-a", "half-b")
+    assert len(git(world.repo, "rev-list", "--parents", "-n", "1", "HEAD").split()) == 4  # an octopus
+    code, report, err = world.publish()
+    assert paths(report, "published") == [], report
+    assert report["failed"][0]["message"].startswith("PROV001"), report
+
+
+def test_a_merge_that_resolves_a_conflict_with_unapproved_text_publishes_nothing(world: World) -> None:
+    world.pull(notice, FULL)
+    code, report, err = world.publish()
+    # two pull requests edit the same line; the second is merged by hand, its conflict resolved
+    # with a sentence neither pull request's reviewers saw
+    base = world.main()
+
+    def edit(text: str) -> Callable[[Path], None]:
+        def write(root: Path) -> None:
+            notice(root, body=text, category="通知公告")
+            index = root / NOTICE / "index.md"
+            index.write_text(index.read_text(encoding="utf-8").replace("original: true", "original: true\nrepublish: true"),
+                             encoding="utf-8")
+        return write
+
+    world.pull(edit("考试改在周一。\n"), FULL)
+    git(world.repo, "checkout", "-q", "-b", "late", base)
+    edit("考试改在周二。\n")(world.repo)
+    head = commit_all(world.repo, "late")
+    world.github.pull_from_git(world.pulls + 1, EDITOR, world.repo, head=head, base=base)
+    for reviewer in FULL:
+        world.github.add_review(world.pulls + 1, reviewer, "APPROVED")
+    git(world.repo, "checkout", "-q", "main")
+    onto = world.main()
+    subprocess.run(["git", "-C", str(world.repo), "merge", "-q", "--no-ff", "-m", "Merge late", "late"],
+                   capture_output=True)
+    edit("考试取消。\n")(world.repo)  # the resolution
+    merged = commit_all(world.repo, "Merge pull request (conflict resolved)")
+    world.github.merge_from_git(world.pulls + 1, EDITOR, world.repo, head=head, merge_commit=merged, onto=onto)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [], report
+    assert report["failed"][0]["message"].startswith("PROV002"), report
+
+
+def test_a_revert_of_an_approved_retraction_needs_every_stage_again(world: World) -> None:
+    world.pull(notice, FULL)
+    world.publish()
+    world.pull(lambda root: subprocess.run(["git", "-C", str(root), "rm", "-q", "-r", NOTICE], check=True),
+               ["publicity-reviewer"])
+    code, report, err = world.publish()
+    assert paths(report, "retracted") == [f"{NOTICE}/index.md"], report
+    retraction = world.main()
+    world.pull(lambda root: subprocess.run(["git", "-C", str(root), "revert", "--no-commit", "-m", "1", retraction],
+                                           check=True, capture_output=True), NO_LEADER)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [], report
+    assert "PROV003" in report["failed"][0]["message"] and "校领导审批" in report["failed"][0]["message"], report
