@@ -6,7 +6,9 @@ never from what a commit message or a branch name claims. A change is *proven* w
 1. the commit that last changed the path on the branch's first-parent history (the commits
    the branch itself went through, one merge or push at a time) was put there by a merged
    pull request: it is the pull request's `merge_commit_sha` (merge commit or squash), or one
-   of the commits a rebase merge added, all associated with that pull request by GitHub;
+   of the commits a rebase merge added, all associated with that pull request by GitHub (a
+   merge commit also changes a path when it drops what its other parent's side had changed:
+   a merge pushed by hand onto an older main must not undo approved pull requests unseen);
 2. the pull request's head, the commit its reviewers approved, holds exactly what is being
    published: the same Git tree (or blob) id for the path, so neither a follow-up push nor a
    merge that resolved a conflict differently can slip in unreviewed content;
@@ -100,6 +102,7 @@ class Provenance:
         self._policies: dict[int, Policies | str] = {}
         self._proofs: dict[tuple[str, int], tuple[Proof, Verdict | None]] = {}
         self._held: tuple[tuple[str, Proof], ...] | None = None
+        self._merges: dict[int, tuple[tuple[pygit2.Commit, pygit2.Commit | None], ...]] = {}
         self._anchor = self._find_trusted(trusted) if trusted else None
 
     # -- the three questions ---------------------------------------------------------------
@@ -171,10 +174,33 @@ class Provenance:
         while (commit := self._at(index)) is not None:
             if self._anchor is not None and index >= self._anchor:
                 return index
-            if self._state(commit, path) != self._state(self._at(index + 1), path):
+            if self._changed(index, path):
                 return index
             index += 1
         return None
+
+    def _changed(self, index: int, path: str) -> bool:
+        """Whether chain[index] put `path` on the branch as it is: it differs from the first
+        parent, or the commit is a merge that dropped what another parent's side had changed
+        since the merge base (a merge pushed by hand with an older main as first parent
+        would otherwise undo pull requests without changing anything on the chain)."""
+        state = self._state(self._chain[index], path)
+        if state != self._state(self._at(index + 1), path):
+            return True
+        return any(self._state(side, path) not in (state, self._state(base, path)) for side, base in self._sides(index))
+
+    def _sides(self, index: int) -> tuple[tuple[pygit2.Commit, pygit2.Commit | None], ...]:
+        """(other parent, its merge base with the first parent) for each parent of a merge
+        after the first; () for an ordinary commit."""
+        if index not in self._merges:
+            commit = self._chain[index]
+            first = commit.parent_ids[0] if commit.parent_ids else None
+            sides = []
+            for side in commit.parents[1:]:
+                base = self._repo.merge_base(first, side.id) if first is not None else None
+                sides.append((side, self._repo[base].peel(pygit2.Commit) if base is not None else None))
+            self._merges[index] = tuple(sides)
+        return self._merges[index]
 
     # -- proofs ----------------------------------------------------------------------------
     def _prove(self, path: str, start: int) -> tuple[Proof, Verdict | None]:

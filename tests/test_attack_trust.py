@@ -221,36 +221,31 @@ def _strengthen(root: Path) -> None:
                                    "    extra_stages: [leadership]\n", 1), encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="a hand-pushed merge whose first parent is main before the policy change "
-                   "makes provenance judge later pull requests by the older, weaker policy (its last change on the "
-                   "first-parent history is proven by its own old pull request), so an article goes out without the "
-                   "stage the governing body added")
 def test_a_rewinding_merge_cannot_bring_back_a_weaker_policy(world: World) -> None:
     before = world.main()
     world.pull(_strengthen, ["publicity-reviewer"])
     code, report, err = world.publish()  # nothing to publish yet; the strengthened policy is in force
-    rewind(world, before)
+    merge = rewind(world, before)
     world.pull(lambda root: notice(root, category="学校新闻"), NO_LEADER)
     code, report, err = world.publish()
     assert paths(report, "published") == [], report
+    # the merge dropped the approved policy change: publishing pauses, naming it
+    assert any("PROV008" in item["message"] and "policies.yaml" in item["message"] for item in report["failed"]), report
+    assert merge[:12] in err or any(merge[:12] in item["message"] for item in report["failed"]), (report, err)
 
 
-@pytest.mark.xfail(strict=True, reason="a hand-pushed merge whose first parent is main before the article existed "
-                   "takes a published article down: the article's folder never changes on the new first-parent "
-                   "history down to the trusted commit, so the retraction counts as trusted, with no pull request "
-                   "and no operator's approval")
 def test_a_rewinding_merge_cannot_retract_a_published_article(world: World) -> None:
     before = world.main()
     world.pull(notice, FULL)
     code, report, err = world.publish()
     assert paths(report, "published") == [f"{NOTICE}/index.md"], report
-    rewind(world, before)
+    merge = rewind(world, before)
     code, report, err = world.publish()
     assert paths(report, "retracted") == [], report
+    [kept] = report["failed"]
+    assert kept["message"].startswith("PROV001") and merge[:12] in kept["message"], report
 
 
-@pytest.mark.xfail(strict=True, reason="a hand-pushed merge whose first parent is main before an approved "
-                   "retraction puts the retracted article back, and it is published again without any review")
 def test_a_rewinding_merge_cannot_undo_an_approved_retraction(world: World) -> None:
     world.pull(notice, FULL)
     code, report, err = world.publish()
@@ -260,9 +255,11 @@ def test_a_rewinding_merge_cannot_undo_an_approved_retraction(world: World) -> N
                ["publicity-reviewer"])  # the official account's operator approves taking it down
     code, report, err = world.publish()
     assert paths(report, "retracted") == [f"{NOTICE}/index.md"], report
-    rewind(world, published)
+    merge = rewind(world, published)
     code, report, err = world.publish()
     assert paths(report, "published") == [], report
+    [refused] = report["failed"]
+    assert refused["message"].startswith("PROV001") and merge[:12] in refused["message"], report
 
 
 # -- who counts as a team member --------------------------------------------------------------------
@@ -487,3 +484,27 @@ def test_a_department_added_first_then_its_article_is_published_with_its_stages(
     assert paths(report, "published") == ["content/official/news-center/2026-11-20-exam-notice/index.md"], report
     [refused] = report["failed"]
     assert "PROV003" in refused["message"] and "部门负责人审核(新闻中心)" in refused["message"], refused
+
+
+def test_control_two_pull_requests_branched_from_one_main_are_both_published(world: World) -> None:
+    """The second merge commit holds the first pull request's article from its first parent and
+    not from its second (the branch never had it): a merge taking main's side is no change."""
+    base = world.main()
+    heads = {}
+    for number, slug in ((1, "2026-11-20-exam-notice"), (2, "2026-11-21-late-notice")):
+        git(world.repo, "checkout", "-q", "-b", f"pr-{number}", base)
+        notice(world.repo, slug=slug)
+        heads[number] = commit_all(world.repo, slug)
+        world.github.pull_from_git(number, EDITOR, world.repo, head=heads[number], base=base)
+        for reviewer in FULL:
+            world.github.add_review(number, reviewer, "APPROVED")
+    git(world.repo, "checkout", "-q", "main")
+    for number in (1, 2):
+        onto = world.main()
+        git(world.repo, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", f"pr-{number}")
+        world.github.merge_from_git(number, EDITOR, world.repo, head=heads[number], merge_commit=world.main(), onto=onto)
+    world.pulls = 2
+    code, report, err = world.publish()
+    assert paths(report, "published") == [f"{NOTICE}/index.md",
+                                           "content/official/academic-affairs/2026-11-21-late-notice/index.md"], report
+    assert code == 0, report
