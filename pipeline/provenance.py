@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 import pygit2
 
 from pipeline.approvals import RETRACTION, Verdict, evaluate
+from pipeline.content import CONTENT_DIR
 from pipeline.errors import UserError
 from pipeline.forge import ChangedFile, Forge, PullRequest, Review
 from pipeline.policies import POLICY_FILE, Policies, load_policies
@@ -46,6 +47,11 @@ from pipeline.policies import POLICY_FILE, Policies, load_policies
 # What renders into every article: the policy (footers, accounts, themes chosen), its word
 # lists, the themes, the pipeline's code and the dependencies pyproject.toml pins for it.
 RENDERING_PATHS = (POLICY_FILE, "policies", "themes", "pipeline", "pyproject.toml")
+# What a publish job neither reads nor runs. Every other top-level entry is watched like the
+# paths above: the job installs and runs its checkout (`python -m pip install .` executes a
+# setup.py and imports a pip/ package from the working folder), so a list of what is
+# dangerous would always miss something; a list of what is harmless fails closed.
+INERT_PATHS = frozenset({CONTENT_DIR, "docs", "tests", "bench", "examples", "LICENSE"})
 # What load_policies reads when a past policy is loaded from a commit
 _POLICY_FILES = (POLICY_FILE, "policies", "themes")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -109,9 +115,16 @@ class Provenance:
     def held(self) -> tuple[tuple[str, Proof], ...]:
         """(path, refusal) for each unproven change to what renders into every article."""
         if self._held is None:
-            self._held = tuple((path, proof) for path in RENDERING_PATHS
+            self._held = tuple((path, proof) for path in self._watched()
                                if not (proof := self._prove(path, 0)[0]).allowed)
         return self._held
+
+    def _watched(self) -> tuple[str, ...]:
+        """RENDERING_PATHS, then every other top-level entry of `head` that is not inert
+        (documentation: *.md files)."""
+        names = sorted(entry.name for entry in self._chain[0].tree
+                       if entry.name not in INERT_PATHS and not entry.name.endswith(".md"))
+        return tuple(dict.fromkeys([*RENDERING_PATHS, *names]))
 
     def publication(self, bundle: PurePosixPath) -> Proof:
         """Whether the article in `bundle` (its folder) may be published as it is at `head`."""

@@ -318,13 +318,12 @@ def test_an_article_whose_index_is_a_symlink_is_judged_by_what_it_shows(world: W
 # `pip` package from the working folder before the real one. Either runs whatever was pushed,
 # before the provenance check, in the job that then gets every account's AppSecret.
 RUN_BY_THE_WORKFLOW = {"setup.py": {"setup.py": "import setuptools\nsetuptools.setup()\n"},
-                       "pip": {"pip/__init__.py": "", "pip/__main__.py": "print('not pip')\n"}}
+                       "pip": {"pip/__init__.py": "", "pip/__main__.py": "print('not pip')\n"},
+                       "a module pip imports": {"typing_extensions.py": "raise SystemExit('not typing_extensions')\n"},
+                       "a workflow": {".github/workflows/publish.yml": "on: push\njobs: {}\n"}}
 
 
 @pytest.mark.parametrize("pushed", sorted(RUN_BY_THE_WORKFLOW))
-@pytest.mark.xfail(strict=True, reason="a direct push of a file the publish workflow executes (setup.py, a pip/ "
-                   "package at the root) is outside RENDERING_PATHS: publishing goes on (no PROV008) although "
-                   "the next publish job runs the pushed code before any check")
 def test_a_direct_push_of_code_the_publish_job_runs_pauses_publishing(world: World, pushed: str) -> None:
     def add(root: Path) -> None:
         for name, text in RUN_BY_THE_WORKFLOW[pushed].items():
@@ -508,3 +507,15 @@ def test_control_two_pull_requests_branched_from_one_main_are_both_published(wor
     assert paths(report, "published") == [f"{NOTICE}/index.md",
                                            "content/official/academic-affairs/2026-11-21-late-notice/index.md"], report
     assert code == 0, report
+
+
+@pytest.mark.parametrize("pushed", ["README.md", "docs/setup.md"])
+def test_control_a_direct_push_of_documentation_does_not_pause_publishing(world: World, pushed: str) -> None:
+    def add(root: Path) -> None:
+        (root / pushed).parent.mkdir(parents=True, exist_ok=True)
+        (root / pushed).write_text("# 说明\n", encoding="utf-8")
+
+    world.push(add)
+    world.pull(notice, FULL)
+    code, report, err = world.publish()
+    assert paths(report, "published") == [f"{NOTICE}/index.md"], report
