@@ -265,9 +265,10 @@ def test_a_rewinding_merge_cannot_undo_an_approved_retraction(world: World) -> N
 # -- who counts as a team member --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="team membership is read when publishing, not as it stood at the merge: "
-                   "an approval by someone outside the leadership team, on a pull request merged past review, "
-                   "counts once that person joins the team later, and the notice goes out")
+@pytest.mark.xfail(strict=True, reason="a documented limit (docs/setup.md, Limits): team membership is read when "
+                   "publishing, since GitHub keeps no history of it, so an approval by someone outside the leadership "
+                   "team, on a pull request merged past review (a ruleset bypass: an administrator), counts once that "
+                   "person joins the team later, and the notice goes out")
 def test_an_approval_by_a_later_team_member_does_not_count_for_an_earlier_merge(world: World) -> None:
     world.pull(notice, [*NO_LEADER, "intern"])  # merged past review: intern is in no team
     code, report, err = world.publish()
