@@ -155,7 +155,7 @@ def stage_breakdown(repo: Path, paths: list[PurePosixPath], policies: Policies) 
         t2 = clock()
         tokens = md.parse(article.body)
         t3 = clock()
-        Renderer(RenderState(theme_for(article, policies), str)).render(tokens)
+        Renderer(RenderState(theme_for(article, policies), str, article.files)).render(tokens)
         t4 = clock()
         times["load_article (read, front matter YAML)"] += t1 - t0
         times["render_article"] += t2 - t1

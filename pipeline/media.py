@@ -11,6 +11,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -29,15 +30,18 @@ class MediaInfo:
     error: str = ""  # why an image could not be read
 
 
-def sniff(path: Path) -> MediaInfo:
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        head = handle.read(16)
+def sniff(handle: BinaryIO) -> MediaInfo:
+    """What the open file really is; `handle` comes from a bundle (its resolver), so a name
+    never decides what is read."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
+    head = handle.read(16)
+    handle.seek(0)
     video = _video_format(head)
     if video:
         return MediaInfo("video", video, size)
     try:
-        with Image.open(path) as image:
+        with Image.open(handle) as image:
             fmt = _PILLOW_FORMATS.get(image.format or "", (image.format or "").lower())
             gps = bool(image.getexif().get_ifd(GPS_IFD))
             return MediaInfo("image", fmt, size, image.width, image.height, gps)

@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import pygit2
 
 from pipeline import sending
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, load_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, REFUSAL_REASONS, Article, load_article
 from pipeline.errors import UserError
 from pipeline.ledger import FORMAT_VERSION, Entry, Ledger, LedgerConflict
-from pipeline.lint.engine import lint_one
+from pipeline.lint.engine import lint_article
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
 from pipeline.records import Failed, Record, Step
+from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
+from pipeline.snapshot import Snapshot
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 if TYPE_CHECKING:  # the forge client loads only when approvals are checked
@@ -101,6 +103,7 @@ class Run:
     clients: Callable[[Account], WeChat]
     commit: str
     now: datetime.datetime  # aware
+    source: Snapshot  # the commit's tree: articles, media and hashes never come from the working tree
     simulated: bool = False  # `now` is given (--now), not the wall clock
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     sleep: Callable[[float], None] = time.sleep
@@ -248,7 +251,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
 
     for path in paths:
         present.add(str(path))
-        loaded = load_article(run.root, path)
+        loaded = load_article(run.source, path)
         if not isinstance(loaded, Article):
             failed.append(Outcome("failed", str(path), path.parts[1], f"无法读取:{loaded.message}"))
             continue
@@ -270,11 +273,15 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if refused is not None:
             failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))
             continue
-        errors = [f for f in lint_one(run.root, policies, path).findings if f.severity is Severity.ERROR]
+        errors = [f for f in lint_article(loaded, policies).findings if f.severity is Severity.ERROR]
         if errors:
             first = errors[0]
             failed.append(Outcome("failed", str(path), account.id,
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
+            continue
+        unservable = _unservable(loaded, policies)
+        if unservable:
+            failed.append(Outcome("failed", str(path), account.id, unservable))
             continue
         approvers: tuple[str, ...] = ()
         if run.gate is not None:
@@ -313,6 +320,16 @@ def _refused_text(refused: Failed) -> str:
         why = f"(状态 {status})" if status else f"(errcode {refused.errcode})" if refused.errcode else "(提交后微信一直未列出它)"
         what = "此版本已被微信拒绝" + why
     return what + ";修改文章后才会重新提交"
+
+
+def _unservable(article: Article, policies: Policies) -> str:
+    """Why the cover or a body image cannot be read from the bundle ("" when all can). Lint
+    says so too, but a suppression or a policy override can silence lint, never the resolver."""
+    cover = article.front_matter.get("cover")
+    refused = [*render_article(article, policies).refused,
+               *([article.files.resolve(cover)] if isinstance(cover, str) else [])]
+    problems = [f"{r.shown} {REFUSAL_REASONS[r.problem]}" for r in refused if r.problem]
+    return ("文章引用的文件无法从文章目录读取(" + "、".join(problems) + ");请把文件本身放进文章目录后重新提交") if problems else ""
 
 
 def _schedule(run: Run, candidates: list[Candidate]) -> tuple[list[tuple[Candidate, ...]], list[Outcome]]:

@@ -20,6 +20,7 @@ from pipeline.content import Article, find_bundles, load_article
 from pipeline.policies import load_policies
 from pipeline.render import RenderedArticle, render_article
 from pipeline.render.themes import available
+from pipeline.snapshot import WorkTree
 from pipeline.textcount import count_chars
 from tests.test_render_golden import CASES, GOLDEN, render_markdown
 from tests.testing.fixtures import PROJECT
@@ -141,7 +142,7 @@ class Hook:
 
 
 def render_sample(path: str, theme: str, hook: Hook | None = None) -> RenderedArticle:
-    article = load_article(PROJECT, PurePosixPath(path))
+    article = load_article(WorkTree(PROJECT), PurePosixPath(path))
     assert isinstance(article, Article), article
     return render_article(article, load_policies(PROJECT), image_url=hook or Hook(), theme=theme)
 

@@ -28,6 +28,7 @@ from pipeline.provenance import Provenance
 from pipeline.publish import (
     DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, refuse_older_commit, resume, summarize,
 )
+from pipeline.snapshot import CommitTree
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
 
 LEDGER_REF = "refs/wxpub/ledger"
@@ -159,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     if args.require_approvals:
         gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)
     publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), gate=gate,
+                      source=CommitTree(head.tree),
                       now=_now(args.now, policies), simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,

@@ -13,7 +13,7 @@ from typing import Callable
 
 from markupsafe import Markup
 
-from pipeline.content import Article
+from pipeline.content import Article, Resolved
 from pipeline.markdown import parser
 from pipeline.policies import Policies
 from pipeline.render.html import Renderer, RenderState
@@ -37,7 +37,8 @@ class RenderedArticle:
     digest: str
     content: str  # the HTML for the draft's `content`
     cover: str  # the cover's file name in the bundle
-    images: tuple[str, ...]  # body image targets as written, in order (to upload)
+    images: tuple[str, ...]  # body images to upload, in order: web URLs, and bundle files the resolver serves
+    refused: tuple[Resolved, ...]  # local body images the resolver refuses (outside, symlink, missing)
     references: tuple[Reference, ...]
     content_source_url: str  # 阅读原文: read_more, or a repost's source
     theme: str
@@ -53,7 +54,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
                    theme: str | None = None) -> RenderedArticle:
     fm = article.front_matter
     chosen = theme_for(article, policies, theme)
-    state = RenderState(chosen, image_url)
+    state = RenderState(chosen, image_url, article.files)
     source = fm.get("source") if isinstance(fm.get("source"), dict) else None
     source_ref = state.reference(str(source["url"]), str(source["name"])) if source else 0  # the repost's link first
     body = Renderer(state).render(parser().parse(article.body))
@@ -82,6 +83,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         content=html.strip(),
         cover=str(fm.get("cover", "")),
         images=tuple(dict.fromkeys(state.images)),
+        refused=tuple(dict.fromkeys(state.refused)),
         references=references,
         content_source_url=str(fm.get("read_more") or (source["url"] if source else "")),
         theme=chosen.name,
