@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from pipeline.errors import UserError
-from pipeline.snapshot import MISSING, NOT_A_FILE, SYMLINK, NoFiles, Refused, Snapshot
+from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, NoFiles, Refused, Snapshot
 from pipeline.yamlpos import KeyPath, YamlBudgetError, YamlSyntaxError, YamlValueError, load_positioned
 
 CONTENT_DIR = "content"
@@ -41,7 +41,6 @@ MAX_FRONT_MATTER_VALUES = 10_000  # a real front matter has about 20
 BUNDLE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-[a-z0-9][a-z0-9-]*$")
 _FRONT_MATTER_FENCE = "---"
 _YAML_ONLY_BREAKS = re.compile("[\u2028\u2029\u0085]")
-OUTSIDE = "outside"  # a bundle name with `..` or a leading `/`
 
 # What each refusal means, for messages: "<file> <reason>"
 REFUSAL_REASONS = {OUTSIDE: "指向文章目录之外", SYMLINK: "是符号链接", MISSING: "不存在", NOT_A_FILE: "不是文件"}

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from pipeline import schema_check
 from pipeline.errors import UserError
-from pipeline.yamlpos import KeyPath, PositionedYaml, YamlSyntaxError, load_positioned
+from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, Refused, Snapshot, WorkTree
+from pipeline.yamlpos import KeyPath, PositionedYaml, YamlBudgetError, YamlSyntaxError, load_positioned
 
 POLICY_FILE = "policies.yaml"
 ARTICLE_DEPARTMENT = "article"  # stage department meaning "the article's own department"
@@ -138,6 +139,7 @@ DEFAULT_CLASSIFIED_MARKERS = ("涉密", "内部资料", "机密", "秘密", "绝
 @dataclass(frozen=True)
 class Policies:
     root: Path  # the repository root (the folder holding policies.yaml)
+    files: Snapshot  # where policies.yaml, word lists and themes were read: working tree or commit
     school: str
     governing_body: str
     timezone: str
@@ -168,20 +170,28 @@ class Policies:
         return zoneinfo.ZoneInfo(self.timezone)
 
 
-def load_policies(root: Path) -> Policies:
-    """Load and validate `root/policies.yaml`; raise UserError listing every problem."""
-    path = root / POLICY_FILE
+def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
+    """Load and validate policies.yaml and its word lists from `files` (default: the working
+    tree at `root`; the publisher passes the commit's tree); raise UserError listing every problem."""
+    files = WorkTree(root) if files is None else files
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"找不到 {POLICY_FILE}", where=str(path),
-                        hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
+        with files.open(PurePosixPath(POLICY_FILE)) as handle:
+            text = handle.read().decode("utf-8")
+    except Refused as refused:
+        if refused.problem == MISSING:
+            raise UserError(f"找不到 {POLICY_FILE}", where=str(root / POLICY_FILE),
+                            hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
+        raise UserError(f"无法读取:{POLICY_FILE} {_REFUSED.get(refused.problem, '不是普通文件')}", where=POLICY_FILE,
+                        hint="policies.yaml 应为仓库根目录下的普通文件") from None
     except UnicodeDecodeError:
         raise UserError("文件不是 UTF-8 编码", where=POLICY_FILE, hint="请以 UTF-8 保存该文件") from None
     except OSError as exc:
-        raise UserError(f"无法读取:{exc.strerror}", where=str(path), hint="policies.yaml 应为仓库根目录下的普通文件") from None
+        raise UserError(f"无法读取:{exc.strerror}", where=str(root / POLICY_FILE), hint="policies.yaml 应为仓库根目录下的普通文件") from None
     try:
         doc = load_positioned(text)
+    except YamlBudgetError as exc:
+        raise UserError(f"超出 YAML 的大小限制:{exc.message}", where=f"{POLICY_FILE}:{exc.line}:{exc.column}",
+                        hint="不要用别名(*)层层引用大段内容,嵌套也不必这么深;每项直接写出") from None
     except YamlSyntaxError as exc:
         raise UserError(f"YAML 语法错误:{exc.message}", where=f"{POLICY_FILE}:{exc.line}:{exc.column}",
                         hint="检查缩进、冒号后的空格和括号是否配对") from None
@@ -192,18 +202,18 @@ def load_policies(root: Path) -> Policies:
     errors = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems if not p.is_unknown_key]
     warnings = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems if p.is_unknown_key]
     if not errors:
-        errors = _check_references(doc, root)
+        errors = _check_references(doc, files)
     if errors:
         raise UserError(f"{POLICY_FILE} 有 {len(errors)} 处错误:\n  " + "\n  ".join(errors),
                         hint="按上面的行号修改;字段说明见 docs/policies.md")
-    return _build(doc, root, tuple(warnings))
+    return _build(doc, root, files, tuple(warnings))
 
 
 def _ref_error(doc: PositionedYaml, path: KeyPath, message: str) -> str:
     return f"{POLICY_FILE}:{doc.line_of(path)}: {schema_check.dotted(path)}: {message}"
 
 
-def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
+def _check_references(doc: PositionedYaml, files: Snapshot) -> list[str]:
     """Cross-references the schema cannot express: ids that must exist, files, time zones."""
     data = doc.data
     departments = set(data["departments"])
@@ -242,27 +252,34 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
     for i, wordlist in enumerate(data.get("wordlists", [])):
         for key in ("file", "allow"):
             if key in wordlist:
-                errors.extend(_check_repo_file(doc, root, wordlist[key], ("wordlists", i, key)))
+                errors.extend(_check_repo_file(doc, files, wordlist[key], ("wordlists", i, key)))
     for i, rule in enumerate(data.get("custom_rules", [])):
         if "require_stage" in rule:
             need(stages, rule["require_stage"], ("custom_rules", i, "require_stage"), "审批阶段")
     return errors
 
 
-def _check_repo_file(doc: PositionedYaml, root: Path, relative: str, path: KeyPath) -> list[str]:
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()):
-        return [_ref_error(doc, path, f"文件 {relative} 在仓库之外;词表必须放在仓库内")]
-    if not target.is_file():
-        return [_ref_error(doc, path, f"找不到文件 {relative}(路径相对于仓库根目录)")]
+def _check_repo_file(doc: PositionedYaml, files: Snapshot, relative: str, path: KeyPath) -> list[str]:
+    try:
+        files.open(PurePosixPath(relative)).close()
+    except Refused as refused:
+        if refused.problem == OUTSIDE:
+            return [_ref_error(doc, path, f"文件 {relative} 在仓库之外;词表必须放在仓库内")]
+        if refused.problem == MISSING:
+            return [_ref_error(doc, path, f"找不到文件 {relative}(路径相对于仓库根目录)")]
+        return [_ref_error(doc, path, f"文件 {relative} {_REFUSED.get(refused.problem, '不是普通文件')};请放入文件本身")]
     return []
 
 
-def _read_words(root: Path, relative: str | None) -> tuple[str, ...]:
+_REFUSED = {SYMLINK: "是符号链接(不跟随符号链接)", NOT_A_FILE: "不是普通文件"}
+
+
+def _read_words(files: Snapshot, relative: str | None) -> tuple[str, ...]:
     """One entry per line; blank lines and lines starting with # are skipped."""
     if not relative:
         return ()
-    lines = (root / relative).read_text(encoding="utf-8").splitlines()
+    with files.open(PurePosixPath(relative)) as handle:
+        lines = handle.read().decode("utf-8").splitlines()
     return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#")))
 
 
@@ -290,7 +307,7 @@ def _media(raw: Mapping[str, Any], formats: tuple[str, ...], max_bytes: int, cap
     )
 
 
-def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Policies:
+def _build(doc: PositionedYaml, root: Path, files: Snapshot, warnings: tuple[str, ...]) -> Policies:
     data = doc.data
     departments = {k: Department(k, v["name"], tuple(v["reviewers"])) for k, v in data["departments"].items()}
     stages = {k: Stage(k, v["name"], v["department"], v.get("min_approvals", 1)) for k, v in data["stages"].items()}
@@ -318,7 +335,7 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
     content = data.get("content", {})
     wordlists = tuple(
         WordList(
-            name=w["name"], words=_read_words(root, w["file"]), allowed=_read_words(root, w.get("allow")),
+            name=w["name"], words=_read_words(files, w["file"]), allowed=_read_words(files, w.get("allow")),
             code=w.get("code", "WORD001"), severity=_severity(w.get("severity")), message=w.get("message", ""),
             regulation=w.get("regulation", ""), source=w["file"],
         )
@@ -339,6 +356,7 @@ def _build(doc: PositionedYaml, root: Path, warnings: tuple[str, ...]) -> Polici
     approvals = data.get("approvals", {})
     return Policies(
         root=root,
+        files=files,
         school=data["school"],
         governing_body=data["governing_body"],
         timezone=data.get("timezone", "Asia/Shanghai"),

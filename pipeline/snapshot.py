@@ -24,11 +24,11 @@ from typing import BinaryIO, Protocol
 
 import pygit2
 
-MISSING, SYMLINK, NOT_A_FILE = "missing", "symlink", "not-a-file"
+MISSING, SYMLINK, NOT_A_FILE, OUTSIDE = "missing", "symlink", "not-a-file", "outside"
 
 
 class Refused(Exception):
-    """A path the snapshot will not serve; `problem` is MISSING, SYMLINK or NOT_A_FILE."""
+    """A path the snapshot will not serve; `problem` is MISSING, SYMLINK, NOT_A_FILE or OUTSIDE."""
 
     def __init__(self, path: PurePosixPath, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
@@ -37,6 +37,9 @@ class Refused(Exception):
 
 
 class Snapshot(Protocol):
+    def __hash__(self) -> int:  # themes are cached per snapshot
+        ...
+
     def open(self, path: PurePosixPath) -> BinaryIO:
         """A regular file's bytes (repository-relative path), or Refused."""
         ...
@@ -48,6 +51,14 @@ class Snapshot(Protocol):
     def local_path(self, path: PurePosixPath) -> Path | None:
         """Where the file is on disk, for fixes that rewrite it; None when it is not on disk."""
         ...
+
+
+def _checked(path: PurePosixPath) -> tuple[str, ...]:
+    """The components of a repository-relative path; `..` and absolute paths never get to the
+    file system (os.open("..", dir_fd=...) would climb out)."""
+    if path.is_absolute() or ".." in path.parts or any("\0" in part for part in path.parts):
+        raise Refused(path, OUTSIDE)
+    return path.parts
 
 
 def stable_order(names: list[PurePosixPath]) -> list[PurePosixPath]:
@@ -62,7 +73,7 @@ class WorkTree:
     root: Path
 
     def open(self, path: PurePosixPath) -> BinaryIO:
-        fd = self._open_fd(path.parts, directory=False)
+        fd = self._open_fd(_checked(path), directory=False)
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
@@ -72,7 +83,7 @@ class WorkTree:
 
     def files_under(self, folder: PurePosixPath) -> list[PurePosixPath]:
         try:
-            fd = self._open_fd(folder.parts, directory=True)
+            fd = self._open_fd(_checked(folder), directory=True)
         except Refused:
             return []
         found: list[PurePosixPath] = []
@@ -165,7 +176,7 @@ class CommitTree:
 
     def _entry(self, path: PurePosixPath) -> pygit2.Object:
         current: pygit2.Object = self.tree
-        for part in path.parts:
+        for part in _checked(path):
             if current.filemode == pygit2.enums.FileMode.LINK:
                 raise Refused(path, SYMLINK)
             if current.type_str != "tree":

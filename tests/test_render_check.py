@@ -21,7 +21,7 @@ from pipeline.render.themes import available
 from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import PROJECT, make_repo, write_article
 
-THEMES = available(PROJECT)
+THEMES = available(WorkTree(PROJECT))
 ARTICLES = [str(bundle) for bundle in find_bundles(PROJECT, None)]
 
 

@@ -38,7 +38,7 @@ CLICKABLE = re.compile(r"^https?://mp\.weixin\.qq\.com(/|$)")
 RAW_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
 WECHAT_MAX_CHARS = 20_000  # draft/add: content < 20,000 characters and < 1 MB
 WECHAT_MAX_BYTES = 1024 * 1024
-THEMES = available(PROJECT)
+THEMES = available(WorkTree(PROJECT))
 SAMPLES = [str(p) for p in find_bundles(PROJECT)]
 
 

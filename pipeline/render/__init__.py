@@ -47,7 +47,7 @@ class RenderedArticle:
 def theme_for(article: Article, policies: Policies, override: str | None = None) -> Theme:
     account = policies.accounts.get(article.account)
     name = override or (account.theme if account else DEFAULT_THEME)
-    return load_theme(policies.root, name)
+    return load_theme(policies.files, name)
 
 
 def render_article(article: Article, policies: Policies, *, image_url: Callable[[str], str] = str,

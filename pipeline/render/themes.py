@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
 
 import jinja2
 
 from pipeline.errors import UserError
+from pipeline.snapshot import Refused, Snapshot
 from pipeline.yamlpos import YamlSyntaxError, load_positioned
 
 THEMES_DIR = "themes"
@@ -51,21 +52,25 @@ class Theme:
         return self.styles.get(key, "")
 
 
-def available(root: Path) -> list[str]:
-    folder = root / THEMES_DIR
-    return sorted(p.name for p in folder.iterdir() if (p / "theme.yaml").is_file()) if folder.is_dir() else []
+def available(files: Snapshot) -> list[str]:
+    """The themes in a snapshot (working tree or commit): folders of themes/ with a theme.yaml."""
+    return sorted({name.parts[0] for name in files.files_under(PurePosixPath(THEMES_DIR))
+                   if len(name.parts) == 2 and name.parts[1] == "theme.yaml"})
 
 
 @functools.cache
-def load_theme(root: Path, name: str) -> Theme:
-    folder = root / THEMES_DIR / name
-    theme_file = folder / "theme.yaml"
+def load_theme(files: Snapshot, name: str) -> Theme:
+    """A theme read from `files`, the snapshot the policy came from (the commit when publishing)."""
+    folder = PurePosixPath(THEMES_DIR, name)
     where = f"{THEMES_DIR}/{name}/theme.yaml"
-    if not theme_file.is_file():
-        raise UserError(f"找不到主题 `{name}`", where=where,
-                        hint=f"可用主题:{', '.join(available(root)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
     try:
-        doc = load_positioned(theme_file.read_text(encoding="utf-8"))
+        with files.open(folder / "theme.yaml") as handle:
+            text = handle.read().decode("utf-8")
+    except (Refused, UnicodeDecodeError):
+        raise UserError(f"找不到主题 `{name}`(或其 theme.yaml 不是 UTF-8 普通文件)", where=where,
+                        hint=f"可用主题:{', '.join(available(files)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml") from None
+    try:
+        doc = load_positioned(text)
     except YamlSyntaxError as exc:
         raise UserError(f"YAML 语法错误:{exc.message}", where=f"{where}:{exc.line}", hint="检查缩进与引号") from None
     data = doc.data if isinstance(doc.data, dict) else {}
@@ -87,12 +92,19 @@ def load_theme(root: Path, name: str) -> Theme:
         styles=MappingProxyType(dict(styles)),
         code_style=str(data.get("code_style", "friendly")),
         alerts=MappingProxyType(alerts),
-        template=_template(folder, where),
+        template=_template(files, folder, where),
     )
 
 
-def _template(folder: Path, where: str) -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+def _template(files: Snapshot, folder: PurePosixPath, where: str) -> jinja2.Template:
+    def source(template: str) -> str | None:
+        try:
+            with files.open(folder / template) as handle:
+                return handle.read().decode("utf-8")
+        except (Refused, UnicodeDecodeError):
+            return None  # jinja2 says TemplateNotFound
+
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(source), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
     try:
         return env.get_template("article.html.j2")
