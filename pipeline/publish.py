@@ -325,10 +325,13 @@ def _refused_text(refused: Failed) -> str:
 def _unservable(article: Article, policies: Policies) -> str:
     """Why the cover or a body image cannot be read from the bundle ("" when all can). Lint
     says so too, but a suppression or a policy override can silence lint, never the resolver."""
+    problems = [f"{r.shown} {REFUSAL_REASONS[r.problem]}" for r in render_article(article, policies).refused]
     cover = article.front_matter.get("cover")
-    refused = [*render_article(article, policies).refused,
-               *([article.files.resolve(cover)] if isinstance(cover, str) else [])]
-    problems = [f"{r.shown} {REFUSAL_REASONS[r.problem]}" for r in refused if r.problem]
+    resolved = article.files.resolve(cover) if isinstance(cover, str) and cover else None
+    if resolved is None:
+        problems.append("封面(cover)未填写")  # FM001 says so, unless a policy switched it off
+    elif resolved.problem:
+        problems.append(f"封面 {cover} {REFUSAL_REASONS[resolved.problem]}")
     return ("文章引用的文件无法从文章目录读取(" + "、".join(problems) + ");请把文件本身放进文章目录后重新提交") if problems else ""
 
 

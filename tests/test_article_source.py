@@ -306,6 +306,17 @@ def test_publish_refuses_a_symlinked_cover_even_with_the_media_rule_off(tmp_path
     assert http(sandbox + "/sandbox/state")["materials"] == []
 
 
+def test_publish_refuses_an_article_without_a_cover_even_with_the_rule_off(tmp_path: Path, sandbox: str,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    policy = (Path(__file__).resolve().parents[1] / "policies.yaml").read_text(encoding="utf-8")
+    repo = make_repo(tmp_path, policies=policy.replace("rules:\n", "rules:\n  FM001: {severity: off}\n", 1))
+    write_article(repo, drop=("cover",))
+    commit_all(repo)
+    code, report = publish(repo, sandbox, capsys)
+    assert code == 1 and report["published"] == []
+    assert "封面(cover)未填写" in report["failed"][0]["message"]
+
+
 def test_the_content_hash_covers_what_the_bundle_serves_and_nothing_else(repo: Path, tmp_path: Path) -> None:
     index = write_article(repo, files={"photos/a.jpg": jpeg_bytes(30, 20)})
     snapshot = WorkTree(repo)
