@@ -24,6 +24,7 @@ from pipeline.cli import main
 from pipeline.content import Article, load_article
 from pipeline.forge import ChangedFile, PullRequest, Review
 from pipeline.policies import ApprovalRules, Policies, load_policies
+from pipeline.snapshot import WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, make_repo
 
@@ -649,7 +650,7 @@ def _publisher_view(root: Path, data: bytes) -> Article | None:
     index = root / NEWS
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_bytes(data)
-    loaded = load_article(root, PurePosixPath(NEWS))
+    loaded = load_article(WorkTree(root), PurePosixPath(NEWS))
     return loaded if isinstance(loaded, Article) else None
 
 
