@@ -31,7 +31,6 @@ from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.preview import build_preview
 from pipeline.render import render_article
-from pipeline.sandbox import start_in_thread
 from pipeline.snapshot import CommitTree, WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (
@@ -163,18 +162,6 @@ def encoded(variant: str) -> bytes:
 VARIANTS = ["lf", "crlf", "cr", "mixed", "bom-crlf", "quoted-dashes"]
 
 
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with FakeGitHub("jcu-media/site") as fake:
-        for slug, members in {"publicity": ["pub-chief"], "academic-affairs": ["aa-head"],
-                              "leadership": ["vice-president"]}.items():
-            fake.set_team("jcu-media", slug, members)
-        monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
-        monkeypatch.setenv("GITHUB_API_URL", fake.url)
-        yield fake
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_lint_and_approvals_read_the_category_whatever_the_encoding(
         repo: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str], variant: str) -> None:
@@ -189,13 +176,6 @@ def test_lint_and_approvals_read_the_category_whatever_the_encoding(
     stages = [s["name"] for s in json.loads(out)["stages"]]
     assert "校领导审批" in stages  # 通知公告's extra stage did not vanish
     assert code == 1  # nobody approved yet
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[str]:
-    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    yield url
-    server.shutdown()
 
 
 def publish(repo: Path, url: str, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.sandbox import start_in_thread
 from pipeline.yamlpos import MAX_DEPTH, YamlBudgetError, YamlSyntaxError, load_positioned
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import ARTICLE, SAMPLE_POLICY, VALID_FM, commit_all, make_repo, write_article
@@ -155,17 +154,6 @@ def test_lint_and_render_answer_fast_with_art003_and_the_line(repo: Path, capsys
     assert code == 2 and f"{ARTICLE}:{line}" in err and why in err
 
 
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with FakeGitHub("jcu-media/site") as fake:
-        for slug in ("publicity", "academic-affairs", "leadership", "youth-league", "student-union", "cs-college"):
-            fake.set_team("jcu-media", slug, [f"{slug}-head"])
-        monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
-        monkeypatch.setenv("GITHUB_API_URL", fake.url)
-        yield fake
-
-
 @pytest.mark.parametrize("case", FRONT_MATTERS)
 def test_approvals_answer_fast_on_hostile_front_matter(repo: Path, github: FakeGitHub,
                                                        capsys: pytest.CaptureFixture[str], case: str) -> None:
@@ -176,13 +164,6 @@ def test_approvals_answer_fast_on_hostile_front_matter(repo: Path, github: FakeG
     assert code == 1 and not report["approved"]
     # unreadable, so its category is unknown: every stage a category could add is required
     assert "校领导审批" in [stage["name"] for stage in report["stages"]]
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[str]:
-    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    yield url
-    server.shutdown()
 
 
 @pytest.mark.parametrize("case", FRONT_MATTERS)
