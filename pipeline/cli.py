@@ -12,7 +12,7 @@ import importlib
 import sys
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from pipeline import __version__
 from pipeline.errors import ExitCode, UserError
@@ -47,9 +47,18 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return next((word for word in argv if word in COMMANDS), None)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its error line in Chinese like every other message (exit 2, the usage
+    first); subcommand parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"错误:{self.prog}: {message}\n")
+
+
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `chosen` gets its full arguments (the others are listed for --help)."""
-    parser = argparse.ArgumentParser(prog="wxpub", description="学校微信公众号发布流水线(docs-as-code)")
+    parser = _Parser(prog="wxpub", description="学校微信公众号发布流水线(docs-as-code)")
     parser.add_argument("--version", action="version", version=f"wxpub {__version__}")
     parser.add_argument("--root", type=Path, default=None, help="含 policies.yaml 的仓库根目录(默认自动查找)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -28,8 +28,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 
+from pipeline import textcheck
 from pipeline.errors import UserError
 from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, NoFiles, Refused, Snapshot
 from pipeline.yamlpos import KeyPath, YamlBudgetError, YamlSyntaxError, YamlValueError, load_positioned
@@ -215,11 +216,12 @@ def parse_article(rel_path: PurePosixPath, raw: bytes, snapshot: Snapshot = NoFi
         return _too_large(rel_path, len(raw))
     if b"\x00" in raw:
         return LoadProblem(rel_path, 1, 1, "ART001", "这是二进制文件,不是 Markdown 文本;请检查是否误把图片等文件命名为 index.md")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = normalize_newlines(raw[: exc.start].decode("utf-8", errors="replace")).count("\n") + 1
-        return LoadProblem(rel_path, line, 1, "ART001", "文件不是 UTF-8 编码;请在编辑器中以 UTF-8 重新保存(常见于 GBK 编码的 Windows 记事本文件)")
+    text = textcheck.decode(raw)
+    if isinstance(text, textcheck.NotUtf8):
+        # the line as Markdown counts them (a lone CR ends one too), like every other finding
+        line = normalize_newlines(raw[: text.offset].decode("utf-8", errors="replace")).count("\n") + 1
+        return LoadProblem(rel_path, line, 1, "ART001", f"文件不是 UTF-8 编码(第 {text.offset} 字节 0x{text.byte:02X});"
+                           "请在编辑器中以 UTF-8 重新保存(常见于 GBK 编码的 Windows 记事本文件)")
     split = _split_front_matter(normalize_newlines(text))
     if split is None:
         return LoadProblem(rel_path, 1, 1, "ART002", "缺少 YAML front matter;文件应以一行 --- 开始,写完字段后再以一行 --- 结束")
@@ -275,3 +277,16 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
         if lines[i].rstrip() == _FRONT_MATTER_FENCE:
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
     return None
+
+
+def same_names(paths: Iterable[PurePosixPath]) -> dict[PurePosixPath, tuple[PurePosixPath, ...]]:
+    """Each article whose folder name (date and slug) another article of the same account
+    also has, with those others. Two such folders are one article written twice (a copy
+    into another department's folder): both would be published (FM014, and the publisher)."""
+    groups: dict[tuple[str, str], list[PurePosixPath]] = {}
+    for path in paths:
+        parts = path.parts
+        if len(parts) == 5:  # content/<account>/<department>/<name>/index.md
+            groups.setdefault((parts[1], parts[3]), []).append(path)
+    return {path: tuple(other for other in group if other != path)
+            for group in groups.values() if len(group) > 1 for path in group}

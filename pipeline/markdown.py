@@ -101,12 +101,31 @@ def _without_comments(children: Sequence[Token]) -> list[Token]:
         if head:
             out.append(_text_token(head))
         out.append(_COMMENT)
+        out.extend(_unpaired(rest[i + 1:close]))
         rest[close] = _text_token(tail)  # looked at again: it may hold the next comment
         i = close
     return _close_gaps([c for c in out if c.type != "text" or c.content])
 
 
 _COMMENT = Token("comment", "", 0)  # where a comment was, until _close_gaps has tidied around it
+
+
+def _unpaired(removed: Sequence[Token]) -> list[Token]:
+    """The opening and closing tokens among those a comment removes whose partner lies
+    outside it: `*a<!--*-->` has its emphasis closed inside the note, and dropping that close
+    would leave <em> open to the end of the article. They stay (in order); pairs wholly
+    inside the note go with it."""
+    kept: list[tuple[int, Token]] = []
+    opened: list[tuple[int, Token]] = []
+    for index, token in enumerate(removed):
+        if token.nesting == 1:
+            opened.append((index, token))
+        elif token.nesting == -1:
+            if opened and opened[-1][1].type.removesuffix("_open") == token.type.removesuffix("_close"):
+                opened.pop()
+            else:
+                kept.append((index, token))
+    return [token for _, token in sorted(kept + opened, key=lambda pair: pair[0])]
 
 
 def _text_token(content: str) -> Token:

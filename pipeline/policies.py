@@ -1,27 +1,32 @@
 """policies.yaml: the school's accounts, departments, stages and content rules.
 
 `load_policies` validates the file against pipeline/schemas/policies.schema.json, then
-checks what a schema cannot (references between sections, files that must exist, time
-zones), and returns a frozen `Policies`. Errors name `policies.yaml:LINE` and the key;
-unknown keys are warnings. No other module reads the raw YAML.
+checks what a schema cannot (references between sections, files that must exist and be
+UTF-8 word lists, message placeholders, time zones), and returns a frozen `Policies`. Errors
+name `policies.yaml:LINE` and the key; an unknown key is an error with a did-you-mean, so
+a typo such as `daily_capp` cannot silently drop a limit. No other module reads the raw YAML.
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
-from pipeline import schema_check
+from pipeline import schema_check, textcheck
 from pipeline.errors import UserError
 from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, Refused, Snapshot, WorkTree
 from pipeline.yamlpos import KeyPath, PositionedYaml, YamlBudgetError, YamlSyntaxError, load_positioned
 
 POLICY_FILE = "policies.yaml"
 ARTICLE_DEPARTMENT = "article"  # stage department meaning "the article's own department"
+# What a conditional rule's `require_field` may name: the fields an article can have
+FRONT_MATTER_FIELDS = frozenset(schema_check.load_schema("front-matter.schema.json")["properties"])
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,6 @@ class Policies:
     custom_rules: tuple[CustomRule, ...]
     regulations: Mapping[str, str]
     approval_rules: ApprovalRules = ApprovalRules()
-    warnings: tuple[str, ...] = ()  # unknown keys and other non-fatal remarks, with file:line
     key_lines: Mapping[KeyPath, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def line_of(self, *path: str | int) -> int:
@@ -176,17 +180,19 @@ def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
     files = WorkTree(root) if files is None else files
     try:
         with files.open(PurePosixPath(POLICY_FILE)) as handle:
-            text = handle.read().decode("utf-8")
+            raw = handle.read()
     except Refused as refused:
         if refused.problem == MISSING:
             raise UserError(f"找不到 {POLICY_FILE}", where=str(root / POLICY_FILE),
                             hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
+        # a folder, a FIFO (whose read would block forever) or a symlink: never read
         raise UserError(f"无法读取:{POLICY_FILE} {_REFUSED.get(refused.problem, '不是普通文件')}", where=POLICY_FILE,
                         hint="policies.yaml 应为仓库根目录下的普通文件") from None
-    except UnicodeDecodeError:
-        raise UserError("文件不是 UTF-8 编码", where=POLICY_FILE, hint="请以 UTF-8 保存该文件") from None
     except OSError as exc:
         raise UserError(f"无法读取:{exc.strerror}", where=str(root / POLICY_FILE), hint="policies.yaml 应为仓库根目录下的普通文件") from None
+    text = textcheck.decode(raw)
+    if isinstance(text, textcheck.NotUtf8):
+        raise UserError(str(text), where=f"{POLICY_FILE}:{text.line}", hint="请在编辑器中以 UTF-8 编码重新保存该文件") from None
     try:
         doc = load_positioned(text)
     except YamlBudgetError as exc:
@@ -199,14 +205,13 @@ def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
         raise UserError("内容应为一个映射(键: 值)", where=f"{POLICY_FILE}:1",
                         hint="参考仓库中的示例 policies.yaml")
     problems = schema_check.check(doc, "policies.schema.json")
-    errors = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems if not p.is_unknown_key]
-    warnings = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems if p.is_unknown_key]
+    errors = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems]
     if not errors:
         errors = _check_references(doc, files)
     if errors:
         raise UserError(f"{POLICY_FILE} 有 {len(errors)} 处错误:\n  " + "\n  ".join(errors),
                         hint="按上面的行号修改;字段说明见 docs/policies.md")
-    return _build(doc, root, files, tuple(warnings))
+    return _build(doc, root, files)
 
 
 def _ref_error(doc: PositionedYaml, path: KeyPath, message: str) -> str:
@@ -214,16 +219,24 @@ def _ref_error(doc: PositionedYaml, path: KeyPath, message: str) -> str:
 
 
 def _check_references(doc: PositionedYaml, files: Snapshot) -> list[str]:
-    """Cross-references the schema cannot express: ids that must exist, files, time zones."""
+    """Cross-references the schema cannot express: ids that must exist, files, time zones,
+    message placeholders, swaps that chain into each other. (A clause id missing from
+    `regulations:` is allowed: it is shown as written.)"""
     data = doc.data
     departments = set(data["departments"])
     stages = set(data["stages"])
+    accounts = set(data["accounts"])
+    category_names = [c["name"] for c in data["categories"]]
     errors: list[str] = []
 
-    def need(ids: set[str], value: str, path: KeyPath, what: str) -> None:
+    def need(ids: Collection[str], value: str, path: KeyPath, what: str) -> None:
         if value not in ids:
-            errors.append(_ref_error(doc, path, f"未定义的{what} `{value}`,可选:{', '.join(sorted(ids))}"))
+            errors.append(_ref_error(doc, path, f"未定义的{what} `{value}`{_did_you_mean(value, ids)}"
+                                                f",可选:{', '.join(sorted(ids))}"))
 
+    if ARTICLE_DEPARTMENT in departments:
+        errors.append(_ref_error(doc, ("departments", ARTICLE_DEPARTMENT), f"部门 id 不能是 `{ARTICLE_DEPARTMENT}`:"
+                                 "审批阶段里它表示“文章所属的部门”;请换一个 id"))
     need(departments, data["governing_body"], ("governing_body",), "部门")
     for sid, stage in data["stages"].items():
         if stage["department"] != ARTICLE_DEPARTMENT:
@@ -239,9 +252,8 @@ def _check_references(doc: PositionedYaml, files: Snapshot) -> list[str]:
             if start >= end:
                 errors.append(_ref_error(doc, ("accounts", aid, "schedule", "windows", i),
                                          f"时段 {window} 的开始时间应早于结束时间"))
-    names = [c["name"] for c in data["categories"]]
     for i, category in enumerate(data["categories"]):
-        if names.index(category["name"]) != i:
+        if category_names.index(category["name"]) != i:
             errors.append(_ref_error(doc, ("categories", i), f"栏目 `{category['name']}` 重复"))
         for j, st in enumerate(category.get("extra_stages", [])):
             need(stages, st, ("categories", i, "extra_stages", j), "审批阶段")
@@ -249,38 +261,185 @@ def _check_references(doc: PositionedYaml, files: Snapshot) -> list[str]:
         zoneinfo.ZoneInfo(data.get("timezone", "Asia/Shanghai"))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         errors.append(_ref_error(doc, ("timezone",), "未知时区,请使用 IANA 名称,如 Asia/Shanghai"))
+    for path, text in _published_texts(data):
+        hidden = next(textcheck.hidden(text), None)
+        if hidden is not None:
+            errors.append(_ref_error(doc, path, f"「{_shown(text)}」含看不见的字符 {textcheck.describe(hidden.char)}:"
+                                                "它会随每篇文章发布(或让栏目名对不上);请删除该字符"))
+    content = data.get("content", {})
+    for key in ("classified_markers", "classified_allow"):
+        errors.extend(_phrase_errors(doc, content.get(key, []), ("content", key)))
     for i, wordlist in enumerate(data.get("wordlists", [])):
         for key in ("file", "allow"):
             if key in wordlist:
-                errors.extend(_check_repo_file(doc, files, wordlist[key], ("wordlists", i, key)))
+                errors.extend(_word_file_errors(doc, files, wordlist[key], ("wordlists", i, key)))
+        errors.extend(_template_errors(doc, wordlist.get("message", ""), WORDLIST_PLACEHOLDERS,
+                                       ("wordlists", i, "message")))
+    codes: dict[str, int] = {}
     for i, rule in enumerate(data.get("custom_rules", [])):
+        where: KeyPath = ("custom_rules", i)
+        if rule["code"] in codes:
+            errors.append(_ref_error(doc, (*where, "code"), f"规则代码 `{rule['code']}` 与 custom_rules 第 "
+                                     f"{codes[rule['code']] + 1} 条重复;每条规则须有自己的代码"))
+        codes.setdefault(rule["code"], i)
         if "require_stage" in rule:
-            need(stages, rule["require_stage"], ("custom_rules", i, "require_stage"), "审批阶段")
+            need(stages, rule["require_stage"], (*where, "require_stage"), "审批阶段")
+        if "require_field" in rule:
+            need(FRONT_MATTER_FIELDS, rule["require_field"], (*where, "require_field"), " front matter 字段")
+        for j, account_id in enumerate(rule.get("accounts", [])):
+            need(accounts, account_id, (*where, "accounts", j), "账号")
+        for j, name in enumerate(rule.get("categories", [])):
+            need(category_names, name, (*where, "categories", j), "栏目")
+        errors.extend(_template_errors(doc, rule["message"], CUSTOM_PLACEHOLDERS[rule["type"]], (*where, "message")))
+        for key in ("tokens", "exceptions"):
+            errors.extend(_phrase_errors(doc, rule.get(key, []), (*where, key)))
+        errors.extend(_phrase_errors(doc, [*rule.get("swap", {}), *rule.get("swap", {}).values()], (*where, "swap")))
+        errors.extend(_swap_errors(doc, rule.get("swap", {}), (*where, "swap")))
+        if rule.get("min") is not None and rule.get("max") is not None and rule["min"] > rule["max"]:
+            errors.append(_ref_error(doc, (*where, "min"), f"min({rule['min']})大于 max({rule['max']}),"
+                                     "任何文章都无法满足;请改正"))
     return errors
 
 
-def _check_repo_file(doc: PositionedYaml, files: Snapshot, relative: str, path: KeyPath) -> list[str]:
+def _published_texts(data: Mapping[str, Any]) -> list[tuple[KeyPath, str]]:
+    """Policy texts that end up in front of readers or reviewers: the byline's department,
+    the account's name and footer, stage and category names."""
+    texts: list[tuple[KeyPath, str]] = [(("school",), data["school"])]
+    for section in ("departments", "stages", "accounts"):
+        texts.extend(((section, key, "name"), value["name"]) for key, value in data[section].items())
+    texts.extend((("accounts", key, "footer"), value["footer"]) for key, value in data["accounts"].items()
+                 if "footer" in value)
+    texts.extend((("categories", i, "name"), category["name"]) for i, category in enumerate(data["categories"]))
+    return texts
+
+
+def _did_you_mean(value: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f"(是否想写 `{close[0]}`?)" if close else ""
+
+
+# Message placeholders each kind of rule fills in; anything else in braces is a policy error
+WORDLIST_PLACEHOLDERS = frozenset({"match"})
+CUSTOM_PLACEHOLDERS = {
+    "existence": frozenset({"match"}),
+    "substitution": frozenset({"match", "replacement"}),
+    "occurrence": frozenset({"match", "count", "min", "max"}),
+    "conditional": frozenset({"match", "field", "stage"}),
+}
+# `{name}` is a placeholder; `{{` and `}}` are literal braces; a lone brace is itself
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """A policy message with its placeholders filled in. Never raises: the policy loader
+    has refused unknown placeholders, and anything left over is shown as written."""
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group()[0]
+        return str(values[match.group(1)]) if match.group(1) in values else match.group()
+    return _TEMPLATE.sub(one, template)
+
+
+def _template_errors(doc: PositionedYaml, template: str, allowed: frozenset[str], path: KeyPath) -> list[str]:
+    unknown = [m.group(1) for m in _TEMPLATE.finditer(template) if m.group(1) is not None and m.group(1) not in allowed]
+    return [_ref_error(doc, path, f"消息中的占位符 `{{{name}}}` 无法填写{_did_you_mean(name, allowed)};"
+                                  f"这里可用:{', '.join(f'{{{a}}}' for a in sorted(allowed))};"
+                                  "要显示花括号本身请写成 {{ 和 }}") for name in dict.fromkeys(unknown)]
+
+
+def _phrase_errors(doc: PositionedYaml, phrases: list[str], path: KeyPath) -> list[str]:
+    """Phrases matched against articles: one with a hidden character or mixed look-alike
+    alphabets can never match what an editor types, so the rule would silently do nothing."""
+    errors = []
+    for phrase in phrases:
+        problem = _phrase_problem(phrase)
+        if problem:
+            errors.append(_ref_error(doc, path, f"「{_shown(phrase)}」{problem}"))
+    return errors
+
+
+def _phrase_problem(phrase: str) -> str:
+    hidden = next(textcheck.hidden(phrase, emoji_joins=False), None)
+    if hidden is not None:
+        return f"含看不见的字符 {textcheck.describe(hidden.char)},永远匹配不到正常书写的文字;请删除该字符"
+    scripts = textcheck.lookalike_scripts(phrase)
+    if scripts:
+        return (f"混用了形近的 {'、'.join(scripts)} 字母(如拉丁 a 与西里尔 а),永远匹配不到正常书写的文字;"
+                "请用同一种字母重新输入")
+    return ""
+
+
+def _shown(text: str) -> str:
+    """A phrase as a message can show it: hidden characters spelled out, at most 40 characters."""
+    visible = textcheck.HIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return visible if len(visible) <= 40 else visible[:39] + "…"
+
+
+def _swap_errors(doc: PositionedYaml, swap: Mapping[str, str], path: KeyPath) -> list[str]:
+    """A preferred form that is itself a wrong form (A→B, B→A; or A→A) can never be
+    satisfied: every way of writing it is a finding."""
+    errors = []
+    for wrong, preferred in swap.items():
+        if preferred == wrong:
+            errors.append(_ref_error(doc, (*path, wrong), f"「{wrong}」替换成它自己;请删除这一项"))
+        elif preferred in swap:
+            errors.append(_ref_error(doc, (*path, wrong), f"「{wrong}」→「{preferred}」,而「{preferred}」又被要求替换成"
+                                     f"「{swap[preferred]}」:替换形成链或循环,怎么写都会报错;请让每个规范写法不再出现在左边"))
+    return errors
+
+
+MAX_WORDLIST_BYTES = 8 * 1024 * 1024  # a real list is kilobytes; a bigger file is a mistake
+_MAX_ERRORS_PER_FILE = 10
+_REFUSED = {SYMLINK: "是符号链接(不跟随符号链接)", NOT_A_FILE: "不是普通文件"}
+
+
+def _word_file_errors(doc: PositionedYaml, files: Snapshot, relative: str, path: KeyPath) -> list[str]:
+    """The word list file is a regular file in the repository (the snapshot refuses `..`,
+    absolute paths and symlinks), is UTF-8 text, and every entry can match."""
     try:
-        files.open(PurePosixPath(relative)).close()
+        with files.open(PurePosixPath(relative)) as handle:
+            size = handle.seek(0, 2)
+            if size > MAX_WORDLIST_BYTES:
+                return [_ref_error(doc, path, f"词表 {relative} 有 {size // 1024} KB,超过上限 "
+                                              f"{MAX_WORDLIST_BYTES // 1024} KB;请确认没有选错文件")]
+            handle.seek(0)
+            raw = handle.read()
     except Refused as refused:
         if refused.problem == OUTSIDE:
             return [_ref_error(doc, path, f"文件 {relative} 在仓库之外;词表必须放在仓库内")]
         if refused.problem == MISSING:
             return [_ref_error(doc, path, f"找不到文件 {relative}(路径相对于仓库根目录)")]
         return [_ref_error(doc, path, f"文件 {relative} {_REFUSED.get(refused.problem, '不是普通文件')};请放入文件本身")]
-    return []
-
-
-_REFUSED = {SYMLINK: "是符号链接(不跟随符号链接)", NOT_A_FILE: "不是普通文件"}
+    text = textcheck.decode(raw)
+    if isinstance(text, textcheck.NotUtf8):
+        return [_ref_error(doc, path, f"词表 {relative}:{text.line}: {text};请在编辑器中以 UTF-8 编码重新保存"
+                                      "(常见于 GBK 编码的 Windows 记事本文件)")]
+    errors = []
+    for number, word in enumerate(_entries(text), 1):
+        problem = _phrase_problem(word) if word and not word.startswith("#") else ""
+        if problem:
+            errors.append(_ref_error(doc, path, f"词表 {relative}:{number}: 「{_shown(word)}」{problem}"))
+    if len(errors) > _MAX_ERRORS_PER_FILE:
+        errors = [*errors[:_MAX_ERRORS_PER_FILE], _ref_error(doc, path, f"词表 {relative} 还有 "
+                                                                        f"{len(errors) - _MAX_ERRORS_PER_FILE} 行有同样的问题")]
+    return errors
 
 
 def _read_words(files: Snapshot, relative: str | None) -> tuple[str, ...]:
-    """One entry per line; blank lines and lines starting with # are skipped."""
+    """One entry per line; blank lines and lines starting with # are skipped (checked by
+    _word_file_errors: UTF-8, no hidden characters)."""
     if not relative:
         return ()
     with files.open(PurePosixPath(relative)) as handle:
-        lines = handle.read().decode("utf-8").splitlines()
-    return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#")))
+        text = textcheck.decode(handle.read())
+    assert isinstance(text, str), "checked before building"
+    return tuple(dict.fromkeys(w for w in _entries(text) if w and not w.startswith("#")))
+
+
+def _entries(text: str) -> list[str]:
+    """Each line, stripped. Only \\n (and \\r\\n) end a line, as in the editor the school uses:
+    str.splitlines would also split at a form feed or U+2028 and hide them from the check."""
+    return [line.strip(" \t\r\u3000") for line in text.split("\n")]
 
 
 def _severity(value: Any) -> str | None:
@@ -307,7 +466,7 @@ def _media(raw: Mapping[str, Any], formats: tuple[str, ...], max_bytes: int, cap
     )
 
 
-def _build(doc: PositionedYaml, root: Path, files: Snapshot, warnings: tuple[str, ...]) -> Policies:
+def _build(doc: PositionedYaml, root: Path, files: Snapshot) -> Policies:
     data = doc.data
     departments = {k: Department(k, v["name"], tuple(v["reviewers"])) for k, v in data["departments"].items()}
     stages = {k: Stage(k, v["name"], v["department"], v.get("min_approvals", 1)) for k, v in data["stages"].items()}
@@ -377,6 +536,5 @@ def _build(doc: PositionedYaml, root: Path, files: Snapshot, warnings: tuple[str
         regulations=MappingProxyType(dict(data.get("regulations", {}))),
         approval_rules=ApprovalRules(one_stage_per_reviewer=approvals.get("one_stage_per_reviewer", True),
                                      ordered=approvals.get("ordered", False)),
-        warnings=warnings,
         key_lines=doc.lines,
     )

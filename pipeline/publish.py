@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import pygit2
 
 from pipeline import sending
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, REFUSAL_REASONS, Article, load_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, REFUSAL_REASONS, Article, load_article, same_names
 from pipeline.errors import UserError
 from pipeline.ledger import FORMAT_VERSION, Entry, Ledger, LedgerConflict
 from pipeline.lint.engine import lint_article
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
-from pipeline.records import Failed, Record, Step
+from pipeline.records import ClaimedArticle, Failed, Record, Step
 from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.snapshot import Snapshot
@@ -153,6 +153,16 @@ class Run:
         void = self.state.void
         return not any(e.id in void for e in entries)
 
+    def unchanged(self, articles: Iterable[ClaimedArticle]) -> bool:
+        """Whether these articles are on the commit being published in the claimed version."""
+        for claimed in articles:
+            loaded = load_article(self.source, PurePosixPath(claimed.path))
+            if not isinstance(loaded, Article) or loaded.content_hash != claimed.content_hash:
+                return False
+            if loaded.front_matter.get("retracted") is True:
+                return False
+        return True
+
     def lease_until(self) -> float:
         return self.wall() + self.lease
 
@@ -249,8 +259,14 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         else:
             retractions.append(RetractionPlan(path, account, target))
 
+    paths = list(paths)
+    twins = same_names(paths)
     for path in paths:
         present.add(str(path))
+        if path in twins and str(path) not in state.publications:
+            failed.append(Outcome("failed", str(path), path.parts[1], f"账号中还有同名的文章目录 "
+                                  f"{'、'.join(str(t.parent) for t in twins[path])}(FM014);请删去重复的一份"))
+            continue
         loaded = load_article(run.source, path)
         if not isinstance(loaded, Article):
             failed.append(Outcome("failed", str(path), path.parts[1], f"无法读取:{loaded.message}"))
@@ -273,15 +289,15 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if refused is not None:
             failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))
             continue
+        unservable = _unservable(loaded, policies)  # first: the most precise reason (lint reports it too)
+        if unservable:
+            failed.append(Outcome("failed", str(path), account.id, unservable))
+            continue
         errors = [f for f in lint_article(loaded, policies).findings if f.severity is Severity.ERROR]
         if errors:
             first = errors[0]
             failed.append(Outcome("failed", str(path), account.id,
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
-            continue
-        unservable = _unservable(loaded, policies)
-        if unservable:
-            failed.append(Outcome("failed", str(path), account.id, unservable))
             continue
         approvers: tuple[str, ...] = ()
         if run.gate is not None:
@@ -324,7 +340,8 @@ def _refused_text(refused: Failed) -> str:
 
 def _unservable(article: Article, policies: Policies) -> str:
     """Why the cover or a body image cannot be read from the bundle ("" when all can). Lint
-    says so too, but a suppression or a policy override can silence lint, never the resolver."""
+    reports each of these as a binding finding (LINK001/LINK002 on an image, MEDIA001, FM001/FM002
+    on the cover) that no suppression or policy override silences; here the resolver decides again."""
     problems = [f"{r.shown} {REFUSAL_REASONS[r.problem]}" for r in render_article(article, policies).refused]
     cover = article.front_matter.get("cover")
     resolved = article.files.resolve(cover) if isinstance(cover, str) and cover else None

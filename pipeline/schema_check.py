@@ -7,6 +7,7 @@ published schema can never drift from what the tool accepts.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 from dataclasses import dataclass
@@ -68,8 +69,10 @@ def _explain(error: jsonschema.ValidationError, doc: PositionedYaml) -> Iterator
         extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
         for extra in extras:
             where = (*path, extra)
+            close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.6)
+            guess = f"是否想写 `{close[0]}`?" if close else ""
             hint = f"可用的键:{', '.join(allowed)}" if allowed else "请删除该键"
-            yield SchemaProblem(where, doc.line_of(where), dotted(where), f"未知的键 `{extra}`,将被忽略。{hint}", kind)
+            yield SchemaProblem(where, doc.line_of(where), dotted(where), f"未知的键 `{extra}`。{guess}{hint}", kind)
         return
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
@@ -106,7 +109,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if v == "uniqueItems":
         return "列表中有重复项"
     if v == "pattern":
-        return f"值 {shown} 的格式不对(应匹配 {value})"
+        hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
+        return f"值 {shown} 的格式不对:{hint}" if hint else f"值 {shown} 的格式不对(应匹配 {value})"
     if v == "format":
         return f"值 {shown} 不是合法的 {value}(日期写作 YYYY-MM-DD)"
     if v == "propertyNames":

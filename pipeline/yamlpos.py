@@ -11,7 +11,8 @@ Hostile input cannot make it hang or crash:
 - an alias (`*name`) counts as every value it stands for, so the billion-laughs bomb (nine
   levels of nine aliases, under 300 bytes, 387 million values) stops at `max_nodes` values,
   at the line of the alias that went over, after work proportional to the budget;
-- an anchor is defined only once its node is complete, so a node cannot contain itself.
+- an anchor is defined only once its node is complete, so a node cannot contain itself: an
+  alias inside the node it names is a cycle, said as such.
 """
 
 from __future__ import annotations
@@ -178,6 +179,9 @@ class _Builder:
         self.stack.append(_Open(value, path, self._line(event), event.anchor, before))
 
     def _alias(self, event: yaml.AliasEvent) -> None:
+        if any(open_.anchor == event.anchor for open_ in self.stack):
+            # `a: &x [*x]`: the alias names a node it is inside; plain data cannot hold the cycle
+            raise self._error(YamlValueError, event, "别名引用了包含它自己的列表或映射(循环引用)")
         if event.anchor not in self.anchors:
             raise self._error(YamlValueError, event, f"别名 *{event.anchor} 没有对应的锚点 &{event.anchor}")
         value, size = self.anchors[event.anchor]

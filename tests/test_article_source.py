@@ -34,7 +34,8 @@ from pipeline.render import render_article
 from pipeline.snapshot import CommitTree, WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (
-    ARTICLE, VALID_BODY, VALID_FRONT_MATTER, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article,
+    ARTICLE, VALID_BODY, VALID_FRONT_MATTER, commit_all, found, git, http, jpeg_bytes, lint_json, make_repo, run_cli,
+    write_article,
 )
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
@@ -268,6 +269,67 @@ def test_publish_refuses_an_article_naming_a_file_outside_its_bundle_even_when_w
     uploaded = {row["sha256"] for row in world["uploads"] + world["materials"]}
     assert secret not in uploaded
     assert all(ARTICLE != p["path"] for p in report["published"])
+
+
+@pytest.mark.parametrize("name", ESCAPES)
+def test_lint_reports_what_the_publisher_refuses_whatever_the_waiver(tmp_path: Path, repo: Path, name: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The publisher refuses these articles (above), so lint must fail them on the pull request:
+    a waiver of a body image's LINK002 does nothing, and says so."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write_escapes(repo, outside, name)
+    code, data = lint_json(repo, capsys)
+    assert code == 1
+    [refused] = [f for f in found(data, "LINK002") if f["path"] == ARTICLE]
+    assert refused["severity"] == "error" and refused["message"].endswith("(发布时会因此拒绝整篇文章,抑制注释对它无效)")
+    assert [f["code"] for f in found(data, "SUP002") if f["path"] == ARTICLE] == ["SUP002"]  # the waiver did nothing
+    assert [s["suppressed"] for s in data["suppressions"] if s["path"] == ARTICLE] == [0]
+
+
+def test_a_waived_link_outside_the_bundle_stays_waived(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One step beside: a link (not an image) is rendered as its text and never read, so the
+    publisher sends the article and the editor's waiver of LINK002 still counts."""
+    write_article(repo, slug="2026-09-01-other", files={"form.pdf": b"%PDF-1.4"})
+    write_article(repo, body="报名表见[附件](../2026-09-01-other/form.pdf)。 <!-- wxpub-disable LINK002: 链接到另一篇的附件 -->\n")
+    code, data = lint_json(repo, capsys)
+    assert found(data, "LINK002") == [] and code == 0, data["findings"]
+    assert [s["suppressed"] for s in data["suppressions"]] == [1]
+
+
+@pytest.mark.parametrize(("override", "break_it", "code"), [
+    ("MEDIA001: {severity: off}", "symlinked-cover", "MEDIA001"),
+    ("MEDIA001: {severity: notice}", "symlinked-cover", "MEDIA001"),
+    ("FM001: {severity: off}", "no-cover", "FM001"),
+    ("FM002: {severity: off}", "empty-cover", "FM002"),
+    ("LINK002: {severity: off}", "outside-image", "LINK002"),
+    ("LINK001: {severity: warning}", "missing-image", "LINK001"),
+])
+def test_a_policy_cannot_switch_off_what_the_publisher_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               override: str, break_it: str, code: str) -> None:
+    policy = (Path(__file__).resolve().parents[1] / "policies.yaml").read_text(encoding="utf-8")
+    repo = make_repo(tmp_path, policies=policy.replace("rules:\n", f"rules:\n  {override}\n", 1))
+    bodies = {"outside-image": "![现场](/etc/hostname)\n", "missing-image": "![现场](nosuch.jpg)\n"}
+    index = write_article(repo, body=bodies.get(break_it, VALID_BODY),
+                          **({"drop": ("cover",)} if break_it == "no-cover" else {}),
+                          **({"front_matter": {"cover": ""}} if break_it == "empty-cover" else {}))
+    if break_it == "symlinked-cover":
+        (index.parent / "cover.jpg").unlink()
+        (index.parent / "cover.jpg").symlink_to("photo.jpg")
+        (index.parent / "photo.jpg").write_bytes(jpeg_bytes())
+    exit_code, data = lint_json(repo, capsys)
+    assert exit_code == 1
+    assert [f["severity"] for f in found(data, code)] == ["error"]
+
+
+def test_a_policy_still_switches_off_the_same_code_where_the_publisher_does_not_care(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = (Path(__file__).resolve().parents[1] / "policies.yaml").read_text(encoding="utf-8")
+    repo = make_repo(tmp_path, policies=policy.replace("rules:\n", "rules:\n  FM001: {severity: off}\n"
+                                                                     "  LINK001: {severity: off}\n", 1))
+    write_article(repo, drop=("author",), body="报名表见[附件](form.pdf)。\n")
+    code, data = lint_json(repo, capsys)
+    assert found(data, "FM001", "LINK001") == [] and code == 0, data["findings"]
 
 
 def test_publish_refuses_a_symlinked_cover_even_with_the_media_rule_off(tmp_path: Path, sandbox: str,

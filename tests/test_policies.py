@@ -27,7 +27,6 @@ def _error(tmp_path: Path, text: str) -> str:
 
 def test_sample_policy_is_valid_and_complete(tmp_path: Path) -> None:
     policies = load_policies(make_repo(tmp_path))
-    assert policies.warnings == ()
     assert set(policies.accounts) == {"official", "cs-college", "youth"}
     assert {a.kind for a in policies.accounts.values()} == {"official", "college", "student-org"}
     assert len(policies.departments) >= 6
@@ -58,14 +57,21 @@ def test_missing_required_key(tmp_path: Path) -> None:
     assert "accounts.youth" in message and "publish_mode" in message
 
 
-def test_unknown_key_is_a_warning_with_line(tmp_path: Path) -> None:
+def test_unknown_key_is_an_error_with_line_and_the_keys_that_exist(tmp_path: Path) -> None:
     text = SAMPLE.replace("school: 江城大学\n", "school: 江城大学\nmotto: 博学笃行\n")
-    policies = load_policies(make_repo(tmp_path, policies=text))
-    assert policies.warnings == (f"policies.yaml:{_line_of(text, 'motto:')}: motto: 未知的键 `motto`,将被忽略。"
-                                 + "可用的键:" + ", ".join(sorted(
-                                     ["version", "school", "governing_body", "timezone", "departments", "stages",
-                                      "approvals", "accounts", "categories", "content", "wordlists", "rules",
-                                      "custom_rules", "regulations"])),)
+    message = _error(tmp_path, text)
+    assert (f"policies.yaml:{_line_of(text, 'motto:')}: motto: 未知的键 `motto`。"
+            + "可用的键:" + ", ".join(sorted(
+                ["version", "school", "governing_body", "timezone", "departments", "stages", "approvals", "accounts",
+                 "categories", "content", "wordlists", "rules", "custom_rules", "regulations"]))) in message
+
+
+def test_misspelt_key_is_an_error_with_a_did_you_mean(tmp_path: Path) -> None:
+    # `daily_capp: 2` used to be ignored with a warning: the account lost its daily cap
+    text = SAMPLE.replace("      daily_cap: 2                               # one or two", "      daily_capp: 2  # one or two")
+    message = _error(tmp_path, text)
+    assert (f"policies.yaml:{_line_of(text, 'daily_capp')}: accounts.official.schedule.daily_capp: "
+            "未知的键 `daily_capp`。是否想写 `daily_cap`?") in message
 
 
 def test_how_approvals_count_is_read_and_defaults_to_one_stage_per_reviewer(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.yamlpos import MAX_DEPTH, YamlBudgetError, YamlSyntaxError, load_positioned
+from pipeline.yamlpos import MAX_DEPTH, YamlBudgetError, YamlSyntaxError, YamlValueError, load_positioned
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import ARTICLE, SAMPLE_POLICY, VALID_FM, commit_all, make_repo, write_article
 
@@ -68,9 +68,23 @@ def test_deep_nesting_is_a_budget_error_not_a_recursion_error(text: str) -> None
     assert f"超过 {MAX_DEPTH} 层" in error.value.message
 
 
-def test_an_anchor_cannot_contain_itself() -> None:
-    with pytest.raises(YamlSyntaxError, match="没有对应的锚点"):
-        load_positioned("a: &a [1, *a]\n")
+@pytest.mark.parametrize(("text", "line", "column"), [
+    ("a: &a [1, *a]\n", 1, 11),
+    ("a: &a {b: *a}\n", 1, 11),
+    ("a: &a\n  b:\n    - c: [*a]\n", 3, 11),  # the alias deep inside the node it names
+    ("a: &a 1\nb: &a [*a]\n", 2, 8),  # re-anchored: *a names the enclosing node, as YAML reads it
+])
+def test_an_anchor_cannot_contain_itself(text: str, line: int, column: int) -> None:
+    """A cycle is said as such (the hostile corpus's wording), at the alias, not as a
+    missing anchor: an editor who wrote &a can see it right there."""
+    with pytest.raises(YamlValueError, match="循环引用") as error:
+        load_positioned(text)
+    assert (error.value.line, error.value.column) == (line, column)
+
+
+def test_an_alias_before_its_anchor_is_a_missing_anchor() -> None:
+    with pytest.raises(YamlValueError, match="别名 \\*a 没有对应的锚点 &a"):
+        load_positioned("b: *a\na: &a [1]\n")
 
 
 def test_aliases_within_the_budget_still_work_and_are_copies() -> None:

@@ -12,6 +12,7 @@ import os
 import sys
 
 from pipeline.approvals import evaluate, status_description, summary_table
+from pipeline.commands import arguments
 from pipeline.errors import ExitCode
 from pipeline.forge import ForgeError, MembershipUnavailable, forge_from_env
 from pipeline.policies import load_policies
@@ -21,7 +22,7 @@ STATUS_CONTEXT = "wxpub/approvals"
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("approvals", help=help_text, description=__doc__)
-    p.add_argument("--pr", type=int, required=True, metavar="N", help="合并请求编号")
+    p.add_argument("--pr", type=arguments.positive, required=True, metavar="N", help="合并请求编号")
     p.add_argument("--status", action="store_true", help=f"把结果写成提交状态 {STATUS_CONTEXT}")
     p.add_argument("--summary", action="store_true", help="把审批表写入 $GITHUB_STEP_SUMMARY")
     p.add_argument("--request-next", action="store_true", help="前一阶段通过后,请下一阶段的团队审核")

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.changes import changed_since
 from pipeline.content import find_bundles
+from pipeline.commands import arguments
 from pipeline.errors import ExitCode, UserError
 from pipeline.ledger import Ledger
 from pipeline.lint.engine import lint_bundles
@@ -23,15 +24,13 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="输出格式(默认 text)")
     p.add_argument("--strict", action="store_true", help="有警告时也以 1 退出")
     p.add_argument("--fix", action="store_true", help="自动修复能修复的问题(删除照片中的 GPS 信息)")
-    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="并行进程数(默认为 CPU 核数)")
+    p.add_argument("-j", "--jobs", type=arguments.positive, default=None, metavar="N", help="并行进程数(默认为 CPU 核数)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     policies = load_policies(root)
-    for warning in policies.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     bundles = _select(root, args.paths, args.changed_since)
     published = _published(root)
     report = lint_bundles(root, policies, bundles, fix=args.fix, jobs=args.jobs, published=published)

@@ -47,8 +47,12 @@ def run(args: argparse.Namespace) -> int:
     article = load_one(root, policies, args.article)
     rendered = render_article(article, policies, theme=args.theme)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(rendered.content + "\n", encoding="utf-8")
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(rendered.content + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"无法写入:{exc.strerror}", where=str(exc.filename or args.output),
+                            hint="换一个可写的 -o 路径,或不加 -o 输出到标准输出") from None
         print(f"已写入 {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(rendered.content + "\n")

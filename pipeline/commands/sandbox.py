@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from pipeline.commands import arguments
 from pipeline.errors import ExitCode, UserError
 from pipeline.sandbox import base_url, make_server
 
@@ -25,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     actions = p.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     serve = actions.add_parser("serve", help="启动沙箱 HTTP 服务(Ctrl-C 停止)", description=__doc__)
     serve.add_argument("--host", default="127.0.0.1", help="监听地址(默认 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N",
+    serve.add_argument("--port", type=arguments.port, default=DEFAULT_PORT, metavar="N",
                        help=f"监听端口(默认 {DEFAULT_PORT};0 表示任选空闲端口)")
     serve.add_argument("--state", type=Path, metavar="FILE",
                        help=f"状态文件(SQLite,默认 仓库根目录/{DEFAULT_STATE})")

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pipeline.content import CONTENT_DIR, Article, find_bundles, load_article
+from pipeline.commands import arguments
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import POLICY_FILE, Policies, load_policies
 from pipeline.preview import IndexEntry, build_index, build_preview, index_entry, live_reload_script, page
@@ -40,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p = subparsers.add_parser("serve", help=help_text, description=__doc__)
     p.add_argument("path", nargs="?", type=Path, default=None, metavar="PATH",
                    help="要预览的目录(默认 content/)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"端口(默认 {DEFAULT_PORT};0 表示自动选择)")
+    p.add_argument("--port", type=arguments.port, default=DEFAULT_PORT, metavar="N", help=f"端口(默认 {DEFAULT_PORT};0 表示自动选择)")
     p.add_argument("--host", default=LOOPBACK, metavar="HOST",
                    help="监听地址(默认 127.0.0.1,只有本机能访问;改为 0.0.0.0 会让局域网内的人都能访问)")
     p.add_argument("--theme", metavar="NAME", help="使用 themes/ 下的其他主题(默认按账号设置)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -10,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Mapping, Sequence
 
-from pipeline.content import Article, LoadProblem, load_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, load_article, same_names
 from pipeline.lint import suppress
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
@@ -43,6 +44,8 @@ def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath],
         accounts.add(path.parts[1] if len(path.parts) > 1 else "")
     findings.extend(_resolve(policies, f) for f in account_findings(policies, accounts, today or datetime.date.today()))
     findings.extend(_resolve(policies, f) for f in republish_findings(root, paths, published or {}))
+    findings.extend(_resolve(policies, f) for f in same_name_findings(root, paths))
+    findings.extend(_resolve(policies, f) for f in code_findings(policies))
     return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
                       tuple(suppressed))
 
@@ -105,7 +108,8 @@ def _resolve(policies: Policies, finding: Finding) -> Finding:
     """Apply the policy's severity and regulation for this code; severity None means 'off'."""
     override = policies.rule_overrides.get(finding.code)
     info = RULES.get(finding.code)
-    level = (override.severity if override and override.severity else None) \
+    level = Severity.ERROR.value if finding.binding else \
+        (override.severity if override and override.severity else None) \
         or (finding.severity.value if finding.severity else None) \
         or (info.severity.value if info else Severity.WARNING.value)
     regulation_id = (override.regulation if override and override.regulation else None) \
@@ -129,6 +133,44 @@ def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Ma
             findings.append(Finding(str(path), 1, 1, "PUB001", "这篇文章已经发布过,修改不会自动更新公众号上的文章;"
                                     "若要把修改后的版本作为新文章再次发布,请在 front matter 加上 `republish: true`,"
                                     "若要撤下原文请加 `retracted: true`"))
+    return findings
+
+
+def same_name_findings(root: Path, paths: Sequence[PurePosixPath]) -> list[Finding]:
+    """FM014 for each linted article whose folder name another article of its account has,
+    looking at every article of those accounts (the other may not be part of this lint)."""
+    accounts = {p.parts[1] for p in paths if len(p.parts) == 5}
+    everything = {PurePosixPath(f.relative_to(root).as_posix())
+                  for account in accounts for f in (root / CONTENT_DIR / account).glob(f"*/*/{ARTICLE_FILE}")}
+    clashes = same_names(everything | set(paths))
+    return [Finding(str(path), 1, 1, "FM014", f"账号 `{path.parts[1]}` 中还有同名的文章目录 "
+                    f"{'、'.join(str(o.parent) for o in clashes[path])}:同一篇文章会被发布两次;若是同一篇,请删去其中一份,"
+                    "若不是,请换一个短名") for path in paths if path in clashes]
+
+
+def code_findings(policies: Policies) -> list[Finding]:
+    """POL001: rule codes in policies.yaml that cannot do what they say. An override under
+    `rules:` for a code no rule reports never applies (a typo leaves the rule as it was); a
+    school rule or word list that takes a built-in code would be switched and counted with it."""
+    own = {rule.code for rule in policies.custom_rules} | {w.code for w in policies.wordlists}
+    findings = []
+    for code in policies.rule_overrides:
+        if code not in RULES and code not in own:
+            close = difflib.get_close_matches(code, [*RULES, *own], n=1, cutoff=0.6)
+            guess = f"(是否想写 `{close[0]}`?)" if close else ""
+            findings.append(Finding(POLICY_FILE, policies.line_of("rules", code), 1, "POL001",
+                                    f"rules 下的 `{code}` 不是任何规则的代码{guess},这项设置不会生效;"
+                                    "代码见 docs/rules.md"))
+    for i, rule in enumerate(policies.custom_rules):
+        if rule.code in RULES:
+            findings.append(Finding(POLICY_FILE, policies.line_of("custom_rules", i, "code"), 1, "POL001",
+                                    f"学校规则的代码 `{rule.code}` 与内置规则「{RULES[rule.code].title}」相同;"
+                                    "请换一个学校自己的代码(如 SCH005)"))
+    for i, wordlist in enumerate(policies.wordlists):
+        if wordlist.code in RULES and not wordlist.code.startswith("WORD"):
+            findings.append(Finding(POLICY_FILE, policies.line_of("wordlists", i, "code"), 1, "POL001",
+                                    f"词表的代码 `{wordlist.code}` 与内置规则「{RULES[wordlist.code].title}」相同;"
+                                    "请用 WORD001 或学校自己的代码(如 WORD003)"))
     return findings
 
 

@@ -11,12 +11,13 @@ from typing import Callable, Iterable, Iterator
 from pipeline.lint import suppress
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
-from pipeline.lint.rules import body, classified, custom, frontmatter, links, media, pii, typography, words
+from pipeline.lint.rules import (body, characters, classified, custom, frontmatter, links, media, pii, rendered,
+                                  typography, words)
 
 Check = Callable[[Document], Iterator[Finding]]
 Fixer = Callable[[Document], Iterator[str]]
 
-_MODULES = (frontmatter, body, classified, words, pii, links, media, typography, custom)
+_MODULES = (frontmatter, characters, body, classified, words, pii, links, media, typography, custom, rendered)
 CHECKS: tuple[tuple[str, Check], ...] = tuple((m.__name__.rsplit(".", 1)[-1], m.check) for m in _MODULES)
 FIXERS: tuple[Fixer, ...] = (media.fix,)
 
@@ -29,6 +30,7 @@ ENGINE_INFO = (
     RuleInfo("ACC001", "账号认证或年审即将到期", Severity.WARNING, "I13"),
     RuleInfo("ACC002", "账号认证或年审已过期", Severity.ERROR, "I13"),
     RuleInfo("PUB001", "修改已发布的文章须声明 republish", Severity.ERROR),
+    RuleInfo("POL001", "policies.yaml 中的规则代码无效或与内置规则相同", Severity.ERROR),
 )
 
 

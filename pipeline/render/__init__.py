@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Callable
+from typing import Callable, Sequence
 
+import jinja2
+from markdown_it.token import Token
 from markupsafe import Markup
 
 from pipeline.content import Article, Resolved
+from pipeline.errors import UserError
 from pipeline.markdown import parser
 from pipeline.policies import Policies
 from pipeline.render.html import Renderer, RenderState
-from pipeline.render.themes import DEFAULT_THEME, Theme, load_theme
+from pipeline.render.themes import DEFAULT_THEME, THEMES_DIR, Theme, load_theme
 
 
 @dataclass(frozen=True)
@@ -51,22 +54,25 @@ def theme_for(article: Article, policies: Policies, override: str | None = None)
 
 
 def render_article(article: Article, policies: Policies, *, image_url: Callable[[str], str] = str,
-                   theme: str | None = None) -> RenderedArticle:
+                   theme: str | None = None, tokens: Sequence[Token] | None = None) -> RenderedArticle:
+    """`tokens`: the body already parsed (the linter has it; the renderer only reads them)."""
     fm = article.front_matter
     chosen = theme_for(article, policies, theme)
     state = RenderState(chosen, image_url, article.files)
     source = fm.get("source") if isinstance(fm.get("source"), dict) else None
-    source_ref = state.reference(str(source["url"]), str(source["name"])) if source else 0  # the repost's link first
-    body = Renderer(state).render(parser().parse(article.body))
+    source_url, source_name = (str(source.get("url") or ""), str(source.get("name") or "")) if source else ("", "")
+    source_ref = state.reference(source_url, source_name) if source_url else 0  # the repost's link first
+    body = Renderer(state).render(parser().parse(article.body) if tokens is None else tokens)
     account = policies.accounts.get(article.account)
     department = policies.departments.get(str(fm.get("department", "")))
     references = tuple(Reference(n, url, state.reference_titles[url]) for url, n in state.references.items())
-    html = chosen.template.render(
+    html = _fill_template(
+        chosen,
         article={
             "title": fm.get("title", ""), "author": fm.get("author", ""),
             "department": department.name if department else fm.get("department", ""),
             "account": account.name if account else article.account, "category": fm.get("category", ""),
-            "original": fm.get("original") is True, "source_name": source["name"] if source else "",
+            "original": fm.get("original") is True, "source_name": source_name,
             "source_ref": source_ref,
         },
         body=Markup(body),
@@ -85,6 +91,36 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         images=tuple(dict.fromkeys(state.images)),
         refused=tuple(dict.fromkeys(state.refused)),
         references=references,
-        content_source_url=str(fm.get("read_more") or (source["url"] if source else "")),
+        content_source_url=str(fm.get("read_more") or source_url),
         theme=chosen.name,
     )
+
+
+def _fill_template(theme: Theme, **values: object) -> str:
+    """The theme's article.html.j2 filled in; a template a school edited wrongly (an unknown
+    variable, a filter that fails) is its configuration problem, not a wxpub crash."""
+    try:
+        return theme.template.render(**values)
+    except jinja2.TemplateError as exc:
+        raise UserError(f"主题模板出错:{exc.message or type(exc).__name__}", where=f"{THEMES_DIR}/{theme.name}/article.html.j2",
+                        hint="对照 themes/classic/article.html.j2 改正模板中的变量名和过滤器") from None
+
+
+# draft/add takes `content` under 20,000 characters and under 1 MB (../shared/WECHAT_API.md)
+MAX_CONTENT_CHARS, MAX_CONTENT_BYTES = 20_000, 1024 * 1024
+
+
+# What the publisher adds to the content later: its attempt marker, data-wxpub="<attempt>.<index>"
+# (pipeline/sending.py), which the linter's measure must leave room for
+PUBLISH_MARK_CHARS = 40
+
+
+def content_too_long(html: str, *, reserve: int = 0) -> str:
+    """Why WeChat would refuse this draft content as too long (Chinese), or "" when it fits,
+    with `reserve` more characters still to come. The linter asks before review and the
+    publisher again with the real image URLs and its marker."""
+    chars, size = len(html) + reserve, len(html.encode()) + reserve
+    if chars < MAX_CONTENT_CHARS and size < MAX_CONTENT_BYTES:
+        return ""
+    return (f"渲染后的 HTML 有 {chars} 字符({size // 1024} KB),微信要求少于 {MAX_CONTENT_CHARS} 字符且小于 1 MB"
+            "(多为过长的代码块、表格或列表);请精简或拆分为多篇")

@@ -9,18 +9,23 @@ onto elements as `style` attributes because WeChat strips `<style>`, `class` and
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
 
 import jinja2
+from pygments.styles import get_all_styles, get_style_by_name
+from pygments.util import ClassNotFound
 
+from pipeline import textcheck
 from pipeline.errors import UserError
-from pipeline.snapshot import Refused, Snapshot
+from pipeline.snapshot import NOT_A_FILE, SYMLINK, Refused, Snapshot
 from pipeline.yamlpos import YamlSyntaxError, load_positioned
 
 THEMES_DIR = "themes"
+THEME_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")  # as the policy schema has it
 DEFAULT_THEME = "classic"
 
 # Every key a theme may style; the renderer asks for these and nothing else.
@@ -63,12 +68,16 @@ def load_theme(files: Snapshot, name: str) -> Theme:
     """A theme read from `files`, the snapshot the policy came from (the commit when publishing)."""
     folder = PurePosixPath(THEMES_DIR, name)
     where = f"{THEMES_DIR}/{name}/theme.yaml"
+    if not THEME_NAME.fullmatch(name):  # a name is a folder of themes/, never a path
+        raise _not_found(files, name, where, "")
     try:
         with files.open(folder / "theme.yaml") as handle:
-            text = handle.read().decode("utf-8")
-    except (Refused, UnicodeDecodeError):
-        raise UserError(f"找不到主题 `{name}`(或其 theme.yaml 不是 UTF-8 普通文件)", where=where,
-                        hint=f"可用主题:{', '.join(available(files)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml") from None
+            raw = handle.read()
+    except Refused as refused:
+        raise _not_found(files, name, where, refused.problem) from None
+    text = textcheck.decode(raw)
+    if isinstance(text, textcheck.NotUtf8):
+        raise UserError(str(text), where=f"{where}:{text.line}", hint="请以 UTF-8 编码重新保存该文件")
     try:
         doc = load_positioned(text)
     except YamlSyntaxError as exc:
@@ -86,23 +95,39 @@ def load_theme(files: Snapshot, name: str) -> Theme:
               for kind, v in (data.get("alerts") or {}).items() if isinstance(v, dict)}
     for kind in ALERT_KINDS:
         alerts.setdefault(kind, Alert(kind.title(), "#576b95", "#f2f5fa"))
+    code_style = str(data.get("code_style", "friendly"))
+    try:
+        get_style_by_name(code_style)
+    except ClassNotFound:
+        raise UserError(f"未知的代码配色 `{code_style}`", where=f"{where}:{doc.line_of(('code_style',))}",
+                        hint=f"可用的 Pygments 配色如 {', '.join(sorted(get_all_styles())[:8])} 等") from None
     return Theme(
         name=name,
         label=str(data.get("name", name)),
         styles=MappingProxyType(dict(styles)),
-        code_style=str(data.get("code_style", "friendly")),
+        code_style=code_style,
         alerts=MappingProxyType(alerts),
         template=_template(files, folder, where),
     )
+
+
+def _not_found(files: Snapshot, name: str, where: str, problem: str) -> UserError:
+    why = {SYMLINK: "(theme.yaml 是符号链接,不跟随)", NOT_A_FILE: "(theme.yaml 不是普通文件)"}.get(problem, "")
+    return UserError(f"找不到主题 `{name}`{why}", where=where,
+                     hint=f"可用主题:{', '.join(available(files)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
 
 
 def _template(files: Snapshot, folder: PurePosixPath, where: str) -> jinja2.Template:
     def source(template: str) -> str | None:
         try:
             with files.open(folder / template) as handle:
-                return handle.read().decode("utf-8")
-        except (Refused, UnicodeDecodeError):
+                raw = handle.read()
+        except Refused:
             return None  # jinja2 says TemplateNotFound
+        text = textcheck.decode(raw)
+        if isinstance(text, textcheck.NotUtf8):  # jinja2 passes the loader's exception on
+            raise UserError(str(text), where=f"{folder / template}:{text.line}", hint="请以 UTF-8 编码重新保存该文件")
+        return text
 
     env = jinja2.Environment(loader=jinja2.FunctionLoader(source), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)

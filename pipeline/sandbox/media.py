@@ -67,7 +67,7 @@ def sniff(data: bytes, allowed: tuple[str, ...]) -> str | None:
     try:
         with Image.open(io.BytesIO(data), formats=allowed) as image:
             return str(image.format)
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
 
 

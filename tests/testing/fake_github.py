@@ -42,8 +42,9 @@ Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
 failures included), `statuses` and `review_requests`.
-`merge_from_git` records a pull request merged in a real Git repository (merge commit, squash
-or rebase) with the files, contents and commit associations GitHub would report for it.
+`pull_from_git` opens (and pushes to) a pull request of a real Git repository, and
+`merge_from_git` records one merged there (merge commit, squash or rebase), with the files,
+contents and commit associations GitHub would report for it.
 
     with FakeGitHub("jcu-media/site") as fake:      # or fake.start() ... fake.stop()
         fake.add_pull(7, "alice", "a" * 40, files=[("content/x.md", "added", None)])
@@ -250,7 +251,21 @@ class FakeGitHub:
         with self._lock:
             self._commit_pulls.setdefault(sha, []).append(number)
 
-    # -- pull requests merged in a real Git repository ------------------------------------
+    # -- pull requests in a real Git repository -------------------------------------------
+    def pull_from_git(self, number: int, author: str, root: Path, *, head: str, base: str) -> None:
+        """A pull request open in the real repository at `root`, as GitHub shows it: `head` is
+        its branch's latest commit, `base` the base branch's commit when it was opened (base.sha).
+        Like GitHub, the fake lists the files of `merge-base(base, head)..head` and serves any
+        file at any commit of the repository through the contents API. Called again with a new
+        `head`, it is a push to the pull request's branch: reviews stay on their commits."""
+        self._git = root
+        files = _changed_files(root, _git(root, "merge-base", base, head).strip(), head)
+        with self._lock:
+            if number in self._pulls:
+                self.push(number, head, files)
+            else:
+                self.add_pull(number, author, head, base_sha=base, files=files)
+
     def merge_from_git(self, number: int, author: str, root: Path, *, head: str, merge_commit: str, onto: str,
                        base_sha: str | None = None, merged_at: str | None = None) -> None:
         """A pull request merged in the real repository at `root`, as GitHub records it.

@@ -14,7 +14,13 @@ INFO = (
     RuleInfo("BODY003", "正文中使用了一级标题", Severity.WARNING),
     RuleInfo("BODY004", "标题层级跳跃", Severity.WARNING),
     RuleInfo("BODY005", "标题为空", Severity.ERROR),
+    RuleInfo("BODY006", "单行过长", Severity.ERROR, "I7"),
 )
+
+# Half of what WeChat takes for a whole article (20,000 characters of HTML): no line of
+# Markdown needs more, and a longer one is pasted data (a base64 image, a log) that the
+# publisher would refuse or, hidden in a comment, carry along unseen.
+MAX_LINE_CHARS = 10_000
 
 # What the reader sees as prose: text and inline code; not image alt text, not code blocks
 _COUNTED_CHILDREN = ("text", "code_inline")
@@ -31,6 +37,15 @@ def check(doc: Document) -> Iterator[Finding]:
         yield doc.finding("BODY001", doc.article.body_line, 1,
                           f"正文 {count} 字,超过上限 {limit} 字(多 {count - limit} 字);请精简或分为多篇")
     yield from _headings(doc)
+    yield from _long_lines(doc)
+
+
+def _long_lines(doc: Document) -> Iterator[Finding]:
+    for number, line in enumerate(doc.lines):
+        if len(line) > MAX_LINE_CHARS:
+            yield doc.finding("BODY006", doc.body_line(number), MAX_LINE_CHARS + 1,
+                              f"这一行有 {len(line)} 个字符,超过单行上限 {MAX_LINE_CHARS};这样长的一行多是误粘贴的数据"
+                              "(如 base64 图片、日志),请删除,或把正文分成多个段落")
 
 
 def _prose(doc: Document) -> str:

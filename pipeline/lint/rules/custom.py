@@ -14,7 +14,7 @@ from typing import Iterator
 
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, Severity
-from pipeline.policies import CustomRule
+from pipeline.policies import CustomRule, fill
 from pipeline.readertext import Match
 
 INFO = ()  # codes come from the policy
@@ -41,14 +41,9 @@ def _matches(doc: Document, tokens: tuple[str, ...], exceptions: tuple[str, ...]
 
 def _finding(doc: Document, rule: CustomRule, where: Match | None, **values: object) -> Finding:
     """A finding at a match (None: the body's start)."""
-    message = rule.message.format_map(_Defaults(values))
+    message = fill(rule.message, values)
     line, column = doc.reader.position(where.start) if where else (doc.article.body_line, 1)
     return doc.finding(rule.code, line, column, message, severity=Severity(rule.severity), regulation=rule.regulation)
-
-
-class _Defaults(dict[str, object]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def _existence(doc: Document, rule: CustomRule) -> Iterator[Finding]:
@@ -84,12 +79,12 @@ def _conditional(doc: Document, rule: CustomRule) -> Iterator[Finding]:
     mention = doc.reader.mention(rule.tokens, rule.exceptions)
     if mention is None:
         return
-    token = rule.tokens[mention.phrase]
+    stage = doc.policies.stages[rule.require_stage].name if rule.require_stage else ""
+    values = {"match": rule.tokens[mention.phrase], "field": rule.require_field or "", "stage": stage}
     if rule.require_field and rule.require_field not in doc.article.front_matter:
-        yield _finding(doc, rule, mention, match=token, field=rule.require_field)
+        yield _finding(doc, rule, mention, **values)
     if rule.require_stage:
-        stage = doc.policies.stages[rule.require_stage]
-        yield _finding(doc, rule, mention, match=token, stage=stage.name)
+        yield _finding(doc, rule, mention, **values)
 
 
 _RULE_TYPES = {"existence": _existence, "substitution": _substitution, "occurrence": _occurrence,

@@ -27,12 +27,13 @@ INFO = (
     RuleInfo("FM011", "账号未在 policies.yaml 中定义", E),
     RuleInfo("FM012", "部门不能为该账号供稿", E, "C2"),
     RuleInfo("FM013", "publish_at 不是有效的日期时间", E),
+    RuleInfo("FM014", "同一账号中有同名(同日期同短名)的文章目录", E, "R14"),
 )
 
 _LENGTH_CODES = {"title": ("FM006", 32), "author": ("FM007", 16), "digest": ("FM008", 128)}
 # The schema checks publish_at's shape (FM002); FM013 is for a well-shaped but impossible time
 _PUBLISH_AT_SHAPE = re.compile(schema_check.load_schema("front-matter.schema.json")["properties"]["publish_at"]["pattern"])
-_FIELD_NAMES = {"title": "标题", "author": "作者", "department": "部门", "category": "栏目", "cover": "封面",
+FIELD_NAMES = {"title": "标题", "author": "作者", "department": "部门", "category": "栏目", "cover": "封面",
                 "digest": "摘要"}
 
 
@@ -55,16 +56,18 @@ def _schema(doc: Document) -> Iterator[Finding]:
                                                         f"请在 {problem.key} 下加上 `{missing}: ...`")
         elif problem.kind == "required":
             missing = problem.message.split("`")[1]
-            label = _FIELD_NAMES.get(missing, missing)
-            yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`")
+            label = FIELD_NAMES.get(missing, missing)
+            yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`",
+                              binding=missing == "cover")  # the publisher cannot send an article without a cover
         elif problem.is_unknown_key:
-            yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};字段说明见 docs/articles.md")
+            yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};该字段不会发布,字段说明见 docs/articles.md")
         elif problem.kind == "maxLength" and key in _LENGTH_CODES and len(problem.path) == 1:
             code, limit = _LENGTH_CODES[key]
             length = len(str(article.front_matter[key]))
-            yield doc.finding(code, problem.line, 1, f"{_FIELD_NAMES[key]}有 {length} 字,超过微信上限 {limit} 字;请精简")
+            yield doc.finding(code, problem.line, 1, f"{FIELD_NAMES[key]}有 {length} 字,超过微信上限 {limit} 字;请精简")
         else:
-            yield doc.finding("FM002", problem.line, 1, f"字段 {problem.key}:{problem.message}")
+            yield doc.finding("FM002", problem.line, 1, f"字段 {problem.key}:{problem.message}",
+                              binding=problem.path == ("cover",))  # a cover that is not a file name: as missing
 
 
 def _path_and_department(doc: Document) -> Iterator[Finding]:

@@ -25,6 +25,7 @@ INFO = (
     RuleInfo("MEDIA011", "正文图片数量过多", E),
     RuleInfo("MEDIA012", "无法识别的媒体文件", E, "B7"),
     RuleInfo("MEDIA013", "外部图片不会显示", E),
+    RuleInfo("MEDIA014", "图片像素数过多(疑似解压炸弹)", E, "B7"),
 )
 
 _EXTENSIONS = {"jpeg": {".jpg", ".jpeg"}, "png": {".png"}, "gif": {".gif"}, "bmp": {".bmp"}, "webp": {".webp"},
@@ -68,12 +69,13 @@ def _cover(doc: Document) -> Iterator[Finding]:
     if resolved.name is None:
         why = {"missing": "不存在", "not-a-file": "不是文件", "symlink": "是符号链接(发布时不跟随符号链接)"}.get(
             resolved.problem, "不在文章目录中")
-        yield doc.finding("MEDIA001", line, 1, f"封面 {name} {why};请把封面图片本身放进文章目录,并在 cover 写文件名")
+        yield doc.finding("MEDIA001", line, 1, f"封面 {name} {why};请把封面图片本身放进文章目录,并在 cover 写文件名",
+                          binding=True)  # the publisher cannot send an article without its cover
         return
     limits = doc.policies.cover
     info = _sniff(doc, resolved.name)
     yield from _identity(doc, info, resolved.name, name, line, 1)
-    if info.kind != "image":
+    if info.kind != "image" or info.too_many_pixels:
         return
     if info.format not in limits.formats:
         yield doc.finding("MEDIA002", line, 1, f"封面 {name} 实际是 {info.format.upper()} 格式,要求 "
@@ -98,7 +100,7 @@ def _body_media(doc: Document, info: media.MediaInfo, path: PurePosixPath, name:
     if info.kind == "video":
         yield from _video(doc, info, name, line, column, doc.policies.video)
         return
-    if info.kind != "image":
+    if info.kind != "image" or info.too_many_pixels:
         return
     limits = doc.policies.images
     if info.format not in limits.formats:
@@ -124,6 +126,11 @@ def _identity(doc: Document, info: media.MediaInfo, path: PurePosixPath, name: s
         detail = f"(读取出错:{info.error})" if info.error else ""
         yield doc.finding("MEDIA012", line, column, f"无法识别 {name} 的格式{detail};只接受 JPEG/PNG 图片和 "
                           "MP4/FLV/F4V 视频,文件可能已损坏或扩展名有误")
+        return
+    if info.too_many_pixels:
+        size = f"{info.width}×{info.height} 像素" if info.width else "像素数远超上限"
+        yield doc.finding("MEDIA014", line, column, f"图片 {name} 为 {size},超过 {media.MAX_PIXELS // 1_000_000} 百万像素的上限"
+                          "(文件虽小,解码却要占用数 GB 内存,疑似“解压炸弹”);请缩小到手机可显示的尺寸(如宽 1080 像素)后重新导出")
         return
     if path.suffix.lower() not in _EXTENSIONS.get(info.format, {path.suffix.lower()}):
         yield doc.finding("MEDIA010", line, column, f"{name} 的扩展名是 {path.suffix},但内容是 {info.format.upper()};"

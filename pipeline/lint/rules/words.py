@@ -13,7 +13,7 @@ from typing import Iterator
 
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
-from pipeline.policies import WordList
+from pipeline.policies import WordList, fill
 
 INFO = (
     RuleInfo("WORD001", "含词表中的违规用语", Severity.ERROR, "A12"),
@@ -23,7 +23,7 @@ INFO = (
 
 def _message(wordlist: WordList, match: str) -> str:
     if wordlist.message:
-        return wordlist.message.format(match=match)
+        return fill(wordlist.message, {"match": match})
     return f"含「{wordlist.name}」词表中的词「{match}」(来自 {wordlist.source});请删改,确属正常用法的可加入允许列表"
 
 

@@ -1,0 +1,49 @@
+"""The article as the publisher will send it (RENDER001, RENDER002).
+
+The publisher refuses an article whose rendered HTML is over WeChat's draft limits, and
+cannot send one its theme fails to render. Both used to surface only after review, at
+publish time; rendering here, the same way, makes them findings on the pull request.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipeline.errors import UserError
+from pipeline.lint.document import Document
+from pipeline.lint.model import Finding, RuleInfo, Severity
+
+INFO = (
+    RuleInfo("RENDER001", "渲染后的 HTML 超过微信上限", Severity.ERROR, "I7"),
+    RuleInfo("RENDER002", "文章无法渲染(主题或模板有误)", Severity.ERROR),
+)
+
+# Body images are sent as the URLs media/uploadimg returns (about 110-130 characters);
+# lint measures with a longer stand-in so what fits here also fits at publish time.
+UPLOADED_URL_STAND_IN = "http://mmbiz.qpic.cn/mmbiz_jpg/" + "0" * 115 + "/0?wx_fmt=jpeg"
+
+
+def _as_uploaded(target: str) -> str:
+    return target if target.startswith(("http://", "https://")) else UPLOADED_URL_STAND_IN
+
+
+def check(doc: Document) -> Iterator[Finding]:
+    from pipeline.render import PUBLISH_MARK_CHARS, content_too_long, render_article  # on the first article, not at start-up
+
+    try:
+        rendered = render_article(doc.article, doc.policies, image_url=_as_uploaded, tokens=doc.tokens)
+    except UserError as exc:
+        yield doc.finding("RENDER002", 1, 1, f"无法渲染这篇文章:{exc.where + ': ' if exc.where else ''}{exc.message};"
+                          f"{exc.hint}{_theme_setting(doc, exc)}")
+        return
+    problem = content_too_long(rendered.content, reserve=PUBLISH_MARK_CHARS)
+    if problem:
+        yield doc.finding("RENDER001", doc.article.body_line, 1, f"{problem};否则发布时会被微信拒绝")
+
+
+def _theme_setting(doc: Document, exc: UserError) -> str:
+    """Where the account names its theme, when the theme is what failed."""
+    account = doc.policies.accounts.get(doc.article.account)
+    if account is None or not exc.where.startswith("themes/"):
+        return ""
+    return f"(账号主题设置在 policies.yaml:{doc.policies.line_of('accounts', account.id, 'theme')} accounts.{account.id}.theme)"
