@@ -289,15 +289,16 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if refused is not None:
             failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))
             continue
-        unservable = _unservable(loaded, policies)  # first: the most precise reason (lint reports it too)
-        if unservable:
-            failed.append(Outcome("failed", str(path), account.id, unservable))
-            continue
         errors = [f for f in lint_article(loaded, policies).findings if f.severity is Severity.ERROR]
         if errors:
             first = errors[0]
             failed.append(Outcome("failed", str(path), account.id,
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
+            continue
+        # after lint: rendering here assumes a theme that renders (RENDER002 is an error above)
+        unservable = _unservable(loaded, policies)
+        if unservable:
+            failed.append(Outcome("failed", str(path), account.id, unservable))
             continue
         approvers: tuple[str, ...] = ()
         if run.gate is not None:

@@ -12,7 +12,7 @@ Hostile input cannot make it hang or crash:
   levels of nine aliases, under 300 bytes, 387 million values) stops at `max_nodes` values,
   at the line of the alias that went over, after work proportional to the budget;
 - an anchor is defined only once its node is complete, so a node cannot contain itself: an
-  alias inside the node it names is a cycle, said as such.
+  alias inside the node it names is a cycle, said as such; an anchor name is written once.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ class _Builder:
     max_nodes: int
     stack: list[_Open] = field(default_factory=list)
     anchors: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (value, values it stands for)
+    anchor_lines: dict[str, int] = field(default_factory=dict)  # name -> line where it was written
     lines: dict[KeyPath, int] = field(default_factory=dict)
     nodes: int = 0
     documents: int = 0
@@ -141,6 +142,7 @@ class _Builder:
             elif isinstance(event, yaml.AliasEvent):
                 self._alias(event)
             elif isinstance(event, yaml.ScalarEvent):
+                self._new_anchor(event)
                 self._count(event, 1)
                 self._place(self._scalar(event), event, event.anchor, 1)
             elif isinstance(event, yaml.CollectionStartEvent):
@@ -171,12 +173,24 @@ class _Builder:
         if event.tag not in _PLAIN_TAGS:
             raise self._error(YamlValueError, event, f"不支持的类型标签 {event.tag}")
         self._expect_value(event)
+        self._new_anchor(event)
         before = self.nodes
         self._count(event, 1)
         path = self._child_path()
         self.lines[path] = self._line(event)
         value: dict[Any, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
         self.stack.append(_Open(value, path, self._line(event), event.anchor, before))
+
+    def _new_anchor(self, event: yaml.NodeEvent) -> None:
+        """An anchor name is written once (as PyYAML's own loader insists): which of two `&x` an
+        alias means would be a puzzle for the reviewer, and an open `&x` is then always the one
+        an alias inside it names."""
+        if event.anchor is None:
+            return
+        if event.anchor in self.anchor_lines:
+            raise self._error(YamlValueError, event, f"锚点 &{event.anchor} 重复定义(第一次在第 "
+                                                     f"{self.anchor_lines[event.anchor]} 行);每个锚点名只能用一次")
+        self.anchor_lines[event.anchor] = self._line(event)
 
     def _alias(self, event: yaml.AliasEvent) -> None:
         if any(open_.anchor == event.anchor for open_ in self.stack):

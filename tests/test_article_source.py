@@ -30,6 +30,7 @@ from pipeline.forge import GitHubForge
 from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.preview import build_preview
+from pipeline.publish import _unservable
 from pipeline.render import render_article
 from pipeline.snapshot import CommitTree, WorkTree
 from tests.testing.fake_github import FakeGitHub
@@ -251,6 +252,8 @@ def test_render_and_preview_never_read_outside_the_bundle_even_when_waived(tmp_p
     for leaked in ((outside / "secret.jpg").read_bytes(), (index.parent / "photos" / "real.jpg").read_bytes()):
         assert base64.b64encode(leaked).decode() not in page
     assert "图片不在文章目录中" in unquote(page)
+    # The publisher's own guard (plan time, before any upload) says the same without lint's rules
+    assert f"{refused.shown} " in _unservable(article, load_policies(repo))
 
 
 @pytest.mark.parametrize("name", ESCAPES)
@@ -263,7 +266,8 @@ def test_publish_refuses_an_article_naming_a_file_outside_its_bundle_even_when_w
     code, report = publish(repo, sandbox, capsys)
     assert code == 1
     [failed] = [f for f in report["failed"] if f["path"] == ARTICLE]
-    assert "无法从文章目录读取" in failed["message"]
+    # lint's binding LINK002 (the waiver does not count) stops it before the resolver is asked
+    assert "LINK002" in failed["message"] and "抑制注释对它无效" in failed["message"]
     world = http(sandbox + "/sandbox/state")
     secret = hashlib.sha256((outside / "secret.jpg").read_bytes()).hexdigest()
     uploaded = {row["sha256"] for row in world["uploads"] + world["materials"]}
@@ -356,7 +360,7 @@ def test_publish_refuses_an_article_without_a_cover_even_with_the_rule_off(tmp_p
     commit_all(repo)
     code, report = publish(repo, sandbox, capsys)
     assert code == 1 and report["published"] == []
-    assert "封面(cover)未填写" in report["failed"][0]["message"]
+    assert "FM001" in report["failed"][0]["message"] and "缺少必填字段 cover" in report["failed"][0]["message"]
 
 
 def test_the_content_hash_covers_what_the_bundle_serves_and_nothing_else(repo: Path, tmp_path: Path) -> None:

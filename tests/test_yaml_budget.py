@@ -72,7 +72,6 @@ def test_deep_nesting_is_a_budget_error_not_a_recursion_error(text: str) -> None
     ("a: &a [1, *a]\n", 1, 11),
     ("a: &a {b: *a}\n", 1, 11),
     ("a: &a\n  b:\n    - c: [*a]\n", 3, 11),  # the alias deep inside the node it names
-    ("a: &a 1\nb: &a [*a]\n", 2, 8),  # re-anchored: *a names the enclosing node, as YAML reads it
 ])
 def test_an_anchor_cannot_contain_itself(text: str, line: int, column: int) -> None:
     """A cycle is said as such (the hostile corpus's wording), at the alias, not as a
@@ -80,6 +79,19 @@ def test_an_anchor_cannot_contain_itself(text: str, line: int, column: int) -> N
     with pytest.raises(YamlValueError, match="循环引用") as error:
         load_positioned(text)
     assert (error.value.line, error.value.column) == (line, column)
+
+
+@pytest.mark.parametrize(("text", "line", "column"), [
+    ("a: &a 1\nb: &a [*a]\n", 2, 4),
+    ("a: &a [&a 1, *a]\n", 1, 8),  # inside the first: which &a would *a mean?
+    ("a: &a {b: 1}\nc:\n  - &a x\n", 3, 5),
+])
+def test_an_anchor_name_is_written_once(text: str, line: int, column: int) -> None:
+    """As PyYAML's own loader (and so every YAML tool the school uses) insists."""
+    with pytest.raises(YamlValueError, match="锚点 &a 重复定义") as error:
+        load_positioned(text, line_offset=1)
+    assert (error.value.line, error.value.column) == (line + 1, column)
+    assert "第一次在第 2 行" in error.value.message  # shifted like every line (front matter starts late)
 
 
 def test_an_alias_before_its_anchor_is_a_missing_anchor() -> None:

@@ -448,6 +448,10 @@ CASES: tuple[Case, ...] = (
 
     # Cycles and budgets of the YAML loader (one article source).
     Case("yaml-cycle-in-front-matter", Expect(1, "ART003", "循环引用", 8), index=raw(VALID_FM + "tags: &t [*t]\n")),
+    Case("yaml-anchor-twice-in-front-matter", Expect(1, "ART003", "锚点 &t 重复定义(第一次在第 8 行)", 9),
+         index=raw(VALID_FM + "tags: &t [运动会]\ndigest: &t 秋季运动会\n")),
+    policy_error("yaml-anchor-twice-in-policy", "school: 江城大学", "school: &s 江城大学\ngoverning_body_name: &s x",
+                 "锚点 &s 重复定义"),
     Case("yaml-deep-nesting-in-front-matter", Expect(1, "ART003", "嵌套过深", 8),
          index=raw(VALID_FM + "digest: " + "[" * 2000 + "]" * 2000 + "\n")),
     Case("alias-bomb-in-front-matter", Expect(1), index=raw(VALID_FM + ALIAS_BOMB), budget=10),
