@@ -457,6 +457,7 @@ class _Source:
         self.pos = 0
         self.map = token.map
         self.fallback = body.out.last  # for a token without a source line (none is shown today)
+        self.cell = cell
         if cell:  # the cells of a row are found left to right: now, while it is this cell's turn
             self.columns = self._columns(cell=True)
 
@@ -500,9 +501,10 @@ class _Source:
             lead = len(text) - len(text.lstrip())
             if not core:
                 at = lead
-            elif cell:
-                at = source.find(core, self.body.cells.get(index, 0))
-                self.body.cells[index] = at + len(core) if at != -1 else self.body.cells.get(index, 0)
+            elif cell:  # markdown-it took the backslash off each `\|` of a cell before parsing it
+                written = core.replace("|", "\\|")
+                at = source.find(written, self.body.cells.get(index, 0))
+                self.body.cells[index] = at + len(written) if at != -1 else self.body.cells.get(index, 0)
             else:
                 stripped = source.rstrip()
                 at = len(stripped) - len(core) if stripped.endswith(core) else source.find(core)
@@ -516,7 +518,8 @@ class _Source:
             return anchor.place(at)
         k = bisect.bisect_left(self.breaks, offset)
         start = self.breaks[k - 1] + 1 if k else 0
-        return self.body.body_line + self.first + k, self.columns[k] + offset - start + 1
+        unescaped = self.content.count("|", start, offset) if self.cell else 0
+        return self.body.body_line + self.first + k, self.columns[k] + offset - start + unescaped + 1
 
     def _line_end(self, pos: int) -> int:
         end = self.content.find("\n", pos)

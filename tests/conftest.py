@@ -6,11 +6,13 @@ per module emptied before each test, with a one-line `repo` fixture returning it
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (
@@ -18,6 +20,13 @@ from tests.testing.fixtures import (
 )
 
 _LOCAL = ("127.0.0.1", "::1", "localhost")
+
+# CI judges a commit, so it draws the same examples on every run and its verdict reproduces;
+# a run on a developer's machine draws fresh ones, which is where new counterexamples come from
+# (each one found is kept as an @example beside its property).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("WXPUB_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["WXPUB_HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture(autouse=True)

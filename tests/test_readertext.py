@@ -240,6 +240,8 @@ def test_a_phrase_is_in_the_reader_text_iff_the_rendered_html_shows_it(sample: S
 
 @given(body=bodies)
 @SETTINGS
+@example(body="招\\| 招\n---\n")  # markdown-it drops a cell's `\|` backslash before parsing it
+@example(body="| a \\| b | c\\|d 招 |\n|---|---|\n")
 def test_every_character_maps_back_to_where_it_was_written(sample: Sample, body: str) -> None:
     root = sample.root
     doc_article = article(root, body)
