@@ -532,14 +532,15 @@ def stage_breakdown(repo: Path) -> str:
     """Where one process spends its time per article, timed around each step of engine.lint_one
     with perf_counter (no profiler overhead): load, markdown parse, each rule, suppressions.
 
-    Uses the engine's internals (engine._load, registry.CHECKS) the same way lint_one does; the
+    Uses content.load_article and the engine's internals (registry.CHECKS) the same way lint_one does; the
     Document views are lazy, so a rule is charged for the first view it touches (the body rule
     for nothing but counting once `tokens` is parsed and the reader text built up front; pii
     for prose_text; links for references; typography for visible_text)."""
-    from pipeline.content import LoadProblem, find_bundles
+    from pipeline.content import LoadProblem, find_bundles, load_article
     from pipeline.lint import engine, suppress
     from pipeline.lint.document import Document
     from pipeline.lint.registry import CHECKS
+    from pipeline.snapshot import WorkTree
 
     clock = time.perf_counter
     started = clock()
@@ -548,12 +549,12 @@ def stage_breakdown(repo: Path) -> str:
     times: dict[str, float] = {"policies + find_bundles": clock() - started}
     for path in paths:
         t0 = clock()
-        loaded = engine._load(repo.resolve(), path)
+        loaded = load_article(WorkTree(repo.resolve()), path)
         t1 = clock()
         times["load (read, front matter YAML, bundle hash)"] = times.get("load (read, front matter YAML, bundle hash)", 0) + t1 - t0
         if isinstance(loaded, LoadProblem):
             continue
-        doc = Document(loaded, policies, repo.resolve())
+        doc = Document(loaded, policies)
         doc.tokens  # noqa: B018  (parse once, as the first rule would)
         t2 = clock()
         times["markdown parse (Document.tokens)"] = times.get("markdown parse (Document.tokens)", 0) + t2 - t1

@@ -50,6 +50,7 @@ from pipeline.content import Article, find_bundles, load_article  # noqa: E402
 from pipeline.markdown import parser  # noqa: E402
 from pipeline.policies import Policies, load_policies  # noqa: E402
 from pipeline.render import render_article  # noqa: E402
+from pipeline.snapshot import WorkTree  # noqa: E402
 
 TARGET_RATIO = 1.5  # full render within 1.5x of the markdown-it floor
 TARGET_MS = 6.0  # and under 6 ms per article
@@ -64,7 +65,7 @@ def full_render(repo: Path, paths: list[PurePosixPath], policies: Policies) -> t
     sizes = []
     started = time.perf_counter()
     for path in paths:
-        article = load_article(repo, path)
+        article = load_article(WorkTree(repo), path)
         assert isinstance(article, Article), article
         sizes.append(len(render_article(article, policies).content))
     return time.perf_counter() - started, sizes
@@ -73,7 +74,7 @@ def full_render(repo: Path, paths: list[PurePosixPath], policies: Policies) -> t
 def read_bodies(repo: Path, paths: list[PurePosixPath]) -> list[str]:
     bodies = []
     for path in paths:
-        article = load_article(repo, path)
+        article = load_article(WorkTree(repo), path)
         assert isinstance(article, Article), article
         bodies.append(article.body)
     return bodies
@@ -148,14 +149,14 @@ def stage_breakdown(repo: Path, paths: list[PurePosixPath], policies: Policies) 
     times = {"load_article (read, front matter YAML)": 0.0, "render_article": 0.0, "parse": 0.0, "renderer": 0.0}
     for path in paths:
         t0 = clock()
-        article = load_article(repo, path)
+        article = load_article(WorkTree(repo), path)
         t1 = clock()
         assert isinstance(article, Article)
         render_article(article, policies)
         t2 = clock()
         tokens = md.parse(article.body)
         t3 = clock()
-        Renderer(RenderState(theme_for(article, policies), str)).render(tokens)
+        Renderer(RenderState(theme_for(article, policies), str, article.files)).render(tokens)
         t4 = clock()
         times["load_article (read, front matter YAML)"] += t1 - t0
         times["render_article"] += t2 - t1

@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Callable, Mapping, Sequence
 
-import yaml
-
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, parse_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, parse_article
 from pipeline.forge import MAX_PR_FILES, ChangedFile, Forge, NotRegularFile, PullRequest, Review
 from pipeline.policies import ARTICLE_DEPARTMENT, POLICY_FILE, ApprovalRules, Policies
 from pipeline.readertext import reader_text
@@ -88,22 +86,20 @@ class Verdict:
 # -- which stages --------------------------------------------------------------------------
 
 
-def _front_matter(data: bytes) -> dict[str, object] | None:
-    """The front matter of an index.md read from the forge, as data; None when it cannot be
-    read (not UTF-8, no front matter, YAML that does not load into a mapping: an impossible
-    date, nesting too deep), so that the caller assumes the worst."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if not text.startswith("---\n"):
-        return None
-    block = text[4:].split("\n---", 1)[0]
-    try:
-        loaded = yaml.safe_load(block)
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
-        return None
-    return loaded if isinstance(loaded, dict) else None
+def read_article(path: str, data: bytes | None) -> Article | LoadProblem | None:
+    """An index.md read from the forge, through the one article loader (content.parse_article),
+    so approvals see the front matter lint and the publisher see: None when the file does not
+    exist, a LoadProblem when it exists but cannot be read (its category is then unknown,
+    which is not the same as having none)."""
+    return None if data is None else parse_article(PurePosixPath(path), data)
+
+
+def _front_matter(path: str, data: bytes) -> Mapping[str, object] | None:
+    """The front matter of an index.md read from the forge; None when it cannot be read (not
+    UTF-8, no front matter, YAML that does not load into a mapping, over the YAML budget), so
+    that the caller assumes the worst."""
+    loaded = read_article(path, data)
+    return loaded.front_matter if isinstance(loaded, Article) else None
 
 
 def _read(read: ReadFile, path: str) -> bytes | None:
@@ -149,8 +145,8 @@ def _article_stages(policies: Policies, bundle: str, head: ReadFile, base: ReadF
     account = policies.accounts[account_id]
     index = f"{bundle}/{ARTICLE_FILE}"
     new, old = _read(head, index), _read(base, index)
-    new_fm = None if new is None else _front_matter(new)
-    old_fm = None if old is None else _front_matter(old)
+    new_fm = None if new is None else _front_matter(index, new)
+    old_fm = None if old is None else _front_matter(index, old)
 
     def stage(stage_id: str) -> None:
         defined = policies.stages[stage_id]
@@ -179,7 +175,7 @@ def conditional_stages(policies: Policies, path: PurePosixPath, data: bytes) -> 
     rules = [(rule.require_stage, rule) for rule in policies.custom_rules if rule.type == "conditional"]
     if not any(stage for stage, _ in rules):
         return []
-    article = parse_article(policies.root, path, data)
+    article = parse_article(path, data)
     reader = reader_text(article) if isinstance(article, Article) else None
     needed = [stage for stage, rule in rules
               if stage and (reader is None or reader.mention(rule.tokens, rule.exceptions) is not None)]

@@ -9,13 +9,14 @@ WeChat has no API that lists mass sends, so those are checked against Git only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable
 
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState
 from pipeline.policies import Account, Policies
 from pipeline.records import Step
+from pipeline.snapshot import Snapshot
 from pipeline.wechat import WeChat
 
 _MARK = 'data-wxpub="'
@@ -28,11 +29,12 @@ class Disagreement:
     message: str  # Chinese, for the operator
 
 
-def verify(state: LedgerState, policies: Policies, client: Callable[[Account], WeChat], root: Path,
+def verify(state: LedgerState, policies: Policies, client: Callable[[Account], WeChat], commit: Snapshot,
            paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
-    """Every disagreement found (none: the ledger, WeChat and the commit agree)."""
+    """Every disagreement found (none: the ledger, WeChat and the commit agree); `commit` is
+    the commit's tree, read as the publisher reads it."""
     found: list[Disagreement] = []
-    found += _against_git(state, root, paths_on_commit)
+    found += _against_git(state, commit, paths_on_commit)
     accounts = sorted({p.entry.account for p in state.publications.values()} |
                       {m.account for m in state.messages.values()})
     for account_id in accounts:
@@ -50,14 +52,14 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
     return found
 
 
-def _against_git(state: LedgerState, root: Path, paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
+def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
     on_commit = {str(p) for p in paths_on_commit}
     found = []
     for path, publication in state.publications.items():
         if path not in on_commit:
             found.append(Disagreement(publication.entry.account, path, "文章已从仓库删除,但仍在发布记录中(待撤回)"))
             continue
-        article = load_article(root, PurePosixPath(path))
+        article = load_article(commit, PurePosixPath(path))
         if isinstance(article, Article) and article.front_matter.get("retracted") is True:
             found.append(Disagreement(publication.entry.account, path, "文章已标记 retracted: true,但尚未撤回"))
     return found

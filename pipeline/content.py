@@ -1,8 +1,23 @@
 """Articles as Markdown bundles: content/<account>/<department>/<YYYY-MM-DD-slug>/index.md.
 
-`load_article` reads one bundle into a frozen `Article`, or explains with a `LoadProblem`
-(file, line, Chinese message) why it cannot: not UTF-8, binary, too large, malformed front
-matter. Nothing here judges the content against the policy; that is the linter's job.
+The one article source of wxpub. `parse_article` is the only place where bytes become an
+`Article` (front matter, body, the line of every key), whatever they came from: the working
+tree and a commit's tree through `load_article` (pipeline/snapshot.py), the forge's contents
+API directly. Lint, render, preview, publish and approvals therefore read every article the
+same way. When bytes cannot be read as an article, a `LoadProblem` says why (file, line,
+Chinese message); nothing here judges content against the policy, that is the linter's job.
+
+Decoding, in this order: a leading UTF-8 BOM is dropped; CRLF and a lone CR become LF (the
+line endings CommonMark knows, so the body's lines are Markdown's lines); the front matter
+runs from a first line `---` to the next line that is `---` (trailing whitespace allowed),
+which YAML itself cannot have inside a value. U+2028, U+2029 and U+0085 are line breaks to
+YAML but not to Markdown, Git or a reviewer reading the diff, so in the front matter they are
+an error (a key could hide on what looks like another key's line); in the body they are
+characters.
+
+An article's other files (images, videos) are reachable only through its `Bundle`, which
+refuses `..`, absolute paths, symlinks and anything but regular files, whatever the
+article's suppressions say. The content hash covers exactly the files the bundle serves.
 """
 
 from __future__ import annotations
@@ -13,34 +28,124 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 
-
-from pipeline.yamlpos import KeyPath, YamlSyntaxError, YamlValueError, load_positioned
+from pipeline import textcheck
+from pipeline.errors import UserError
+from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, NoFiles, Refused, Snapshot
+from pipeline.yamlpos import KeyPath, YamlBudgetError, YamlSyntaxError, YamlValueError, load_positioned
 
 CONTENT_DIR = "content"
 ARTICLE_FILE = "index.md"
 MAX_MARKDOWN_BYTES = 1024 * 1024  # WeChat takes < 1 MB of HTML; a bigger source is a mistake
+MAX_FRONT_MATTER_VALUES = 10_000  # a real front matter has about 20
 BUNDLE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-[a-z0-9][a-z0-9-]*$")
 _FRONT_MATTER_FENCE = "---"
+_YAML_ONLY_BREAKS = re.compile("[\u2028\u2029\u0085]")
+
+# What each refusal means, for messages: "<file> <reason>"
+REFUSAL_REASONS = {OUTSIDE: "指向文章目录之外", SYMLINK: "是符号链接", MISSING: "不存在", NOT_A_FILE: "不是文件"}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where a name written in an article leads inside its bundle."""
+
+    name: PurePosixPath | None  # relative to the bundle folder; None when refused
+    problem: str  # "" | outside | symlink | missing | not-a-file
+    shown: str  # the name as written, for messages
+
+
+class BundleFileRefused(UserError):
+    """Reading a bundle file the resolver refuses: never a traceback, never a read outside."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The files of one article folder, served only through `resolve`."""
+
+    snapshot: Snapshot
+    folder: PurePosixPath  # repository-relative, e.g. content/official/publicity/2026-09-01-x
+
+    def resolve(self, name: str) -> Resolved:
+        """`name` (decoded: see markdown.bundle_name) as a file of this bundle, or why not."""
+        relative = _inside(name)
+        if relative is None:
+            return Resolved(None, OUTSIDE, name)
+        if not relative.parts:
+            return Resolved(None, NOT_A_FILE, name)
+        try:
+            self.snapshot.open(self.folder / relative).close()
+        except Refused as refused:
+            return Resolved(None, refused.problem, name)
+        return Resolved(relative, "", name)
+
+    def open(self, name: str) -> BinaryIO:
+        resolved = self.resolve(name)
+        if resolved.name is None:
+            raise BundleFileRefused(f"文章引用的文件 {name} {REFUSAL_REASONS[resolved.problem]},不会被读取或发布",
+                                    where=str(self.folder),
+                                    hint="把文件本身(不是符号链接)放进文章目录,并用不含 .. 的相对路径引用")
+        return self.snapshot.open(self.folder / resolved.name)
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as handle:
+            return handle.read()
+
+    def local_path(self, name: PurePosixPath) -> Path | None:
+        """The file on disk (working tree only), for `lint --fix`."""
+        return self.snapshot.local_path(self.folder / name)
+
+    def files(self) -> list[PurePosixPath]:
+        """Every file the bundle serves, relative to its folder, in a stable order."""
+        return self.snapshot.files_under(self.folder)
+
+    def content_hash(self, index_digest: bytes) -> str:
+        """sha256 over index.md and every other file the bundle serves, by name.
+
+        Media are part of what gets published, so a changed photo is a changed article; a
+        symlink is not served, so it is not part of the article either."""
+        digest = hashlib.sha256()
+        digest.update(b"index.md\0" + index_digest)
+        for name in self.files():
+            if name == PurePosixPath(ARTICLE_FILE):
+                continue
+            file_digest = hashlib.sha256()
+            with self.snapshot.open(self.folder / name) as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    file_digest.update(chunk)
+            digest.update(str(name).encode() + b"\0" + file_digest.digest())
+        return digest.hexdigest()
+
+
+def _inside(name: str) -> PurePosixPath | None:
+    """`name` as a path below the bundle folder, or None when it could leave it."""
+    if "\0" in name or name.startswith("/"):
+        return None
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None  # even a/../b: one rule a reviewer can check by eye
+    return PurePosixPath(*parts)
 
 
 @dataclass(frozen=True)
 class Article:
-    """One article bundle, as read from disk. Immutable; rules and renderers share it."""
+    """One article bundle, as read from a snapshot. Immutable; rules and renderers share it.
+    Two Articles are equal when they read the same, wherever they were read from."""
 
     path: PurePosixPath  # repo-relative path of index.md, e.g. content/official/publicity/2026-09-01-x/index.md
     front_matter: Mapping[str, Any]  # the YAML block as plain data (read-only)
     front_matter_lines: Mapping[KeyPath, int]  # 1-based line in index.md of each key path
-    body: str  # Markdown after the front matter
+    body: str  # Markdown after the front matter, with LF line endings
     body_line: int  # 1-based line in index.md where `body` starts
-    root: Path = field(compare=False, repr=False)  # the repository the path is relative to
+    files: Bundle = field(compare=False, repr=False)  # the bundle's other files, through the resolver
+    index_digest: bytes = field(compare=False, repr=False, default=b"")  # sha256 of index.md's bytes
 
     @functools.cached_property
     def content_hash(self) -> str:
-        """sha256 over index.md and every other file of the bundle (computed on first use:
-        the linter never needs it, the publisher always does)."""
-        return bundle_hash(self.root, self.bundle, (self.root / self.path).read_bytes())
+        """What the ledger records (computed on first use: the linter never needs it, the
+        publisher always does)."""
+        return self.files.content_hash(self.index_digest)
 
     @property
     def bundle(self) -> PurePosixPath:
@@ -81,43 +186,58 @@ def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePo
         else:
             candidates = list(target.rglob(ARTICLE_FILE))
         for candidate in candidates:
-            if candidate.is_file():
+            if candidate.is_file() or candidate.is_symlink():  # a linked index.md is reported, not skipped
                 found.add(PurePosixPath(candidate.relative_to(root).as_posix()))
     return iter(sorted(found))
 
 
-def load_article(root: Path, rel_path: PurePosixPath) -> Article | LoadProblem:
-    file = root / rel_path
-    size = file.stat().st_size
-    if size > MAX_MARKDOWN_BYTES:  # said before reading it
-        return _too_large(rel_path, size)
-    return parse_article(root, rel_path, file.read_bytes())
+def load_article(snapshot: Snapshot, rel_path: PurePosixPath) -> Article | LoadProblem:
+    """The article whose index.md is at `rel_path` in `snapshot` (working tree or commit)."""
+    try:
+        handle = snapshot.open(rel_path)
+    except Refused as refused:
+        if refused.problem == SYMLINK:
+            return LoadProblem(rel_path, 1, 1, "ART004", "index.md 或其所在目录是符号链接;wxpub 不跟随符号链接,"
+                                                          "请把文章文件本身放进仓库")
+        return LoadProblem(rel_path, 1, 1, "ART001", f"无法读取 index.md({REFUSAL_REASONS[refused.problem]})")
+    with handle:
+        size = handle.seek(0, 2)
+        if size > MAX_MARKDOWN_BYTES:
+            return _too_large(rel_path, size)
+        handle.seek(0)
+        raw = handle.read()
+    return parse_article(rel_path, raw, snapshot)
 
 
-def _too_large(rel_path: PurePosixPath, size: int) -> LoadProblem:
-    return LoadProblem(rel_path, 1, 1, "ART001",
-                       f"文件过大({size // 1024} KB,上限 {MAX_MARKDOWN_BYTES // 1024} KB);正文应为 Markdown 文本,图片和视频请作为单独文件放在文章目录中")
-
-
-def parse_article(root: Path, rel_path: PurePosixPath, raw: bytes) -> Article | LoadProblem:
-    """An article from the bytes of its index.md, wherever they were read (the working tree,
-    or the forge for the approvals check)."""
+def parse_article(rel_path: PurePosixPath, raw: bytes, snapshot: Snapshot = NoFiles()) -> Article | LoadProblem:
+    """Bytes of an index.md as an Article; its bundle's files come from `snapshot` (none for
+    bytes read from the forge, where only the front matter matters)."""
     if len(raw) > MAX_MARKDOWN_BYTES:
         return _too_large(rel_path, len(raw))
     if b"\x00" in raw:
         return LoadProblem(rel_path, 1, 1, "ART001", "这是二进制文件,不是 Markdown 文本;请检查是否误把图片等文件命名为 index.md")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return LoadProblem(rel_path, line, 1, "ART001", "文件不是 UTF-8 编码;请在编辑器中以 UTF-8 重新保存(常见于 GBK 编码的 Windows 记事本文件)")
-    text = text.replace("\r\n", "\n")
-    split = _split_front_matter(text)
+    text = textcheck.decode(raw)
+    if isinstance(text, textcheck.NotUtf8):
+        # the line as Markdown counts them (a lone CR ends one too), like every other finding
+        line = normalize_newlines(raw[: text.offset].decode("utf-8", errors="replace")).count("\n") + 1
+        return LoadProblem(rel_path, line, 1, "ART001", f"文件不是 UTF-8 编码(第 {text.offset} 字节 0x{text.byte:02X});"
+                           "请在编辑器中以 UTF-8 重新保存(常见于 GBK 编码的 Windows 记事本文件)")
+    split = _split_front_matter(normalize_newlines(text))
     if split is None:
         return LoadProblem(rel_path, 1, 1, "ART002", "缺少 YAML front matter;文件应以一行 --- 开始,写完字段后再以一行 --- 结束")
     yaml_text, body, body_line = split
+    hidden = _YAML_ONLY_BREAKS.search(yaml_text)
+    if hidden:
+        line = yaml_text.count("\n", 0, hidden.start()) + 2
+        return LoadProblem(rel_path, line, hidden.start() - yaml_text.rfind("\n", 0, hidden.start()), "ART003",
+                           f"front matter 中有不可见的换行符 U+{ord(hidden.group()):04X}(YAML 把它当作换行,"
+                           "而编辑器和代码评审中看不出来);请删除它,需要换行时直接回车")
     try:
-        doc = load_positioned(yaml_text, line_offset=1)
+        doc = load_positioned(yaml_text, line_offset=1, max_nodes=MAX_FRONT_MATTER_VALUES)
+    except YamlBudgetError as exc:
+        return LoadProblem(rel_path, exc.line, exc.column, "ART003",
+                           f"front matter 超出限制({exc.message});front matter 只需简单的“键: 值”,"
+                           "不要用别名(*)重复引用大段内容,也不要层层嵌套")
     except YamlValueError as exc:
         return LoadProblem(rel_path, exc.line, exc.column, "ART003",
                            f"front matter 中的值无法识别({exc.message});日期须真实存在(如没有 2026-02-30),"
@@ -133,44 +253,30 @@ def parse_article(root: Path, rel_path: PurePosixPath, raw: bytes) -> Article | 
         front_matter_lines=doc.lines,
         body=body,
         body_line=body_line,
-        root=root,
+        files=Bundle(snapshot, rel_path.parent),
+        index_digest=hashlib.sha256(raw).digest(),
     )
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR as LF: the line endings CommonMark knows, and nothing else."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _too_large(rel_path: PurePosixPath, size: int) -> LoadProblem:
+    return LoadProblem(rel_path, 1, 1, "ART001",
+                       f"文件过大({size // 1024} KB,上限 {MAX_MARKDOWN_BYTES // 1024} KB);正文应为 Markdown 文本,图片和视频请作为单独文件放在文章目录中")
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     """(yaml, body, body's first line) or None when the file has no front matter."""
-    if not text.startswith(_FRONT_MATTER_FENCE + "\n") and text.rstrip("\n") != _FRONT_MATTER_FENCE:
-        return None
     lines = text.split("\n")
+    if lines[0].rstrip() != _FRONT_MATTER_FENCE:
+        return None
     for i in range(1, len(lines)):
         if lines[i].rstrip() == _FRONT_MATTER_FENCE:
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
     return None
-
-
-def bundle_hash(root: Path, bundle: PurePosixPath, markdown: bytes) -> str:
-    """sha256 over the Markdown and every other regular file of the bundle, by name.
-
-    Media are part of what gets published, so a changed photo is a changed article.
-    Symlinks are hashed by their target text, never followed (they may leave the repo).
-    """
-    digest = hashlib.sha256()
-    digest.update(b"index.md\0" + hashlib.sha256(markdown).digest())
-    folder = root / bundle
-    for entry in sorted(folder.rglob("*")):
-        name = entry.relative_to(folder).as_posix()
-        if name == ARTICLE_FILE:
-            continue
-        if entry.is_symlink():
-            digest.update(f"{name}\0link\0".encode() + str(entry.readlink()).encode())
-        elif entry.is_file():
-            digest.update(name.encode() + b"\0" + _file_digest(entry))
-    return digest.hexdigest()
-
-
-def _file_digest(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").digest()
 
 
 def same_names(paths: Iterable[PurePosixPath]) -> dict[PurePosixPath, tuple[PurePosixPath, ...]]:

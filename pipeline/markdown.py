@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -191,3 +191,12 @@ def _neighbour_text(children: Sequence[Token], index: int, step: int) -> str:
             return ""
         j += step
     return ""
+
+
+def bundle_name(target: str) -> str:
+    """The file name a relative link or image target means, as the bundle resolver takes it.
+
+    markdown-it percent-encodes targets (现场.jpg -> %E7%8E%B0...) and keeps `?query` and
+    `#fragment`; lint, the renderer, previews and the publisher all decode through here, once,
+    so they name the same file (a second decode would turn a file `a%41.jpg` into `aA.jpg`)."""
+    return unquote(target.split("#", 1)[0].split("?", 1)[0])

@@ -12,6 +12,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -36,22 +37,25 @@ class MediaInfo:
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 
 
-def sniff(path: Path) -> MediaInfo:
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        head = handle.read(16)
+def sniff(handle: BinaryIO) -> MediaInfo:
+    """What the open file really is; `handle` comes from a bundle (its resolver), so a name
+    never decides what is read."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
+    head = handle.read(16)
+    handle.seek(0)
     video = _video_format(head)
     if video:
         return MediaInfo("video", video, size)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # judged below, as a finding
-            image = Image.open(path)
+            image = Image.open(handle)
         with image:
             fmt = _PILLOW_FORMATS.get(image.format or "", (image.format or "").lower())
             bomb = image.width * image.height > MAX_PIXELS
             gps = False if bomb else bool(image.getexif().get_ifd(GPS_IFD))
-            if not bomb and _truncated(path, fmt):
+            if not bomb and _truncated(handle, size, fmt):
                 return MediaInfo("unknown", "", size, error=f"{fmt.upper()} 文件不完整,可能在复制或上传时被截断")
             return MediaInfo("image", fmt, size, image.width, image.height, gps, too_many_pixels=bomb)
     except Image.DecompressionBombError as exc:  # over twice the limit: Pillow will not even say the size
@@ -62,19 +66,19 @@ def sniff(path: Path) -> MediaInfo:
         return MediaInfo("unknown", "", size, error=str(exc))
 
 
-def _truncated(path: Path, fmt: str) -> bool:
+def _truncated(handle: BinaryIO, size: int, fmt: str) -> bool:
     """Whether a JPEG or PNG stops before its end marker. Pillow reads only the header, so a
     file cut off in the middle opens fine here and shows grey on the phone. Most files end
     with the marker itself; only when one does not (a trailer after it) is the file searched."""
     end = {"jpeg": b"\xff\xd9", "png": b"IEND\xaeB`\x82"}.get(fmt)
     if end is None:
         return False
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 64))
-        tail = handle.read().rstrip(b"\x00")
+    handle.seek(max(0, size - 64))
+    tail = handle.read().rstrip(b"\x00")
     if tail.endswith(end):
         return False
-    data = path.read_bytes()
+    handle.seek(0)
+    data = handle.read()
     if fmt == "png":
         return end not in data
     scan = _start_of_scan(data)
@@ -108,7 +112,8 @@ def strip_gps(path: Path) -> bool:
     a file that is not a readable JPEG with GPS (not an image, truncated, a bomb) is left
     alone, and the linter's findings say what is wrong with it.
     """
-    info = sniff(path)
+    with path.open("rb") as handle:
+        info = sniff(handle)
     if info.format != "jpeg" or not info.has_gps:
         return False
     data = path.read_bytes()

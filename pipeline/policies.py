@@ -14,13 +14,14 @@ import difflib
 import re
 import zoneinfo
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Collection, Mapping
 
 from pipeline import schema_check, textcheck
 from pipeline.errors import UserError
-from pipeline.yamlpos import KeyPath, PositionedYaml, YamlSyntaxError, load_positioned
+from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, Refused, Snapshot, WorkTree
+from pipeline.yamlpos import KeyPath, PositionedYaml, YamlBudgetError, YamlSyntaxError, load_positioned
 
 POLICY_FILE = "policies.yaml"
 ARTICLE_DEPARTMENT = "article"  # stage department meaning "the article's own department"
@@ -143,6 +144,7 @@ DEFAULT_CLASSIFIED_MARKERS = ("涉密", "内部资料", "机密", "秘密", "绝
 @dataclass(frozen=True)
 class Policies:
     root: Path  # the repository root (the folder holding policies.yaml)
+    files: Snapshot  # where policies.yaml, word lists and themes were read: working tree or commit
     school: str
     governing_body: str
     timezone: str
@@ -172,23 +174,30 @@ class Policies:
         return zoneinfo.ZoneInfo(self.timezone)
 
 
-def load_policies(root: Path) -> Policies:
-    """Load and validate `root/policies.yaml`; raise UserError listing every problem."""
-    path = root / POLICY_FILE
-    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read forever
-        raise UserError("不是普通文件", where=str(path), hint="policies.yaml 应为仓库根目录下的普通文件")
+def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
+    """Load and validate policies.yaml and its word lists from `files` (default: the working
+    tree at `root`; the publisher passes the commit's tree); raise UserError listing every problem."""
+    files = WorkTree(root) if files is None else files
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"找不到 {POLICY_FILE}", where=str(path),
-                        hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
+        with files.open(PurePosixPath(POLICY_FILE)) as handle:
+            raw = handle.read()
+    except Refused as refused:
+        if refused.problem == MISSING:
+            raise UserError(f"找不到 {POLICY_FILE}", where=str(root / POLICY_FILE),
+                            hint="在仓库根目录运行 wxpub,或用 --root 指向含 policies.yaml 的目录") from None
+        # a folder, a FIFO (whose read would block forever) or a symlink: never read
+        raise UserError(f"无法读取:{POLICY_FILE} {_REFUSED.get(refused.problem, '不是普通文件')}", where=POLICY_FILE,
+                        hint="policies.yaml 应为仓库根目录下的普通文件") from None
     except OSError as exc:
-        raise UserError(f"无法读取:{exc.strerror}", where=str(path), hint="policies.yaml 应为仓库根目录下的普通文件") from None
+        raise UserError(f"无法读取:{exc.strerror}", where=str(root / POLICY_FILE), hint="policies.yaml 应为仓库根目录下的普通文件") from None
     text = textcheck.decode(raw)
     if isinstance(text, textcheck.NotUtf8):
         raise UserError(str(text), where=f"{POLICY_FILE}:{text.line}", hint="请在编辑器中以 UTF-8 编码重新保存该文件") from None
     try:
         doc = load_positioned(text)
+    except YamlBudgetError as exc:
+        raise UserError(f"超出 YAML 的大小限制:{exc.message}", where=f"{POLICY_FILE}:{exc.line}:{exc.column}",
+                        hint="不要用别名(*)层层引用大段内容,嵌套也不必这么深;每项直接写出") from None
     except YamlSyntaxError as exc:
         raise UserError(f"YAML 语法错误:{exc.message}", where=f"{POLICY_FILE}:{exc.line}:{exc.column}",
                         hint="检查缩进、冒号后的空格和括号是否配对") from None
@@ -198,18 +207,18 @@ def load_policies(root: Path) -> Policies:
     problems = schema_check.check(doc, "policies.schema.json")
     errors = [f"{POLICY_FILE}:{p.line}: {p.key}: {p.message}" for p in problems]
     if not errors:
-        errors = _check_references(doc, root)
+        errors = _check_references(doc, files)
     if errors:
         raise UserError(f"{POLICY_FILE} 有 {len(errors)} 处错误:\n  " + "\n  ".join(errors),
                         hint="按上面的行号修改;字段说明见 docs/policies.md")
-    return _build(doc, root)
+    return _build(doc, root, files)
 
 
 def _ref_error(doc: PositionedYaml, path: KeyPath, message: str) -> str:
     return f"{POLICY_FILE}:{doc.line_of(path)}: {schema_check.dotted(path)}: {message}"
 
 
-def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
+def _check_references(doc: PositionedYaml, files: Snapshot) -> list[str]:
     """Cross-references the schema cannot express: ids that must exist, files, time zones,
     message placeholders, swaps that chain into each other. (A clause id missing from
     `regulations:` is allowed: it is shown as written.)"""
@@ -263,7 +272,7 @@ def _check_references(doc: PositionedYaml, root: Path) -> list[str]:
     for i, wordlist in enumerate(data.get("wordlists", [])):
         for key in ("file", "allow"):
             if key in wordlist:
-                errors.extend(_word_file_errors(doc, root, wordlist[key], ("wordlists", i, key)))
+                errors.extend(_word_file_errors(doc, files, wordlist[key], ("wordlists", i, key)))
         errors.extend(_template_errors(doc, wordlist.get("message", ""), WORDLIST_PLACEHOLDERS,
                                        ("wordlists", i, "message")))
     codes: dict[str, int] = {}
@@ -381,20 +390,27 @@ def _swap_errors(doc: PositionedYaml, swap: Mapping[str, str], path: KeyPath) ->
 
 MAX_WORDLIST_BYTES = 8 * 1024 * 1024  # a real list is kilobytes; a bigger file is a mistake
 _MAX_ERRORS_PER_FILE = 10
+_REFUSED = {SYMLINK: "是符号链接(不跟随符号链接)", NOT_A_FILE: "不是普通文件"}
 
 
-def _word_file_errors(doc: PositionedYaml, root: Path, relative: str, path: KeyPath) -> list[str]:
-    """The word list file exists in the repository, is UTF-8 text, and every entry can match."""
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()):
-        return [_ref_error(doc, path, f"文件 {relative} 在仓库之外;词表必须放在仓库内")]
-    if not target.is_file():
-        return [_ref_error(doc, path, f"找不到文件 {relative}(路径相对于仓库根目录)")]
-    size = target.stat().st_size
-    if size > MAX_WORDLIST_BYTES:
-        return [_ref_error(doc, path, f"词表 {relative} 有 {size // 1024} KB,超过上限 {MAX_WORDLIST_BYTES // 1024} KB;"
-                                      "请确认没有选错文件")]
-    text = textcheck.decode(target.read_bytes())
+def _word_file_errors(doc: PositionedYaml, files: Snapshot, relative: str, path: KeyPath) -> list[str]:
+    """The word list file is a regular file in the repository (the snapshot refuses `..`,
+    absolute paths and symlinks), is UTF-8 text, and every entry can match."""
+    try:
+        with files.open(PurePosixPath(relative)) as handle:
+            size = handle.seek(0, 2)
+            if size > MAX_WORDLIST_BYTES:
+                return [_ref_error(doc, path, f"词表 {relative} 有 {size // 1024} KB,超过上限 "
+                                              f"{MAX_WORDLIST_BYTES // 1024} KB;请确认没有选错文件")]
+            handle.seek(0)
+            raw = handle.read()
+    except Refused as refused:
+        if refused.problem == OUTSIDE:
+            return [_ref_error(doc, path, f"文件 {relative} 在仓库之外;词表必须放在仓库内")]
+        if refused.problem == MISSING:
+            return [_ref_error(doc, path, f"找不到文件 {relative}(路径相对于仓库根目录)")]
+        return [_ref_error(doc, path, f"文件 {relative} {_REFUSED.get(refused.problem, '不是普通文件')};请放入文件本身")]
+    text = textcheck.decode(raw)
     if isinstance(text, textcheck.NotUtf8):
         return [_ref_error(doc, path, f"词表 {relative}:{text.line}: {text};请在编辑器中以 UTF-8 编码重新保存"
                                       "(常见于 GBK 编码的 Windows 记事本文件)")]
@@ -409,12 +425,13 @@ def _word_file_errors(doc: PositionedYaml, root: Path, relative: str, path: KeyP
     return errors
 
 
-def _read_words(root: Path, relative: str | None) -> tuple[str, ...]:
+def _read_words(files: Snapshot, relative: str | None) -> tuple[str, ...]:
     """One entry per line; blank lines and lines starting with # are skipped (checked by
     _word_file_errors: UTF-8, no hidden characters)."""
     if not relative:
         return ()
-    text = textcheck.decode((root / relative).read_bytes())
+    with files.open(PurePosixPath(relative)) as handle:
+        text = textcheck.decode(handle.read())
     assert isinstance(text, str), "checked before building"
     return tuple(dict.fromkeys(w for w in _entries(text) if w and not w.startswith("#")))
 
@@ -449,7 +466,7 @@ def _media(raw: Mapping[str, Any], formats: tuple[str, ...], max_bytes: int, cap
     )
 
 
-def _build(doc: PositionedYaml, root: Path) -> Policies:
+def _build(doc: PositionedYaml, root: Path, files: Snapshot) -> Policies:
     data = doc.data
     departments = {k: Department(k, v["name"], tuple(v["reviewers"])) for k, v in data["departments"].items()}
     stages = {k: Stage(k, v["name"], v["department"], v.get("min_approvals", 1)) for k, v in data["stages"].items()}
@@ -477,7 +494,7 @@ def _build(doc: PositionedYaml, root: Path) -> Policies:
     content = data.get("content", {})
     wordlists = tuple(
         WordList(
-            name=w["name"], words=_read_words(root, w["file"]), allowed=_read_words(root, w.get("allow")),
+            name=w["name"], words=_read_words(files, w["file"]), allowed=_read_words(files, w.get("allow")),
             code=w.get("code", "WORD001"), severity=_severity(w.get("severity")), message=w.get("message", ""),
             regulation=w.get("regulation", ""), source=w["file"],
         )
@@ -498,6 +515,7 @@ def _build(doc: PositionedYaml, root: Path) -> Policies:
     approvals = data.get("approvals", {})
     return Policies(
         root=root,
+        files=files,
         school=data["school"],
         governing_body=data["governing_body"],
         timezone=data.get("timezone", "Asia/Shanghai"),

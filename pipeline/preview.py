@@ -24,11 +24,10 @@ import math
 import re
 from dataclasses import dataclass
 from html import escape, unescape
-from pathlib import Path
 from typing import Callable, Sequence
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
-from pipeline.content import BUNDLE_NAME, Article
+from pipeline.content import BUNDLE_NAME, Article, Bundle
 from pipeline.markdown import parser
 from pipeline.policies import Policies
 from pipeline.render import RenderedArticle, render_article, theme_for
@@ -76,41 +75,41 @@ def placeholder(text: str, width: int = 343, height: int = 120) -> str:
     return "data:image/svg+xml;charset=utf-8," + quote(svg, safe="")
 
 
-def embed_image(bundle_dir: Path, target: str) -> str:
-    """A data: URI for the image `target` (as written in Markdown) inside `bundle_dir`.
+def embed_image(files: Bundle, target: str) -> str:
+    """A data: URI for the image `target` of an article: a web URL, or a file name in its
+    bundle as the renderer hands it over (already decoded, see markdown.bundle_name).
 
-    Anything that is not a regular image file inside the bundle becomes a placeholder
-    saying why, so a preview never reads outside the article and never breaks.
+    The file is read only through the bundle's resolver; anything it refuses, and anything
+    that is not an image, becomes a placeholder saying why, so a preview never reads outside
+    the article and never breaks.
     """
-    parts = urlsplit(target)
-    if parts.scheme or target.startswith("//"):
+    if urlsplit(target).scheme or target.startswith("//"):
         return placeholder("外链图片：微信中不会显示")
-    folder = bundle_dir.resolve()
-    # The renderer hands over the file name decoded; an older or other caller may pass
-    # markdown-it's percent-encoded target (现场.jpg -> %E7%8E%B0...): try both, as written first.
-    names = list(dict.fromkeys((target, parts.path, unquote(parts.path))))
-    name = next((n for n in names if n and (folder / n).is_file()), names[-1])
-    path = (folder / name).resolve()
-    if not name or not path.is_relative_to(folder):
-        return placeholder(f"图片不在文章目录中：{name}")
-    if not path.is_file():
-        return placeholder(f"找不到图片：{name}")
-    if path.stat().st_size > MAX_EMBED_BYTES:
-        return placeholder(f"图片过大：{name}")
-    data = path.read_bytes()
+    resolved = files.resolve(target)
+    if resolved.problem == "missing":
+        return placeholder(f"找不到图片：{target}")
+    if resolved.problem == "not-a-file":
+        return placeholder(f"不是图片文件：{target}")
+    if resolved.problem:  # outside, or through a symlink
+        return placeholder(f"图片不在文章目录中：{target}")
+    with files.open(target) as handle:
+        if handle.seek(0, 2) > MAX_EMBED_BYTES:
+            return placeholder(f"图片过大：{target}")
+        handle.seek(0)
+        data = handle.read()
     mime = _sniff(data)
     if mime is None:
-        return placeholder(f"不是图片文件：{name}")
+        return placeholder(f"不是图片文件：{target}")
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def bundle_image_url(bundle_dir: Path) -> Callable[[str], str]:
+def bundle_image_url(files: Bundle) -> Callable[[str], str]:
     """The `image_url` hook for render_article: each distinct image read and encoded once."""
     cache: dict[str, str] = {}
 
     def image_url(target: str) -> str:
         if target not in cache:
-            cache[target] = embed_image(bundle_dir, target)
+            cache[target] = embed_image(files, target)
         return cache[target]
 
     return image_url
@@ -499,8 +498,7 @@ def build_preview(article: Article, policies: Policies, *, theme: str | None = N
     """The preview page of `article`. `live` is (version URL, current version) when served
     by `wxpub serve`: the page then reloads itself when the article changes."""
     chosen = theme_for(article, policies, theme)
-    bundle_dir = article.root / article.bundle
-    image_url = bundle_image_url(bundle_dir)
+    image_url = bundle_image_url(article.files)
     rendered = render_article(article, policies, image_url=image_url, theme=theme)
     meta = article_meta(article, policies, rendered, chosen.label)
     cover = image_url(rendered.cover) if rendered.cover else placeholder("未设置封面", 900, 500)

@@ -32,7 +32,6 @@ needs the account operator's retraction stage in the approving pull request).
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -43,6 +42,7 @@ from pipeline.content import CONTENT_DIR
 from pipeline.errors import UserError
 from pipeline.forge import ChangedFile, Forge, PullRequest, Review
 from pipeline.policies import POLICY_FILE, Policies, load_policies
+from pipeline.snapshot import CommitTree
 
 # What renders into every article: the policy (footers, accounts, themes chosen), its word
 # lists, the themes, the pipeline's code and the dependencies pyproject.toml pins for it.
@@ -52,10 +52,7 @@ RENDERING_PATHS = (POLICY_FILE, "policies", "themes", "pipeline", "pyproject.tom
 # setup.py and imports a pip/ package from the working folder), so a list of what is
 # dangerous would always miss something; a list of what is harmless fails closed.
 INERT_PATHS = frozenset({CONTENT_DIR, "docs", "tests", "bench", "examples", "LICENSE"})
-# What load_policies reads when a past policy is loaded from a commit
-_POLICY_FILES = (POLICY_FILE, "policies", "themes")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_REGULAR = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
 _FETCH_PULLS = "git fetch origin '+refs/pull/*/head:refs/remotes/origin/pull/*'"
 _BOOTSTRAP = "若这是启用 wxpub 之前的历史,请由管理员设置可信起点 WXPUB_TRUSTED_COMMIT(见 docs/setup.md「可信起点」)"
 
@@ -122,8 +119,8 @@ class Provenance:
     def _watched(self) -> tuple[str, ...]:
         """RENDERING_PATHS, then every other top-level entry of `head` that is not inert
         (documentation: *.md files)."""
-        names = sorted(entry.name for entry in self._chain[0].tree
-                       if entry.name not in INERT_PATHS and not entry.name.endswith(".md"))
+        names = sorted(name for entry in self._chain[0].tree
+                       if (name := entry.name) and name not in INERT_PATHS and not name.endswith(".md"))
         return tuple(dict.fromkeys([*RENDERING_PATHS, *names]))
 
     def publication(self, bundle: PurePosixPath) -> Proof:
@@ -385,31 +382,10 @@ class _AsMerged:
 
 
 def _load_policy_at(commit: pygit2.Commit) -> Policies | str:
-    """policies.yaml as it was at `commit`, through the one loader (load_policies), or why not.
-
-    The files it reads are written to a temporary folder; the returned Policies is used
-    only for judging stages, which reads no file after loading."""
-    with tempfile.TemporaryDirectory(prefix="wxpub-policy-") as folder:
-        root = Path(folder)
-        for path in _POLICY_FILES:
-            try:
-                _export(commit.tree[path], root / path)
-            except KeyError:
-                continue
-        try:
-            return load_policies(root)
-        except UserError as error:
-            return error.message
-
-
-def _export(entry: pygit2.Object, target: Path) -> None:
-    """Write a tree entry's regular files under `target`; symlinks and submodules are left out."""
-    if isinstance(entry, pygit2.Tree):
-        target.mkdir(parents=True, exist_ok=True)
-        for child in entry:
-            name = str(child.name)
-            if name in (".", "..") or "/" in name or "\\" in name:
-                continue
-            _export(child, target / name)
-    elif isinstance(entry, pygit2.Blob) and entry.filemode in _REGULAR:
-        target.write_bytes(entry.data)
+    """policies.yaml (and its word lists) as it was at `commit`, through the one loader
+    (load_policies) reading the commit's tree, or why not. The returned Policies is used only
+    for judging stages."""
+    try:
+        return load_policies(Path(str(commit.id)), CommitTree(commit.tree))
+    except UserError as error:
+        return error.message

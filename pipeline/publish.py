@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import pygit2
 
 from pipeline import sending
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, load_article, same_names
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, REFUSAL_REASONS, Article, load_article, same_names
 from pipeline.errors import UserError
 from pipeline.ledger import FORMAT_VERSION, Entry, Ledger, LedgerConflict
-from pipeline.lint.engine import lint_one
+from pipeline.lint.engine import lint_article
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
 from pipeline.records import ClaimedArticle, Failed, Record, Step
+from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
+from pipeline.snapshot import Snapshot
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 if TYPE_CHECKING:  # the forge client loads only when approvals are checked
@@ -101,6 +103,7 @@ class Run:
     clients: Callable[[Account], WeChat]
     commit: str
     now: datetime.datetime  # aware
+    source: Snapshot  # the commit's tree: articles, media and hashes never come from the working tree
     simulated: bool = False  # `now` is given (--now), not the wall clock
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     sleep: Callable[[float], None] = time.sleep
@@ -153,7 +156,7 @@ class Run:
     def unchanged(self, articles: Iterable[ClaimedArticle]) -> bool:
         """Whether these articles are on the commit being published in the claimed version."""
         for claimed in articles:
-            loaded = load_article(self.root, PurePosixPath(claimed.path))
+            loaded = load_article(self.source, PurePosixPath(claimed.path))
             if not isinstance(loaded, Article) or loaded.content_hash != claimed.content_hash:
                 return False
             if loaded.front_matter.get("retracted") is True:
@@ -264,7 +267,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             failed.append(Outcome("failed", str(path), path.parts[1], f"账号中还有同名的文章目录 "
                                   f"{'、'.join(str(t.parent) for t in twins[path])}(FM014);请删去重复的一份"))
             continue
-        loaded = load_article(run.root, path)
+        loaded = load_article(run.source, path)
         if not isinstance(loaded, Article):
             failed.append(Outcome("failed", str(path), path.parts[1], f"无法读取:{loaded.message}"))
             continue
@@ -286,11 +289,16 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if refused is not None:
             failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))
             continue
-        errors = [f for f in lint_one(run.root, policies, path).findings if f.severity is Severity.ERROR]
+        errors = [f for f in lint_article(loaded, policies).findings if f.severity is Severity.ERROR]
         if errors:
             first = errors[0]
             failed.append(Outcome("failed", str(path), account.id,
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
+            continue
+        # after lint: rendering here assumes a theme that renders (RENDER002 is an error above)
+        unservable = _unservable(loaded, policies)
+        if unservable:
+            failed.append(Outcome("failed", str(path), account.id, unservable))
             continue
         approvers: tuple[str, ...] = ()
         if run.gate is not None:
@@ -329,6 +337,20 @@ def _refused_text(refused: Failed) -> str:
         why = f"(状态 {status})" if status else f"(errcode {refused.errcode})" if refused.errcode else "(提交后微信一直未列出它)"
         what = "此版本已被微信拒绝" + why
     return what + ";修改文章后才会重新提交"
+
+
+def _unservable(article: Article, policies: Policies) -> str:
+    """Why the cover or a body image cannot be read from the bundle ("" when all can). Lint
+    reports each of these as a binding finding (LINK001/LINK002 on an image, MEDIA001, FM001/FM002
+    on the cover) that no suppression or policy override silences; here the resolver decides again."""
+    problems = [f"{r.shown} {REFUSAL_REASONS[r.problem]}" for r in render_article(article, policies).refused]
+    cover = article.front_matter.get("cover")
+    resolved = article.files.resolve(cover) if isinstance(cover, str) and cover else None
+    if resolved is None:
+        problems.append("封面(cover)未填写")  # FM001 says so, unless a policy switched it off
+    elif resolved.problem:
+        problems.append(f"封面 {cover} {REFUSAL_REASONS[resolved.problem]}")
+    return ("文章引用的文件无法从文章目录读取(" + "、".join(problems) + ");请把文件本身放进文章目录后重新提交") if problems else ""
 
 
 def _schedule(run: Run, candidates: list[Candidate]) -> tuple[list[tuple[Candidate, ...]], list[Outcome]]:

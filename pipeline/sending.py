@@ -123,7 +123,7 @@ def build(run: Run, candidate: Candidate) -> Built | str:
 
 
 def _read(run: Run, candidate: Candidate, name: str) -> bytes:
-    return (run.root / candidate.article.bundle / name).read_bytes()
+    return candidate.article.files.read(name)  # only through the bundle's resolver, from the commit's tree
 
 
 def _sha(run: Run, candidate: Candidate, name: str) -> str:

@@ -1,25 +1,41 @@
-"""YAML loading that remembers where every key came from.
+"""YAML loading that remembers where every key came from, within a budget.
 
-PyYAML's composer gives nodes with start marks; we build plain Python values from them
-and, beside, a map from each key path (a tuple of keys and indexes) to its 1-based line.
-Errors about configuration can then say `policies.yaml:17` instead of "somewhere".
+The one YAML loader of wxpub (front matter, policies.yaml, themes). It reads PyYAML's event
+stream and builds plain Python values in a loop, never by recursion, and beside them a map
+from each key path (a tuple of keys and indexes) to its 1-based line, so errors about
+configuration can say `policies.yaml:17` instead of "somewhere".
+
+Hostile input cannot make it hang or crash:
+- nesting deeper than `max_depth` is an error at the line where it goes too deep (no
+  RecursionError here or in anything that walks the result);
+- an alias (`*name`) counts as every value it stands for, so the billion-laughs bomb (nine
+  levels of nine aliases, under 300 bytes, 387 million values) stops at `max_nodes` values,
+  at the line of the alias that went over, after work proportional to the budget;
+- an anchor is defined only once its node is complete, so a node cannot contain itself: an
+  alias inside the node it names is a cycle, said as such; an anchor name is written once.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
 import yaml
 
-try:  # the C loader is ~5x faster; fall back where libyaml is missing
+try:  # the C parser is ~5x faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 KeyPath = tuple[str | int, ...]
+
+MAX_DEPTH = 32  # nesting levels; policies.yaml needs 6, front matter 3
+MAX_NODES = 100_000  # values once aliases are expanded; the sample policy has about 800
+
+_PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 @dataclass(frozen=True)
@@ -51,69 +67,191 @@ class YamlValueError(YamlSyntaxError):
     unquoted (YAML reads it as a date), `!!binary`, an unknown `!tag`, a duplicate key."""
 
 
+class YamlBudgetError(YamlSyntaxError):
+    """Nested too deep, or too many values once aliases are expanded (Chinese message)."""
+
+
 # What PyYAML raises when a scalar parses but cannot be built
-_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError)
+_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError)
 
 
-def load_positioned(text: str, *, line_offset: int = 0) -> PositionedYaml:
+def load_positioned(text: str, *, line_offset: int = 0, max_depth: int = MAX_DEPTH,
+                    max_nodes: int = MAX_NODES) -> PositionedYaml:
     """Parse one YAML document; lines are shifted by `line_offset` (front matter starts late)."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return _Builder(loader, line_offset, max_depth, max_nodes).run()
     except yaml.MarkedYAMLError as exc:
         # An unclosed quote or bracket is best shown where it opened, not where the text ended
         opened = exc.context_mark if exc.context and exc.context.startswith("while scanning a quoted") else None
         mark = opened or exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         column = mark.column + 1 if mark else 1
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own cap (1000), met while looking ahead
+            raise YamlBudgetError(_too_deep(max_depth), line, column) from None
         raise YamlSyntaxError(str(exc.problem or exc.context or exc), line, column) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), 1 + line_offset, 1) from None
-    lines: dict[KeyPath, int] = {}
-    if node is None:
-        return PositionedYaml(None, MappingProxyType({(): 1 + line_offset}))
-    # A fresh constructor per document: PyYAML's keeps every node it built, forever
-    data = _construct(node, (), lines, line_offset, _Loader(""))
-    return PositionedYaml(data, MappingProxyType(lines))
+    finally:
+        loader.dispose()
 
 
-def _value_error(node: yaml.Node, offset: int, reason: str) -> YamlValueError:
-    return YamlValueError(reason, node.start_mark.line + 1 + offset, node.start_mark.column + 1)
+def _too_deep(max_depth: int) -> str:
+    return f"嵌套过深:超过 {max_depth} 层"
 
 
-def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], offset: int, loader: Any,
-               enclosing: frozenset[int] = frozenset()) -> Any:
-    lines[path] = node.start_mark.line + 1 + offset
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-        # `a: &x [*x]` is a node inside itself: plain data cannot hold the cycle
-        if id(node) in enclosing:
-            raise _value_error(node, offset, "别名引用了包含它自己的列表或映射(循环引用)")
-        enclosing = enclosing | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node, offset, loader)
-            if key in result:
-                raise _value_error(key_node, offset, f"重复的键 `{key}`")
-            child = (*path, str(key))
-            result[key] = _construct(value_node, child, lines, offset, loader, enclosing)
-            lines[child] = key_node.start_mark.line + 1 + offset
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, offset, loader, enclosing) for i, item in enumerate(node.value)]
-    return _scalar(node, offset, loader)
+_NO_KEY = object()  # a mapping waiting for its next key
 
 
-def _scalar(node: yaml.Node, offset: int, loader: Any) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        raise _value_error(node, offset, "键只能是文字,不能是列表或映射")
-    try:
-        value = loader.construct_object(node, deep=True)
-    except _CONSTRUCT_ERRORS as exc:
-        reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
-        raise _value_error(node, offset, reason) from None
-    if isinstance(value, bytes):  # !!binary: not text, and no field takes it
-        raise _value_error(node, offset, "二进制值")
-    # YAML turns 2026-09-01 into a date; keep dates but make them JSON-schema friendly
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    return value
+@dataclass
+class _Open:
+    """A mapping or sequence whose end event has not come yet."""
+
+    value: dict[Any, Any] | list[Any]
+    path: KeyPath
+    line: int
+    anchor: str | None
+    nodes_before: int  # the node count before this node: its size is known at its end
+    key: Any = _NO_KEY  # in a mapping: the key read, waiting for its value
+    key_line: int = 0
+
+
+@dataclass
+class _Builder:
+    loader: Any
+    offset: int
+    max_depth: int
+    max_nodes: int
+    stack: list[_Open] = field(default_factory=list)
+    anchors: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (value, values it stands for)
+    anchor_lines: dict[str, int] = field(default_factory=dict)  # name -> line where it was written
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    nodes: int = 0
+    documents: int = 0
+    root: Any = None
+
+    def run(self) -> PositionedYaml:
+        while True:
+            event = self.loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, yaml.DocumentStartEvent) and self.documents:
+                raise self._error(YamlSyntaxError, event, "文件中只能有一个 YAML 文档(多了一行 ---)")
+            if isinstance(event, yaml.DocumentEndEvent):
+                self.documents += 1
+            elif isinstance(event, yaml.AliasEvent):
+                self._alias(event)
+            elif isinstance(event, yaml.ScalarEvent):
+                self._new_anchor(event)
+                self._count(event, 1)
+                self._place(self._scalar(event), event, event.anchor, 1)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                self._open(event)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                done = self.stack.pop()
+                self._place(done.value, event, done.anchor, self.nodes - done.nodes_before, done)
+        self.lines.setdefault((), 1 + self.offset)
+        return PositionedYaml(self.root, MappingProxyType(self.lines))
+
+    def _line(self, event: yaml.Event) -> int:
+        mark = event.start_mark  # the parser always sets it
+        return (mark.line if mark else 0) + 1 + self.offset
+
+    def _error(self, kind: type[YamlSyntaxError], event: yaml.Event, message: str) -> YamlSyntaxError:
+        mark = event.start_mark
+        return kind(message, self._line(event), (mark.column if mark else 0) + 1)
+
+    def _count(self, event: yaml.Event, values: int) -> None:
+        self.nodes += values
+        if self.nodes > self.max_nodes:
+            how = "(别名 * 每用一次都展开它代表的全部内容)" if isinstance(event, yaml.AliasEvent) else ""
+            raise self._error(YamlBudgetError, event, f"内容过多:超过 {self.max_nodes} 个值{how}")
+
+    def _open(self, event: yaml.CollectionStartEvent) -> None:
+        if len(self.stack) >= self.max_depth:
+            raise self._error(YamlBudgetError, event, _too_deep(self.max_depth))
+        if event.tag not in _PLAIN_TAGS:
+            raise self._error(YamlValueError, event, f"不支持的类型标签 {event.tag}")
+        self._expect_value(event)
+        self._new_anchor(event)
+        before = self.nodes
+        self._count(event, 1)
+        path = self._child_path()
+        self.lines[path] = self._line(event)
+        value: dict[Any, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.stack.append(_Open(value, path, self._line(event), event.anchor, before))
+
+    def _new_anchor(self, event: yaml.NodeEvent) -> None:
+        """An anchor name is written once (as PyYAML's own loader insists): which of two `&x` an
+        alias means would be a puzzle for the reviewer, and an open `&x` is then always the one
+        an alias inside it names."""
+        if event.anchor is None:
+            return
+        if event.anchor in self.anchor_lines:
+            raise self._error(YamlValueError, event, f"锚点 &{event.anchor} 重复定义(第一次在第 "
+                                                     f"{self.anchor_lines[event.anchor]} 行);每个锚点名只能用一次")
+        self.anchor_lines[event.anchor] = self._line(event)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        if any(open_.anchor == event.anchor for open_ in self.stack):
+            # `a: &x [*x]`: the alias names a node it is inside; plain data cannot hold the cycle
+            raise self._error(YamlValueError, event, "别名引用了包含它自己的列表或映射(循环引用)")
+        if event.anchor not in self.anchors:
+            raise self._error(YamlValueError, event, f"别名 *{event.anchor} 没有对应的锚点 &{event.anchor}")
+        value, size = self.anchors[event.anchor]
+        self._count(event, size)  # before copying: the copy costs what the budget allows, no more
+        self._place(copy.deepcopy(value), event, None, size)
+
+    def _expect_value(self, event: yaml.Event) -> None:
+        """A mapping or sequence cannot be a mapping's key."""
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top.value, dict) and top.key is _NO_KEY:
+            raise self._error(YamlValueError, event, "键只能是文字,不能是列表或映射")
+
+    def _child_path(self) -> KeyPath:
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value))
+        return (*top.path, str(top.key))
+
+    def _place(self, value: Any, event: yaml.Event, anchor: str | None, size: int, done: _Open | None = None) -> None:
+        """Put a finished value where it belongs: the root, a sequence item, a key or a value."""
+        if anchor is not None:
+            self.anchors[anchor] = (value, size)
+        line = done.line if done is not None else self._line(event)
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            self.root = value
+            self.lines[()] = line
+        elif isinstance(top.value, list):
+            self.lines[(*top.path, len(top.value))] = line
+            top.value.append(value)
+        elif top.key is _NO_KEY:
+            if isinstance(value, (dict, list)):  # an alias of a mapping or sequence used as a key
+                raise self._error(YamlValueError, event, "键只能是文字,不能是列表或映射")
+            if value in top.value:
+                raise self._error(YamlValueError, event, f"重复的键 `{value}`")
+            top.key, top.key_line = value, line
+        else:
+            self.lines[(*top.path, str(top.key))] = top.key_line
+            top.value[top.key] = value
+            top.key = _NO_KEY
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        node = yaml.ScalarNode(tag, event.value, style=event.style)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except _CONSTRUCT_ERRORS as exc:
+            reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
+            raise self._error(YamlValueError, event, reason) from None
+        if isinstance(value, bytes):  # !!binary: not text, and no field takes it
+            raise self._error(YamlValueError, event, "二进制值")
+        # YAML turns 2026-09-01 into a date; keep dates but make them JSON-schema friendly
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        return value

@@ -14,7 +14,10 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import settings
 
-from tests.testing.fixtures import Lint, commit_all, empty_repo, jpeg_bytes, lint_json, make_repo, write_article
+from tests.testing.fake_github import FakeGitHub
+from tests.testing.fixtures import (
+    SAMPLE_TEAMS, Lint, commit_all, empty_repo, jpeg_bytes, lint_json, make_repo, write_article,
+)
 
 _LOCAL = ("127.0.0.1", "::1", "localhost")
 
@@ -49,6 +52,19 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
     server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
     yield url
     server.shutdown()
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """The fake GitHub over HTTP with the sample policy's teams (SAMPLE_TEAMS), and the
+    environment `wxpub approvals` and `publish --require-approvals` read it from."""
+    with FakeGitHub("jcu-media/site") as fake:
+        for slug, members in SAMPLE_TEAMS.items():
+            fake.set_team("jcu-media", slug, members)
+        monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
+        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        yield fake
 
 
 @pytest.fixture

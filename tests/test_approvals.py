@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -24,6 +24,7 @@ from pipeline.cli import main
 from pipeline.content import Article, load_article
 from pipeline.forge import ChangedFile, PullRequest, Review
 from pipeline.policies import ApprovalRules, Policies, load_policies
+from pipeline.snapshot import WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, make_repo
 
@@ -31,24 +32,11 @@ HEAD, OLD = "h" * 40, "o" * 40
 NEWS = "content/official/publicity/2026-10-20-sports-day/index.md"
 NOTICE = "content/official/academic-affairs/2026-10-21-exam-notice/index.md"
 YOUTH = "content/youth/student-union/2026-10-22-club-fair/index.md"
-TEAMS = {"publicity": ["pub-chief", "pub-editor"], "academic-affairs": ["aa-head"], "leadership": ["vice-president"],
-         "youth-league": ["league-secretary", "league-deputy"], "student-union": ["su-chair"], "cs-college": ["cs-dean"]}
 
 
 def article(category: str = "学校新闻", **extra: Any) -> bytes:
     fm = {"title": "标题", "author": "王芳", "category": category, "cover": "cover.jpg", "original": True, **extra}
     return ("---\n" + yaml.safe_dump(fm, allow_unicode=True) + "---\n\n正文。\n").encode()
-
-
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with FakeGitHub("jcu-media/site") as fake:
-        for slug, members in TEAMS.items():
-            fake.set_team("jcu-media", slug, members)
-        monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
-        monkeypatch.setenv("GITHUB_API_URL", fake.url)
-        yield fake
 
 
 def approvals(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any]]:
@@ -649,7 +637,7 @@ def _publisher_view(root: Path, data: bytes) -> Article | None:
     index = root / NEWS
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_bytes(data)
-    loaded = load_article(root, PurePosixPath(NEWS))
+    loaded = load_article(WorkTree(root), PurePosixPath(NEWS))
     return loaded if isinstance(loaded, Article) else None
 
 

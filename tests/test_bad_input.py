@@ -139,7 +139,16 @@ def test_index_md_symlink_outside_repo_is_art004(tmp_path: Path, repo: Path, run
     os.symlink(outside, index)
     finding = only(lint_findings(run, repo))
     assert (finding["code"], finding["line"]) == ("ART004", 1)
-    assert "index.md 是指向仓库之外的符号链接" in finding["message"]
+    assert "index.md 或其所在目录是符号链接" in finding["message"]
+
+
+def test_index_md_symlink_inside_the_repo_is_art004_too(repo: Path, run: Run) -> None:
+    other = write_article(repo, slug="2026-10-19-original")
+    index = write_article(repo)
+    index.unlink()
+    os.symlink(other, index)
+    [finding] = [f for f in lint_findings(run, repo) if f["path"] == str(index.relative_to(repo))]
+    assert (finding["code"], finding["line"]) == ("ART004", 1)
 
 
 def test_broken_article_does_not_hide_the_others(repo: Path, run: Run) -> None:

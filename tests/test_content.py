@@ -8,13 +8,14 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from pipeline.content import Article, find_bundles, load_article
+from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import jpeg_bytes, write_article
 
 REL = PurePosixPath("content/official/publicity/2026-10-20-sports-day/index.md")
 
 
 def load(repo: Path) -> Article:
-    article = load_article(repo, REL)
+    article = load_article(WorkTree(repo), REL)
     assert isinstance(article, Article)
     return article
 

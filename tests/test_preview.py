@@ -25,10 +25,11 @@ from urllib.parse import unquote
 import pytest
 
 from pipeline.cli import main
-from pipeline.content import Article, load_article
+from pipeline.content import Article, Bundle, load_article
 from pipeline.policies import load_policies
 from pipeline.preview import build_preview, bundle_image_url, dark_declarations, dark_html, embed_image
 from pipeline.render import render_article
+from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import PROJECT, commit_all, git, jpeg_bytes, write_article
 
 SERVE_START_SECONDS = 20
@@ -116,7 +117,7 @@ def site(repo: Path) -> Path:
 
 
 def load(root: Path, rel: str = "content/official/publicity/2026-10-20-sports-day/index.md") -> Article:
-    article = load_article(root, PurePosixPath(rel))
+    article = load_article(WorkTree(root), PurePosixPath(rel))
     assert isinstance(article, Article), article
     return article
 
@@ -127,7 +128,7 @@ def test_page_holds_rendered_content_both_modes_crops_and_byline(site: Path) -> 
     article = load(site)
     page = build_preview(article, policies)
     # the light phone shows exactly what goes to WeChat (with the images embedded)
-    rendered = render_article(article, policies, image_url=bundle_image_url(site / article.bundle))
+    rendered = render_article(article, policies, image_url=bundle_image_url(article.files))
     assert rendered.content in page
     assert page.startswith("<!DOCTYPE html>") and page.count("<html") == 1
     for expected in ('data-mode="light"', 'data-mode="dark"', "浅色模式", "深色模式", "订阅号消息",
@@ -163,7 +164,7 @@ def test_images_are_embedded_from_the_bundle(site: Path) -> None:
 ])
 def test_images_that_cannot_be_shown_become_placeholders(repo: Path, target: str, why: str) -> None:
     index = write_article(repo, files={"notes.txt": b"plain text"})
-    uri = embed_image(index.parent, target)
+    uri = embed_image(bundle_of(repo, index), target)
     assert uri.startswith("data:image/svg+xml")
     assert why in unquote(uri)
     assert "school" not in unquote(uri)  # nothing of policies.yaml leaks into the page
@@ -172,7 +173,11 @@ def test_images_that_cannot_be_shown_become_placeholders(repo: Path, target: str
 def test_symlink_out_of_the_bundle_is_not_followed(repo: Path) -> None:
     index = write_article(repo)
     (index.parent / "escape.jpg").symlink_to(repo / "policies.yaml")
-    assert "图片不在文章目录中" in unquote(embed_image(index.parent, "escape.jpg"))
+    assert "图片不在文章目录中" in unquote(embed_image(bundle_of(repo, index), "escape.jpg"))
+
+
+def bundle_of(repo: Path, index: Path) -> Bundle:
+    return Bundle(WorkTree(repo), PurePosixPath(index.parent.relative_to(repo).as_posix()))
 
 
 def test_dark_mode_recolours_styles_only(site: Path) -> None:

@@ -13,6 +13,7 @@ import yaml
 from pipeline.cli import main
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
+from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
@@ -259,7 +260,7 @@ def test_lint_refuses_editing_a_published_article_without_republish(site: Path, 
     ledger = Ledger.open(site, ref=LEDGER_REF)  # as a real (not sandbox) publication would leave it
     from pipeline.content import load_article
     from pathlib import PurePosixPath
-    article = load_article(site, PurePosixPath(OFFICIAL))
+    article = load_article(WorkTree(site), PurePosixPath(OFFICIAL))
     # A publication as a version 1 ledger recorded it (no message around it): read forever
     ledger.append(Entry(at="2026-11-25T04:30:00+00:00", run="r1", step="published", account="official",
                         path=OFFICIAL, content_hash=article.content_hash, data={"article_id": "a1", "index": 1}, v=1))

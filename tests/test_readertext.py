@@ -30,6 +30,7 @@ from pipeline.lint.rules import classified, custom, words
 from pipeline.policies import Policies, load_policies
 from pipeline.readertext import SEPARATOR, ReaderText, loose_fold, reader_text, width_fold
 from pipeline.render import render_article
+from pipeline.snapshot import WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (ARTICLE, FRONT_MATTER, found, lint_json, make_repo, write_article)
 
@@ -60,7 +61,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
 
 
 def article(root: Path, body: str, fm: str = FRONT_MATTER) -> Article:
-    loaded = parse_article(root, PurePosixPath(ARTICLE), (fm + "\n" + body).encode())
+    loaded = parse_article(PurePosixPath(ARTICLE), (fm + "\n" + body).encode(), WorkTree(root))
     assert isinstance(loaded, Article), loaded
     return loaded
 
@@ -201,7 +202,7 @@ def test_markup_the_renderer_removes_never_hides_a_phrase(sample: Sample, case: 
     # the approvals check requires the stage...
     assert "leadership" in conditional_stages(policy, PurePosixPath(ARTICLE), (FRONT_MATTER + "\n" + case.body).encode())
     # ...and lint's rules find the phrase where it begins: the line (and column) its first character was written on
-    doc = Document(doc_article, policy, root)
+    doc = Document(doc_article, policy)
     findings = [*custom.check(doc), *words.check(doc), *classified.check(doc)]
     assert sorted((f.code, f.line, f.column) for f in findings if f.code in ("SCH003", "WORD001", "SEC001")) == [
         (code, *case.place()) for code in ("SCH003", "SEC001", "WORD001")]

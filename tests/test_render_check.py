@@ -18,9 +18,10 @@ from pipeline.render.check import (
     parse, parse_color, parse_style,
 )
 from pipeline.render.themes import available
+from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import PROJECT, make_repo, write_article
 
-THEMES = available(PROJECT)
+THEMES = available(WorkTree(PROJECT))
 ARTICLES = [str(bundle) for bundle in find_bundles(PROJECT, None)]
 
 
@@ -31,7 +32,7 @@ def _color(text: str) -> RGBA:
 
 
 def _article(bundle: str) -> Article:
-    loaded = load_article(PROJECT, PurePosixPath(bundle))
+    loaded = load_article(WorkTree(PROJECT), PurePosixPath(bundle))
     assert isinstance(loaded, Article), loaded
     return loaded
 

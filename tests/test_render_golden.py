@@ -20,7 +20,8 @@ import pytest
 from pipeline.content import Article, load_article
 from pipeline.policies import load_policies
 from pipeline.render import RenderedArticle, render_article
-from tests.testing.fixtures import make_repo, write_article
+from pipeline.snapshot import WorkTree
+from tests.testing.fixtures import jpeg_bytes, make_repo, write_article
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.md"))
@@ -42,14 +43,15 @@ def render_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def render_markdown(root: Path, text: str, *, slug: str = "2026-10-20-golden", theme: str | None = "classic",
-                    account: str = "official", department: str = "publicity") -> RenderedArticle:
+                    account: str = "official", department: str = "publicity",
+                    files: dict[str, bytes] | None = None) -> RenderedArticle:
     """Write `text` as a bundle (a body, or a whole index.md when it starts with front matter),
     load it and render it the way the publisher does."""
     if text.startswith("---\n"):
-        index = write_article(root, account=account, department=department, slug=slug, raw=text)
+        index = write_article(root, account=account, department=department, slug=slug, raw=text, files=files)
     else:
-        index = write_article(root, account=account, department=department, slug=slug, body=text)
-    article = load_article(root, PurePosixPath(index.relative_to(root).as_posix()))
+        index = write_article(root, account=account, department=department, slug=slug, body=text, files=files)
+    article = load_article(WorkTree(root), PurePosixPath(index.relative_to(root).as_posix()))
     assert isinstance(article, Article), article
     return render_article(article, load_policies(root), image_url=uploaded, theme=theme)
 
@@ -106,13 +108,23 @@ def test_original_article_carries_the_mark(render_repo: Path) -> None:
     assert "转载自" not in rendered.content
 
 
+IMAGE_FILES = ("photo-1.jpg", "photo-2.jpg", "现场照片.jpg", "team photo.jpg", "icon.png", "a.jpg", "b.jpg")
+
+
 def test_images_are_listed_as_bundle_files_in_order_without_duplicates(render_repo: Path) -> None:
-    rendered = render_markdown(render_repo, (GOLDEN / "images.md").read_text(encoding="utf-8"), slug="2026-10-20-images")
+    rendered = render_markdown(render_repo, (GOLDEN / "images.md").read_text(encoding="utf-8"), slug="2026-10-20-images",
+                               files={name: jpeg_bytes(30, 20) for name in IMAGE_FILES})
     # decoded (现场照片.jpg, not %E7%8E%B0...), as lint resolves them and as they are on disk
-    assert rendered.images == ("photo-1.jpg", "photo-2.jpg", "现场照片.jpg", "team photo.jpg", "icon.png", "a.jpg",
-                               "b.jpg", "https://example.com/remote.jpg")
+    assert rendered.images == (*IMAGE_FILES, "https://example.com/remote.jpg")
+    assert rendered.refused == ()
     assert rendered.content.count("<figcaption") == 7  # every figure with alt text, none without
     assert f'<img src="{UPLOADED}photo-2.jpg" alt=""' in rendered.content
+
+
+def test_images_the_bundle_does_not_serve_are_refused_not_listed(render_repo: Path) -> None:
+    rendered = render_markdown(render_repo, (GOLDEN / "images.md").read_text(encoding="utf-8"), slug="2026-10-21-images")
+    assert rendered.images == ("https://example.com/remote.jpg",)  # nothing for the publisher to read
+    assert [(r.shown, r.problem) for r in rendered.refused] == [(name, "missing") for name in IMAGE_FILES]
 
 
 def test_comments_are_never_shown(render_repo: Path) -> None:

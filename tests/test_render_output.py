@@ -20,6 +20,7 @@ from pipeline.content import Article, find_bundles, load_article
 from pipeline.policies import load_policies
 from pipeline.render import RenderedArticle, render_article
 from pipeline.render.themes import available
+from pipeline.snapshot import WorkTree
 from pipeline.textcount import count_chars
 from tests.test_render_golden import CASES, GOLDEN, render_markdown
 from tests.testing.fixtures import PROJECT
@@ -37,7 +38,7 @@ CLICKABLE = re.compile(r"^https?://mp\.weixin\.qq\.com(/|$)")
 RAW_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
 WECHAT_MAX_CHARS = 20_000  # draft/add: content < 20,000 characters and < 1 MB
 WECHAT_MAX_BYTES = 1024 * 1024
-THEMES = available(PROJECT)
+THEMES = available(WorkTree(PROJECT))
 SAMPLES = [str(p) for p in find_bundles(PROJECT)]
 
 
@@ -141,7 +142,7 @@ class Hook:
 
 
 def render_sample(path: str, theme: str, hook: Hook | None = None) -> RenderedArticle:
-    article = load_article(PROJECT, PurePosixPath(path))
+    article = load_article(WorkTree(PROJECT), PurePosixPath(path))
     assert isinstance(article, Article), article
     return render_article(article, load_policies(PROJECT), image_url=hook or Hook(), theme=theme)
 

@@ -22,6 +22,7 @@ from pipeline.content import Article, LoadProblem, load_article
 from pipeline.lint.engine import lint_one
 from pipeline.policies import Policies, load_policies
 from pipeline.render import render_article
+from pipeline.snapshot import WorkTree
 from tests.test_render_output import Hook, check_html
 from tests.testing.fixtures import make_repo, write_article
 
@@ -86,7 +87,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Policies]:
 def _load(root: Path, body: str) -> Article | LoadProblem:
     index = write_article(root, files={"photo.jpg": b"\xff\xd8 not really"})
     index.write_bytes(index.read_bytes() + body.encode("utf-8"))
-    return load_article(root, PurePosixPath(index.relative_to(root).as_posix()))
+    return load_article(WorkTree(root), PurePosixPath(index.relative_to(root).as_posix()))
 
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

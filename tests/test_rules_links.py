@@ -59,7 +59,7 @@ def test_directory_target_is_link001(repo: Path, lint: Lint) -> None:
     index = article(repo, "[全部照片](photos)\n", files={"photos/a.jpg": jpeg_bytes(300, 200)})
     _, findings = lint(repo)
     assert triples(findings, "LINK") == [("LINK001", *where(index, "photos)", after=""))]
-    assert messages(findings, "LINK001") == ["链接指向的 photos 是目录,不是文件"]
+    assert messages(findings, "LINK001") == ["链接指向的 photos 不是普通文件(而是目录等);请指向文章目录中的具体文件"]
 
 
 # -- LINK002 outside the bundle --------------------------------------------------------------------
@@ -97,7 +97,8 @@ def test_symlink_to_file_outside_repo_is_link002(tmp_path: Path, repo: Path, lin
     code, findings = lint(repo)
     assert code == 1
     assert triples(findings, "LINK") == [("LINK002", *where(index, "photo.jpg", after=""))]
-    assert messages(findings, "LINK002") == ["图片 photo.jpg 是指向文章目录之外的符号链接;请把文件本身复制进文章目录"]
+    assert messages(findings, "LINK002") == ["图片 photo.jpg 经过符号链接;发布时不跟随符号链接(哪怕指向文章目录之内),"
+                                             "请把文件本身复制进文章目录"]
     assert triples(findings, "MEDIA") == []  # the file behind the link is never opened
 
 
@@ -106,7 +107,7 @@ def test_symlinked_folder_outside_repo_is_link002(repo: Path, lint: Lint) -> Non
     os.symlink("/etc", index.parent / "etc")
     _, findings = lint(repo)
     assert triples(findings, "LINK") == [("LINK002", *where(index, "etc/hostname", after=""))]
-    assert "是指向文章目录之外的符号链接" in messages(findings, "LINK002")[0]
+    assert "经过符号链接" in messages(findings, "LINK002")[0]
 
 
 def test_symlink_to_another_bundle_is_link002(repo: Path, lint: Lint) -> None:
@@ -117,12 +118,35 @@ def test_symlink_to_another_bundle_is_link002(repo: Path, lint: Lint) -> None:
     assert triples(findings, "LINK") == [("LINK002", *where(index, "opening.jpg", after=""))]
 
 
-def test_symlink_within_bundle_passes(repo: Path, lint: Lint) -> None:
+def test_symlink_within_bundle_is_link002_too(repo: Path, lint: Lint) -> None:
+    # What a link points at is decided at checkout, not in review: the publisher never follows one
     index = article(repo, "![现场](latest.jpg)\n", files={"photos/track.jpg": jpeg_bytes(300, 200)})
     os.symlink("photos/track.jpg", index.parent / "latest.jpg")
     code, findings = lint(repo)
-    assert triples(findings, "LINK") == []
-    assert code == 0
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "latest.jpg", after=""))]
+    assert code == 1
+
+
+def test_symlinked_folder_inside_the_bundle_is_link002(repo: Path, lint: Lint) -> None:
+    index = article(repo, "![现场](alias/track.jpg)\n", files={"photos/track.jpg": jpeg_bytes(300, 200)})
+    os.symlink("photos", index.parent / "alias")
+    _, findings = lint(repo)
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "alias/track.jpg", after=""))]
+
+
+def test_dot_dot_that_stays_inside_is_still_link002(repo: Path, lint: Lint) -> None:
+    # One rule a reviewer can check by eye: no `..` at all
+    index = article(repo, "![现场](photos/../track.jpg)\n", files={"track.jpg": jpeg_bytes(300, 200)})
+    _, findings = lint(repo)
+    assert triples(findings, "LINK") == [("LINK002", *where(index, "photos/../track.jpg", after=""))]
+
+
+def test_fifo_named_like_an_image_is_not_a_file_and_lint_does_not_wait(repo: Path, lint: Lint) -> None:
+    index = article(repo, "![现场](track.jpg)\n")
+    os.mkfifo(index.parent / "track.jpg")  # opening it for reading would block until a writer came
+    _, findings = lint(repo)
+    assert triples(findings, "LINK") == [("LINK001", *where(index, "track.jpg", after=""))]
+    assert messages(findings, "LINK001") == ["图片指向的 track.jpg 不是普通文件(而是目录等);请指向文章目录中的具体文件"]
 
 
 # -- LINK003 external links ------------------------------------------------------------------------

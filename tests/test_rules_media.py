@@ -95,7 +95,7 @@ def test_missing_cover_file_is_media001(repo: Path, lint: Lint) -> None:
     code, findings, _ = lint(repo)
     assert code == 1
     assert triples(findings, "MEDIA") == [("MEDIA001", COVER_LINE, 1)]
-    assert messages(findings, "MEDIA001") == ["封面 cover.jpg 不存在;请把封面图片放进文章目录,并在 cover 写文件名"]
+    assert messages(findings, "MEDIA001") == ["封面 cover.jpg 不存在;请把封面图片本身放进文章目录,并在 cover 写文件名"]
 
 
 def test_cover_symlink_outside_repo_is_media001(tmp_path: Path, repo: Path, lint: Lint) -> None:
@@ -106,7 +106,15 @@ def test_cover_symlink_outside_repo_is_media001(tmp_path: Path, repo: Path, lint
     os.symlink(outside, index.parent / "cover.jpg")
     _, findings, _ = lint(repo)
     assert triples(findings, "MEDIA") == [("MEDIA001", COVER_LINE, 1)]
-    assert messages(findings, "MEDIA001")[0].startswith("封面 cover.jpg 不在文章目录中")
+    assert messages(findings, "MEDIA001")[0].startswith("封面 cover.jpg 是符号链接(发布时不跟随符号链接)")
+
+
+def test_cover_symlink_inside_the_bundle_is_media001_too(repo: Path, lint: Lint) -> None:
+    index = article(repo, files={"photos/cover.jpg": jpeg_bytes()})
+    (index.parent / "cover.jpg").unlink()
+    os.symlink("photos/cover.jpg", index.parent / "cover.jpg")
+    _, findings, _ = lint(repo)
+    assert triples(findings, "MEDIA") == [("MEDIA001", COVER_LINE, 1)]
 
 
 def test_cover_outside_bundle_is_media001(repo: Path, lint: Lint) -> None:

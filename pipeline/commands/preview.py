@@ -17,6 +17,7 @@ from pipeline.content import Article, find_bundles, load_article
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import Policies, load_policies
 from pipeline.preview import IndexEntry, build_index, build_preview, index_entry, preview_file_name
+from pipeline.snapshot import WorkTree
 
 DEFAULT_OUTPUT = Path("build") / "preview"
 INDEX_FILE = "index.html"
@@ -71,7 +72,7 @@ def write_previews(root: Path, policies: Policies, bundles: list[PurePosixPath],
     entries: list[IndexEntry] = []
     problems: list[str] = []
     for bundle in bundles:
-        loaded = load_article(root, bundle)
+        loaded = load_article(WorkTree(root), bundle)
         if not isinstance(loaded, Article):
             problems.append(f"{loaded.path}:{loaded.line}: {loaded.message}")
             entries.append(IndexEntry("", bundle.parent.name, bundle.parts[1] if len(bundle.parts) > 1 else "", "",

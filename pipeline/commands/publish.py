@@ -28,6 +28,7 @@ from pipeline.provenance import Provenance
 from pipeline.publish import (
     DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, refuse_older_commit, resume, summarize,
 )
+from pipeline.snapshot import CommitTree
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
 
 LEDGER_REF = "refs/wxpub/ledger"
@@ -144,9 +145,10 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
-    policies = load_policies(root)
     timeout = timeout_from(os.environ)
     repo, head = _head(root, args.rev)
+    source = CommitTree(head.tree)  # articles, media, policy, word lists and themes as committed
+    policies = load_policies(root, source)
     api, ledger_ref, credentials = connect(args, root, policies)
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:  # a run that cannot reach the shared ledger publishes nothing
@@ -159,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
     if args.require_approvals:
         gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)
     publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), gate=gate,
+                      source=source,
                       now=_now(args.now, policies), simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,

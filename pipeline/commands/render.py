@@ -15,6 +15,7 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.policies import Policies, load_policies
 from pipeline.render import render_article
 from pipeline.render.check import check_html
+from pipeline.snapshot import WorkTree
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
@@ -34,7 +35,7 @@ def load_one(root: Path, policies: Policies, path: Path) -> Article:
     bundles = [b for b in find_bundles(root, [full]) if (root / b).parent == (full if full.is_dir() else full.parent)]
     if not bundles:
         raise UserError(f"{path} 不是文章目录(其中没有 index.md)", hint="文章位于 content/<账号>/<部门>/<日期-短名>/index.md")
-    loaded = load_article(root, PurePosixPath(bundles[0]))
+    loaded = load_article(WorkTree(root), PurePosixPath(bundles[0]))
     if not isinstance(loaded, Article):
         raise UserError(loaded.message, where=f"{loaded.path}:{loaded.line}", hint="先运行 wxpub lint 修正这篇文章")
     return loaded

@@ -29,6 +29,7 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.policies import POLICY_FILE, Policies, load_policies
 from pipeline.preview import IndexEntry, build_index, build_preview, index_entry, live_reload_script, page
 from pipeline.render.themes import THEMES_DIR, load_theme
+from pipeline.snapshot import WorkTree
 
 DEFAULT_PORT = 8000
 LOOPBACK = "127.0.0.1"
@@ -129,7 +130,7 @@ def render_index(site: Site) -> str:
     policies = site.policies()
     entries: list[IndexEntry] = []
     for key, bundle in site.bundles().items():
-        loaded = load_article(site.root, bundle)
+        loaded = load_article(WorkTree(site.root), bundle)
         if isinstance(loaded, Article):
             entries.append(index_entry(loaded, policies, f"/{quote(key)}/"))
         else:
@@ -143,7 +144,7 @@ def render_article_page(site: Site, bundle: PurePosixPath) -> tuple[int, str]:
     live = (_version_url(str(bundle.parent)), site.version(bundle))
     try:
         policies = site.policies()
-        loaded = load_article(site.root, bundle)
+        loaded = load_article(WorkTree(site.root), bundle)
         if not isinstance(loaded, Article):
             raise UserError(loaded.message, where=f"{loaded.path}:{loaded.line}", hint="修改后保存，本页会自动刷新")
         return 200, build_preview(loaded, policies, theme=site.theme, live=live)

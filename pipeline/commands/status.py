@@ -62,12 +62,14 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
     from pipeline.changes import open_repository, resolve_commit
     from pipeline.policies import Account, load_policies
     from pipeline.publish import articles_on
+    from pipeline.snapshot import CommitTree
     from pipeline.wechat import WeChat
 
-    policies = load_policies(args.root)
-    api, _, credentials = connect(args, args.root, policies)
     hint = "在内容仓库中运行,并确认 --rev 正确"
     head = resolve_commit(open_repository(args.root, hint), args.rev, hint)
+    commit = CommitTree(head.tree)  # as the publisher reads it: the commit, not the working tree
+    policies = load_policies(args.root, commit)
+    api, _, credentials = connect(args, args.root, policies)
     timeout = timeout_from(os.environ)
     clients: dict[str, WeChat] = {}
 
@@ -77,7 +79,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
         return clients[account.id]
 
     try:
-        found = verify(ledger.state(policies.tz), policies, client, args.root, articles_on(args.root, head))
+        found = verify(ledger.state(policies.tz), policies, client, commit, articles_on(args.root, head))
     finally:
         server = getattr(args, "sandbox_server", None)
         if server is not None:

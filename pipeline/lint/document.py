@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import bisect
 import functools
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from markdown_it.token import Token
 
-from pipeline.content import Article
+from pipeline.content import Article, Resolved
 from pipeline.lint.model import Finding
-from pipeline.markdown import parser
+from pipeline.markdown import bundle_name, parser
 from pipeline.policies import Policies
 from pipeline.readertext import ReaderText, reader_text
 
@@ -50,7 +48,6 @@ class Document:
 
     article: Article
     policies: Policies
-    root: Path
 
     @functools.cached_property
     def tokens(self) -> list[Token]:
@@ -170,31 +167,11 @@ class Document:
             seen[key] = seen.get(key, 0) + 1
         return refs
 
-    @functools.cached_property
-    def bundle_dir(self) -> Path:
-        return (self.root / self.article.bundle).resolve()
-
     def resolve(self, target: str) -> Resolved:
-        """Where a relative link or image target points, refusing anything that leaves the bundle.
-
-        Checked lexically first (../ and absolute paths), then after following symlinks, so
-        a symlink inside the bundle cannot smuggle in a file from elsewhere (R20).
-        """
-        path_part = unquote(target.split("#", 1)[0].split("?", 1)[0])
-        bundle = self.bundle_dir
-        if path_part.startswith("/") or PurePosixPath(path_part).is_absolute():
-            return Resolved(None, "outside", path_part)
-        lexical = Path(os.path.normpath(bundle / path_part))
-        if not lexical.is_relative_to(bundle):
-            return Resolved(None, "outside", path_part)
-        real = Path(os.path.realpath(lexical))
-        if not real.is_relative_to(bundle):
-            return Resolved(None, "symlink", path_part)
-        if not real.exists():
-            return Resolved(None, "missing", path_part)
-        if not real.is_file():
-            return Resolved(None, "not-a-file", path_part)
-        return Resolved(lexical, "", path_part)
+        """Where a relative link or image target points: only through the bundle's resolver,
+        which refuses `..`, absolute paths and symlinks (R20). Percent-encoding is decoded
+        once, as everywhere (markdown.bundle_name), so `%2e%2e/` is `../` here too."""
+        return self.article.files.resolve(bundle_name(target))
 
 
 @dataclass(frozen=True)
@@ -211,13 +188,6 @@ class Reference:
     @property
     def is_anchor(self) -> bool:
         return self.target.startswith("#") or self.target == ""
-
-
-@dataclass(frozen=True)
-class Resolved:
-    path: Path | None
-    problem: str  # "" | outside | symlink | missing | not-a-file
-    shown: str  # the target as written, decoded, for messages
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")

@@ -17,6 +17,7 @@ from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
 from pipeline.lint.registry import CHECKS, FIXERS, RULES
 from pipeline.policies import POLICY_FILE, Policies
+from pipeline.snapshot import WorkTree
 
 
 # Below this many articles a process pool costs more to start than it saves
@@ -77,38 +78,38 @@ def _lint_in_worker(path: PurePosixPath) -> LintReport:
 
 
 def lint_one(root: Path, policies: Policies, path: PurePosixPath, *, fix: bool = False) -> LintReport:
-    loaded = _load(root, path)
-    if isinstance(loaded, LoadProblem):
-        problem = Finding(str(loaded.path), loaded.line, loaded.column, loaded.code, loaded.message)
-        return LintReport((_resolve(policies, problem),), (), 1)
-    doc = Document(loaded, policies, root)
+    """Lint one article as it is in the working tree (editors lint what they have)."""
+    source = WorkTree(root)
+    loaded = load_article(source, path)
     fixed: list[str] = []
-    if fix:
+    if fix and isinstance(loaded, Article):
+        doc = Document(loaded, policies)
         for fixer in FIXERS:
             fixed.extend(fixer(doc))
         if fixed:  # the files changed: read the bundle again so findings describe what is there now
-            reloaded = _load(root, path)
-            assert isinstance(reloaded, Article)
-            doc = Document(reloaded, policies, root)
+            loaded = load_article(source, path)
+    return lint_article(loaded, policies, tuple(fixed))
+
+
+def lint_article(loaded: Article | LoadProblem, policies: Policies, fixed: tuple[str, ...] = ()) -> LintReport:
+    """Lint an article already read, from whichever snapshot (the publisher lints the commit's)."""
+    if isinstance(loaded, LoadProblem):
+        problem = Finding(str(loaded.path), loaded.line, loaded.column, loaded.code, loaded.message)
+        return LintReport((_resolve(policies, problem),), (), 1)
+    doc = Document(loaded, policies)
     raw = [f for _, check in CHECKS for f in check(doc)]
     resolved = [r for r in (_resolve(policies, f) for f in raw) if r.severity]
     kept, suppressed, used = suppress.apply(doc, resolved)
     kept = [_resolve(policies, f) if f.severity is None else f for f in kept]
-    return LintReport(tuple(kept), tuple(used), 1, tuple(fixed), tuple(suppressed))
-
-
-def _load(root: Path, path: PurePosixPath) -> Article | LoadProblem:
-    file = root / path
-    if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-        return LoadProblem(path, 1, 1, "ART004", "index.md 是指向仓库之外的符号链接;请把文章文件本身放进仓库")
-    return load_article(root, path)
+    return LintReport(tuple(kept), tuple(used), 1, fixed, tuple(suppressed))
 
 
 def _resolve(policies: Policies, finding: Finding) -> Finding:
     """Apply the policy's severity and regulation for this code; severity None means 'off'."""
     override = policies.rule_overrides.get(finding.code)
     info = RULES.get(finding.code)
-    level = (override.severity if override and override.severity else None) \
+    level = Severity.ERROR.value if finding.binding else \
+        (override.severity if override and override.severity else None) \
         or (finding.severity.value if finding.severity else None) \
         or (info.severity.value if info else Severity.WARNING.value)
     regulation_id = (override.regulation if override and override.regulation else None) \
@@ -125,7 +126,7 @@ def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Ma
     for path in paths:
         if str(path) not in published:
             continue
-        article = load_article(root, path)
+        article = load_article(WorkTree(root), path)
         if not isinstance(article, Article) or article.front_matter.get("republish") is True:
             continue
         if article.content_hash != published[str(path)]:

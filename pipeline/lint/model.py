@@ -36,6 +36,10 @@ class Finding:
     message: str
     severity: Severity | None = None  # None: the rule's default, resolved by the engine
     regulation: str = ""  # resolved text of the clause it enforces
+    # The publisher refuses the article for this whatever lint says (a file the bundle's
+    # resolver will not serve, a missing cover): no suppression or policy override silences
+    # it or makes it less than an error, so nothing is refused only after review
+    binding: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

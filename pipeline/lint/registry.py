@@ -26,7 +26,7 @@ ENGINE_INFO = (
     RuleInfo("ART001", "文件无法作为 Markdown 读取", Severity.ERROR),
     RuleInfo("ART002", "缺少 front matter", Severity.ERROR),
     RuleInfo("ART003", "front matter 格式错误", Severity.ERROR),
-    RuleInfo("ART004", "文章文件是指向仓库之外的符号链接", Severity.ERROR, "B7"),
+    RuleInfo("ART004", "文章文件或其所在目录是符号链接", Severity.ERROR, "B7"),
     RuleInfo("ACC001", "账号认证或年审即将到期", Severity.WARNING, "I13"),
     RuleInfo("ACC002", "账号认证或年审已过期", Severity.ERROR, "I13"),
     RuleInfo("PUB001", "修改已发布的文章须声明 republish", Severity.ERROR),

@@ -3,6 +3,8 @@
 On a line of its own it silences those codes on the next non-blank line; at the end of a
 line, on that line; `wxpub-disable-file` silences them in the whole article. A reason is
 mandatory, and every suppression is listed in the output so reviewers see what was waived.
+A binding finding (the publisher refuses the article for it whatever lint says) is never
+silenced: the directive is then reported as suppressing nothing (SUP002).
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ def apply(doc: Document, findings: Iterable[Finding]) -> tuple[list[Finding], li
         for i, directive in enumerate(directives):
             if (finding.code in directive.suppression.codes and finding.code not in UNSUPPRESSIBLE
                     and (directive.lines is None or finding.line in directive.lines)):
+                if finding.binding:  # the publisher would refuse the article anyway: say so here
+                    kept.append(replace(finding, message=f"{finding.message}(发布时会因此拒绝整篇文章,抑制注释对它无效)"))
+                    break
                 counts[i] += 1
                 suppressed.append((finding, directive.suppression))
                 break

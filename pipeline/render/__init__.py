@@ -15,7 +15,7 @@ import jinja2
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from pipeline.content import Article
+from pipeline.content import Article, Resolved
 from pipeline.errors import UserError
 from pipeline.markdown import parser
 from pipeline.policies import Policies
@@ -40,7 +40,8 @@ class RenderedArticle:
     digest: str
     content: str  # the HTML for the draft's `content`
     cover: str  # the cover's file name in the bundle
-    images: tuple[str, ...]  # body image targets as written, in order (to upload)
+    images: tuple[str, ...]  # body images to upload, in order: web URLs, and bundle files the resolver serves
+    refused: tuple[Resolved, ...]  # local body images the resolver refuses (outside, symlink, missing)
     references: tuple[Reference, ...]
     content_source_url: str  # 阅读原文: read_more, or a repost's source
     theme: str
@@ -49,7 +50,7 @@ class RenderedArticle:
 def theme_for(article: Article, policies: Policies, override: str | None = None) -> Theme:
     account = policies.accounts.get(article.account)
     name = override or (account.theme if account else DEFAULT_THEME)
-    return load_theme(policies.root, name)
+    return load_theme(policies.files, name)
 
 
 def render_article(article: Article, policies: Policies, *, image_url: Callable[[str], str] = str,
@@ -57,7 +58,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
     """`tokens`: the body already parsed (the linter has it; the renderer only reads them)."""
     fm = article.front_matter
     chosen = theme_for(article, policies, theme)
-    state = RenderState(chosen, image_url)
+    state = RenderState(chosen, image_url, article.files)
     source = fm.get("source") if isinstance(fm.get("source"), dict) else None
     source_url, source_name = (str(source.get("url") or ""), str(source.get("name") or "")) if source else ("", "")
     source_ref = state.reference(source_url, source_name) if source_url else 0  # the repost's link first
@@ -88,6 +89,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         content=html.strip(),
         cover=str(fm.get("cover", "")),
         images=tuple(dict.fromkeys(state.images)),
+        refused=tuple(dict.fromkeys(state.refused)),
         references=references,
         content_source_url=str(fm.get("read_more") or source_url),
         theme=chosen.name,

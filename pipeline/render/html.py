@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
+from pipeline.content import Bundle, Resolved
+from pipeline.markdown import bundle_name, is_clickable, is_external, is_figure, soft_break, visible_children
 from pipeline.render.highlight import highlight
-from pipeline.markdown import is_clickable, is_external, is_figure, soft_break, visible_children
 from pipeline.render.themes import Alert, Theme
 
 _IMAGE_SCHEMES = ("", "http", "https")  # a bundle file or a web image; data: and the like never
@@ -63,10 +64,12 @@ class RenderState:
 
     theme: Theme
     image_url: Callable[[str], str]
+    files: Bundle  # the article's files: whether a local image exists is the resolver's answer
     references: dict[str, int] = field(default_factory=dict)  # url -> number, in order of first use
     reference_titles: dict[str, str] = field(default_factory=dict)
     footnotes: list[tuple[int, str]] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)  # bundle image paths, in order
+    images: list[str] = field(default_factory=list)  # web URLs and bundle file names it serves, in order
+    refused: list[Resolved] = field(default_factory=list)  # local images the resolver refuses
 
     def __post_init__(self) -> None:
         self._styles = _style_cache(self.theme)
@@ -86,17 +89,23 @@ class RenderState:
 
     def image(self, token: Token) -> str | None:
         """The `src` for an image token (through the image_url hook), or None for a target that
-        cannot be shown. The hook and `images` get the file name as it is in the bundle:
-        markdown-it percent-encodes targets (现场.jpg -> %E7%8E%B0%E5%9C%BA.jpg), lint resolves
-        them decoded, and so must the publisher."""
+        cannot be shown. The hook gets a local image's file name as lint and the publisher
+        read it (markdown.bundle_name: decoded once); `images` lists it only when the bundle
+        serves it, `refused` otherwise (so the publisher never asks for it)."""
         target = str(token.attrs.get("src", ""))
         scheme = urlsplit(target).scheme.lower()
         if scheme not in _IMAGE_SCHEMES:
             return None
-        if not scheme and "%" in target:
-            target = unquote(target)
-        self.images.append(target)
-        return self.image_url(target)
+        if scheme:
+            self.images.append(target)
+            return self.image_url(target)
+        name = bundle_name(target)
+        resolved = self.files.resolve(name)
+        if resolved.name is None:
+            self.refused.append(resolved)
+        else:
+            self.images.append(name)
+        return self.image_url(name)
 
 
 Handler = Callable[["Renderer", Sequence[Token], int, list[str]], int]

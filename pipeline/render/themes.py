@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
 
@@ -22,6 +22,7 @@ from pygments.util import ClassNotFound
 
 from pipeline import textcheck
 from pipeline.errors import UserError
+from pipeline.snapshot import NOT_A_FILE, SYMLINK, Refused, Snapshot
 from pipeline.yamlpos import YamlSyntaxError, load_positioned
 
 THEMES_DIR = "themes"
@@ -57,20 +58,25 @@ class Theme:
         return self.styles.get(key, "")
 
 
-def available(root: Path) -> list[str]:
-    folder = root / THEMES_DIR
-    return sorted(p.name for p in folder.iterdir() if (p / "theme.yaml").is_file()) if folder.is_dir() else []
+def available(files: Snapshot) -> list[str]:
+    """The themes in a snapshot (working tree or commit): folders of themes/ with a theme.yaml."""
+    return sorted({name.parts[0] for name in files.files_under(PurePosixPath(THEMES_DIR))
+                   if len(name.parts) == 2 and name.parts[1] == "theme.yaml"})
 
 
 @functools.cache
-def load_theme(root: Path, name: str) -> Theme:
-    folder = root / THEMES_DIR / name
-    theme_file = folder / "theme.yaml"
+def load_theme(files: Snapshot, name: str) -> Theme:
+    """A theme read from `files`, the snapshot the policy came from (the commit when publishing)."""
+    folder = PurePosixPath(THEMES_DIR, name)
     where = f"{THEMES_DIR}/{name}/theme.yaml"
-    if not THEME_NAME.fullmatch(name) or not theme_file.is_file():  # a name is a folder of themes/, never a path
-        raise UserError(f"找不到主题 `{name}`", where=where,
-                        hint=f"可用主题:{', '.join(available(root)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
-    text = textcheck.decode(theme_file.read_bytes())
+    if not THEME_NAME.fullmatch(name):  # a name is a folder of themes/, never a path
+        raise _not_found(files, name, where, "")
+    try:
+        with files.open(folder / "theme.yaml") as handle:
+            raw = handle.read()
+    except Refused as refused:
+        raise _not_found(files, name, where, refused.problem) from None
+    text = textcheck.decode(raw)
     if isinstance(text, textcheck.NotUtf8):
         raise UserError(str(text), where=f"{where}:{text.line}", hint="请以 UTF-8 编码重新保存该文件")
     try:
@@ -102,21 +108,35 @@ def load_theme(root: Path, name: str) -> Theme:
         styles=MappingProxyType(dict(styles)),
         code_style=code_style,
         alerts=MappingProxyType(alerts),
-        template=_template(folder, where),
+        template=_template(files, folder, where),
     )
 
 
-def _template(folder: Path, where: str) -> jinja2.Template:
+def _not_found(files: Snapshot, name: str, where: str, problem: str) -> UserError:
+    why = {SYMLINK: "(theme.yaml 是符号链接,不跟随)", NOT_A_FILE: "(theme.yaml 不是普通文件)"}.get(problem, "")
+    return UserError(f"找不到主题 `{name}`{why}", where=where,
+                     hint=f"可用主题:{', '.join(available(files)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
+
+
+def _template(files: Snapshot, folder: PurePosixPath, where: str) -> jinja2.Template:
+    def source(template: str) -> str | None:
+        try:
+            with files.open(folder / template) as handle:
+                raw = handle.read()
+        except Refused:
+            return None  # jinja2 says TemplateNotFound
+        text = textcheck.decode(raw)
+        if isinstance(text, textcheck.NotUtf8):  # jinja2 passes the loader's exception on
+            raise UserError(str(text), where=f"{folder / template}:{text.line}", hint="请以 UTF-8 编码重新保存该文件")
+        return text
+
     # Sandboxed: a theme is the school's layout, approved for its looks, and the publisher
     # renders it with every AppSecret in its environment; a template that reaches Python
     # (`lipsum.__globals__`, `''.__class__.__mro__`) fails with SecurityError instead
-    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+    env = SandboxedEnvironment(loader=jinja2.FunctionLoader(source), autoescape=True,
                                undefined=jinja2.StrictUndefined, trim_blocks=False)
     try:
         return env.get_template("article.html.j2")
-    except UnicodeDecodeError:
-        raise UserError("文件不是 UTF-8 编码", where=where.replace("theme.yaml", "article.html.j2"),
-                        hint="请以 UTF-8 编码重新保存该文件") from None
     except jinja2.TemplateNotFound:
         raise UserError("主题缺少 article.html.j2", where=where.replace("theme.yaml", "article.html.j2"),
                         hint="从 themes/classic/article.html.j2 复制一份再修改") from None

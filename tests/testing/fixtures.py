@@ -47,6 +47,10 @@ cover: cover.jpg
 original: true
 """
 FRONT_MATTER = f"---\n{VALID_FM}---\n"
+# The reviewer teams of the sample policy's departments (slug -> members), as the fake GitHub serves them
+SAMPLE_TEAMS = {"publicity": ["pub-chief", "pub-editor"], "academic-affairs": ["aa-head"],
+                "leadership": ["vice-president"], "youth-league": ["league-secretary", "league-deputy"],
+                "student-union": ["su-chair"], "cs-college": ["cs-dean"]}
 VALID_BODY = "10 月 20 日,学校在田径场举行秋季运动会,全校师生参加。\n\n## 比赛回顾\n\n同学们奋勇争先,赛出了风格。\n".replace(",", "，")
 
 

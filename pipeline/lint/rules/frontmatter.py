@@ -57,7 +57,8 @@ def _schema(doc: Document) -> Iterator[Finding]:
         elif problem.kind == "required":
             missing = problem.message.split("`")[1]
             label = FIELD_NAMES.get(missing, missing)
-            yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`")
+            yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`",
+                              binding=missing == "cover")  # the publisher cannot send an article without a cover
         elif problem.is_unknown_key:
             yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};该字段不会发布,字段说明见 docs/articles.md")
         elif problem.kind == "maxLength" and key in _LENGTH_CODES and len(problem.path) == 1:
@@ -65,7 +66,8 @@ def _schema(doc: Document) -> Iterator[Finding]:
             length = len(str(article.front_matter[key]))
             yield doc.finding(code, problem.line, 1, f"{FIELD_NAMES[key]}有 {length} 字,超过微信上限 {limit} 字;请精简")
         else:
-            yield doc.finding("FM002", problem.line, 1, f"字段 {problem.key}:{problem.message}")
+            yield doc.finding("FM002", problem.line, 1, f"字段 {problem.key}:{problem.message}",
+                              binding=problem.path == ("cover",))  # a cover that is not a file name: as missing
 
 
 def _path_and_department(doc: Document) -> Iterator[Finding]:

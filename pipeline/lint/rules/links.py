@@ -1,4 +1,5 @@
-"""Links and images in the body (R20): targets must be files inside the article's folder.
+"""Links and images in the body (R20): targets must be files inside the article's folder,
+reached without a symlink (the bundle's resolver decides, as it does for the publisher).
 
 External links cannot be clicked in WeChat (only mp.weixin.qq.com articles can), so they
 are listed as a notice: the renderer turns them into numbered references.
@@ -32,17 +33,20 @@ def check(doc: Document) -> Iterator[Finding]:
             continue
         resolved = doc.resolve(ref.target)
         what = "图片" if ref.is_image else "链接"
+        # A body image the resolver refuses makes the publisher refuse the whole article
+        binding = ref.is_image
         if resolved.problem == "missing":
             yield doc.finding("LINK001", ref.line, ref.column, f"{what}指向的文件 {resolved.shown} 不存在;"
-                              "请检查文件名(区分大小写),并把文件放进文章目录")
+                              "请检查文件名(区分大小写),并把文件放进文章目录", binding=binding)
         elif resolved.problem == "not-a-file":
-            yield doc.finding("LINK001", ref.line, ref.column, f"{what}指向的 {resolved.shown} 是目录,不是文件")
+            yield doc.finding("LINK001", ref.line, ref.column, f"{what}指向的 {resolved.shown} 不是普通文件(而是目录等);"
+                              "请指向文章目录中的具体文件", binding=binding)
         elif resolved.problem == "symlink":
-            yield doc.finding("LINK002", ref.line, ref.column, f"{what} {resolved.shown} 是指向文章目录之外的符号链接;"
-                              "请把文件本身复制进文章目录")
+            yield doc.finding("LINK002", ref.line, ref.column, f"{what} {resolved.shown} 经过符号链接;发布时不跟随符号链接"
+                              "(哪怕指向文章目录之内),请把文件本身复制进文章目录", binding=binding)
         elif resolved.problem == "outside":
             yield doc.finding("LINK002", ref.line, ref.column, f"{what} {resolved.shown} 指向文章目录之外;"
-                              "图片等文件须放在本文目录中,引用其他文章请用其 mp.weixin.qq.com 链接")
+                              "图片等文件须放在本文目录中,引用其他文章请用其 mp.weixin.qq.com 链接", binding=binding)
 
 
 def _external(doc: Document, target: str, line: int, column: int, is_image: bool) -> Iterator[Finding]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Iterator
 
 from pipeline import media
@@ -50,11 +50,11 @@ def check(doc: Document) -> Iterator[Finding]:
                               "请下载后放入文章目录并用相对路径引用")
             continue
         resolved = doc.resolve(ref.target)
-        if resolved.path is None:
+        if resolved.name is None:
             continue  # LINK001/LINK002 already say why
-        info = media.sniff(resolved.path)
+        info = _sniff(doc, resolved.name)
         images += info.kind == "image"
-        yield from _body_media(doc, info, resolved.path, resolved.shown, ref.line, ref.column)
+        yield from _body_media(doc, info, resolved.name, resolved.shown, ref.line, ref.column)
     limit = doc.policies.images.max_count
     if limit is not None and images > limit:
         yield doc.finding("MEDIA011", doc.article.body_line, 1, f"正文有 {images} 张图片,超过上限 {limit} 张;请精选图片")
@@ -65,14 +65,16 @@ def _cover(doc: Document) -> Iterator[Finding]:
     if not isinstance(name, str) or not name:
         return  # FM001/FM002 report a missing or mistyped field
     line = doc.article.line_of("cover")
-    resolved = doc.resolve(name)
-    if resolved.path is None:
-        why = {"missing": "不存在", "not-a-file": "不是文件"}.get(resolved.problem, "不在文章目录中")
-        yield doc.finding("MEDIA001", line, 1, f"封面 {name} {why};请把封面图片放进文章目录,并在 cover 写文件名")
+    resolved = doc.article.files.resolve(name)  # written as is in the front matter: no percent-decoding
+    if resolved.name is None:
+        why = {"missing": "不存在", "not-a-file": "不是文件", "symlink": "是符号链接(发布时不跟随符号链接)"}.get(
+            resolved.problem, "不在文章目录中")
+        yield doc.finding("MEDIA001", line, 1, f"封面 {name} {why};请把封面图片本身放进文章目录,并在 cover 写文件名",
+                          binding=True)  # the publisher cannot send an article without its cover
         return
     limits = doc.policies.cover
-    info = media.sniff(resolved.path)
-    yield from _identity(doc, info, resolved.path, name, line, 1)
+    info = _sniff(doc, resolved.name)
+    yield from _identity(doc, info, resolved.name, name, line, 1)
     if info.kind != "image" or info.too_many_pixels:
         return
     if info.format not in limits.formats:
@@ -87,7 +89,13 @@ def _cover(doc: Document) -> Iterator[Finding]:
         yield _gps(doc, info, name, line, 1)
 
 
-def _body_media(doc: Document, info: media.MediaInfo, path: Path, name: str, line: int, column: int) -> Iterator[Finding]:
+def _sniff(doc: Document, name: PurePosixPath) -> media.MediaInfo:
+    with doc.article.files.open(str(name)) as handle:
+        return media.sniff(handle)
+
+
+def _body_media(doc: Document, info: media.MediaInfo, path: PurePosixPath, name: str, line: int,
+                column: int) -> Iterator[Finding]:
     yield from _identity(doc, info, path, name, line, column)
     if info.kind == "video":
         yield from _video(doc, info, name, line, column, doc.policies.video)
@@ -112,7 +120,8 @@ def _video(doc: Document, info: media.MediaInfo, name: str, line: int, column: i
         yield doc.finding("MEDIA009", line, column, f"视频 {name} {_sizes(info.size, limits.max_bytes)};请压缩或剪短")
 
 
-def _identity(doc: Document, info: media.MediaInfo, path: Path, name: str, line: int, column: int) -> Iterator[Finding]:
+def _identity(doc: Document, info: media.MediaInfo, path: PurePosixPath, name: str, line: int,
+              column: int) -> Iterator[Finding]:
     if info.kind == "unknown":
         detail = f"(读取出错:{info.error})" if info.error else ""
         yield doc.finding("MEDIA012", line, column, f"无法识别 {name} 的格式{detail};只接受 JPEG/PNG 图片和 "
@@ -137,14 +146,14 @@ def _gps(doc: Document, info: media.MediaInfo, name: str, line: int, column: int
 
 def fix(doc: Document) -> Iterator[str]:
     """Strip GPS from the cover and body images of this article; yields what changed."""
-    names = [doc.article.front_matter.get("cover")] + [r.target for r in doc.references if r.is_image and not r.is_external]
-    seen: set[Path] = set()
-    for name in names:
-        if not isinstance(name, str):
+    cover = doc.article.front_matter.get("cover")
+    names = ([doc.article.files.resolve(cover)] if isinstance(cover, str) else []) + [
+        doc.resolve(r.target) for r in doc.references if r.is_image and not r.is_external]
+    seen: set[PurePosixPath] = set()
+    for resolved in names:
+        if resolved.name is None or resolved.name in seen:
             continue
-        resolved = doc.resolve(name)
-        if resolved.path is None or resolved.path in seen:
-            continue
-        seen.add(resolved.path)
-        if media.strip_gps(resolved.path):
+        seen.add(resolved.name)
+        local = doc.article.files.local_path(resolved.name)
+        if local is not None and media.strip_gps(local):
             yield f"{doc.article.bundle}/{resolved.shown}: 已删除 GPS 信息"

@@ -1,0 +1,204 @@
+"""A repository's files at one moment: the working tree, or the tree of one commit.
+
+Lint reads what the editor has (the working tree); `publish --rev` reads what was merged
+(the commit's tree), so a dirty or different checkout cannot change what goes out. Both
+answer the same two questions the same way, and refuse the same things:
+
+- a symlink anywhere on the path, even one pointing inside the repository: what it points
+  at is decided by whoever checks the files out, not by what was reviewed;
+- anything that is not a regular file (a folder, a FIFO, a submodule).
+
+The working tree is walked one component at a time with O_NOFOLLOW, so the check and the
+read are the same system call and a link swapped in between cannot be followed.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Protocol
+
+import pygit2
+
+MISSING, SYMLINK, NOT_A_FILE, OUTSIDE = "missing", "symlink", "not-a-file", "outside"
+
+
+class Refused(Exception):
+    """A path the snapshot will not serve; `problem` is MISSING, SYMLINK, NOT_A_FILE or OUTSIDE."""
+
+    def __init__(self, path: PurePosixPath, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class Snapshot(Protocol):
+    def __hash__(self) -> int:  # themes are cached per snapshot
+        ...
+
+    def open(self, path: PurePosixPath) -> BinaryIO:
+        """A regular file's bytes (repository-relative path), or Refused."""
+        ...
+
+    def files_under(self, folder: PurePosixPath) -> list[PurePosixPath]:
+        """Every file `open` would serve below `folder`, relative to it, in a stable order."""
+        ...
+
+    def local_path(self, path: PurePosixPath) -> Path | None:
+        """Where the file is on disk, for fixes that rewrite it; None when it is not on disk."""
+        ...
+
+
+def _checked(path: PurePosixPath) -> tuple[str, ...]:
+    """The components of a repository-relative path; `..` and absolute paths never get to the
+    file system (os.open("..", dir_fd=...) would climb out)."""
+    if path.is_absolute() or ".." in path.parts or any("\0" in part for part in path.parts):
+        raise Refused(path, OUTSIDE)
+    return path.parts
+
+
+def stable_order(names: list[PurePosixPath]) -> list[PurePosixPath]:
+    """By path components (`a/b.jpg` before `a.jpg`), the same in every snapshot kind."""
+    return sorted(names, key=lambda name: name.parts)
+
+
+@dataclass(frozen=True)
+class WorkTree:
+    """The files on disk below `root` (the repository's root folder)."""
+
+    root: Path
+
+    def open(self, path: PurePosixPath) -> BinaryIO:
+        fd = self._open_fd(_checked(path), directory=False)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise Refused(path, NOT_A_FILE)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+
+    def files_under(self, folder: PurePosixPath) -> list[PurePosixPath]:
+        try:
+            fd = self._open_fd(_checked(folder), directory=True)
+        except Refused:
+            return []
+        found: list[PurePosixPath] = []
+        try:
+            # fwalk on a descriptor opened without following links never enters a linked folder
+            for top, _dirs, files, top_fd in os.fwalk(".", dir_fd=fd, follow_symlinks=False):
+                for name in files:
+                    info = os.stat(name, dir_fd=top_fd, follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode):
+                        found.append(PurePosixPath(top, name))
+        finally:
+            os.close(fd)
+        return stable_order(found)
+
+    def local_path(self, path: PurePosixPath) -> Path | None:
+        return self.root.joinpath(*path.parts)
+
+    def _open_fd(self, parts: tuple[str, ...], *, directory: bool) -> int:
+        """A descriptor for root/parts, refusing symlinks on the way (O_NOFOLLOW at each step).
+        O_NONBLOCK: opening a FIFO must not wait for a writer; the caller checks the type."""
+        path = PurePosixPath(*parts) if parts else PurePosixPath(".")
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            raise Refused(path, MISSING) from None
+        try:
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+                if not last or directory:
+                    flags |= os.O_DIRECTORY
+                try:
+                    child = os.open(part, flags, dir_fd=fd)
+                except OSError as exc:
+                    raise Refused(path, _problem(exc, fd, part)) from None
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+
+def _problem(exc: OSError, dir_fd: int, name: str) -> str:
+    if exc.errno == errno.ENOENT:
+        return MISSING
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        # ELOOP: a link met with O_NOFOLLOW; ENOTDIR: a link or a file where a folder should be
+        try:
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError:
+            return MISSING
+        return SYMLINK if stat.S_ISLNK(info.st_mode) else MISSING
+    return NOT_A_FILE
+
+
+@dataclass(frozen=True)
+class CommitTree:
+    """The files of one commit's tree (the repository root's tree), read through pygit2."""
+
+    tree: pygit2.Tree
+
+    def open(self, path: PurePosixPath) -> BinaryIO:
+        entry = self._entry(path)
+        if entry.filemode not in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
+            raise Refused(path, NOT_A_FILE)
+        return io.BytesIO(entry.peel(pygit2.Blob).data)
+
+    def files_under(self, folder: PurePosixPath) -> list[PurePosixPath]:
+        try:
+            start = self._entry(folder) if folder.parts else self.tree
+        except Refused:
+            return []
+        if start.type_str != "tree":
+            return []
+        found: list[PurePosixPath] = []
+        stack: list[tuple[pygit2.Tree, PurePosixPath]] = [(start.peel(pygit2.Tree), PurePosixPath())]
+        while stack:
+            tree, prefix = stack.pop()
+            for item in tree:
+                name = prefix / str(item.name)
+                if item.filemode == pygit2.enums.FileMode.TREE:
+                    stack.append((item.peel(pygit2.Tree), name))
+                elif item.filemode in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
+                    found.append(name)
+        return stable_order(found)
+
+    def local_path(self, path: PurePosixPath) -> Path | None:
+        return None
+
+    def _entry(self, path: PurePosixPath) -> pygit2.Object:
+        current: pygit2.Object = self.tree
+        for part in _checked(path):
+            if current.filemode == pygit2.enums.FileMode.LINK:
+                raise Refused(path, SYMLINK)
+            if current.type_str != "tree":
+                raise Refused(path, MISSING)
+            try:
+                current = current.peel(pygit2.Tree)[part]
+            except KeyError:
+                raise Refused(path, MISSING) from None
+        if current.filemode == pygit2.enums.FileMode.LINK:
+            raise Refused(path, SYMLINK)
+        return current
+
+
+@dataclass(frozen=True)
+class NoFiles:
+    """Nothing: for an index.md whose bytes came from elsewhere (the forge's contents API)."""
+
+    def open(self, path: PurePosixPath) -> BinaryIO:
+        raise Refused(path, MISSING)
+
+    def files_under(self, folder: PurePosixPath) -> list[PurePosixPath]:
+        return []
+
+    def local_path(self, path: PurePosixPath) -> Path | None:
+        return None
