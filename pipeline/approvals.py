@@ -21,11 +21,14 @@ from typing import Callable, Mapping, Sequence
 
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, parse_article
 from pipeline.forge import MAX_PR_FILES, ChangedFile, Forge, NotRegularFile, PullRequest, Review
-from pipeline.policies import ARTICLE_DEPARTMENT, ApprovalRules, Policies
+from pipeline.policies import ARTICLE_DEPARTMENT, POLICY_FILE, ApprovalRules, Policies
 from pipeline.readertext import reader_text
 
 GOVERNING = "governing"  # the stage of policy, workflow, CODEOWNERS and pipeline changes
 RETRACTION = "retraction"  # the stage of taking an article down: the account's operator
+# An article folder whose account or department the base policy does not know: nobody the base
+# policy names can judge it, so it is a stage nobody can meet (the policy change goes first)
+UNKNOWN_FOLDER = "unknown-folder"
 DECISIVE = ("APPROVED", "CHANGES_REQUESTED", "DISMISSED")  # review states that change where a reviewer stands
 
 ReadFile = Callable[[str], "bytes | None"]
@@ -124,12 +127,12 @@ def stages_needed(policies: Policies, files: list[ChangedFile], head: ReadFile, 
     for changed in files:
         for path in filter(None, (changed.path, changed.previous_path)):
             parts = PurePosixPath(path).parts
-            article = (len(parts) >= 5 and parts[0] == CONTENT_DIR and parts[1] in policies.accounts
-                       and parts[2] in policies.departments)
-            if article:
-                bundles.setdefault(str(PurePosixPath(*parts[:4])), changed)
-            else:
+            if len(parts) < 5 or parts[0] != CONTENT_DIR:
                 need(GOVERNING, policies.governing_body, path)
+            elif parts[1] in policies.accounts and parts[2] in policies.departments:
+                bundles.setdefault(str(PurePosixPath(*parts[:4])), changed)
+            else:  # e.g. a department added to policies.yaml by this very pull request
+                need(UNKNOWN_FOLDER, policies.governing_body, str(PurePosixPath(*parts[:4])))
     for bundle in sorted(bundles):
         _article_stages(policies, bundle, head, base, need)
     return [_make_need(policies, stage, department, tuple(dict.fromkeys(needs[(stage, department)])))
@@ -195,6 +198,8 @@ def _category_stages(policies: Policies, versions: Sequence[Mapping[str, object]
 def _rank(policies: Policies, key: tuple[str, str]) -> tuple[int, int, str]:
     stage, department = key
     ids = list(policies.stages)
+    if stage == UNKNOWN_FOLDER:
+        return (-1, 0, department)
     if stage in ids:
         return (0, ids.index(stage), department)
     return (1 if stage == RETRACTION else 2, 0, department)
@@ -203,6 +208,9 @@ def _rank(policies: Policies, key: tuple[str, str]) -> tuple[int, int, str]:
 def _make_need(policies: Policies, stage: str, department: str, paths: tuple[str, ...]) -> StageNeed:
     dept = policies.departments[department]
     step = None
+    if stage == UNKNOWN_FOLDER:
+        return StageNeed(stage, f"无法确定审批阶段:文章所在的账号或部门不在合并目标分支的 {POLICY_FILE} 中;"
+                                "请先单独提交并合并新增账号或部门的改动,再提交文章", department, (), 1, paths)
     if stage == GOVERNING:
         name, minimum = f"{dept.name}审核(制度、流程与代码)", 1
     elif stage == RETRACTION:

@@ -6,7 +6,9 @@ never from what a commit message or a branch name claims. A change is *proven* w
 1. the commit that last changed the path on the branch's first-parent history (the commits
    the branch itself went through, one merge or push at a time) was put there by a merged
    pull request: it is the pull request's `merge_commit_sha` (merge commit or squash), or one
-   of the commits a rebase merge added, all associated with that pull request by GitHub;
+   of the commits a rebase merge added, all associated with that pull request by GitHub (a
+   merge commit also changes a path when it drops what its other parent's side had changed:
+   a merge pushed by hand onto an older main must not undo approved pull requests unseen);
 2. the pull request's head, the commit its reviewers approved, holds exactly what is being
    published: the same Git tree (or blob) id for the path, so neither a follow-up push nor a
    merge that resolved a conflict differently can slip in unreviewed content;
@@ -36,6 +38,7 @@ from pathlib import Path, PurePosixPath
 import pygit2
 
 from pipeline.approvals import RETRACTION, Verdict, evaluate
+from pipeline.content import CONTENT_DIR
 from pipeline.errors import UserError
 from pipeline.forge import ChangedFile, Forge, PullRequest, Review
 from pipeline.policies import POLICY_FILE, Policies, load_policies
@@ -44,6 +47,11 @@ from pipeline.snapshot import CommitTree
 # What renders into every article: the policy (footers, accounts, themes chosen), its word
 # lists, the themes, the pipeline's code and the dependencies pyproject.toml pins for it.
 RENDERING_PATHS = (POLICY_FILE, "policies", "themes", "pipeline", "pyproject.toml")
+# What a publish job neither reads nor runs. Every other top-level entry is watched like the
+# paths above: the job installs and runs its checkout (`python -m pip install .` executes a
+# setup.py and imports a pip/ package from the working folder), so a list of what is
+# dangerous would always miss something; a list of what is harmless fails closed.
+INERT_PATHS = frozenset({CONTENT_DIR, "docs", "tests", "bench", "examples", "LICENSE"})
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _FETCH_PULLS = "git fetch origin '+refs/pull/*/head:refs/remotes/origin/pull/*'"
 _BOOTSTRAP = "若这是启用 wxpub 之前的历史,请由管理员设置可信起点 WXPUB_TRUSTED_COMMIT(见 docs/setup.md「可信起点」)"
@@ -97,15 +105,23 @@ class Provenance:
         self._policies: dict[int, Policies | str] = {}
         self._proofs: dict[tuple[str, int], tuple[Proof, Verdict | None]] = {}
         self._held: tuple[tuple[str, Proof], ...] | None = None
+        self._merges: dict[int, tuple[tuple[pygit2.Commit, pygit2.Commit | None], ...]] = {}
         self._anchor = self._find_trusted(trusted) if trusted else None
 
     # -- the three questions ---------------------------------------------------------------
     def held(self) -> tuple[tuple[str, Proof], ...]:
         """(path, refusal) for each unproven change to what renders into every article."""
         if self._held is None:
-            self._held = tuple((path, proof) for path in RENDERING_PATHS
+            self._held = tuple((path, proof) for path in self._watched()
                                if not (proof := self._prove(path, 0)[0]).allowed)
         return self._held
+
+    def _watched(self) -> tuple[str, ...]:
+        """RENDERING_PATHS, then every other top-level entry of `head` that is not inert
+        (documentation: *.md files)."""
+        names = sorted(name for entry in self._chain[0].tree
+                       if (name := entry.name) and name not in INERT_PATHS and not name.endswith(".md"))
+        return tuple(dict.fromkeys([*RENDERING_PATHS, *names]))
 
     def publication(self, bundle: PurePosixPath) -> Proof:
         """Whether the article in `bundle` (its folder) may be published as it is at `head`."""
@@ -168,10 +184,33 @@ class Provenance:
         while (commit := self._at(index)) is not None:
             if self._anchor is not None and index >= self._anchor:
                 return index
-            if self._state(commit, path) != self._state(self._at(index + 1), path):
+            if self._changed(index, path):
                 return index
             index += 1
         return None
+
+    def _changed(self, index: int, path: str) -> bool:
+        """Whether chain[index] put `path` on the branch as it is: it differs from the first
+        parent, or the commit is a merge that dropped what another parent's side had changed
+        since the merge base (a merge pushed by hand with an older main as first parent
+        would otherwise undo pull requests without changing anything on the chain)."""
+        state = self._state(self._chain[index], path)
+        if state != self._state(self._at(index + 1), path):
+            return True
+        return any(self._state(side, path) not in (state, self._state(base, path)) for side, base in self._sides(index))
+
+    def _sides(self, index: int) -> tuple[tuple[pygit2.Commit, pygit2.Commit | None], ...]:
+        """(other parent, its merge base with the first parent) for each parent of a merge
+        after the first; () for an ordinary commit."""
+        if index not in self._merges:
+            commit = self._chain[index]
+            first = commit.parent_ids[0] if commit.parent_ids else None
+            sides = []
+            for side in commit.parents[1:]:
+                base = self._repo.merge_base(first, side.id) if first is not None else None
+                sides.append((side, self._repo[base].peel(pygit2.Commit) if base is not None else None))
+            self._merges[index] = tuple(sides)
+        return self._merges[index]
 
     # -- proofs ----------------------------------------------------------------------------
     def _prove(self, path: str, start: int) -> tuple[Proof, Verdict | None]:

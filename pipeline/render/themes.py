@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from pygments.styles import get_all_styles, get_style_by_name
 from pygments.util import ClassNotFound
 
@@ -129,8 +130,11 @@ def _template(files: Snapshot, folder: PurePosixPath, where: str) -> jinja2.Temp
             raise UserError(str(text), where=f"{folder / template}:{text.line}", hint="请以 UTF-8 编码重新保存该文件")
         return text
 
-    env = jinja2.Environment(loader=jinja2.FunctionLoader(source), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=False)
+    # Sandboxed: a theme is the school's layout, approved for its looks, and the publisher
+    # renders it with every AppSecret in its environment; a template that reaches Python
+    # (`lipsum.__globals__`, `''.__class__.__mro__`) fails with SecurityError instead
+    env = SandboxedEnvironment(loader=jinja2.FunctionLoader(source), autoescape=True,
+                               undefined=jinja2.StrictUndefined, trim_blocks=False)
     try:
         return env.get_template("article.html.j2")
     except jinja2.TemplateNotFound:
