@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -30,7 +32,46 @@ def parser() -> MarkdownIt:
     md.options["tasklists"] = True
     md.options["alerts"] = True
     md.use(footnote_plugin, inline=False)
+    md.block.tokenize = _noting_drops(md.block.tokenize)  # type: ignore[method-assign,assignment]
     return md
+
+
+_DROPPED = "wxpub_dropped_from"
+# What lint (BODY007) and render say about it, in one place
+DROPPED_TEXT = "从这一行起嵌套过深(列表超过 9 层或引用超过 20 层),这一行和它后面的全部文字都不会显示"
+DROPPED_HINT = "减少列表或引用的嵌套层数;深层内容可改为普通段落或小标题"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A body's tokens, and the 0-based body line from which markdown-it dropped the text
+    (None when it kept everything)."""
+
+    tokens: list[Token]
+    dropped_from: int | None
+
+
+def parse(body: str) -> Parsed:
+    """The one way a body is parsed: lint, render, preview and the reader text share it."""
+    env: dict[str, Any] = {}
+    tokens = parser().parse(body, env)
+    return Parsed(tokens, env.get(_DROPPED))
+
+
+def _noting_drops(tokenize: Callable[[StateBlock, int, int], None]) -> Callable[[StateBlock, int, int], None]:
+    """markdown-it stops at its nesting limit (maxNesting, 20: lists ten deep, quotes 21 deep)
+    and skips the rest of the block without a word, and with it everything after the block:
+    nothing of it is rendered, counted or checked. Note the first line it skips, so that lint
+    and render can say so instead of publishing part of the article."""
+
+    def noting(state: StateBlock, start: int, end: int) -> None:
+        if state.level >= state.md.options.maxNesting and _DROPPED not in state.env:
+            line = state.skipEmptyLines(start)
+            if line < end and state.sCount[line] >= state.blkIndent:
+                state.env[_DROPPED] = line
+        tokenize(state, start, end)
+
+    return noting
 
 
 WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)

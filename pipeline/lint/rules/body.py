@@ -6,6 +6,7 @@ from typing import Iterator
 
 from pipeline.lint.document import HTML_COMMENT, Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT
 from pipeline.textcount import count_chars
 
 INFO = (
@@ -15,6 +16,7 @@ INFO = (
     RuleInfo("BODY004", "标题层级跳跃", Severity.WARNING),
     RuleInfo("BODY005", "标题为空", Severity.ERROR),
     RuleInfo("BODY006", "单行过长", Severity.ERROR, "I7"),
+    RuleInfo("BODY007", "嵌套过深,后面的文字会丢失", Severity.ERROR),
 )
 
 # Half of what WeChat takes for a whole article (20,000 characters of HTML): no line of
@@ -38,6 +40,8 @@ def check(doc: Document) -> Iterator[Finding]:
                           f"正文 {count} 字,超过上限 {limit} 字(多 {count - limit} 字);请精简或分为多篇")
     yield from _headings(doc)
     yield from _long_lines(doc)
+    if doc.parsed.dropped_from is not None:  # the renderer refuses such a body with the same words
+        yield doc.finding("BODY007", doc.body_line(doc.parsed.dropped_from), 1, f"{DROPPED_TEXT};{DROPPED_HINT}")
 
 
 def _long_lines(doc: Document) -> Iterator[Finding]:

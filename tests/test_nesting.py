@@ -1,0 +1,101 @@
+"""Nothing an editor writes is lost without a word. markdown-it stops at its nesting limit and
+skips the rest of the body; for any mix of lists and quotes nested 1 to 30 deep, either every
+line's text is rendered, or lint reports BODY007 at the first line that is not and the renderer
+refuses the article naming that line."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from pipeline.content import Article, parse_article
+from pipeline.errors import UserError
+from pipeline.lint.document import Document
+from pipeline.lint.rules import body as body_rules
+from pipeline.policies import Policies, load_policies
+from pipeline.render import render_article
+from pipeline.snapshot import WorkTree
+from tests.testing.fixtures import ARTICLE, FRONT_MATTER, found, lint_json, make_repo, run_cli, write_article
+
+MARKERS = ("- ", "1. ", "> ", "* ")
+LAST = "末段文字"
+
+
+def nested(kinds: list[str]) -> tuple[str, list[str]]:
+    """A body nesting `kinds` (list and quote markers) one inside the other, a word on each
+    level's line, then a paragraph at the top level: (body, the words in order)."""
+    lines, words, prefix = [], [], ""
+    for depth, kind in enumerate(kinds):
+        word = f"第{depth}层词"
+        lines.append(prefix + kind + word)
+        words.append(word)
+        prefix += "> " if kind == "> " else " " * len(kind)
+    return "\n".join(lines) + f"\n\n{LAST}\n", [*words, LAST]
+
+
+class Sample(tuple[Path, Policies]):
+    """The sample repository and its policy (shown short when hypothesis reports an example)."""
+
+    def __repr__(self) -> str:
+        return "<the sample repository>"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    root = make_repo(tmp_path_factory.mktemp("nesting"))
+    return Sample((root, load_policies(root)))
+
+
+def article(root: Path, body: str) -> Article:
+    loaded = parse_article(PurePosixPath(ARTICLE), (FRONT_MATTER + "\n" + body).encode(), WorkTree(root))
+    assert isinstance(loaded, Article), loaded
+    return loaded
+
+
+def shown(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@given(kinds=st.lists(st.sampled_from(MARKERS), min_size=1, max_size=30))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(kinds=["- "] * 9)
+@example(kinds=["- "] * 10)
+@example(kinds=["> "] * 20)
+@example(kinds=["> "] * 21)
+def test_every_word_is_rendered_or_the_first_lost_line_is_reported(sample: Sample,
+                                                                  kinds: list[str]) -> None:
+    root, policies = sample
+    text, words = nested(kinds)
+    written = article(root, text)
+    findings = [f for f in body_rules.check(Document(written, policies)) if f.code == "BODY007"]
+    try:
+        page = shown(render_article(written, policies).content)
+    except UserError as refused:
+        [finding] = findings
+        assert refused.where == f"{ARTICLE}:{finding.line}", (refused.where, finding)
+        reported = (FRONT_MATTER + "\n" + text).split("\n")[finding.line - 1]
+        [first_lost] = [k for k, word in enumerate(words) if reported.endswith(word)]  # the word on that line
+        kept = shown(render_article(written, policies, tokens=Document(written, policies).tokens).content)
+        assert all(word in kept for word in words[:first_lost]), (first_lost, kept)
+        assert words[first_lost] not in kept, (first_lost, kept)
+        return
+    assert not findings, findings
+    assert all(word in page for word in words), [word for word in words if word not in page]
+
+
+def test_lint_and_render_say_where_the_text_stops(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text, _ = nested(["- "] * 12)
+    index = write_article(repo, body=text)
+    line = index.read_text(encoding="utf-8").split("\n").index("                  - 第9层词") + 1
+    code, report = lint_json(repo, capsys)
+    [finding] = found(report, "BODY007")
+    assert code == 1 and finding["line"] == line and finding["severity"] == "error", finding
+    assert "嵌套过深" in finding["message"] and "减少" in finding["message"], finding
+    code, out, err = run_cli(repo, capsys, "render", str(index))
+    assert code == 2 and f"index.md:{line}" in err and "嵌套过深" in err and not out, (code, err)
+    assert "Traceback" not in err
