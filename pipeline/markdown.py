@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -33,6 +34,7 @@ def parser() -> MarkdownIt:
     md.options["alerts"] = True
     md.use(footnote_plugin, inline=False)
     md.block.tokenize = _noting_drops(md.block.tokenize)  # type: ignore[method-assign,assignment]
+    md.core.ruler.before("footnote_tail", "wxpub_unreferenced_notes", _note_unreferenced)
     return md
 
 
@@ -49,13 +51,26 @@ class Parsed:
 
     tokens: list[Token]
     dropped_from: int | None
+    unreferenced_notes: tuple[tuple[int, str], ...] = ()  # (0-based line, label) of each note no text cites
 
 
 def parse(body: str) -> Parsed:
     """The one way a body is parsed: lint, render, preview and the reader text share it."""
     env: dict[str, Any] = {}
     tokens = parser().parse(body, env)
-    return Parsed(tokens, env.get(_DROPPED))
+    return Parsed(tokens, env.get(_DROPPED), tuple(env.get(_UNREFERENCED, ())))
+
+
+_UNREFERENCED = "wxpub_unreferenced_notes"
+
+
+def _note_unreferenced(state: StateCore) -> None:
+    """The footnote plugin drops a definition no text cites (`[^b]: ...` without `[^b]`), and
+    its text with it; note where each one was, before footnote_tail removes it."""
+    refs = state.env.get("footnotes", {}).get("refs", {})
+    state.env[_UNREFERENCED] = [(token.map[0], label) for token in state.tokens
+                                if token.type == "footnote_reference_open" and token.map
+                                and refs.get(":" + (label := str(token.meta.get("label", "")))) == -1]
 
 
 def _noting_drops(tokenize: Callable[[StateBlock, int, int], None]) -> Callable[[StateBlock, int, int], None]:

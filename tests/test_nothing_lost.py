@@ -1,7 +1,8 @@
 """Nothing an editor writes is lost without a word. markdown-it stops at its nesting limit and
 skips the rest of the body; for any mix of lists and quotes nested 1 to 30 deep, either every
 line's text is rendered, or lint reports BODY007 at the first line that is not and the renderer
-refuses the article naming that line."""
+refuses the article naming that line. A footnote no text cites is left out: its text is
+rendered exactly when it is cited, and lint warns (BODY008) at each one that is not."""
 
 from __future__ import annotations
 
@@ -99,3 +100,34 @@ def test_lint_and_render_say_where_the_text_stops(repo: Path, capsys: pytest.Cap
     code, out, err = run_cli(repo, capsys, "render", str(index))
     assert code == 2 and f"index.md:{line}" in err and "嵌套过深" in err and not out, (code, err)
     assert "Traceback" not in err
+
+
+@given(cited=st.lists(st.booleans(), min_size=1, max_size=6), indented=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_footnote_is_rendered_or_reported_at_its_line(sample: Sample, cited: list[bool], indented: bool) -> None:
+    root, policies = sample
+    refs = "".join(f"第{k}处[^n{k}]" if is_cited else f"第{k}处" for k, is_cited in enumerate(cited))
+    lead = "- 列表\n\n  " if indented else ""  # the first note inside a list item
+    notes = "".join(f"{lead if k == 0 else ''}[^n{k}]: 注释文字{k}号\n" for k in range(len(cited)))
+    text = f"{refs}。\n\n{notes}"
+    written = article(root, text)
+    page = shown(render_article(written, policies).content)
+    warned = {f.line: f for f in body_rules.check(Document(written, policies)) if f.code == "BODY008"}
+    lines = (FRONT_MATTER + "\n" + text).split("\n")
+    for k, is_cited in enumerate(cited):
+        line = next(number for number, written_line in enumerate(lines, 1) if f"注释文字{k}号" in written_line)
+        assert (f"注释文字{k}号" in page) == is_cited, (k, page)
+        assert (line in warned) == (not is_cited), (k, warned)
+        if not is_cited:
+            assert f"[^n{k}]" in warned[line].message, warned[line]
+
+
+def test_an_uncited_footnote_is_a_warning_and_the_article_still_renders(repo: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    index = write_article(repo, body="运动会圆满结束[^1]。\n\n[^1]: 据体育部统计。\n[^2]: 忘了引用的说明。\n")
+    line = index.read_text(encoding="utf-8").split("\n").index("[^2]: 忘了引用的说明。") + 1
+    code, report = lint_json(repo, capsys)
+    [finding] = found(report, "BODY008")
+    assert code == 0 and finding["line"] == line and finding["severity"] == "warning", finding
+    code, out, err = run_cli(repo, capsys, "render", str(index))
+    assert code == 0 and "据体育部统计" in out and "忘了引用的说明" not in out, (code, err)
