@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import escapedSplit
+from markdown_it.rules_block.table import table as gfm_table
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -35,6 +37,7 @@ def parser() -> MarkdownIt:
     md.use(footnote_plugin, inline=False)
     md.block.tokenize = _noting_drops(md.block.tokenize)  # type: ignore[method-assign,assignment]
     md.core.ruler.before("footnote_tail", "wxpub_unreferenced_notes", _note_unreferenced)
+    md.block.ruler.at("table", _noting_extra_cells, {"alt": ["paragraph", "reference"]})
     return md
 
 
@@ -52,13 +55,39 @@ class Parsed:
     tokens: list[Token]
     dropped_from: int | None
     unreferenced_notes: tuple[tuple[int, str], ...] = ()  # (0-based line, label) of each note no text cites
+    extra_cells: tuple[tuple[int, int], ...] = ()  # (0-based line, cells past the header's count) of table rows
 
 
 def parse(body: str) -> Parsed:
     """The one way a body is parsed: lint, render, preview and the reader text share it."""
     env: dict[str, Any] = {}
     tokens = parser().parse(body, env)
-    return Parsed(tokens, env.get(_DROPPED), tuple(env.get(_UNREFERENCED, ())))
+    return Parsed(tokens, env.get(_DROPPED), tuple(env.get(_UNREFERENCED, ())), tuple(env.get(_EXTRA_CELLS, ())))
+
+
+_EXTRA_CELLS = "wxpub_extra_cells"
+
+
+def _noting_extra_cells(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's table rule, noting each row with more cells than the header: GFM drops
+    the extra cells, and their text with them. Counted with the rule's own splitter, on the
+    row as the rule saw it (inside quotes and lists too)."""
+    first = len(state.tokens)
+    if not gfm_table(state, start, end, silent):
+        return False
+    header = 0
+    for token in state.tokens[first:]:
+        if token.type == "th_open":
+            header += 1
+        elif token.type == "tr_open" and token.map and token.map[0] >= start + 2:
+            line = token.map[0]
+            cells = escapedSplit(state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]].strip())
+            cells = cells[1:] if cells and cells[0] == "" else cells  # the leading and trailing pipes
+            cells = cells[:-1] if cells and cells[-1] == "" else cells
+            lost = sum(1 for cell in cells[header:] if cell.strip())  # an empty extra cell loses nothing
+            if lost:
+                state.env.setdefault(_EXTRA_CELLS, []).append((line, lost))
+    return True
 
 
 _UNREFERENCED = "wxpub_unreferenced_notes"

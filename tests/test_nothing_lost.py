@@ -131,3 +131,33 @@ def test_an_uncited_footnote_is_a_warning_and_the_article_still_renders(repo: Pa
     assert code == 0 and finding["line"] == line and finding["severity"] == "warning", finding
     code, out, err = run_cli(repo, capsys, "render", str(index))
     assert code == 0 and "据体育部统计" in out and "忘了引用的说明" not in out, (code, err)
+
+
+@given(header=st.integers(1, 5), rows=st.lists(st.integers(0, 7), min_size=1, max_size=5),
+       quoted=st.booleans(), edges=st.booleans())
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_table_cell_is_rendered_or_its_row_reported(sample: Sample, header: int, rows: list[int],
+                                                          quoted: bool, edges: bool) -> None:
+    root, policies = sample
+    prefix = "> " if quoted else ""
+    edges = edges or header == 1  # `列0` over `---` without pipes is a heading, not a table
+
+    def row(cells: list[str]) -> str:
+        inner = " | ".join(cells)
+        return prefix + (f"| {inner} |" if edges else inner)
+
+    lines = [row([f"列{c}" for c in range(header)]), row(["---"] * header)]
+    words = [[f"格{r}x{c}" for c in range(count)] for r, count in enumerate(rows)]
+    lines += [row(cells) if cells else prefix + "|" for cells in words]
+    text = "\n".join(lines) + "\n"
+    written = article(root, text)
+    page = shown(render_article(written, policies).content)
+    reported = {f.line for f in body_rules.check(Document(written, policies)) if f.code == "BODY009"}
+    file_lines = (FRONT_MATTER + "\n" + text).split("\n")
+    for cells in words:
+        if not cells:
+            continue
+        line = next(number for number, written_line in enumerate(file_lines, 1) if cells[0] in written_line)
+        lost = [word for word in cells if word not in page]
+        assert bool(lost) == (line in reported), (cells, lost, reported, page)
+        assert lost == cells[header:], (cells, lost)

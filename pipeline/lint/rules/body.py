@@ -18,6 +18,7 @@ INFO = (
     RuleInfo("BODY006", "单行过长", Severity.ERROR, "I7"),
     RuleInfo("BODY007", "嵌套过深,后面的文字会丢失", Severity.ERROR),
     RuleInfo("BODY008", "脚注没有被引用,读者看不到", Severity.WARNING),
+    RuleInfo("BODY009", "表格行的格数多于表头,多出的格不显示", Severity.ERROR),
 )
 
 # Half of what WeChat takes for a whole article (20,000 characters of HTML): no line of
@@ -43,6 +44,10 @@ def check(doc: Document) -> Iterator[Finding]:
     yield from _long_lines(doc)
     if doc.parsed.dropped_from is not None:  # the renderer refuses such a body with the same words
         yield doc.finding("BODY007", doc.body_line(doc.parsed.dropped_from), 1, f"{DROPPED_TEXT};{DROPPED_HINT}")
+    for line, lost in doc.parsed.extra_cells:  # GFM drops them
+        yield doc.finding("BODY009", doc.body_line(line), 1,
+                          f"这一行比表头多 {lost} 个有内容的格,多出的内容不会显示;请在表头补上列,或把内容并入已有的格"
+                          "(格内的 | 要写成 \\|,反引号里也一样)")
     for line, label in doc.parsed.unreferenced_notes:  # the renderer leaves such a note out
         yield doc.finding("BODY008", doc.body_line(line), 1,
                           f"脚注 [^{label}] 没有在正文中引用,发布后读者看不到这段文字;请在正文相应位置写上 [^{label}],或删除这条脚注")
