@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import escapedSplit
+from markdown_it.rules_block.table import table as gfm_table
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -30,7 +35,87 @@ def parser() -> MarkdownIt:
     md.options["tasklists"] = True
     md.options["alerts"] = True
     md.use(footnote_plugin, inline=False)
+    md.block.tokenize = _noting_drops(md.block.tokenize)  # type: ignore[method-assign,assignment]
+    md.core.ruler.before("footnote_tail", "wxpub_unreferenced_notes", _note_unreferenced)
+    md.block.ruler.at("table", _noting_extra_cells, {"alt": ["paragraph", "reference"]})
     return md
+
+
+_DROPPED = "wxpub_dropped_from"
+# What lint (BODY007) and render say about it, in one place
+DROPPED_TEXT = "从这一行起嵌套过深(列表超过 9 层或引用超过 20 层),这一行和它后面的全部文字都不会显示"
+DROPPED_HINT = "减少列表或引用的嵌套层数;深层内容可改为普通段落或小标题"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A body's tokens, and the 0-based body line from which markdown-it dropped the text
+    (None when it kept everything)."""
+
+    tokens: list[Token]
+    dropped_from: int | None
+    unreferenced_notes: tuple[tuple[int, str], ...] = ()  # (0-based line, label) of each note no text cites
+    extra_cells: tuple[tuple[int, int], ...] = ()  # (0-based line, cells past the header's count) of table rows
+
+
+def parse(body: str) -> Parsed:
+    """The one way a body is parsed: lint, render, preview and the reader text share it."""
+    env: dict[str, Any] = {}
+    tokens = parser().parse(body, env)
+    return Parsed(tokens, env.get(_DROPPED), tuple(env.get(_UNREFERENCED, ())), tuple(env.get(_EXTRA_CELLS, ())))
+
+
+_EXTRA_CELLS = "wxpub_extra_cells"
+
+
+def _noting_extra_cells(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's table rule, noting each row with more cells than the header: GFM drops
+    the extra cells, and their text with them. Counted with the rule's own splitter, on the
+    row as the rule saw it (inside quotes and lists too)."""
+    first = len(state.tokens)
+    if not gfm_table(state, start, end, silent):
+        return False
+    header = 0
+    for token in state.tokens[first:]:
+        if token.type == "th_open":
+            header += 1
+        elif token.type == "tr_open" and token.map and token.map[0] >= start + 2:
+            line = token.map[0]
+            cells = escapedSplit(state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]].strip())
+            cells = cells[1:] if cells and cells[0] == "" else cells  # the leading and trailing pipes
+            cells = cells[:-1] if cells and cells[-1] == "" else cells
+            lost = sum(1 for cell in cells[header:] if cell.strip())  # an empty extra cell loses nothing
+            if lost:
+                state.env.setdefault(_EXTRA_CELLS, []).append((line, lost))
+    return True
+
+
+_UNREFERENCED = "wxpub_unreferenced_notes"
+
+
+def _note_unreferenced(state: StateCore) -> None:
+    """The footnote plugin drops a definition no text cites (`[^b]: ...` without `[^b]`), and
+    its text with it; note where each one was, before footnote_tail removes it."""
+    refs = state.env.get("footnotes", {}).get("refs", {})
+    state.env[_UNREFERENCED] = [(token.map[0], label) for token in state.tokens
+                                if token.type == "footnote_reference_open" and token.map
+                                and refs.get(":" + (label := str(token.meta.get("label", "")))) == -1]
+
+
+def _noting_drops(tokenize: Callable[[StateBlock, int, int], None]) -> Callable[[StateBlock, int, int], None]:
+    """markdown-it stops at its nesting limit (maxNesting, 20: lists ten deep, quotes 21 deep)
+    and skips the rest of the block without a word, and with it everything after the block:
+    nothing of it is rendered, counted or checked. Note the first line it skips, so that lint
+    and render can say so instead of publishing part of the article."""
+
+    def noting(state: StateBlock, start: int, end: int) -> None:
+        if state.level >= state.md.options.maxNesting and _DROPPED not in state.env:
+            line = state.skipEmptyLines(start)
+            if line < end and state.sCount[line] >= state.blkIndent:
+                state.env[_DROPPED] = line
+        tokenize(state, start, end)
+
+    return noting
 
 
 WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)

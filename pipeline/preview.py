@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 from urllib.parse import quote, urlsplit
 
 from pipeline.content import BUNDLE_NAME, Article, Bundle
-from pipeline.markdown import parser
+from pipeline.markdown import parse
 from pipeline.policies import Policies
 from pipeline.render import RenderedArticle, render_article, theme_for
 
@@ -259,7 +259,7 @@ def publish_moment(article: Article) -> tuple[datetime.date | None, str]:
 def body_text(article: Article) -> str:
     """The body's plain text, for the digest WeChat makes when none is given."""
     pieces: list[str] = []
-    for token in parser().parse(article.body):
+    for token in parse(article.body).tokens:
         if token.type == "inline":
             pieces.extend(c.content for c in token.children or [] if c.type in ("text", "code_inline"))
     return re.sub(r"\s+", " ", re.sub(r"<!--.*?-->", "", "".join(pieces), flags=re.S)).strip()

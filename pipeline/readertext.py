@@ -41,7 +41,7 @@ from markdown_it.rules_inline.entity import DIGITAL_RE, NAMED_RE
 from markdown_it.token import Token
 
 from pipeline.content import Article
-from pipeline.markdown import is_clickable, is_external, is_figure, parser, soft_break, visible_children
+from pipeline.markdown import is_clickable, is_external, is_figure, parse, soft_break, visible_children
 
 # Between segments in the shown text and `text`; a barrier in `loose`. Never from the source:
 # markdown-it turns NUL into U+FFFD, and a front matter value's NUL is replaced the same way.
@@ -328,7 +328,7 @@ def reader_text(article: Article, tokens: Sequence[Token] | None = None) -> Read
     if isinstance(source, Mapping) and isinstance(source.get("url"), str):  # the repost's source is reference 1
         body.references[source["url"]] = (_Fixed(article.front_matter_lines.get(("source", "url"),
                                                                                 article.line_of("source")), 1), 0)
-    body.walk(parser().parse(article.body) if tokens is None else tokens)
+    body.walk(parse(article.body).tokens if tokens is None else tokens)
     builder.segment()
     for url, (anchor, offset) in body.references.items():  # the 参考链接 list: web addresses the reader sees
         builder.block()

@@ -119,7 +119,7 @@ def test_hostile_input(case: Case, tmp_path: Path, sandbox: str, capsys: pytest.
         return
     commit_all(repo, case.id)
     # render and preview refuse (exit 2, saying why) exactly what lint found unreadable or unrenderable
-    unrenderable = expect.exit == 2 or any(f["code"].startswith("ART") or f["code"] == "RENDER002" for f in findings
+    unrenderable = expect.exit == 2 or any(f["code"].startswith("ART") or f["code"] in ("RENDER002", "BODY007") for f in findings
                                            if f["path"] != "policies.yaml")
     code, _, err = wxpub(repo, capsys, case.budget, "render", str(repo / BUNDLE))
     assert code == (2 if unrenderable else 0), (code, err)

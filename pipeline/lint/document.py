@@ -20,7 +20,7 @@ from markdown_it.token import Token
 
 from pipeline.content import Article, Resolved
 from pipeline.lint.model import Finding
-from pipeline.markdown import bundle_name, parser
+from pipeline.markdown import Parsed, bundle_name, parse
 from pipeline.policies import Policies
 from pipeline.readertext import ReaderText, reader_text
 
@@ -50,8 +50,12 @@ class Document:
     policies: Policies
 
     @functools.cached_property
+    def parsed(self) -> Parsed:
+        return parse(self.article.body)
+
+    @property
     def tokens(self) -> list[Token]:
-        return parser().parse(self.article.body)
+        return self.parsed.tokens
 
     @functools.cached_property
     def _line_starts(self) -> list[int]:

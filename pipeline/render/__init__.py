@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from pipeline.content import Article, Resolved
 from pipeline.errors import UserError
-from pipeline.markdown import parser
+from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT, parse
 from pipeline.policies import Policies
 from pipeline.render.html import Renderer, RenderState
 from pipeline.render.themes import DEFAULT_THEME, THEMES_DIR, Theme, load_theme
@@ -62,7 +62,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
     source = fm.get("source") if isinstance(fm.get("source"), dict) else None
     source_url, source_name = (str(source.get("url") or ""), str(source.get("name") or "")) if source else ("", "")
     source_ref = state.reference(source_url, source_name) if source_url else 0  # the repost's link first
-    body = Renderer(state).render(parser().parse(article.body) if tokens is None else tokens)
+    body = Renderer(state).render(tokens if tokens is not None else _all_of(article))
     account = policies.accounts.get(article.account)
     department = policies.departments.get(str(fm.get("department", "")))
     references = tuple(Reference(n, url, state.reference_titles[url]) for url, n in state.references.items())
@@ -94,6 +94,15 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         content_source_url=str(fm.get("read_more") or source_url),
         theme=chosen.name,
     )
+
+
+def _all_of(article: Article) -> list[Token]:
+    """The body's tokens, refusing a body markdown-it could not parse to its end: an article
+    is published whole or not at all (lint reports the same line as BODY007)."""
+    parsed = parse(article.body)
+    if parsed.dropped_from is not None:
+        raise UserError(DROPPED_TEXT, where=f"{article.path}:{article.body_line + parsed.dropped_from}", hint=DROPPED_HINT)
+    return parsed.tokens
 
 
 def _fill_template(theme: Theme, **values: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from html import escape
+from typing import Iterator
 
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
@@ -18,11 +19,13 @@ TAB = "    "
 @functools.cache
 def _lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language, or None for plain text (no language, an unknown one,
-    or `text`): plain code needs no tokens, and Pygments' TextLexer would add a final newline."""
+    or `text`): plain code needs no tokens. The lexer adds a final newline (`ensurenl`), which
+    `_tokens` takes off again: session lexers (console, psql, iex...) drop a last line that
+    does not end with one."""
     if not language:
         return None
     try:
-        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
+        lexer = get_lexer_by_name(language, stripnl=False)
     except ClassNotFound:
         return None
     return None if isinstance(lexer, TextLexer) else lexer
@@ -30,8 +33,16 @@ def _lexer(language: str) -> Lexer | None:
 
 @functools.cache
 def _css(style_name: str, token_type: _TokenType) -> str:
-    """Inline CSS for one token type (cached: a style has a few dozen types)."""
-    spec = get_style_by_name(style_name).style_for_token(token_type)
+    """Inline CSS for one token type (cached: a style has a few dozen types). A type the style
+    does not list takes its nearest ancestor's style, as Pygments' own formatters do: some
+    lexers emit types no style names (a KeyError that used to end the whole render)."""
+    style = get_style_by_name(style_name)
+    while True:
+        try:
+            spec = style.style_for_token(token_type)
+            break
+        except KeyError:
+            token_type = token_type.parent  # Token itself is in every style, so this ends
     parts = []
     if spec["color"]:
         parts.append(f"color: #{spec['color']}")
@@ -54,6 +65,18 @@ def _span(css: str, parts: list[str]) -> str:
     return f'<span style="{css}">{text}</span>' if css else text
 
 
+def _tokens(lexer: Lexer, code: str) -> Iterator[tuple[_TokenType, str]]:
+    """The lexer's tokens for `code`, without the newline the lexer added at its end."""
+    tokens = list(lexer.get_tokens(code))
+    if not code.endswith("\n"):
+        while tokens and not tokens[-1][1]:
+            tokens.pop()
+        if tokens and tokens[-1][1].endswith("\n"):
+            token_type, value = tokens[-1]
+            tokens[-1] = (token_type, value[:-1])
+    return iter(tokens)
+
+
 def highlight(code: str, language: str, style_name: str) -> str:
     code = code.rstrip("\n")
     lexer = _lexer(language.strip().split(" ")[0].lower() if language else "")
@@ -66,7 +89,7 @@ def highlight(code: str, language: str, style_name: str) -> str:
     run: list[str] = []  # the text of the current span
     run_css = ""
     gap: list[str] = []  # whitespace since the last visible token, waiting to see who follows it
-    for token_type, value in lexer.get_tokens(code):
+    for token_type, value in _tokens(lexer, code):
         if not value.strip():
             gap.append(value)
             continue

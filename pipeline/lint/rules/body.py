@@ -6,6 +6,7 @@ from typing import Iterator
 
 from pipeline.lint.document import HTML_COMMENT, Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
+from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT
 from pipeline.textcount import count_chars
 
 INFO = (
@@ -15,6 +16,9 @@ INFO = (
     RuleInfo("BODY004", "标题层级跳跃", Severity.WARNING),
     RuleInfo("BODY005", "标题为空", Severity.ERROR),
     RuleInfo("BODY006", "单行过长", Severity.ERROR, "I7"),
+    RuleInfo("BODY007", "嵌套过深,后面的文字会丢失", Severity.ERROR),
+    RuleInfo("BODY008", "脚注没有被引用,读者看不到", Severity.WARNING),
+    RuleInfo("BODY009", "表格行的格数多于表头,多出的格不显示", Severity.ERROR),
 )
 
 # Half of what WeChat takes for a whole article (20,000 characters of HTML): no line of
@@ -38,6 +42,15 @@ def check(doc: Document) -> Iterator[Finding]:
                           f"正文 {count} 字,超过上限 {limit} 字(多 {count - limit} 字);请精简或分为多篇")
     yield from _headings(doc)
     yield from _long_lines(doc)
+    if doc.parsed.dropped_from is not None:  # the renderer refuses such a body with the same words
+        yield doc.finding("BODY007", doc.body_line(doc.parsed.dropped_from), 1, f"{DROPPED_TEXT};{DROPPED_HINT}")
+    for line, lost in doc.parsed.extra_cells:  # GFM drops them
+        yield doc.finding("BODY009", doc.body_line(line), 1,
+                          f"这一行比表头多 {lost} 个有内容的格,多出的内容不会显示;请在表头补上列,或把内容并入已有的格"
+                          "(格内的 | 要写成 \\|,反引号里也一样)")
+    for line, label in doc.parsed.unreferenced_notes:  # the renderer leaves such a note out
+        yield doc.finding("BODY008", doc.body_line(line), 1,
+                          f"脚注 [^{label}] 没有在正文中引用,发布后读者看不到这段文字;请在正文相应位置写上 [^{label}],或删除这条脚注")
 
 
 def _long_lines(doc: Document) -> Iterator[Finding]:
