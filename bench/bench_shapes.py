@@ -74,7 +74,11 @@ def fastest(work: Callable[[], object]) -> float:
 
 
 def run(names: list[str], repeat: int, scale: float) -> bool:
-    repo = make_repo(Path(tempfile.mkdtemp(prefix="bench-shapes-")))
+    with tempfile.TemporaryDirectory(prefix="bench-shapes-") as folder:
+        return run_in(make_repo(Path(folder)), names, repeat, scale)
+
+
+def run_in(repo: Path, names: list[str], repeat: int, scale: float) -> bool:
     policies = load_policies(repo)
     md = parser()
     print("| shape | units at 1x | " + " | ".join(f"{size}x lint/parse ms" for size in SIZES)
