@@ -165,6 +165,12 @@ def _without_comments(children: Sequence[Token]) -> list[Token]:
     that is never closed is not a comment and stays, as lint sees it too; inline code keeps
     its comments, as written."""
     rest = list(children)
+    # For each index, the first text at or after it holding a `-->`: found once, so that many
+    # unclosed `<!--` do not each scan the rest of the paragraph (quadratic). Only texts at or
+    # before the current one are ever rewritten, so the table stays true for what lies ahead.
+    closers = [len(rest)] * (len(rest) + 1)
+    for j in range(len(rest) - 1, -1, -1):
+        closers[j] = j if rest[j].type == "text" and "-->" in rest[j].content else closers[j + 1]
     out: list[Token] = []
     i = 0
     while i < len(rest):
@@ -177,12 +183,12 @@ def _without_comments(children: Sequence[Token]) -> list[Token]:
         if "-->" in after:
             close, tail = i, after.partition("-->")[2]
         else:
-            found = [j for j in range(i + 1, len(rest)) if rest[j].type == "text" and "-->" in rest[j].content]
-            if not found:
+            close = closers[i + 1]
+            if close == len(rest):
                 out.append(child)
                 i += 1
                 continue
-            close, tail = found[0], rest[found[0]].content.partition("-->")[2]
+            tail = rest[close].content.partition("-->")[2]
         if head:
             out.append(_text_token(head))
         out.append(_COMMENT)

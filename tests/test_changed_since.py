@@ -1,4 +1,4 @@
-"""`--changed-since REV` lints only what changed, found from Git with pygit2."""
+"""`--changed-since REV` lints only what changed, found from Git (the revision with pygit2, the files with the git command)."""
 
 from __future__ import annotations
 
@@ -87,3 +87,28 @@ def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     shutil.copy(Path(__file__).resolve().parents[1] / "policies.yaml", root / "policies.yaml")
     assert main(["--root", str(root), "lint", "--changed-since", "HEAD"]) == 2
     assert "不在 Git 仓库中" in capsys.readouterr().err
+
+
+def test_renamed_staged_chinese_named_and_ignored_files(history: Path) -> None:
+    """A folder renamed (git mv, staged) is the new article plus the old one removed; a folder
+    named in Chinese comes back unquoted; an ignored file is no change."""
+    git(history, "mv", "content/official/publicity/2026-10-04-news-4", "content/official/publicity/2026-10-04-运动会")
+    write_article(history, slug="2026-10-06-校庆")  # untracked, Chinese name
+    (history / ".gitignore").write_text("*.tmp\n", encoding="utf-8")
+    (history / "content/official/publicity/2026-10-01-news-1/notes.tmp").write_text("x", encoding="utf-8")
+    changes = changed_since(history, "base")
+    assert [str(p) for p in changes.bundles] == ["content/official/publicity/2026-10-04-运动会/index.md",
+                                                 "content/official/publicity/2026-10-06-校庆/index.md"]
+    assert [str(p) for p in changes.removed] == ["content/official/publicity/2026-10-04-news-4/index.md"]
+
+
+def test_a_root_below_the_top_of_the_repository(tmp_path: Path, history: Path) -> None:
+    """The content repository may be a folder of a larger one: paths come relative to it."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git(outer, "init", "-q")
+    shutil.copytree(history, outer / "site", ignore=shutil.ignore_patterns(".git"))
+    commit_all(outer, "site")
+    write_article(outer / "site", slug="2026-10-07-new")
+    changes = changed_since(outer / "site", "HEAD")
+    assert [str(p) for p in changes.bundles] == ["content/official/publicity/2026-10-07-new/index.md"]

@@ -14,6 +14,7 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 from urllib.parse import unquote
 
 from markdown_it.token import Token
@@ -25,21 +26,52 @@ from pipeline.policies import Policies
 from pipeline.readertext import ReaderText, reader_text
 
 # With raw HTML off, markdown-it leaves comments (editors' notes, wxpub-disable) as text
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+COMMENT_OPEN, COMMENT_CLOSE = "<!--", "-->"
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>()\]\"'，。、；）]+|www\.[^\s<>()\]\"'，。、；）]+", re.I)
 _LINK_DESTINATION = re.compile(r"\]\(([^()\s]*(?:\([^()\s]*\))?[^()\s]*)(?:\s+\"[^\"]*\")?\)")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
 
 
-def _blank(text: str, start: int, end: int) -> str:
-    """Replace text[start:end] with spaces, keeping newlines so lines do not move."""
-    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+def comment_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each `<!-- ... -->`, as the pattern `<!--.*?-->` finds them, in linear
+    time: once a `<!--` has no `-->` after it, no later one has, so the search ends there
+    (the pattern would rescan the rest of the text for every unclosed `<!--`)."""
+    start = text.find(COMMENT_OPEN)
+    while start != -1:
+        close = text.find(COMMENT_CLOSE, start + len(COMMENT_OPEN))
+        if close == -1:
+            return
+        end = close + len(COMMENT_CLOSE)
+        yield start, end
+        start = text.find(COMMENT_OPEN, end)
+
+
+def without_comments(text: str) -> str:
+    pieces, last = [], 0
+    for start, end in comment_spans(text):
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
+def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Each span of `text` replaced with spaces, keeping newlines so lines do not move; built in
+    one pass (replacing span by span copies the whole text each time)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.append(text[last:start])
+        pieces.append(_NOT_NEWLINE.sub(" ", text[start:end]))
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _mask(text: str, pattern: re.Pattern[str], group: int = 0) -> str:
-    for match in reversed(list(pattern.finditer(text))):
-        text = _blank(text, match.start(group), match.end(group))
-    return text
+    return _mask_spans(text, (match.span(group) for match in pattern.finditer(text)))
 
 
 @dataclass(frozen=True)
@@ -90,7 +122,7 @@ class Document:
     @functools.cached_property
     def visible_text(self) -> str:
         """The body as written, only comments masked: for typography, which fixes the source."""
-        return _mask(self.article.body, HTML_COMMENT)
+        return _mask_spans(self.article.body, comment_spans(self.article.body))
 
     @functools.cached_property
     def prose_text(self) -> str:

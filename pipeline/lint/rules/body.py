@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipeline.lint.document import HTML_COMMENT, Document
+from pipeline.lint.document import Document, without_comments
 from pipeline.lint.model import Finding, RuleInfo, Severity
 from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT
 from pipeline.textcount import count_chars
@@ -66,7 +66,7 @@ def _prose(doc: Document) -> str:
     next are two words; HTML comments are not shown to the reader, so they are dropped."""
     blocks = ("".join(c.content if c.type in _COUNTED_CHILDREN else "\n" if c.type in _BREAKS else ""
                       for c in token.children or []) for token in doc.tokens if token.type == "inline")
-    return HTML_COMMENT.sub("", "\n".join(blocks))
+    return without_comments("\n".join(blocks))
 
 
 def _headings(doc: Document) -> Iterator[Finding]:
