@@ -11,6 +11,7 @@ pipeline.sending; this module decides what to do and reports what happened.
 from __future__ import annotations
 
 import datetime
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -235,6 +236,30 @@ def refuse_older_commit(repo: pygit2.Repository, head: pygit2.Commit, entries: I
         raise UserError(f"本次要发布的提交 {str(head.id)[:12]} 不包含发布记录最近一次发布所用的提交 {latest[:12]}"
                         "(检出的版本比它旧,或历史被改写):为免把已撤回或已修改的文章按旧版本发出,本次不予发布",
                         hint=hint)
+
+
+def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str) -> str | None:
+    """The remote's default branch head when it is a later commit than `head` (None otherwise):
+    only the newest main publishes. A run of an older commit (a workflow re-run, which checks
+    out its own commit, or a run that started late) would otherwise publish what a later commit
+    withdrew before any run wrote to the ledger, where refuse_older_commit cannot see it. A
+    remote without that branch, or a history that diverged, is left to refuse_older_commit."""
+    listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, "HEAD"],
+                            capture_output=True, text=True, timeout=60)
+    words = listed.stdout.split()
+    if listed.returncode != 0:
+        raise UserError("无法从远程读取 main 的最新提交,无法确认本次检出是最新的,不予发布",
+                        hint="检查网络、远程名称和访问令牌;发布必须能访问远程仓库")
+    if not words or words[0] == str(head.id):
+        return None
+    tip = words[0]
+    if tip not in repo:  # a commit pushed after this checkout: fetch it to compare
+        subprocess.run(["git", "-C", repo.workdir or repo.path, "fetch", "--quiet", "--no-tags",
+                        "--no-write-fetch-head", remote, tip], capture_output=True, timeout=300)
+    try:
+        return tip if repo.descendant_of(pygit2.Oid(hex=tip), head.id) else None
+    except (ValueError, KeyError, pygit2.GitError):
+        return None  # still not here: nothing to compare with
 
 
 def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
