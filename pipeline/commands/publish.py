@@ -35,7 +35,7 @@ LEDGER_REF = "refs/wxpub/ledger"
 SANDBOX_LEDGER_REF = "refs/wxpub/sandbox-ledger"  # sandbox runs never mark real articles as published
 SANDBOX_STATE = Path(".wxpub/sandbox.sqlite3")
 
-_LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发", "queued": "排队中",
+_LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发", "queued": "排队中", "moved": "已移动",
            "retracted": "已撤回", "failed": "失败"}
 
 
