@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState
 from pipeline.policies import Account, Policies
+from pipeline.publish import gone_publications, moved_from
 from pipeline.records import Step
 from pipeline.snapshot import Snapshot
 from pipeline.wechat import WeChat
@@ -54,8 +55,18 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
 
 def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
     on_commit = {str(p) for p in paths_on_commit}
+    gone = gone_publications(state, on_commit)
+    moves: dict[str, str] = {}  # what the publisher counts as moved, not as deleted (see publish.moved_from)
+    for path in sorted(on_commit - set(state.publications)):
+        article = load_article(commit, PurePosixPath(path))
+        if isinstance(article, Article) and gone:
+            source = moved_from({g: p for g, p in gone.items() if g not in moves}, article)
+            if source is not None:
+                moves[source] = path
     found = []
     for path, publication in state.publications.items():
+        if path in moves:
+            continue  # the same article in its new folder: WeChat keeps it as it is
         if path not in on_commit:
             found.append(Disagreement(publication.entry.account, path, "文章已从仓库删除,但仍在发布记录中(待撤回)"))
             continue

@@ -11,11 +11,12 @@ pipeline.sending; this module decides what to do and reports what happened.
 from __future__ import annotations
 
 import datetime
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import pygit2
 
@@ -47,7 +48,7 @@ ACCOUNT_GONE = ("文章已从仓库删除,但它所在的账号已不在 policie
 class Outcome:
     """One line of the run's report (and of `--format json`)."""
 
-    status: str  # published | drafted | mass_sent | queued | retracted | failed
+    status: str  # published | drafted | mass_sent | queued | moved | retracted | failed
     path: str
     account: str
     message: str = ""
@@ -237,6 +238,54 @@ def refuse_older_commit(repo: pygit2.Repository, head: pygit2.Commit, entries: I
                         hint=hint)
 
 
+def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str) -> str | None:
+    """The remote's default branch head when it is a later commit than `head` (None otherwise):
+    only the newest main publishes. A run of an older commit (a workflow re-run, which checks
+    out its own commit, or a run that started late) would otherwise publish what a later commit
+    withdrew before any run wrote to the ledger, where refuse_older_commit cannot see it. A
+    remote without that branch, or a history that diverged, is left to refuse_older_commit."""
+    listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, "HEAD"],
+                            capture_output=True, text=True, timeout=60)
+    words = listed.stdout.split()
+    if listed.returncode != 0:
+        raise UserError("无法从远程读取 main 的最新提交,无法确认本次检出是最新的,不予发布",
+                        hint="检查网络、远程名称和访问令牌;发布必须能访问远程仓库")
+    if not words or words[0] == str(head.id):
+        return None
+    tip = words[0]
+    if tip not in repo:  # a commit pushed after this checkout: fetch it to compare
+        subprocess.run(["git", "-C", repo.workdir or repo.path, "fetch", "--quiet", "--no-tags",
+                        "--no-write-fetch-head", remote, tip], capture_output=True, timeout=300)
+    try:
+        return tip if repo.descendant_of(pygit2.Oid(hex=tip), head.id) else None
+    except (ValueError, KeyError, pygit2.GitError):
+        return None  # still not here: nothing to compare with
+
+
+def gone_publications(state: LedgerState, on_commit: Iterable[str]) -> dict[str, Publication]:
+    """Articles that are out but whose folder is not on the commit (and not being retracted)."""
+    present = set(on_commit)
+    return {path: publication for path, publication in state.publications.items()
+            if path not in present and path not in state.retractions and state.live_holder(path) is None}
+
+
+def moved_from(gone: Mapping[str, Publication], article: Article) -> str | None:
+    """The published article that `article`, not published at its own path, is the same as:
+    one of its account whose folder is gone from the commit and that had the same content, or
+    the same folder name (a move to another department's folder, a typo in a slug fixed).
+    Articles are keyed by path, so a move would otherwise be one retraction and one new
+    publication: a mass send reaching every follower twice. An edit with `republish: true`
+    is a new version, not a move."""
+    name = article.bundle.name
+    for path, publication in gone.items():
+        if publication.entry.account != article.account:
+            continue
+        same = publication.entry.content_hash == article.content_hash
+        if same or (PurePosixPath(path).parent.name == name and article.front_matter.get("republish") is not True):
+            return path
+    return None
+
+
 def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     policies, state = run.policies, run.state
     present: set[str] = set()
@@ -247,9 +296,10 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
 
     waiting: list[Outcome] = []
 
-    def retract(path: str, account: str, target: Publication) -> None:
-        # Taking an article down needs the same proof as publishing it (and the operator's stage)
-        proof = run.gate.retraction(PurePosixPath(path).parent) if run.gate is not None else None
+    def retract(path: str, account: str, target: Publication, bundle: PurePosixPath | None = None) -> None:
+        # Taking an article down needs the same proof as publishing it (and the operator's stage),
+        # asked of the folder that says so (`bundle`: where a moved article now is)
+        proof = run.gate.retraction(bundle or PurePosixPath(path).parent) if run.gate is not None else None
         if proof is not None and not proof.allowed:
             failed.append(Outcome("failed", path, account, proof.message))
         elif target.entry.step == Step.DRAFTED and any(
@@ -261,6 +311,8 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
 
     paths = list(paths)
     twins = same_names(paths)
+    gone = gone_publications(state, (str(p) for p in paths))
+    moved: dict[str, str] = {}  # a gone publication's path -> the folder it moved to
     for path in paths:
         present.add(str(path))
         if path in twins and str(path) not in state.publications:
@@ -276,9 +328,19 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             failed.append(Outcome("failed", str(path), loaded.account, "账号未在 policies.yaml 中定义"))
             continue
         previous = state.publications.get(str(path))
+        source = moved_from({g: p for g, p in gone.items() if g not in moved}, loaded) if previous is None else None
+        if source is not None:
+            moved[source] = str(path)
         if loaded.front_matter.get("retracted") is True:
             if previous is not None and str(path) not in state.retractions:
                 retract(str(path), account.id, previous)
+            elif source is not None:  # the moved article is taken down where it now is
+                retract(source, account.id, gone[source], bundle=loaded.bundle)
+            continue
+        if source is not None:
+            waiting.append(Outcome("moved", str(path), account.id,
+                                     f"与已发布的 {source} 是同一篇文章(目录移动或改名);微信中的文章保持原样,"
+                                     "不重复发布,也不撤回。若要发布修改后的新版本,请在 front matter 中写 republish: true"))
             continue
         if state.live_holder(str(path)) is not None:
             continue  # a message holds it: resumed, or left to the run that owns it
@@ -315,13 +377,14 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
                 continue
             approvers = proof.approvers
         candidates.append(Candidate(loaded, account, approvers))
-    for gone, publication in state.publications.items():
-        if gone in present or state.live_holder(gone) is not None or gone in state.retractions:
+    for gone_path, publication in state.publications.items():
+        if gone_path in present or state.live_holder(gone_path) is not None or gone_path in state.retractions \
+                or gone_path in moved:
             continue
         if publication.entry.account not in policies.accounts:  # no credentials to take it down with
-            failed.append(Outcome("failed", gone, publication.entry.account, ACCOUNT_GONE))
+            failed.append(Outcome("failed", gone_path, publication.entry.account, ACCOUNT_GONE))
             continue
-        retract(gone, publication.entry.account, publication)
+        retract(gone_path, publication.entry.account, publication)
     if paused and run.gate is not None:  # say once which change stopped publishing, naming its commit
         failed.extend(Outcome("failed", held_path, "", proof.message) for held_path, proof in run.gate.held())
     batches, queued = _schedule(run, candidates)

@@ -26,7 +26,7 @@ from pipeline.policies import Account, Policies, load_policies
 from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
 from pipeline.publish import (
-    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, plan, refuse_older_commit, resume, summarize,
+    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, resume, summarize,
 )
 from pipeline.snapshot import CommitTree
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
@@ -35,7 +35,7 @@ LEDGER_REF = "refs/wxpub/ledger"
 SANDBOX_LEDGER_REF = "refs/wxpub/sandbox-ledger"  # sandbox runs never mark real articles as published
 SANDBOX_STATE = Path(".wxpub/sandbox.sqlite3")
 
-_LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发", "queued": "排队中",
+_LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发", "queued": "排队中", "moved": "已移动",
            "retracted": "已撤回", "failed": "失败"}
 
 
@@ -152,6 +152,11 @@ def run(args: argparse.Namespace) -> int:
     api, ledger_ref, credentials = connect(args, root, policies)
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:  # a run that cannot reach the shared ledger publishes nothing
+        newer = None if args.dry_run else newer_on_remote(repo, head, args.push)
+        if newer is not None:
+            raise UserError(f"本次检出的提交 {str(head.id)[:12]} 之后,main 已有更新的提交 {newer[:12]}:"
+                            "只有最新的提交发布(由它的运行完成),本次不予发布、不撤回任何文章",
+                            hint="这通常是旧的工作流被重新运行或启动得晚;无需处理。若要发布,请运行最新提交的工作流")
         ledger.fetch(args.push)
         if not args.dry_run:
             ledger.sync(args.push)  # entries a previous run could not push go first
