@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.testing.fixtures import commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
+from tests.testing.fixtures import VALID_BODY, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
 
 
 def publish(root: Path, capsys: pytest.CaptureFixture[str], sandbox: str, now: str,
@@ -92,3 +92,85 @@ def test_a_ledger_rewound_by_a_force_push_does_not_make_a_fresh_runner_publish_a
     fresh = clone(origin, tmp_path / "runner-b")
     code, report = publish(fresh, capsys, sandbox, "2026-10-21 17:45", "--push", "origin")
     assert published_titles(sandbox) == ["学校举行秋季运动会", "第二篇"], "published twice"
+
+
+class Garbling:
+    """An HTTP proxy in front of the sandbox that passes every call through, but answers the
+    `nth` call to `endpoint` (after WeChat carried it out) with `body` and HTTP 200: what a
+    gateway or a half-broken answer looks like to the client."""
+
+    def __init__(self, sandbox: str, endpoint: str, body: bytes, nth: int = 1) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        target, self.seen = sandbox.rstrip("/"), 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type",)}
+                request = urllib.request.Request(target + self.path, data=data, headers=headers,
+                                                 method=self.command)
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    answer, kind = response.read(), response.headers.get("Content-Type", "application/json")
+                if self.path.split("?")[0] == f"/cgi-bin/{endpoint}":
+                    outer.seen += 1
+                    if outer.seen == nth:
+                        answer, kind = body, "text/html"
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def png_bytes() -> bytes:
+    return jpeg_bytes(300, 200, color=(10, 160, 60), fmt="PNG")
+
+
+GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+@pytest.mark.parametrize("body", [GATEWAY_PAGE, b'{"errcode": 0, "errmsg": "ok"}', b"[]", b'{"media_id"'])
+@pytest.mark.parametrize("endpoint", ["draft/add", "freepublish/submit", "material/add_material",
+                                      "freepublish/get", "media/uploadimg"])
+def test_a_successful_call_answered_with_a_body_wechatpy_cannot_read_is_not_a_crash(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], endpoint: str, body: bytes) -> None:
+    """The call takes effect, the answer is a gateway page, a success without its field, not an
+    object, or cut off: the run says so (no traceback), the next run finishes, nothing twice."""
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a", body=VALID_BODY + "\n![图](photo.png)\n",
+                  files={"photo.png": png_bytes()})
+    write_article(root, slug="2026-10-20-b", front_matter={"title": "第二篇"},
+                  files={"cover.jpg": jpeg_bytes(color=(200, 30, 30))})
+    commit_all(root, "two")
+    proxy = Garbling(sandbox, endpoint, body)
+    try:
+        code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", proxy.url, "--now", "2026-10-20 12:30",
+                                 "--format", "json", "--lease", "0")
+    finally:
+        proxy.close()
+    assert proxy.seen >= 1, f"{endpoint} was never called: the test tried nothing"
+    assert code != 3 and "内部错误" not in err, err
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:31", "--lease", "0")
+    assert sorted(published_titles(sandbox)) == ["学校举行秋季运动会", "第二篇"]
+    assert not report["failed"], report
+    after = state(sandbox)
+    assert after["drafts"] == [], "an orphan draft was left"
+    assert len(after["materials"]) == 2, "a cover was uploaded twice"
+    assert len(after["uploads"]) <= 2, "more than the one documented extra body-image upload"
