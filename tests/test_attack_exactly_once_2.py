@@ -174,3 +174,60 @@ def test_a_successful_call_answered_with_a_body_wechatpy_cannot_read_is_not_a_cr
     assert after["drafts"] == [], "an orphan draft was left"
     assert len(after["materials"]) == 2, "a cover was uploaded twice"
     assert len(after["uploads"]) <= 2, "more than the one documented extra body-image upload"
+
+
+@pytest.mark.parametrize("account", ["official", "youth"])  # cs-college's cap is 1 article a day
+def test_retracting_one_of_two_look_alike_articles_takes_down_that_one(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], account: str) -> None:
+    """Two articles of one message with the same title, author and cover bytes, only the body
+    differs: deleting the second folder takes down the second, never its twin."""
+    where = {"official": {}, "youth": {"account": "youth", "department": "youth-league"}}[account]
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a", body=VALID_BODY + "\n甲。\n", **where)
+    write_article(root, slug="2026-10-20-b", body=VALID_BODY + "\n乙。\n", **where)
+    commit_all(root, "twins")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30")
+    assert code == 0 and len(report["published"]) == 2, report
+    git(root, "rm", "-q", "-r", f"content/{account}/{where.get('department', 'publicity')}/2026-10-20-b")
+    commit_all(root, "take b down")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:40")
+    assert [r["path"].split("/")[3] for r in report["retracted"]] == ["2026-10-20-b"], report
+    after = state(sandbox)
+    live = [a["content"] for key in ("publications", "mass_sends", "drafts") for m in after[key]
+            for a in m["articles"] if not a.get("is_deleted")]
+    assert len(live) == 1 and "甲" in live[0] and "乙" not in live[0], live
+    assert len(after["materials"]) == 1, "one cover, uploaded once for both"
+
+
+def fault(sandbox: str, spec: dict[str, Any]) -> None:
+    http(sandbox.rstrip("/") + "/sandbox/faults", spec)
+
+
+def live_articles(sandbox: str) -> list[dict[str, Any]]:
+    after = state(sandbox)
+    return [a for key in ("publications", "mass_sends") for m in after[key] for a in m["articles"]
+            if not a.get("is_deleted")]
+
+
+@pytest.mark.parametrize("endpoint", ["draft/add", "freepublish/submit"])
+@pytest.mark.parametrize("change", ["edit", "move"])
+def test_an_article_changed_while_its_message_is_half_sent_goes_out_once(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], endpoint: str, change: str) -> None:
+    """The answer to draft/add or submit is lost (the call took effect); before the next run
+    the editor fixes a typo in the article, or moves its folder. One copy reaches readers, and
+    no draft is left behind."""
+    root = make_repo(tmp_path)
+    index = write_article(root, slug="2026-10-20-a")
+    commit_all(root, "a")
+    fault(sandbox, {"endpoint": endpoint, "drop": True, "when": "after"})
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30", "--lease", "0")
+    assert not report["published"], report
+    if change == "edit":
+        index.write_text(index.read_text(encoding="utf-8").replace("秋季运动会，", "秋季田径运动会，"), encoding="utf-8")
+    else:
+        git(root, "mv", "content/official/publicity/2026-10-20-a", "content/official/publicity/2026-10-20-b")
+    commit_all(root, change)
+    for minute in (31, 32, 33):  # a few runs: whatever the first leaves, the next may finish
+        code, report = publish(root, capsys, sandbox, f"2026-10-20 12:{minute}", "--lease", "0")
+    assert len(live_articles(sandbox)) == 1, [a["title"] for a in live_articles(sandbox)]
+    assert state(sandbox)["drafts"] == [], "a draft was left behind"
