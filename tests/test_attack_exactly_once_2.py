@@ -248,3 +248,23 @@ def test_a_runner_whose_clock_is_hours_behind_does_not_exceed_the_daily_cap(
     assert len(report["published"]) == 2, report
     code, report = publish(root, capsys, sandbox, "2026-10-20 21:30")  # same moment, a slow clock
     assert len(published_titles(sandbox)) == 2, "4 articles went out on one day with a cap of 2"
+
+
+@pytest.mark.xfail(strict=True, reason="refuse_older_commit compares with the ledger's last entry only: when "
+                   "no run wrote since, a re-run pinned to an older commit publishes what main since removed")
+def test_a_rerun_pinned_to_an_older_commit_does_not_publish_what_main_removed(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Commit N adds an article after the day's window; commit N+1 takes it out again (it named
+    the wrong date). Before the window opens no run writes anything; then the workflow run of
+    N is re-run (GitHub re-runs check out the run's own SHA): it must not publish."""
+    origin, a = remote_and_clone(tmp_path)
+    write_article(a, slug="2026-10-20-wrong", front_matter={"title": "错误的通知"})
+    older = commit_all(a, "N: a notice")
+    git(a, "rm", "-q", "-r", "content/official/publicity/2026-10-20-wrong")
+    commit_all(a, "N+1: withdrawn before it went out")
+    git(a, "push", "-q", "origin", "main")
+    code, report = publish(a, capsys, sandbox, "2026-10-20 11:00", "--push", "origin")  # run of N+1
+    rerun = clone(origin, tmp_path / "rerun")
+    git(rerun, "checkout", "-q", older)
+    code, report = publish(rerun, capsys, sandbox, "2026-10-20 12:30", "--push", "origin")
+    assert "错误的通知" not in published_titles(sandbox), "a withdrawn notice went out"
