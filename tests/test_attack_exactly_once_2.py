@@ -268,3 +268,27 @@ def test_a_rerun_pinned_to_an_older_commit_does_not_publish_what_main_removed(
     git(rerun, "checkout", "-q", older)
     code, report = publish(rerun, capsys, sandbox, "2026-10-20 12:30", "--push", "origin")
     assert "错误的通知" not in published_titles(sandbox), "a withdrawn notice went out"
+
+
+def test_a_tidy_up_hidden_one_commit_below_the_remote_tip_is_refused_not_followed(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone pushes to the remote ledger a commit that drops the last publication's lines,
+    then one more commit on top that changes nothing. Only the tip is compared with its
+    parent, so the fetch fast-forwards over the tidy-up and the article goes out again."""
+    origin, a = remote_and_clone(tmp_path)
+    code, report = publish(a, capsys, sandbox, "2026-10-20 12:30", "--push", "origin")
+    assert len(report["published"]) == 1, report
+    day_one = git(origin, "rev-parse", LEDGER)
+    write_article(a, slug="2026-10-21-second", front_matter={"title": "第二篇"})
+    commit_all(a, "second")
+    git(a, "push", "-q", "origin", "main")
+    code, report = publish(a, capsys, sandbox, "2026-10-21 12:30", "--push", "origin")
+    assert len(report["published"]) == 1, report
+    tip, tree = git(origin, "rev-parse", LEDGER), git(origin, "rev-parse", f"{day_one}^{{tree}}")
+    tidy = git(origin, "commit-tree", tree, "-p", tip, "-m", "tidy up")
+    quiet = git(origin, "commit-tree", tree, "-p", tidy, "-m", "nothing")
+    git(origin, "update-ref", LEDGER, quiet)
+    code, out, err = run_cli(a, capsys, "publish", "--sandbox-url", sandbox, "--now", "2026-10-22 12:30",
+                             "--push", "origin")
+    assert published_titles(sandbox) == ["学校举行秋季运动会", "第二篇"], "published twice"
+    assert code == 2 and tidy[:12] in err, err  # says which commit dropped lines
