@@ -292,3 +292,43 @@ def test_a_tidy_up_hidden_one_commit_below_the_remote_tip_is_refused_not_followe
                              "--push", "origin")
     assert published_titles(sandbox) == ["学校举行秋季运动会", "第二篇"], "published twice"
     assert code == 2 and tidy[:12] in err, err  # says which commit dropped lines
+
+
+def ledger_steps(root: Path) -> list[str]:
+    raw = git(root, "show", f"{LEDGER}:ledger.jsonl")
+    return [json.loads(line)["step"] for line in raw.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("body", [GATEWAY_PAGE, b"[]"])
+@pytest.mark.parametrize("account", ["official", "youth", "cs-college"])
+def test_a_retraction_answered_with_a_body_wechatpy_cannot_read_is_recorded_only_once_confirmed(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], account: str, body: bytes) -> None:
+    """The delete takes effect, its answer is unreadable: no traceback, no "retracted" record
+    from that answer; a later run confirms with WeChat and records it once. In a draft of two,
+    the sibling stays."""
+    where = {"official": {}, "youth": {"account": "youth", "department": "youth-league"}, "cs-college": MASS}[account]
+    endpoint = {"official": "freepublish/delete", "youth": "draft/add", "cs-college": "message/mass/delete"}[account]
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a", body=VALID_BODY + "\n甲。\n", **where)
+    if account == "youth":  # a draft of two: taking one out rebuilds the draft (draft/add)
+        write_article(root, slug="2026-10-20-b", body=VALID_BODY + "\n乙。\n", **where)
+    commit_all(root, "out")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30")
+    assert code == 0 and report["published"], report
+    git(root, "rm", "-q", "-r", f"content/{account}/{where.get('department', 'publicity')}/2026-10-20-a")
+    commit_all(root, "take a down")
+    proxy = Garbling(sandbox, endpoint, body)
+    try:
+        code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", proxy.url, "--now", "2026-10-20 12:40",
+                                 "--lease", "0")
+    finally:
+        proxy.close()
+    assert proxy.seen >= 1 and code != 3 and "内部错误" not in err, err
+    for minute in (41, 42):
+        code, report = publish(root, capsys, sandbox, f"2026-10-20 12:{minute}", "--lease", "0")
+    assert ledger_steps(root).count("retracted") == 1, ledger_steps(root)
+    after = state(sandbox)
+    live = [a["content"] for key in ("publications", "mass_sends", "drafts") for m in after[key]
+            for a in m["articles"] if not a.get("is_deleted")]
+    assert all("甲" not in text for text in live), "the retracted article is still out"
+    assert len(live) == (1 if account == "youth" else 0), "the sibling was lost or a copy left"
