@@ -332,3 +332,18 @@ def test_a_retraction_answered_with_a_body_wechatpy_cannot_read_is_recorded_only
             for a in m["articles"] if not a.get("is_deleted")]
     assert all("甲" not in text for text in live), "the retracted article is still out"
     assert len(live) == (1 if account == "youth" else 0), "the sibling was lost or a copy left"
+
+
+def test_the_same_cover_in_two_accounts_is_uploaded_to_each_once(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A permanent material's media_id belongs to one account: the same photo as the cover of
+    articles in two accounts is uploaded once to each, and a second run uploads nothing."""
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a")
+    write_article(root, slug="2026-10-20-b", account="youth", department="youth-league")
+    commit_all(root, "same cover")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30")
+    assert code == 0 and len(report["published"]) == 2, report
+    publish(root, capsys, sandbox, "2026-10-20 12:35")
+    materials = state(sandbox)["materials"]
+    assert sorted(m["appid"] for m in materials) == ["wxsandboxofficial", "wxsandboxyouth"], materials
