@@ -347,3 +347,65 @@ def test_the_same_cover_in_two_accounts_is_uploaded_to_each_once(
     publish(root, capsys, sandbox, "2026-10-20 12:35")
     materials = state(sandbox)["materials"]
     assert sorted(m["appid"] for m in materials) == ["wxsandboxofficial", "wxsandboxyouth"], materials
+
+
+def serve_sandbox(state_file: Path, port: int) -> subprocess.Popen[str]:
+    import sys
+    import time
+    import urllib.error
+
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "sandbox", "serve", "--port", str(port),
+                                "--state", str(state_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(100):
+        try:
+            http(f"http://127.0.0.1:{port}/sandbox/state")
+            return process
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the sandbox did not start")
+
+
+def test_a_sandbox_killed_and_restarted_mid_call_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
+    """WeChat's side goes away while draft/add is in flight (the call took effect, no answer)
+    and comes back with its state: the publisher reports the unknown outcome, and the next
+    run finishes from the marker, with one publication and no draft left."""
+    import signal
+    import socket
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url, state_file = f"http://127.0.0.1:{port}", tmp_path / "sandbox.sqlite3"
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a")
+    write_article(root, slug="2026-10-20-b", front_matter={"title": "第二篇"},
+                  files={"cover.jpg": jpeg_bytes(color=(200, 30, 30))})
+    commit_all(root, "two")
+    sandbox = serve_sandbox(state_file, port)
+    try:
+        fault(url, {"endpoint": "draft/add", "delay": 30, "drop": True, "when": "after"})
+        publisher = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "publish",
+                                      "--sandbox-url", url, "--now", "2026-10-20 12:30", "--lease", "0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(200):  # until the draft landed and the publisher waits for its answer
+            if state(url)["drafts"]:
+                break
+            time.sleep(0.1)
+        sandbox.send_signal(signal.SIGKILL)
+        sandbox.wait()
+        out, err = publisher.communicate(timeout=60)
+        assert publisher.returncode != 3 and "Traceback" not in err, err
+        sandbox = serve_sandbox(state_file, port)
+        http(url + "/sandbox/faults", method="DELETE")
+        again = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(root), "publish",
+                                "--sandbox-url", url, "--now", "2026-10-20 12:31", "--lease", "0"],
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert published_titles(url) == ["学校举行秋季运动会", "第二篇"]
+        assert state(url)["drafts"] == [] and len(state(url)["materials"]) == 2
+    finally:
+        sandbox.kill()
+        sandbox.wait()
