@@ -409,3 +409,27 @@ def test_a_sandbox_killed_and_restarted_mid_call_loses_nothing_and_sends_nothing
     finally:
         sandbox.kill()
         sandbox.wait()
+
+
+@pytest.mark.parametrize("how", ["deleted", "retracted: true"])
+def test_a_new_article_in_the_folder_of_a_retracted_one_is_published_or_said_why_not(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    """An article is taken down; weeks later a different article is written in the same
+    folder (the slug reused). It goes out once, or the run says why it does not; it is never
+    dropped without a word."""
+    root = make_repo(tmp_path)
+    index = write_article(root, slug="2026-10-20-a")
+    commit_all(root, "a")
+    publish(root, capsys, sandbox, "2026-10-20 12:30")
+    if how == "deleted":
+        git(root, "rm", "-q", "-r", str(index.parent.relative_to(root)))
+    else:
+        write_article(root, slug="2026-10-20-a", front_matter={"retracted": True})
+    commit_all(root, "down")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:40")
+    assert len(report["retracted"]) == 1, report
+    write_article(root, slug="2026-10-20-a", front_matter={"title": "全新的文章"}, body=VALID_BODY + "\n新的内容。\n")
+    commit_all(root, "a new article in the old folder")
+    code, report = publish(root, capsys, sandbox, "2026-10-21 12:30")
+    said = [o for group in report.values() for o in group if o["path"].endswith("2026-10-20-a/index.md")]
+    assert "全新的文章" in published_titles(sandbox) or said, report
