@@ -605,6 +605,9 @@ def _carry_retraction(run: Run, path: str) -> None:
         how = _delete_published(client, target)
         message = "已从公众号删除"
     elif step == Step.MASS_SENT:
+        if not knows_msg_id(target):  # a pending retraction planned before this was checked
+            run.cannot_retract(path, current.account, MASS_WITHOUT_MSG_ID)
+            return
         client.mass_delete(str(target.entry.data.get("msg_id", "")), target.index)
         how, message = "deleted", "已删除该篇群发图文(读者已收到的消息列表中不再可读)"
     else:
@@ -615,6 +618,16 @@ def _carry_retraction(run: Run, path: str) -> None:
     record = Retracted(of=step, index=target.index, how=how)
     run.write(run.entry(record, current.account, path, target.entry.content_hash))
     run.retracted(path, current.account, message, str(target.entry.data.get("article_id", "")))
+
+
+MASS_WITHOUT_MSG_ID = ("这次群发的 msg_id 未能从微信取得(答复丢失且已过 24 小时),而微信没有按内容查找群发的接口,"
+                       "wxpub 无法撤回它:请运营人员在公众号后台的群发记录中删除这篇文章")
+
+
+def knows_msg_id(target: Publication) -> bool:
+    """Whether a mass send's msg_id is known: message/mass/delete needs it, and a send whose
+    answer was lost for more than WeChat's 24 h clientmsgid memory is recorded without one."""
+    return str(target.entry.data.get("msg_id", "")).isdigit()
 
 
 def _delete_published(client: WeChat, target: Publication) -> str:

@@ -433,3 +433,34 @@ def test_a_new_article_in_the_folder_of_a_retracted_one_is_published_or_said_why
     code, report = publish(root, capsys, sandbox, "2026-10-21 12:30")
     said = [o for group in report.values() for o in group if o["path"].endswith("2026-10-20-a/index.md")]
     assert "全新的文章" in published_titles(sandbox) or said, report
+
+
+@pytest.mark.parametrize("change", ["edit", "retract"])  # "move": see the first test
+def test_a_mass_send_whose_answer_was_lost_reaches_followers_once_whatever_changed_since(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], change: str) -> None:
+    """sendall goes out, its answer is lost past WeChat's 24 h clientmsgid memory, so the send
+    is recorded without a msg_id; the editor corrected or retracted the article meanwhile.
+    Followers get it once; a retraction wxpub cannot make (message/mass/delete needs the
+    msg_id) is said, naming what a person must do, and never a ValueError traceback that
+    stopped every later run of every account."""
+    root = make_repo(tmp_path)
+    index = write_article(root, slug="2026-10-20-a", **MASS)
+    commit_all(root, "a")
+    fault(sandbox, {"endpoint": "message/mass/sendall", "drop": True, "when": "after", "count": 10})
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30", "--lease", "0")
+    assert not report["published"] and len(state(sandbox)["mass_sends"]) == 1, report
+    if change == "edit":
+        index.write_text(index.read_text(encoding="utf-8").replace("秋季运动会，", "秋季田径运动会，"), encoding="utf-8")
+    else:
+        write_article(root, slug="2026-10-20-a", front_matter={"retracted": True}, **MASS)
+    commit_all(root, change)
+    publish(root, capsys, sandbox, "2026-10-20 12:31", "--lease", "0")
+    http(sandbox.rstrip("/") + "/sandbox/clock", {"advance": 86400})
+    publish(root, capsys, sandbox, "2026-10-21 12:30", "--lease", "0")
+    code, report = publish(root, capsys, sandbox, "2026-10-21 12:35", "--lease", "0")
+    sends = state(sandbox)["mass_sends"]
+    assert len(sends) == 1, f"followers got it {len(sends)} times"
+    if change == "retract":
+        assert code == 1 and [f["path"].split("/")[3] for f in report["failed"]] == ["2026-10-20-a"], report
+        assert "群发记录中删除" in report["failed"][0]["message"], report
+        assert "retracted" not in ledger_steps(root), "recorded a retraction WeChat never confirmed"
