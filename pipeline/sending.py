@@ -679,8 +679,15 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
         items = [_redraft(news[p.index - 1], marker(rebuilding.batch, number)) for number, p in enumerate(keep, 1)
                  if p.index - 1 < len(news)]
         new_media_id = client.add_draft(items)
-    run.write(run.entry(DraftRebuilt(rebuilding.batch, target.media_id, new_media_id, rebuilding.keep,
-                                      recovered=recovered), current.account, current.path, target.entry.content_hash))
+    if not run.write(run.entry(DraftRebuilt(rebuilding.batch, target.media_id, new_media_id, rebuilding.keep,
+                                            recovered=recovered), current.account, current.path,
+                               target.entry.content_hash)):
+        # Another run took this rebuild over while our draft/add was slow and recorded its own
+        # draft first: ours is a second copy of the siblings, unless that run found ours
+        recorded = {p.media_id for p in run.state.publications.values() if p.path in rebuilding.keep}
+        if new_media_id not in recorded:
+            client.delete_draft_if_present(new_media_id)
+        return None
     client.delete_draft_if_present(target.media_id)
     return "rebuilt", "已从草稿箱删除;同一草稿中的其他文章已移入新草稿"
 

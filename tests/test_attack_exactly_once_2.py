@@ -464,3 +464,37 @@ def test_a_mass_send_whose_answer_was_lost_reaches_followers_once_whatever_chang
         assert code == 1 and [f["path"].split("/")[3] for f in report["failed"]] == ["2026-10-20-a"], report
         assert "群发记录中删除" in report["failed"][0]["message"], report
         assert "retracted" not in ledger_steps(root), "recorded a retraction WeChat never confirmed"
+
+
+def test_a_slow_rebuild_taken_over_leaves_one_draft_with_the_sibling(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Retracting one article of a two-article draft rebuilds the draft without it. The first
+    runner's rebuild (draft/add) is slow; its lease runs out, a second runner takes the
+    retraction over and rebuilds; then the first one's call lands. The draft box must end
+    with the sibling once, in one draft."""
+    import sys
+    import time
+
+    youth = {"account": "youth", "department": "youth-league"}
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a", body=VALID_BODY + "\n甲。\n", **youth)
+    write_article(root, slug="2026-10-20-b", body=VALID_BODY + "\n乙。\n", **youth)
+    commit_all(root, "two")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30")
+    assert len(report["published"]) == 2, report
+    git(root, "rm", "-q", "-r", "content/youth/youth-league/2026-10-20-a")
+    commit_all(root, "take a down")
+    fault(sandbox, {"endpoint": "draft/add", "delay": 6})
+    slow = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(root), "publish", "--sandbox-url", sandbox,
+                             "--now", "2026-10-20 12:40", "--lease", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # the slow runner is inside draft/add, its lease over
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:41", "--lease", "1")
+    out, err = slow.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    time.sleep(1.5)
+    for minute in (42, 43):  # later runs sweep whatever the slow one left
+        publish(root, capsys, sandbox, f"2026-10-20 12:{minute}", "--lease", "1")
+    drafts = state(sandbox)["drafts"]
+    contents = [a["content"] for d in drafts for a in d["articles"]]
+    assert len(contents) == 1 and "乙" in contents[0], [len(d["articles"]) for d in drafts]
