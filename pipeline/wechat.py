@@ -155,9 +155,13 @@ class _StableTokenClient(WeChatClient):  # type: ignore[misc]
                   "force_refresh": force_refresh},
             timeout=self.timeout,
         )
-        result: dict[str, Any] = response.json()
+        result = response.json()
+        if not isinstance(result, dict):
+            raise UnreadableAnswer("stable_token answer is not a JSON object")
         if result.get("errcode"):
             raise WeChatError("stable_token", int(result["errcode"]), str(result.get("errmsg", "")))
+        if "access_token" not in result:
+            raise UnreadableAnswer("stable_token answer lacks access_token")
         token = str(result["access_token"])
         self._redact.add(token)
         expires_in = int(result.get("expires_in", 7200))

@@ -148,7 +148,7 @@ GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 @pytest.mark.parametrize("body", [GATEWAY_PAGE, b'{"errcode": 0, "errmsg": "ok"}', b"[]", b'{"media_id"'])
 @pytest.mark.parametrize("endpoint", ["draft/add", "freepublish/submit", "material/add_material",
-                                      "freepublish/get", "media/uploadimg"])
+                                      "freepublish/get", "media/uploadimg", "stable_token"])
 def test_a_successful_call_answered_with_a_body_wechatpy_cannot_read_is_not_a_crash(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], endpoint: str, body: bytes) -> None:
     """The call takes effect, the answer is a gateway page, a success without its field, not an
