@@ -206,7 +206,12 @@ class WeChat:
             if error.errcode in TOKEN_ERRORS and not token_retried:
                 token_retried = True
                 self.calls["stable_token"] += 1
-                self._client.fetch_access_token()
+                try:
+                    self._client.fetch_access_token()
+                except requests.RequestException as exc:  # the refresh got no (readable) answer
+                    raise WeChatError("stable_token", None, self.redact(type(exc).__name__ + ": " + str(exc))) from None
+                except WeChatError as exc:
+                    raise WeChatError(exc.endpoint, exc.errcode, self.redact(exc.errmsg)) from None
                 continue
             if error.transient and idempotent and attempt < self._retries:
                 self._sleep(self._backoff * 2 ** attempt)

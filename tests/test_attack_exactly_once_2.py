@@ -498,3 +498,20 @@ def test_a_slow_rebuild_taken_over_leaves_one_draft_with_the_sibling(
     drafts = state(sandbox)["drafts"]
     contents = [a["content"] for d in drafts for a in d["articles"]]
     assert len(contents) == 1 and "乙" in contents[0], [len(d["articles"]) for d in drafts]
+
+
+@pytest.mark.parametrize("refresh", [{"drop": True}, {"errcode": -1}, {"errcode": 40164}])
+def test_a_token_refresh_that_fails_mid_run_is_reported_not_a_crash(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], refresh: dict[str, Any]) -> None:
+    """WeChat says the token expired (40001) on draft/add; the refresh itself gets no answer,
+    a busy error or a whitelist error. The run says so and stops; the next run sends once."""
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a")
+    commit_all(root, "a")
+    fault(sandbox, [{"endpoint": "draft/add", "errcode": 40001}, {"endpoint": "stable_token", "nth": 2, **refresh}])
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", "2026-10-20 12:30",
+                             "--lease", "0")
+    assert code in (0, 1) and "内部错误" not in err, err
+    publish(root, capsys, sandbox, "2026-10-20 12:31", "--lease", "0")
+    assert published_titles(sandbox) == ["学校举行秋季运动会"]
+    assert state(sandbox)["drafts"] == []
