@@ -665,7 +665,8 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
         client.delete_draft_if_present(target.media_id)
         return "deleted", "已从草稿箱删除;若运营人员已在后台发表,请在后台删除"
     news = draft.get("news_item", [])
-    keep = sorted(siblings, key=lambda p: p.index)
+    placed = {p.path: _position_in(news, p, target) for p in siblings}
+    keep = sorted((p for p in siblings if placed[p.path] is not None), key=lambda p: placed[p.path] or 0)
     if current.rebuilding is None:
         batch = uuid.uuid4().hex[:16]
         record = DraftRebuilding(batch, target.media_id, tuple(p.path for p in keep), lease_until=run.lease_until())
@@ -676,8 +677,8 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
     new_media_id = _find_rebuilt(client, rebuilding)
     recovered = new_media_id is not None
     if new_media_id is None:
-        items = [_redraft(news[p.index - 1], marker(rebuilding.batch, number)) for number, p in enumerate(keep, 1)
-                 if p.index - 1 < len(news)]
+        items = [_redraft(news[at], marker(rebuilding.batch, number)) for number, p in enumerate(keep, 1)
+                 if (at := placed.get(p.path)) is not None]
         new_media_id = client.add_draft(items)
     if not run.write(run.entry(DraftRebuilt(rebuilding.batch, target.media_id, new_media_id, rebuilding.keep,
                                             recovered=recovered), current.account, current.path,
@@ -690,6 +691,21 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
         return None
     client.delete_draft_if_present(target.media_id)
     return "rebuilt", "已从草稿箱删除;同一草稿中的其他文章已移入新草稿"
+
+
+def _position_in(news: list[dict[str, Any]], sibling: Publication, retracted: Publication) -> int | None:
+    """Where `sibling` is in the draft now (0-based): found by its marker, since the operator
+    may have reordered the draft in the backend; else at the index we gave it, unless the
+    article there is the one being retracted. None: it is not in the draft."""
+    contents = [str(item.get("content", "")) for item in news]
+    if sibling.marker:
+        found = next((i for i, content in enumerate(contents) if carries(content, sibling.marker)), None)
+        if found is not None:
+            return found
+    at = sibling.index - 1
+    if 0 <= at < len(contents) and not (retracted.marker and carries(contents[at], retracted.marker)):
+        return at
+    return None
 
 
 def _find_marked_publication(client: WeChat, mark: str) -> tuple[str, int] | None:

@@ -515,3 +515,40 @@ def test_a_token_refresh_that_fails_mid_run_is_reported_not_a_crash(
     publish(root, capsys, sandbox, "2026-10-20 12:31", "--lease", "0")
     assert published_titles(sandbox) == ["学校举行秋季运动会"]
     assert state(sandbox)["drafts"] == []
+
+
+def operator_token(root: Path, sandbox: str, appid: str) -> str:
+    """The access token a person (or another system) of the account gets: stable_token."""
+    secret = json.loads((root / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))[appid]
+    answer = http(sandbox.rstrip("/") + "/cgi-bin/stable_token",
+                  {"grant_type": "client_credential", "appid": appid, "secret": secret})
+    return str(answer["access_token"])
+
+
+def test_retracting_from_a_draft_the_operator_reordered_keeps_the_right_sibling(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Draft mode: the operator opens the two-article draft and puts the second article first
+    (draft/update, as the backend's editor does). Then the first article is retracted: the
+    rebuilt draft must hold the second article, not the retracted one."""
+    youth = {"account": "youth", "department": "youth-league"}
+    root = make_repo(tmp_path)
+    write_article(root, slug="2026-10-20-a", body=VALID_BODY + "\n甲。\n", **youth)
+    write_article(root, slug="2026-10-20-b", body=VALID_BODY + "\n乙。\n", **youth)
+    commit_all(root, "two")
+    code, report = publish(root, capsys, sandbox, "2026-10-20 12:30")
+    assert [p["status"] for p in report["published"]] == ["drafted", "drafted"], report
+    token = operator_token(root, sandbox, "wxsandboxyouth")
+    media_id = report["published"][0]["media_id"]
+    draft = http(f"{sandbox}/cgi-bin/draft/get?access_token={token}", {"media_id": media_id})
+    first, second = draft["news_item"][0], draft["news_item"][1]
+    fields = ("title", "author", "digest", "content", "content_source_url", "thumb_media_id",
+              "need_open_comment", "only_fans_can_comment")
+    for index, item in ((0, second), (1, first)):  # swap them
+        answer = http(f"{sandbox}/cgi-bin/draft/update?access_token={token}",
+                      {"media_id": media_id, "index": index, "articles": {k: item[k] for k in fields if k in item}})
+        assert answer.get("errcode", 0) == 0, answer
+    git(root, "rm", "-q", "-r", "content/youth/youth-league/2026-10-20-a")
+    commit_all(root, "take a down")
+    publish(root, capsys, sandbox, "2026-10-20 12:40")
+    contents = [a["content"] for d in state(sandbox)["drafts"] for a in d["articles"]]
+    assert len(contents) == 1 and "乙" in contents[0] and "甲" not in contents[0], contents
