@@ -225,6 +225,20 @@ class Ledger:
                         where=self.ref,
                         hint=f"用 git log -p {self.ref} 查看改动;撤销它:git update-ref {self.ref} {parent}")
 
+    def _appended_since(self, ours: str, theirs: str, tracking: str) -> None:
+        """A fast-forward must keep every line we hold. `reload` compares only the tip with its
+        parent, so a tidy-up pushed with one more commit on top would pass it: check each
+        commit the remote added (naming the one that drops lines), then the result as a whole
+        (a merge whose first parent is a shorter, unrelated log)."""
+        walker = self._repo.walk(pygit2.Oid(hex=theirs), pygit2.enums.SortMode.TOPOLOGICAL)
+        walker.hide(pygit2.Oid(hex=ours))
+        for commit in walker:
+            self._only_appended(str(commit.id), _log_blob(commit.tree, tracking))
+        if not _log_blob(self._tree(theirs), tracking).startswith(self._raw):
+            raise UserError(f"远程的发布记录 {theirs[:12]} 不再包含本地已有的记录;发布记录只能追加,"
+                            "删改会让已发出的内容被当作未发出而再次发送", where=self.ref,
+                            hint=f"用 git log -p {tracking} 查看远程的改动,由管理员把远程记录恢复为本地的 {ours[:12]} 之后的追加")
+
     def backup(self, key: str) -> bytes | None:
         """The rendered content stored under `key` (a sha256) by `append(..., backups=)`."""
         if self._tip is None or not _SHA256.match(key):
@@ -361,6 +375,8 @@ class Ledger:
         if ours == theirs:
             return
         if ours is None or self._repo.descendant_of(pygit2.Oid(hex=theirs), pygit2.Oid(hex=ours)):
+            if ours is not None:
+                self._appended_since(ours, theirs, tracking)
             self._move(self.ref, theirs, ours)
         elif self._repo.descendant_of(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs)):
             extra = len(self._entries) - len(_parse(_log_blob(self._tree(theirs), tracking), tracking))

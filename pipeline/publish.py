@@ -190,6 +190,9 @@ class Run:
                                          media_id=str(final.data.get("media_id", "")), article_id=article_id,
                                          url=str(final.data.get("url", ""))))
 
+    def cannot_retract(self, path: str, account: str, text: str) -> None:
+        self.outcomes.append(Outcome("failed", path, account, text))
+
     def retracted(self, path: str, account: str, text: str, article_id: str) -> None:
         self.outcomes.append(Outcome("retracted", path, account, text, article_id=article_id))
 
@@ -302,6 +305,8 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         proof = run.gate.retraction(bundle or PurePosixPath(path).parent) if run.gate is not None else None
         if proof is not None and not proof.allowed:
             failed.append(Outcome("failed", path, account, proof.message))
+        elif target.entry.step == Step.MASS_SENT and not sending.knows_msg_id(target):
+            failed.append(Outcome("failed", path, account, sending.MASS_WITHOUT_MSG_ID))  # said every run
         elif target.entry.step == Step.DRAFTED and any(
                 r.target.media_id == target.media_id for r in state.retractions.values() if r.path != path):
             # One rebuild of a draft at a time: the next starts from the draft the last one left

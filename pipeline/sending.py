@@ -605,6 +605,9 @@ def _carry_retraction(run: Run, path: str) -> None:
         how = _delete_published(client, target)
         message = "已从公众号删除"
     elif step == Step.MASS_SENT:
+        if not knows_msg_id(target):  # a pending retraction planned before this was checked
+            run.cannot_retract(path, current.account, MASS_WITHOUT_MSG_ID)
+            return
         client.mass_delete(str(target.entry.data.get("msg_id", "")), target.index)
         how, message = "deleted", "已删除该篇群发图文(读者已收到的消息列表中不再可读)"
     else:
@@ -615,6 +618,16 @@ def _carry_retraction(run: Run, path: str) -> None:
     record = Retracted(of=step, index=target.index, how=how)
     run.write(run.entry(record, current.account, path, target.entry.content_hash))
     run.retracted(path, current.account, message, str(target.entry.data.get("article_id", "")))
+
+
+MASS_WITHOUT_MSG_ID = ("这次群发的 msg_id 未能从微信取得(答复丢失且已过 24 小时),而微信没有按内容查找群发的接口,"
+                       "wxpub 无法撤回它:请运营人员在公众号后台的群发记录中删除这篇文章")
+
+
+def knows_msg_id(target: Publication) -> bool:
+    """Whether a mass send's msg_id is known: message/mass/delete needs it, and a send whose
+    answer was lost for more than WeChat's 24 h clientmsgid memory is recorded without one."""
+    return str(target.entry.data.get("msg_id", "")).isdigit()
 
 
 def _delete_published(client: WeChat, target: Publication) -> str:
@@ -652,7 +665,8 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
         client.delete_draft_if_present(target.media_id)
         return "deleted", "已从草稿箱删除;若运营人员已在后台发表,请在后台删除"
     news = draft.get("news_item", [])
-    keep = sorted(siblings, key=lambda p: p.index)
+    placed = {p.path: _position_in(news, p, target) for p in siblings}
+    keep = sorted((p for p in siblings if placed[p.path] is not None), key=lambda p: placed[p.path] or 0)
     if current.rebuilding is None:
         batch = uuid.uuid4().hex[:16]
         record = DraftRebuilding(batch, target.media_id, tuple(p.path for p in keep), lease_until=run.lease_until())
@@ -663,13 +677,35 @@ def _retract_draft(run: Run, client: WeChat, current: Retraction) -> tuple[str, 
     new_media_id = _find_rebuilt(client, rebuilding)
     recovered = new_media_id is not None
     if new_media_id is None:
-        items = [_redraft(news[p.index - 1], marker(rebuilding.batch, number)) for number, p in enumerate(keep, 1)
-                 if p.index - 1 < len(news)]
+        items = [_redraft(news[at], marker(rebuilding.batch, number)) for number, p in enumerate(keep, 1)
+                 if (at := placed.get(p.path)) is not None]
         new_media_id = client.add_draft(items)
-    run.write(run.entry(DraftRebuilt(rebuilding.batch, target.media_id, new_media_id, rebuilding.keep,
-                                      recovered=recovered), current.account, current.path, target.entry.content_hash))
+    if not run.write(run.entry(DraftRebuilt(rebuilding.batch, target.media_id, new_media_id, rebuilding.keep,
+                                            recovered=recovered), current.account, current.path,
+                               target.entry.content_hash)):
+        # Another run took this rebuild over while our draft/add was slow and recorded its own
+        # draft first: ours is a second copy of the siblings, unless that run found ours
+        recorded = {p.media_id for p in run.state.publications.values() if p.path in rebuilding.keep}
+        if new_media_id not in recorded:
+            client.delete_draft_if_present(new_media_id)
+        return None
     client.delete_draft_if_present(target.media_id)
     return "rebuilt", "已从草稿箱删除;同一草稿中的其他文章已移入新草稿"
+
+
+def _position_in(news: list[dict[str, Any]], sibling: Publication, retracted: Publication) -> int | None:
+    """Where `sibling` is in the draft now (0-based): found by its marker, since the operator
+    may have reordered the draft in the backend; else at the index we gave it, unless the
+    article there is the one being retracted. None: it is not in the draft."""
+    contents = [str(item.get("content", "")) for item in news]
+    if sibling.marker:
+        found = next((i for i, content in enumerate(contents) if carries(content, sibling.marker)), None)
+        if found is not None:
+            return found
+    at = sibling.index - 1
+    if 0 <= at < len(contents) and not (retracted.marker and carries(contents[at], retracted.marker)):
+        return at
+    return None
 
 
 def _find_marked_publication(client: WeChat, mark: str) -> tuple[str, int] | None:

@@ -111,6 +111,19 @@ class Redactor:
         return re.sub(r"(access_token|secret)=[^&\s]+", r"\1=***", text)
 
 
+class UnreadableAnswer(requests.RequestException):
+    """WeChat's answer was not the JSON object the endpoint documents (a gateway's error page
+    with HTTP 200, a cut-off body, a field missing). It says nothing about whether the call
+    took effect, so it is handled like a lost answer: an unknown outcome, never a result."""
+
+
+def _field(result: Mapping[str, Any], key: str, endpoint: str) -> str:
+    """One field of a success answer; a success without it is an unknown outcome, not a crash."""
+    if key not in result:
+        raise WeChatError(endpoint, None, f"微信的回答缺少 {key},无法确认调用是否生效")
+    return str(result[key])
+
+
 class _StableTokenClient(WeChatClient):  # type: ignore[misc]
     """wechatpy's client with the stable token endpoint and no unbounded token retries."""
 
@@ -119,6 +132,22 @@ class _StableTokenClient(WeChatClient):  # type: ignore[misc]
         self.API_BASE_URL = base_url
         self._redact = redact
 
+    def _handle_result(self, res: Any, method: Any = None, url: Any = None,
+                       result_processor: Callable[[Any], Any] | None = None, **kwargs: Any) -> Any:
+        # wechatpy hands back the raw Response when the body is not JSON, and its processors
+        # index the answer (x["url"]): either would surface far from the call as a TypeError
+        decoded = res if isinstance(res, dict) else self._decode_result(res)
+        if not isinstance(decoded, dict):
+            raise UnreadableAnswer(f"answer is not a JSON object (HTTP {getattr(res, 'status_code', '?')})")
+
+        def processed(result: Any) -> Any:
+            try:
+                return result_processor(result) if result_processor else result
+            except (KeyError, TypeError):
+                raise UnreadableAnswer("answer lacks a documented field") from None
+
+        return super()._handle_result(res, method, url, processed, **kwargs)
+
     def fetch_access_token(self, force_refresh: bool = False) -> dict[str, Any]:
         response = self._http.post(
             url=f"{self.API_BASE_URL}stable_token",
@@ -126,9 +155,13 @@ class _StableTokenClient(WeChatClient):  # type: ignore[misc]
                   "force_refresh": force_refresh},
             timeout=self.timeout,
         )
-        result: dict[str, Any] = response.json()
+        result = response.json()
+        if not isinstance(result, dict):
+            raise UnreadableAnswer("stable_token answer is not a JSON object")
         if result.get("errcode"):
             raise WeChatError("stable_token", int(result["errcode"]), str(result.get("errmsg", "")))
+        if "access_token" not in result:
+            raise UnreadableAnswer("stable_token answer lacks access_token")
         token = str(result["access_token"])
         self._redact.add(token)
         expires_in = int(result.get("expires_in", 7200))
@@ -173,7 +206,12 @@ class WeChat:
             if error.errcode in TOKEN_ERRORS and not token_retried:
                 token_retried = True
                 self.calls["stable_token"] += 1
-                self._client.fetch_access_token()
+                try:
+                    self._client.fetch_access_token()
+                except requests.RequestException as exc:  # the refresh got no (readable) answer
+                    raise WeChatError("stable_token", None, self.redact(type(exc).__name__ + ": " + str(exc))) from None
+                except WeChatError as exc:
+                    raise WeChatError(exc.endpoint, exc.errcode, self.redact(exc.errmsg)) from None
                 continue
             if error.transient and idempotent and attempt < self._retries:
                 self._sleep(self._backoff * 2 ** attempt)
@@ -197,14 +235,14 @@ class WeChat:
         """material/add_material type=image: a permanent media_id for thumb_media_id."""
         result = self._call("material/add_material",
                             lambda: self._client.material.add("image", (filename, io.BytesIO(data))), idempotent=False)
-        return str(result["media_id"]), str(result.get("url", ""))
+        return _field(result, "media_id", "material/add_material"), str(result.get("url", ""))
 
     # -- drafts ---------------------------------------------------------------------------
     def add_draft(self, articles: list[dict[str, Any]]) -> str:
         # The dict goes through as built: wechatpy's helpers drop article_type and crop fields
         result = self._call("draft/add", lambda: self._client.post("draft/add", data={"articles": articles}),
                             idempotent=False)
-        return str(result["media_id"])
+        return _field(result, "media_id", "draft/add")
 
     def get_draft(self, media_id: str) -> dict[str, Any] | None:
         try:
@@ -240,7 +278,7 @@ class WeChat:
         result = self._call("freepublish/submit",
                             lambda: self._client.post("freepublish/submit", data={"media_id": media_id}),
                             idempotent=False)
-        return str(result["publish_id"])
+        return _field(result, "publish_id", "freepublish/submit")
 
     def publish_status(self, publish_id: str) -> dict[str, Any]:
         return dict(self._call("freepublish/get",
@@ -279,7 +317,7 @@ class WeChat:
                 match = re.search(r"\d{6,}", error.errmsg)
                 return match.group() if match else ""
             raise
-        return str(result["msg_id"])
+        return _field(result, "msg_id", "message/mass/sendall")
 
     def mass_delete(self, msg_id: str, index: int) -> None:
         """message/mass/delete of one article (1-based article_idx; 0 would delete the whole send)."""
