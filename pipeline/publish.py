@@ -241,6 +241,25 @@ def refuse_older_commit(repo: pygit2.Repository, head: pygit2.Commit, entries: I
                         hint=hint)
 
 
+CLOCK_TOLERANCE = datetime.timedelta(minutes=15)
+
+
+def refuse_slow_clock(now: datetime.datetime, entries: Iterable[Entry]) -> None:
+    """A run whose clock is well behind the ledger's newest line publishes nothing: it would
+    file its publications under an earlier day (a VM restored from a snapshot, a wrong time
+    zone) and pass the daily cap and the publishing windows. Runners share one ledger, so its
+    newest line is the latest time any of them has seen."""
+    latest = max((e.at for e in entries if e.at), default="")
+    if not latest:
+        return
+    seen = datetime.datetime.fromisoformat(latest)
+    if now < seen - CLOCK_TOLERANCE:
+        behind = seen - now
+        raise UserError(f"本机时钟({now.isoformat(timespec='minutes')})比发布记录最新一条({latest[:16]} UTC)"
+                        f"早 {behind.total_seconds() / 3600:.1f} 小时:按这个时钟会把发布记在更早的日期,超过每日上限或发布时段,"
+                        "本次不予发布", hint="校准运行器的系统时钟(NTP)后重新运行")
+
+
 def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str) -> str | None:
     """The remote's default branch head when it is a later commit than `head` (None otherwise):
     only the newest main publishes. A run of an older commit (a workflow re-run, which checks

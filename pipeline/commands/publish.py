@@ -26,7 +26,8 @@ from pipeline.policies import Account, Policies, load_policies
 from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
 from pipeline.publish import (
-    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, resume, summarize,
+    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, refuse_slow_clock,
+    resume, summarize,
 )
 from pipeline.snapshot import CommitTree
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
             ledger.sync(args.push)  # entries a previous run could not push go first
     if not args.dry_run:
         refuse_older_commit(repo, head, ledger.entries)
+        refuse_slow_clock(_now(args.now, policies), ledger.entries)
     gate = None
     if args.require_approvals:
         gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)
