@@ -41,6 +41,7 @@ class RenderedArticle:
     content: str  # the HTML for the draft's `content`
     cover: str  # the cover's file name in the bundle
     images: tuple[str, ...]  # body images to upload, in order: web URLs, and bundle files the resolver serves
+    bundle_images: tuple[str, ...]  # those of `images` that are bundle files, the ones to upload
     refused: tuple[Resolved, ...]  # local body images the resolver refuses (outside, symlink, missing)
     references: tuple[Reference, ...]
     content_source_url: str  # 阅读原文: read_more, or a repost's source
@@ -89,6 +90,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         content=html.strip(),
         cover=str(fm.get("cover", "")),
         images=tuple(dict.fromkeys(state.images)),
+        bundle_images=tuple(dict.fromkeys(state.bundle_images)),
         refused=tuple(dict.fromkeys(state.refused)),
         references=references,
         content_source_url=str(fm.get("read_more") or source_url),

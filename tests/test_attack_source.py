@@ -1,0 +1,118 @@
+"""Attacks on "one article source" from the outside (issue 10): inputs where two commands
+disagree about an article, where publishing reads something other than the commit's bundle,
+or where a command crashes. Each test is a finding; one marked xfail is still open.
+
+Real components only: Git repositories in tmp folders, the CLI in-process, the WeChat
+sandbox over HTTP through wechatpy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.cli import main
+from tests.testing.fixtures import ARTICLE, commit_all, http, jpeg_bytes, run_cli, write_article
+
+LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
+COLLEGE = "content/cs-college/cs-college/2026-10-21-contest/index.md"
+
+
+def publish(repo: Path, url: str, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any]]:
+    code = main(["--root", str(repo), "publish", "--sandbox-url", url, "--now", LUNCH, "--format", "json", *extra])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err, captured.err
+    assert captured.out, captured.err  # a report, not a stop of the whole run
+    return code, json.loads(captured.out)
+
+
+def lint_errors(repo: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    code, out, _ = run_cli(repo, capsys, "lint", "--format", "json")
+    codes = [f["code"] for f in json.loads(out)["findings"] if f["severity"] == "error"]
+    assert (code == 0) == (not codes)
+    return codes
+
+
+def published_contents(url: str) -> list[str]:
+    world = http(url + "/sandbox/state")
+    return [article["content"] for publication in world["publications"] for article in publication["articles"]]
+
+
+# -- themes: a template is data, not code ----------------------------------------------------
+
+
+def test_a_theme_template_cannot_read_files_or_the_environment(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found: themes were rendered by an unsandboxed jinja2 Environment, so a template edit could
+    reach `__globals__` and put any file (outside the repository too) or the publisher's AppSecret
+    from the environment into every published article; lint passed it. Now the sandbox refuses,
+    and lint says RENDER002 for each article before review."""
+    monkeypatch.setenv("WXPUB_ATTACK_SECRET", "s3cr3t-app-secret")
+    outside = repo.parent / "outside.txt"
+    outside.write_text("outside-the-repository", encoding="utf-8")
+    write_article(repo)
+    template = repo / "themes" / "classic" / "article.html.j2"
+    payloads = [
+        f"{{{{ self.__init__.__globals__.__builtins__.open('{outside}').read() }}}}",
+        "{{ cycler.__init__.__globals__.os.environ.get('WXPUB_ATTACK_SECRET') }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ lipsum.__globals__['os'].environ }}",
+    ]
+    original = template.read_text(encoding="utf-8")
+    for payload in payloads:
+        template.write_text(original + f"\n<p>{payload}</p>\n", encoding="utf-8")
+        code, out, err = run_cli(repo, capsys, "render", str(repo / ARTICLE))
+        assert code == 2, out
+        assert "outside-the-repository" not in out + err and "s3cr3t-app-secret" not in out + err
+        assert "article.html.j2" in err
+        assert lint_errors(repo, capsys) == ["RENDER002"]
+
+
+def test_the_shipped_themes_still_render_in_the_sandbox(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The neighbour of the fix above: what the shipped templates use (style(), loops, filters)
+    is allowed by the sandboxed environment."""
+    write_article(repo, body="正文[^1]。\n\n[^1]: 注释。\n\n见 [官网](https://example.com)。\n")
+    for theme in ("classic", "campus"):
+        code, out, err = run_cli(repo, capsys, "render", str(repo / ARTICLE), "--theme", theme, "--check")
+        assert code == 0, err
+        assert "参考链接" in out and "注释" in out
+
+
+# -- body images: what render serves from the bundle is what publish uploads ------------------
+
+
+def test_a_web_image_with_an_upper_case_scheme_does_not_stop_the_run(repo: Path, sandbox: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: the renderer knew `HTTPS://…` is a web image (URL schemes are case-insensitive),
+    the publisher guessed by `startswith("https://")`, took it for a bundle file, and the
+    resolver's refusal stopped the whole run with exit 2: every other account's articles
+    waited too, run after run. Lint passed it (MEDIA013, waived with a reason)."""
+    write_article(repo, account="cs-college", department="cs-college", slug="2026-10-21-contest",
+                  front_matter={"title": "程序设计竞赛开赛", "category": "学生活动"})
+    write_article(repo, body="正文。\n\n<!-- wxpub-disable MEDIA013: 合作方图片 -->\n![图](HTTPS://example.com/a.jpg)\n")
+    commit_all(repo)
+    assert lint_errors(repo, capsys) == []
+    code, report = publish(repo, sandbox, capsys)
+    assert code == 0, report
+    assert {item["path"] for item in report["published"]} == {ARTICLE, COLLEGE}
+
+
+def test_a_bundle_image_whose_name_looks_like_a_url_is_uploaded(repo: Path, sandbox: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: `![](https%3A//evil.example/track.jpg)` names the bundle file
+    `https:/evil.example/track.jpg` (decoded once, as lint and the preview read it); lint checked
+    that file and passed, but the publisher skipped uploading any name starting with
+    `https://` and sent `src="https://evil.example/track.jpg"`: a hot-linked image from a host
+    nobody reviewed instead of the photo in the preview."""
+    write_article(repo, body="正文。\n\n![图](https%3A//evil.example/track.jpg)\n",
+                  files={"https:/evil.example/track.jpg": jpeg_bytes(600, 400)})
+    commit_all(repo)
+    assert lint_errors(repo, capsys) == []
+    code, report = publish(repo, sandbox, capsys)
+    assert code == 0, report
+    [content] = published_contents(sandbox)
+    assert "evil.example" not in content
+    assert content.count("<img ") == 1 and "mmbiz.qpic.cn" in content
+    assert http(sandbox + "/sandbox/state")["calls"].get("media/uploadimg") == 1
