@@ -8,12 +8,17 @@ sandbox over HTTP through wechatpy."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline.cli import main
+from tests.test_preview import http_get, running_serve
 from tests.testing.fixtures import ARTICLE, commit_all, http, jpeg_bytes, run_cli, write_article
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
@@ -116,3 +121,52 @@ def test_a_bundle_image_whose_name_looks_like_a_url_is_uploaded(repo: Path, sand
     assert "evil.example" not in content
     assert content.count("<img ") == 1 and "mmbiz.qpic.cn" in content
     assert http(sandbox + "/sandbox/state")["calls"].get("media/uploadimg") == 1
+
+
+# -- names that are not text -----------------------------------------------------------------
+
+
+def wxpub(repo: Path, *args: str) -> tuple[int, bytes, str]:
+    """wxpub as CI runs it (a process; its output is bytes): (exit code, stdout, stderr)."""
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(repo), *args],
+                          capture_output=True, timeout=120)
+    err = done.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in err, err
+    return done.returncode, done.stdout, err
+
+
+def test_a_folder_name_that_is_not_utf8_is_a_finding_in_every_command(repo: Path, sandbox: str) -> None:
+    """Found: Git and Linux allow any bytes in a folder name. FM010 (waivable) was lint's only
+    word on `2026-10-21-\\xff\\xfe`; with it waived lint passed, and publish crashed (exit 3) at
+    its first ledger write on every run, so no other article went out either; `preview` and
+    `serve` crashed on it even unwaived. Now the loader refuses such a name (ART001, which no
+    waiver reaches) and the other commands list it."""
+    write_article(repo, account="cs-college", department="cs-college", slug="2026-10-21-contest",
+                  front_matter={"title": "程序设计竞赛开赛", "category": "学生活动"})
+    good = repo / "content" / "official" / "publicity" / "2026-10-20-sports-day"
+    write_article(repo)
+    bad = os.fsencode(good.parent) + b"/2026-10-21-\xff\xfe"
+    os.makedirs(bad)
+    text = (good / "index.md").read_text(encoding="utf-8").replace("---\n\n", "---\n<!-- wxpub-disable-file FM010: 旧目录 -->\n", 1)
+    with open(bad + b"/index.md", "w", encoding="utf-8") as handle:
+        handle.write(text.replace("学校举行秋季运动会", "另一篇文章"))
+    shutil.copy(good / "cover.jpg", bad + b"/cover.jpg")
+    shutil.rmtree(good)
+    commit_all(repo)
+
+    code, out, _ = wxpub(repo, "lint", "--format", "json")
+    assert code == 1
+    [finding] = json.loads(out.decode("utf-8", "replace"))["findings"]
+    assert finding["code"] == "ART001" and "UTF-8" in finding["message"]
+
+    code, out, err = wxpub(repo, "publish", "--sandbox-url", sandbox, "--now", LUNCH, "--format", "json")
+    assert code == 1, err
+    report = json.loads(out.decode("utf-8", "replace"))
+    assert [item["path"] for item in report["published"]] == [COLLEGE]
+    assert [item["message"][:5] for item in report["failed"]] == ["无法读取:"]
+
+    code, _, err = wxpub(repo, "preview", "-o", str(repo.parent / "previews"))
+    assert code == 2 and "UTF-8" in err
+    with running_serve(repo) as url:
+        status, page = http_get(url)
+        assert status == 200 and "2026-10-21-" in page and "程序设计竞赛开赛" in page
