@@ -19,7 +19,7 @@ import pytest
 
 from pipeline.cli import main
 from tests.test_preview import http_get, running_serve
-from tests.testing.fixtures import ARTICLE, commit_all, http, jpeg_bytes, run_cli, write_article
+from tests.testing.fixtures import ARTICLE, PROJECT, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
 COLLEGE = "content/cs-college/cs-college/2026-10-21-contest/index.md"
@@ -170,3 +170,34 @@ def test_a_folder_name_that_is_not_utf8_is_a_finding_in_every_command(repo: Path
     with running_serve(repo) as url:
         status, page = http_get(url)
         assert status == 200 and "2026-10-21-" in page and "程序设计竞赛开赛" in page
+
+
+# -- .gitattributes: the checkout is not the commit ----------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="lint reads the checked-out bytes; a .gitattributes in the bundle "
+                                       "(working-tree-encoding) makes them differ from the blob publish reads")
+def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Path, sandbox: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: a `.gitattributes` inside the article folder (a bundle file: only the article's own
+    stages review it) with `index.md working-tree-encoding=UTF-7` makes every checkout, CI's
+    included, hold the Chinese text as ASCII (`+jWaNOw-`), while Git stores, GitHub shows and
+    publish reads UTF-8. Lint on the pull request's checkout and the preview see no listed word
+    and pass; after review the publisher's lint of the commit refuses it (WORD001), the
+    refusal "only after review" the README promises away. A policy with an ASCII category
+    name keeps the front matter readable both ways."""
+    policy = (PROJECT / "policies.yaml").read_text(encoding="utf-8").replace(
+        "  - name: 学生活动\n", "  - name: News\n    description: English news\n  - name: 学生活动\n")
+    repo = make_repo(tmp_path, policies=policy)
+    front = "title: Sports Day 2026\nauthor: Wang Fang\ndepartment: publicity\ncategory: News\ncover: cover.jpg\noriginal: true\n"
+    index = write_article(repo, raw=f"---\n{front}---\n\n10 月 20 日，学校举行秋季运动会，现场有人组织赌博。\n")
+    (index.parent / ".gitattributes").write_text("index.md working-tree-encoding=UTF-7\n", encoding="utf-8")
+    index.write_bytes(index.read_text(encoding="utf-8").encode("utf-7"))  # the checkout's form, which git add converts
+    commit_all(repo)
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "clone", "-q", str(repo), str(checkout)], check=True)
+    assert "赌博" in git(repo, "show", f"HEAD:{ARTICLE}")  # what Git stores and reviewers see
+
+    code, report = publish(checkout, sandbox, capsys)
+    assert code == 1 and "WORD001" in report["failed"][0]["message"]
+    assert "WORD001" in lint_errors(checkout, capsys)  # lint on CI's checkout must say it before review
