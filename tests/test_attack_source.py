@@ -220,3 +220,32 @@ def test_the_preview_shows_the_bundle_image_the_publisher_uploads(repo: Path, ca
     html = page.read_text(encoding="utf-8")
     assert quote("外链图片") not in html  # the placeholder is an SVG data: URI
     assert html.count("data:image/jpeg;base64,") == 2  # the cover and the photo
+
+
+# -- YAML: messages an editor can read -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("yaml_text", "says"), [
+    ("base: &b {title: 标题}\nextra:\n  <<: *b\n", "不支持合并键 <<"),
+    ("<<: {category: 通知公告}\n", "不支持合并键 <<"),
+    ("views: " + "9" * 5000 + "\n", "数字过长"),
+    ("views: 0x" + "f" * 5000 + "\n", "数字过长"),
+])
+def test_yaml_the_loader_refuses_is_explained_in_chinese(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                          yaml_text: str, says: str) -> None:
+    """Found: a merge key (`<<`) and an integer over Python's 4,300 digits were refused with
+    PyYAML's and Python's English text ("could not determine a constructor for the tag
+    'tag:yaml.org,2002:merge'", "Exceeds the limit (4300 digits)…") in front matter and in
+    policies.yaml alike; hex digits had no limit at all. Both now get a Chinese reason."""
+    front = "title: 标题\nauthor: 王芳\ndepartment: publicity\ncategory: 学校新闻\ncover: cover.jpg\noriginal: true\n"
+    write_article(repo, raw=f"---\n{front}{yaml_text}---\n\n正文。\n")
+    code, out, _ = run_cli(repo, capsys, "lint", "--format", "json")
+    [finding] = json.loads(out)["findings"]
+    assert code == 1 and finding["code"] == "ART003" and says in finding["message"]
+    bad_line = next(i for i, line in enumerate(yaml_text.split("\n")) if "<<" in line or "999" in line or "0x" in line)
+    assert finding["line"] == 8 + bad_line  # index.md: the fence, six keys, then yaml_text
+
+    policy = repo / "policies.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8") + yaml_text.replace("views", "extra_views"), encoding="utf-8")
+    code, _, err = run_cli(repo, capsys, "lint")
+    assert code == 2 and says in err and "policies.yaml:" in err
