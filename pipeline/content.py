@@ -75,7 +75,7 @@ class Bundle:
         if not relative.parts:
             return Resolved(None, NOT_A_FILE, name)
         try:
-            self.snapshot.open(self.folder / relative).close()
+            self.snapshot.check(self.folder / relative)
         except Refused as refused:
             return Resolved(None, refused.problem, name)
         return Resolved(relative, "", name)

@@ -7,16 +7,20 @@ sandbox over HTTP through wechatpy."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from pipeline.cli import main
 from tests.test_preview import http_get, running_serve
@@ -249,3 +253,58 @@ def test_yaml_the_loader_refuses_is_explained_in_chinese(repo: Path, capsys: pyt
     policy.write_text(policy.read_text(encoding="utf-8") + yaml_text.replace("views", "extra_views"), encoding="utf-8")
     code, _, err = run_cli(repo, capsys, "lint")
     assert code == 2 and says in err and "policies.yaml:" in err
+
+
+# -- time: every command answers a hostile article under the size limit within seconds --------
+
+SECONDS = 10.0  # what the brief allows a command on hostile input
+
+
+def timed(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, float]:
+    start = time.monotonic()
+    code = main(["--root", str(repo), *args])
+    elapsed = time.monotonic() - start
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err, captured.err
+    return code, elapsed
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param("<!--" * 200_000, id="800KB-of-unclosed-comments"),
+    pytest.param("<!-- wxpub-disable PII005: 理由 -->\n" * 20_000, id="20000-waivers-one-per-line"),
+    pytest.param("[官网](https://example.com/x) " * 25_000, id="25000-links-to-one-target"),
+    pytest.param("<https://example.com/a> " * 30_000, id="30000-autolinks"),
+])
+def test_lint_and_publish_answer_a_hostile_body_within_seconds(repo: Path, sandbox: str,
+                                                               capsys: pytest.CaptureFixture[str], body: str) -> None:
+    """Found: bodies under the 1 MB limit that held lint and publish for minutes (quadratic):
+    `<!--.*?-->` tried from every unclosed `<!--` to the end of the text; masking rebuilt the
+    whole body per comment, URL or code span; each link's position was found by counting its
+    earlier occurrences from the block's start; each waiver looked for the next content line
+    through every waiver below it. Each is a finding (or plain text) in seconds now."""
+    write_article(repo, body=body + "\n")
+    commit_all(repo)
+    code, elapsed = timed(repo, capsys, "lint", "--format", "json")
+    assert code in (0, 1) and elapsed < SECONDS
+    code, elapsed = timed(repo, capsys, "publish", "--sandbox-url", sandbox, "--now", LUNCH, "--format", "json",
+                          "--dry-run")
+    assert code in (0, 1) and elapsed < SECONDS
+    code, elapsed = timed(repo, capsys, "preview", "-o", str(repo.parent / "previews"))
+    assert code == 0 and elapsed < SECONDS
+
+
+def test_publish_does_not_copy_an_image_for_every_time_the_body_shows_it(repo: Path, sandbox: str,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: checking that a bundle file exists read it: from a commit's tree that copies the
+    whole blob, and lint's media rule read each reference again. A 26 KB index.md showing one
+    1.7 MB photo 2,000 times held `publish` (which reads the commit) for over two minutes,
+    while lint on the working tree took half a second."""
+    noise = Image.frombytes("RGB", (1500, 1000), random.Random(7).randbytes(1500 * 1000 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "JPEG", quality=95)
+    assert len(buffer.getvalue()) > 1_500_000
+    write_article(repo, body="![图](big.jpg)" * 2000 + "\n", files={"big.jpg": buffer.getvalue()})
+    commit_all(repo)
+    code, elapsed = timed(repo, capsys, "publish", "--sandbox-url", sandbox, "--now", LUNCH, "--format", "json",
+                          "--dry-run")
+    assert code == 1 and elapsed < SECONDS  # refused (MEDIA006, MEDIA011), and said so in time
