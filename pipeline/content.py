@@ -114,7 +114,9 @@ class Bundle:
             with self.snapshot.open(self.folder / name) as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     file_digest.update(chunk)
-            digest.update(str(name).encode() + b"\0" + file_digest.digest())
+            # surrogateescape: the name's bytes as stored, also when they are not UTF-8 (a GBK file
+            # name from a Windows zip): hashing must not stop the publisher for a file nobody shows
+            digest.update(str(name).encode("utf-8", "surrogateescape") + b"\0" + file_digest.digest())
         return digest.hexdigest()
 
 

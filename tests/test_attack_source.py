@@ -308,3 +308,21 @@ def test_publish_does_not_copy_an_image_for_every_time_the_body_shows_it(repo: P
     code, elapsed = timed(repo, capsys, "publish", "--sandbox-url", sandbox, "--now", LUNCH, "--format", "json",
                           "--dry-run")
     assert code == 1 and elapsed < SECONDS  # refused (MEDIA006, MEDIA011), and said so in time
+
+
+def test_a_stray_file_whose_name_is_not_utf8_does_not_stop_the_publisher(repo: Path, sandbox: str,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: a file in the article folder whose name is not UTF-8 (a GBK name from a Windows
+    zip, 说明.txt) is referenced by nothing and lint passed the article, but the content hash
+    encoded every served name as UTF-8 and publish crashed (exit 3), stopping the whole run.
+    The name's stored bytes are hashed now."""
+    write_article(repo)
+    bundle = repo / "content" / "official" / "publicity" / "2026-10-20-sports-day"
+    with open(os.fsencode(bundle) + b"/" + "说明.txt".encode("gbk"), "wb") as handle:
+        handle.write("拍摄说明".encode("gbk"))
+    commit_all(repo)
+    assert lint_errors(repo, capsys) == []
+    code, report = publish(repo, sandbox, capsys)
+    assert code == 0 and [item["path"] for item in report["published"]] == [ARTICLE]
+    code, out, _ = run_cli(repo, capsys, "status", "--sandbox-url", sandbox, "--verify")
+    assert code == 0, out
