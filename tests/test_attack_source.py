@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from pipeline.cli import main
+from pipeline.preview import MAX_PAGE_IMAGE_BYTES
 from tests.test_preview import http_get, running_serve
 from tests.testing.fixtures import ARTICLE, PROJECT, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
 
@@ -293,17 +294,22 @@ def test_lint_and_publish_answer_a_hostile_body_within_seconds(repo: Path, sandb
     assert code == 0 and elapsed < SECONDS
 
 
+def noise_jpeg() -> bytes:
+    """A 1,500×1,000 photo of noise: about 1.7 MB, as a phone's photo is."""
+    noise = Image.frombytes("RGB", (1500, 1000), random.Random(7).randbytes(1500 * 1000 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "JPEG", quality=95)
+    assert len(buffer.getvalue()) > 1_500_000
+    return buffer.getvalue()
+
+
 def test_publish_does_not_copy_an_image_for_every_time_the_body_shows_it(repo: Path, sandbox: str,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """Found: checking that a bundle file exists read it: from a commit's tree that copies the
     whole blob, and lint's media rule read each reference again. A 26 KB index.md showing one
     1.7 MB photo 2,000 times held `publish` (which reads the commit) for over two minutes,
     while lint on the working tree took half a second."""
-    noise = Image.frombytes("RGB", (1500, 1000), random.Random(7).randbytes(1500 * 1000 * 3))
-    buffer = io.BytesIO()
-    noise.save(buffer, "JPEG", quality=95)
-    assert len(buffer.getvalue()) > 1_500_000
-    write_article(repo, body="![图](big.jpg)" * 2000 + "\n", files={"big.jpg": buffer.getvalue()})
+    write_article(repo, body="![图](big.jpg)" * 2000 + "\n", files={"big.jpg": noise_jpeg()})
     commit_all(repo)
     code, elapsed = timed(repo, capsys, "publish", "--sandbox-url", sandbox, "--now", LUNCH, "--format", "json",
                           "--dry-run")
@@ -326,3 +332,19 @@ def test_a_stray_file_whose_name_is_not_utf8_does_not_stop_the_publisher(repo: P
     assert code == 0 and [item["path"] for item in report["published"]] == [ARTICLE]
     code, out, _ = run_cli(repo, capsys, "status", "--sandbox-url", sandbox, "--verify")
     assert code == 0, out
+
+
+def test_a_preview_page_holds_a_bounded_amount_of_image_data(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: the preview repeats an image's data: URI wherever the body shows it, so a 26 KB
+    index.md showing one 1.7 MB photo 2,000 times asked for a page of about 5 GB, twice
+    (light and dark): CI's preview job and `wxpub serve` ran out of memory (100 times already
+    needed over 2.3 GB). Past a page budget the preview shows a placeholder instead."""
+    write_article(repo, body="![图](big.jpg)" * 2000 + "\n", files={"big.jpg": noise_jpeg()})
+    output = repo.parent / "previews"
+    code, elapsed = timed(repo, capsys, "preview", "-o", str(output))
+    assert code == 0 and elapsed < SECONDS
+    [page] = [p for p in output.glob("*.html") if p.name != "index.html"]
+    assert page.stat().st_size < 4 * MAX_PAGE_IMAGE_BYTES
+    html = page.read_text(encoding="utf-8")
+    assert html.count("data:image/jpeg;base64,") > 10  # the first ones are shown
+    assert quote("图片过多") in html
