@@ -115,6 +115,11 @@ def _fill_template(theme: Theme, **values: object) -> str:
     except jinja2.TemplateError as exc:
         raise UserError(f"主题模板出错:{exc.message or type(exc).__name__}", where=f"{THEMES_DIR}/{theme.name}/article.html.j2",
                         hint="对照 themes/classic/article.html.j2 改正模板中的变量名和过滤器") from None
+    except (MemoryError, OverflowError):
+        # `'x'|center(1000000000000)`: the sandbox checks attributes, not sizes; the allocation
+        # fails at once, so this is the template's problem to report, not a crash
+        raise UserError("主题模板出错:模板要生成的内容大得无法放入内存", where=f"{THEMES_DIR}/{theme.name}/article.html.j2",
+                        hint="检查模板中 center、indent、format 等过滤器的宽度参数") from None
 
 
 # draft/add takes `content` under 20,000 characters and under 1 MB (../shared/WECHAT_API.md)
