@@ -382,3 +382,31 @@ def test_a_preview_page_holds_a_bounded_amount_of_image_data(repo: Path, capsys:
     html = page.read_text(encoding="utf-8")
     assert html.count("data:image/jpeg;base64,") > 10  # the first ones are shown
     assert quote("图片过多") in html
+
+
+# -- what changed: the checkout's extra files are not the article ---------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="lint's PUB001 hashes every regular file in the checked-out folder, "
+                                       "including files Git ignores; the ledger's hash is of the commit's tree")
+def test_a_file_git_ignores_does_not_make_a_published_article_edited(repo: Path, sandbox: str,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Found: macOS Finder writes `.DS_Store` into every folder it opens. The school's
+    .gitignore keeps it out of Git, `git status` is clean, and publish (reading the commit)
+    finds the article unchanged; but lint on the editor's checkout hashes the folder's files,
+    .DS_Store included, and says PUB001 (published article edited, add republish: true). The
+    same happens to every published article under `*.md text eol=crlf` (index.md's bytes on
+    disk are not the blob's)."""
+    (repo / ".gitignore").write_text(".DS_Store\n.wxpub/\n", encoding="utf-8")  # .wxpub/: the sandbox run's files
+    write_article(repo)
+    commit_all(repo)
+    code, report = publish(repo, sandbox, capsys)
+    assert code == 0 and [item["path"] for item in report["published"]] == [ARTICLE]
+    git(repo, "update-ref", "refs/wxpub/ledger", "refs/wxpub/sandbox-ledger")  # lint reads the real ledger
+    assert lint_errors(repo, capsys) == []
+
+    (repo / ARTICLE).parent.joinpath(".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    assert git(repo, "status", "--porcelain") == ""
+    code, report = publish(repo, sandbox, capsys)
+    assert code == 0 and not any(report.values())  # the publisher: nothing changed
+    assert lint_errors(repo, capsys) == []  # lint must agree
