@@ -75,7 +75,7 @@ class Bundle:
         if not relative.parts:
             return Resolved(None, NOT_A_FILE, name)
         try:
-            self.snapshot.open(self.folder / relative).close()
+            self.snapshot.check(self.folder / relative)
         except Refused as refused:
             return Resolved(None, refused.problem, name)
         return Resolved(relative, "", name)
@@ -114,7 +114,9 @@ class Bundle:
             with self.snapshot.open(self.folder / name) as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     file_digest.update(chunk)
-            digest.update(str(name).encode() + b"\0" + file_digest.digest())
+            # surrogateescape: the name's bytes as stored, also when they are not UTF-8 (a GBK file
+            # name from a Windows zip): hashing must not stop the publisher for a file nobody shows
+            digest.update(str(name).encode("utf-8", "surrogateescape") + b"\0" + file_digest.digest())
         return digest.hexdigest()
 
 
@@ -193,6 +195,11 @@ def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePo
 
 def load_article(snapshot: Snapshot, rel_path: PurePosixPath) -> Article | LoadProblem:
     """The article whose index.md is at `rel_path` in `snapshot` (working tree or commit)."""
+    if not _utf8_name(rel_path):
+        # Git and the file system allow any bytes in a name; the ledger, JSON output and WeChat
+        # take text: such a folder would stop the publisher at its first ledger write
+        return LoadProblem(rel_path, 1, 1, "ART001", "文章的目录名或文件名不是 UTF-8 编码的文字;"
+                                                      "请把目录改名为 YYYY-MM-DD-英文短名(只用小写字母、数字和连字符)")
     try:
         handle = snapshot.open(rel_path)
     except Refused as refused:
@@ -256,6 +263,16 @@ def parse_article(rel_path: PurePosixPath, raw: bytes, snapshot: Snapshot = NoFi
         files=Bundle(snapshot, rel_path.parent),
         index_digest=hashlib.sha256(raw).digest(),
     )
+
+
+def _utf8_name(path: PurePosixPath) -> bool:
+    """Whether a path read from disk or Git is text (a byte that is not UTF-8 arrives as a lone
+    surrogate, which nothing can write out again)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalize_newlines(text: str) -> str:

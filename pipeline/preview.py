@@ -28,12 +28,16 @@ from typing import Callable, Sequence
 from urllib.parse import quote, urlsplit
 
 from pipeline.content import BUNDLE_NAME, Article, Bundle
+from pipeline.lint.document import without_comments
 from pipeline.markdown import parse
 from pipeline.policies import Policies
 from pipeline.render import RenderedArticle, render_article, theme_for
 
 PHONE_WIDTH = 375  # CSS pixels: iPhone 6-8/X/11 Pro/12 mini/SE 2, the common reference
 MAX_EMBED_BYTES = 10 * 1024 * 1024  # WeChat's own cap for a permanent image
+# All images of one page together: a data: URI is repeated wherever the body shows the image, so
+# a 2 MB photo named 2,000 times in a 26 KB index.md made a page of gigabytes (and used them twice)
+MAX_PAGE_IMAGE_BYTES = 64 * 1024 * 1024
 DIGEST_FALLBACK_CHARS = 54  # WeChat takes about this many characters of the body when digest is empty
 DEFAULT_TIME = "12:00"
 
@@ -106,10 +110,15 @@ def embed_image(files: Bundle, target: str) -> str:
 def bundle_image_url(files: Bundle) -> Callable[[str], str]:
     """The `image_url` hook for render_article: each distinct image read and encoded once."""
     cache: dict[str, str] = {}
+    embedded = 0  # characters of data: URIs on the page so far
 
     def image_url(target: str) -> str:
+        nonlocal embedded
         if target not in cache:
             cache[target] = embed_image(files, target)
+        if embedded + len(cache[target]) > MAX_PAGE_IMAGE_BYTES:
+            return placeholder("图片过多,预览中省略(发布时每张图片都会上传)")
+        embedded += len(cache[target])
         return cache[target]
 
     return image_url
@@ -262,7 +271,9 @@ def body_text(article: Article) -> str:
     for token in parse(article.body).tokens:
         if token.type == "inline":
             pieces.extend(c.content for c in token.children or [] if c.type in ("text", "code_inline"))
-    return re.sub(r"\s+", " ", re.sub(r"<!--.*?-->", "", "".join(pieces), flags=re.S)).strip()
+    # lint's linear comment remover: `<!--.*?-->` rescanned the rest for each unclosed `<!--`
+    # (800 KB of them held the preview for over six minutes)
+    return re.sub(r"\s+", " ", without_comments("".join(pieces))).strip()
 
 
 def article_meta(article: Article, policies: Policies, rendered: RenderedArticle, theme_label: str) -> Meta:

@@ -113,7 +113,7 @@ def build(run: Run, candidate: Candidate) -> Built | str:
     if too_long:
         return too_long
     files: list[tuple[FileRef, str]] = []
-    images = tuple(name for name in rendered.images if not name.startswith(("http://", "https://")))
+    images = rendered.bundle_images  # web images stay links (lint's MEDIA013 says they will not show)
     for name in images:
         files.append((FileRef(_sha(run, candidate, name), "image", PurePosixPath(name).name), name))
     cover = str(article.front_matter["cover"])

@@ -35,6 +35,8 @@ KeyPath = tuple[str | int, ...]
 MAX_DEPTH = 32  # nesting levels; policies.yaml needs 6, front matter 3
 MAX_NODES = 100_000  # values once aliases are expanded; the sample policy has about 800
 
+_MAX_INT_CHARS = 1000  # below Python's own 4300-digit cap, whose message is English
+
 _PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
@@ -243,6 +245,10 @@ class _Builder:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:merge":  # `<<: *x` would be a key named "<<" here, not a merge
+            raise self._error(YamlValueError, event, "不支持合并键 <<;请把要用的键逐个写出")
+        if tag == "tag:yaml.org,2002:int" and len(event.value) > _MAX_INT_CHARS:
+            raise self._error(YamlValueError, event, f"数字过长(超过 {_MAX_INT_CHARS} 位);要当作文字请加引号")
         node = yaml.ScalarNode(tag, event.value, style=event.style)
         try:
             value = self.loader.construct_object(node, deep=True)

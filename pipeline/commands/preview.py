@@ -84,7 +84,9 @@ def write_previews(root: Path, policies: Policies, bundles: list[PurePosixPath],
         written.append(target)
         entries.append(index_entry(loaded, policies, name))
     index = output / INDEX_FILE
-    index.write_text(build_index(entries, heading="文章手机预览", note=f"共 {len(written)} 篇文章的预览"), encoding="utf-8")
+    # errors="replace": a folder name that is not UTF-8 (ART001 on its entry) is still listed
+    index.write_text(build_index(entries, heading="文章手机预览", note=f"共 {len(written)} 篇文章的预览"),
+                     encoding="utf-8", errors="replace")
     written.append(index)
     return written, problems
 

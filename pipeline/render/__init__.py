@@ -41,6 +41,7 @@ class RenderedArticle:
     content: str  # the HTML for the draft's `content`
     cover: str  # the cover's file name in the bundle
     images: tuple[str, ...]  # body images to upload, in order: web URLs, and bundle files the resolver serves
+    bundle_images: tuple[str, ...]  # those of `images` that are bundle files, the ones to upload
     refused: tuple[Resolved, ...]  # local body images the resolver refuses (outside, symlink, missing)
     references: tuple[Reference, ...]
     content_source_url: str  # 阅读原文: read_more, or a repost's source
@@ -89,6 +90,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         content=html.strip(),
         cover=str(fm.get("cover", "")),
         images=tuple(dict.fromkeys(state.images)),
+        bundle_images=tuple(dict.fromkeys(state.bundle_images)),
         refused=tuple(dict.fromkeys(state.refused)),
         references=references,
         content_source_url=str(fm.get("read_more") or source_url),
@@ -113,6 +115,11 @@ def _fill_template(theme: Theme, **values: object) -> str:
     except jinja2.TemplateError as exc:
         raise UserError(f"主题模板出错:{exc.message or type(exc).__name__}", where=f"{THEMES_DIR}/{theme.name}/article.html.j2",
                         hint="对照 themes/classic/article.html.j2 改正模板中的变量名和过滤器") from None
+    except (MemoryError, OverflowError):
+        # `'x'|center(1000000000000)`: the sandbox checks attributes, not sizes; the allocation
+        # fails at once, so this is the template's problem to report, not a crash
+        raise UserError("主题模板出错:模板要生成的内容大得无法放入内存", where=f"{THEMES_DIR}/{theme.name}/article.html.j2",
+                        hint="检查模板中 center、indent、format 等过滤器的宽度参数") from None
 
 
 # draft/add takes `content` under 20,000 characters and under 1 MB (../shared/WECHAT_API.md)

@@ -69,6 +69,9 @@ class RenderState:
     reference_titles: dict[str, str] = field(default_factory=dict)
     footnotes: list[tuple[int, str]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # web URLs and bundle file names it serves, in order
+    # which of `images` are bundle files (to upload): decided here, by the scheme the renderer saw,
+    # not guessed later from the name (`HTTPS://x` is a web URL, a file `https:/x` is not)
+    bundle_images: list[str] = field(default_factory=list)
     refused: list[Resolved] = field(default_factory=list)  # local images the resolver refuses
 
     def __post_init__(self) -> None:
@@ -105,6 +108,7 @@ class RenderState:
             self.refused.append(resolved)
         else:
             self.images.append(name)
+            self.bundle_images.append(name)
         return self.image_url(name)
 
 

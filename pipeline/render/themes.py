@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 import jinja2
+import jinja2.exceptions
+import jinja2.runtime
 from jinja2.sandbox import SandboxedEnvironment
 from pygments.styles import get_all_styles, get_style_by_name
 from pygments.util import ClassNotFound
@@ -118,6 +120,20 @@ def _not_found(files: Snapshot, name: str, where: str, problem: str) -> UserErro
                      hint=f"可用主题:{', '.join(available(files)) or '(无)'};或在 themes/{name}/ 下新建 theme.yaml")
 
 
+class _ThemeSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, and no arithmetic that can build a huge value: `'x' * 10**13` asked for
+    10 TB and crashed lint and publish (MemoryError, exit 3). A wrapper never needs `**`,
+    and `*` only on numbers."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        numbers = all(isinstance(side, (int, float)) and not isinstance(side, bool) for side in (left, right))
+        if operator == "**" or not numbers:
+            raise jinja2.exceptions.SecurityError(f"主题模板中不能使用 {operator} 运算(只能用于两个数相乘)")
+        return super().call_binop(context, operator, left, right)
+
+
 def _template(files: Snapshot, folder: PurePosixPath, where: str) -> jinja2.Template:
     def source(template: str) -> str | None:
         try:
@@ -133,8 +149,8 @@ def _template(files: Snapshot, folder: PurePosixPath, where: str) -> jinja2.Temp
     # Sandboxed: a theme is the school's layout, approved for its looks, and the publisher
     # renders it with every AppSecret in its environment; a template that reaches Python
     # (`lipsum.__globals__`, `''.__class__.__mro__`) fails with SecurityError instead
-    env = SandboxedEnvironment(loader=jinja2.FunctionLoader(source), autoescape=True,
-                               undefined=jinja2.StrictUndefined, trim_blocks=False)
+    env = _ThemeSandbox(loader=jinja2.FunctionLoader(source), autoescape=True,
+                        undefined=jinja2.StrictUndefined, trim_blocks=False)
     try:
         return env.get_template("article.html.j2")
     except jinja2.TemplateNotFound:

@@ -42,6 +42,7 @@ def _sizes(size: int, limit: int) -> str:
 def check(doc: Document) -> Iterator[Finding]:
     yield from _cover(doc)
     images = 0
+    sniffed: dict[PurePosixPath, media.MediaInfo] = {}  # once per file, however often the body shows it
     for ref in doc.references:
         if not ref.is_image:
             continue
@@ -52,7 +53,9 @@ def check(doc: Document) -> Iterator[Finding]:
         resolved = doc.resolve(ref.target)
         if resolved.name is None:
             continue  # LINK001/LINK002 already say why
-        info = _sniff(doc, resolved.name)
+        if resolved.name not in sniffed:
+            sniffed[resolved.name] = _sniff(doc, resolved.name)
+        info = sniffed[resolved.name]
         images += info.kind == "image"
         yield from _body_media(doc, info, resolved.name, resolved.shown, ref.line, ref.column)
     limit = doc.policies.images.max_count
