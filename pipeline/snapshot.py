@@ -15,6 +15,7 @@ read are the same system call and a link swapped in between cannot be followed.
 from __future__ import annotations
 
 import errno
+import functools
 import io
 import os
 import stat
@@ -70,6 +71,40 @@ def stable_order(names: list[PurePosixPath]) -> list[PurePosixPath]:
     return sorted(names, key=lambda name: name.parts)
 
 
+@functools.cache
+def _repository(root: Path) -> tuple[pygit2.Repository, str] | None:
+    """The Git repository whose working tree holds `root` (None outside one), opened once, and
+    `root`'s path inside it ("" at its top, else ending in /)."""
+    try:
+        found = pygit2.discover_repository(str(root))
+        repo = pygit2.Repository(found) if found else None
+        if repo is None or repo.workdir is None:
+            return None
+        inside = root.resolve().relative_to(Path(repo.workdir).resolve()).as_posix()
+    except (pygit2.GitError, ValueError, OSError):
+        return None
+    return repo, "" if inside == "." else inside + "/"
+
+
+def _not_ignored(root: Path, folder: PurePosixPath, names: list[PurePosixPath]) -> list[PurePosixPath]:
+    """`names` (below `folder`) without the files Git would leave out of a commit: untracked and
+    matched by .gitignore or info/exclude. The article is what a commit of this checkout holds,
+    so a `.DS_Store` Finder dropped into the folder is no part of it (lint would call a
+    published article edited while the publisher, reading the commit, finds it unchanged)."""
+    found = _repository(root)
+    if found is None or not names:
+        return names
+    repo, inside = found
+    index = repo.index
+    index.read(False)  # again if git changed it since (a test, an editor's `git add`)
+    kept = []
+    for name in names:
+        relative = f"{inside}{folder / name}"
+        if relative in index or not repo.path_is_ignored(relative):
+            kept.append(name)
+    return kept
+
+
 @dataclass(frozen=True)
 class WorkTree:
     """The files on disk below `root` (the repository's root folder)."""
@@ -103,7 +138,7 @@ class WorkTree:
                         found.append(PurePosixPath(top, name))
         finally:
             os.close(fd)
-        return stable_order(found)
+        return stable_order(_not_ignored(self.root, folder, found))
 
     def local_path(self, path: PurePosixPath) -> Path | None:
         return self.root.joinpath(*path.parts)

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 from typing import Any
 
@@ -387,16 +387,14 @@ def test_a_preview_page_holds_a_bounded_amount_of_image_data(repo: Path, capsys:
 # -- what changed: the checkout's extra files are not the article ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="lint's PUB001 hashes every regular file in the checked-out folder, "
-                                       "including files Git ignores; the ledger's hash is of the commit's tree")
 def test_a_file_git_ignores_does_not_make_a_published_article_edited(repo: Path, sandbox: str,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """Found: macOS Finder writes `.DS_Store` into every folder it opens. The school's
     .gitignore keeps it out of Git, `git status` is clean, and publish (reading the commit)
-    finds the article unchanged; but lint on the editor's checkout hashes the folder's files,
-    .DS_Store included, and says PUB001 (published article edited, add republish: true). The
-    same happens to every published article under `*.md text eol=crlf` (index.md's bytes on
-    disk are not the blob's)."""
+    finds the article unchanged; but lint on the editor's checkout hashed the folder's files,
+    .DS_Store included, and said PUB001 (published article edited, add republish: true). Fixed:
+    the working tree leaves out what Git ignores and does not track. (Not covered: under
+    `*.md text eol=crlf` index.md's bytes on disk are not the blob's.)"""
     (repo / ".gitignore").write_text(".DS_Store\n.wxpub/\n", encoding="utf-8")  # .wxpub/: the sandbox run's files
     write_article(repo)
     commit_all(repo)
@@ -410,3 +408,20 @@ def test_a_file_git_ignores_does_not_make_a_published_article_edited(repo: Path,
     code, report = publish(repo, sandbox, capsys)
     assert code == 0 and not any(report.values())  # the publisher: nothing changed
     assert lint_errors(repo, capsys) == []  # lint must agree
+
+
+def test_an_ignored_file_git_tracks_is_part_of_the_article(repo: Path) -> None:
+    """A file force-added past .gitignore is in every commit, so it is in the article: only what
+    Git leaves out of a commit is left out."""
+    from pipeline.snapshot import WorkTree
+
+    (repo / ".gitignore").write_text("*.psd\n", encoding="utf-8")
+    write_article(repo)
+    bundle = (repo / ARTICLE).parent
+    (bundle / "kept.psd").write_bytes(b"layers")
+    (bundle / "stray.psd").write_bytes(b"layers")
+    commit_all(repo)
+    git(repo, "add", "-f", str(bundle / "kept.psd"))
+    git(repo, "commit", "-qm", "the layered source, on purpose")
+    names = [str(n) for n in WorkTree(repo).files_under(PurePosixPath(ARTICLE).parent)]
+    assert "kept.psd" in names and "stray.psd" not in names and "index.md" in names, names
