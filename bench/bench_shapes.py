@@ -67,7 +67,8 @@ def exponent(sizes: tuple[int, ...], costs: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def fastest(work: Callable[[], object]) -> float:
+def timed(work: Callable[[], object]) -> float:
+    """Seconds `work` takes once (the caller keeps the fastest of its rounds)."""
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
@@ -94,8 +95,8 @@ def run_in(repo: Path, names: list[str], repeat: int, scale: float) -> bool:
         for _ in range(repeat):
             for size in SIZES:
                 write_article(repo, body=bodies[size])
-                floor[size] = min(floor[size], fastest(lambda: md.parse(bodies[size])))
-                lint[size] = min(lint[size], fastest(lambda: lint_one(repo, policies, PurePosixPath(ARTICLE))))
+                floor[size] = min(floor[size], timed(lambda: md.parse(bodies[size])))
+                lint[size] = min(lint[size], timed(lambda: lint_one(repo, policies, PurePosixPath(ARTICLE))))
         ours = [max(lint[size] - floor[size], 1e-9) for size in SIZES]
         growth = exponent(SIZES[1:], ours[1:])
         passed &= growth <= LIMIT

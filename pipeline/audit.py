@@ -60,7 +60,7 @@ def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable
     for path in sorted(on_commit - set(state.publications)):
         article = load_article(commit, PurePosixPath(path))
         if isinstance(article, Article) and gone:
-            source = moved_from({g: p for g, p in gone.items() if g not in moves}, article)
+            source = moved_from(gone, article, moves)
             if source is not None:
                 moves[source] = path
     found = []

@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping
 
 import pygit2
 
@@ -291,16 +291,16 @@ def gone_publications(state: LedgerState, on_commit: Iterable[str]) -> dict[str,
             if path not in present and path not in state.retractions and state.live_holder(path) is None}
 
 
-def moved_from(gone: Mapping[str, Publication], article: Article) -> str | None:
+def moved_from(gone: Mapping[str, Publication], article: Article, taken: Collection[str] = ()) -> str | None:
     """The published article that `article`, not published at its own path, is the same as:
     one of its account whose folder is gone from the commit and that had the same content, or
     the same folder name (a move to another department's folder, a typo in a slug fixed).
     Articles are keyed by path, so a move would otherwise be one retraction and one new
     publication: a mass send reaching every follower twice. An edit with `republish: true`
-    is a new version, not a move."""
+    is a new version, not a move. `taken`: gone paths another article already moved from."""
     name = article.bundle.name
     for path, publication in gone.items():
-        if publication.entry.account != article.account:
+        if path in taken or publication.entry.account != article.account:
             continue
         same = publication.entry.content_hash == article.content_hash
         if same or (PurePosixPath(path).parent.name == name and article.front_matter.get("republish") is not True):
@@ -352,7 +352,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             failed.append(Outcome("failed", str(path), loaded.account, "账号未在 policies.yaml 中定义"))
             continue
         previous = state.publications.get(str(path))
-        source = moved_from({g: p for g, p in gone.items() if g not in moved}, loaded) if previous is None else None
+        source = moved_from(gone, loaded, moved) if previous is None else None
         if source is not None:
             moved[source] = str(path)
         if loaded.front_matter.get("retracted") is True:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.testing.fixtures import PROJECT, SAMPLE_POLICY, commit_all, git, http, jpeg_bytes, make_repo, run_cli, \
     write_article
+from tests.testing.publishing import live_titles, verify, world
 
 LEDGER = "refs/wxpub/sandbox-ledger"
 DAY1, DAY2 = "2026-10-20", "2026-10-21"
@@ -72,14 +73,6 @@ def publish(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str,
     return code, json.loads(out)
 
 
-def verify(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
-    """What `wxpub status --verify` finds wrong."""
-    code, out, _ = run_cli(root, capsys, "status", "--sandbox-url", url, "--verify", "--format", "json")
-    problems: list[dict[str, str]] = json.loads(out)["disagreements"]
-    assert code == (1 if problems else 0)
-    return problems
-
-
 def statuses(report: dict[str, Any]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for group in report.values():
@@ -87,10 +80,6 @@ def statuses(report: dict[str, Any]) -> dict[str, list[str]]:
             if item["path"]:
                 found.setdefault(item["path"], []).append(item["status"])
     return found
-
-
-def world(url: str) -> dict[str, Any]:
-    return http(url + "/sandbox/state")  # type: ignore[no-any-return]
 
 
 def fault(url: str, *specs: dict[str, Any]) -> None:
@@ -110,12 +99,6 @@ def api(root: Path, url: str, account: str, endpoint: str, payload: dict[str, An
     answer: dict[str, Any] = http(url + f"/cgi-bin/{endpoint}?access_token={token}", payload)
     assert not answer.get("errcode"), answer
     return answer
-
-
-def live_titles(url: str) -> list[str]:
-    """Titles of every article WeChat shows published (freepublish), not deleted."""
-    return sorted(a["title"] for p in world(url)["publications"] if p["status"] == 0
-                  for a in p["articles"] if not a.get("is_deleted"))
 
 
 def operator_publishes(root: Path, url: str, account: str, media_id: str) -> None:

@@ -4,6 +4,8 @@ the lexers that emit token types some styles do not list (YAML among them)."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -23,8 +25,6 @@ THEME_STYLES = sorted({yaml.safe_load(path.read_text(encoding="utf-8"))["code_st
 
 def shown(html: str) -> str:
     """The text a reader sees in a highlighted block."""
-    import re
-    from html import unescape
     return unescape(re.sub(r"<br>", "\n", re.sub(r"<(?!br>)[^>]*>", "", html))).replace("\xa0", " ")
 
 

@@ -1,7 +1,8 @@
 """A published article whose folder moves (a slug's typo fixed, another department's folder) is
 the same article: WeChat keeps it, followers do not get it twice, and `status --verify` agrees.
-Found by the second attack on exactly once: articles were keyed by path, so a move was one
-retraction and one new publication."""
+Found by the second attack on exactly once (its test of a mass-sent article whose slug was fixed
+is the first one here): articles were keyed by path, so a move was one retraction and one new
+publication."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
+from tests.testing.publishing import live_titles, verify, world
 
 MASS = {"account": "cs-college", "department": "cs-college"}
 DAY1, DAY2 = "2026-10-20", "2026-10-21"
@@ -23,17 +25,6 @@ def publish(root: Path, capsys: pytest.CaptureFixture[str], sandbox: str, now: s
     return code, json.loads(out)
 
 
-def verify(root: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
-    code, out, _ = run_cli(root, capsys, "status", "--sandbox-url", sandbox, "--verify", "--format", "json")
-    problems: list[dict[str, str]] = json.loads(out)["disagreements"]
-    assert code == (1 if problems else 0)
-    return problems
-
-
-def state(sandbox: str) -> dict[str, Any]:
-    return http(sandbox.rstrip("/") + "/sandbox/state")
-
-
 def move(root: Path, source: str, target: str) -> None:
     (root / target).parent.mkdir(parents=True, exist_ok=True)
     git(root, "mv", source, target)
@@ -41,12 +32,6 @@ def move(root: Path, source: str, target: str) -> None:
 
 def next_day(sandbox: str) -> None:
     http(sandbox.rstrip("/") + "/sandbox/clock", {"advance": 86400})
-
-
-def live(sandbox: str) -> list[str]:
-    """Titles of every article WeChat shows published (freepublish), not deleted."""
-    return sorted(a["title"] for p in state(sandbox)["publications"] if p["status"] == 0
-                  for a in p["articles"] if not a.get("is_deleted"))
 
 
 def test_a_mass_sent_article_whose_slug_is_fixed_reaches_followers_once(
@@ -65,7 +50,7 @@ def test_a_mass_sent_article_whose_slug_is_fixed_reaches_followers_once(
         [moved] = report["moved"]
         assert moved["path"] == "content/cs-college/cs-college/2026-10-20-sports-day/index.md", moved
         assert "2026-10-20-sports-dya" in moved["message"] and "republish: true" in moved["message"], moved
-    [send] = state(sandbox)["mass_sends"]
+    [send] = world(sandbox)["mass_sends"]
     assert send["status"] != "DELETE", "moving a folder took the message out of followers' lists"
     assert verify(root, sandbox, capsys) == []
 
@@ -85,7 +70,7 @@ def test_an_article_moved_to_another_department_with_a_small_edit_is_not_sent_ag
     code, report = publish(root, capsys, sandbox, f"{DAY1} 17:45")
     assert code == 0 and [m["path"] for m in report["moved"]] == [str(moved.relative_to(root))], report
     assert not report["published"] and not report["retracted"], report
-    assert live(sandbox) == ["学校举行秋季运动会"] and not index.exists()
+    assert live_titles(sandbox) == ["学校举行秋季运动会"] and not index.exists()
     assert verify(root, sandbox, capsys) == []
 
 
@@ -104,7 +89,7 @@ def test_a_moved_article_is_retracted_where_it_now_is(tmp_path: Path, sandbox: s
     code, report = publish(root, capsys, sandbox, f"{DAY1} 12:50")
     assert code == 0 and [r["path"] for r in report["retracted"]] == [
         "content/official/publicity/2026-10-20-sports-dya/index.md"], report
-    assert live(sandbox) == []
+    assert live_titles(sandbox) == []
     assert verify(root, sandbox, capsys) == []
 
 

@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     repo, head = _head(root, args.rev)
     source = CommitTree(head.tree)  # articles, media, policy, word lists and themes as committed
     policies = load_policies(root, source)
+    now = _now(args.now, policies)
     api, ledger_ref, credentials = connect(args, root, policies)
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:  # a run that cannot reach the shared ledger publishes nothing
@@ -163,13 +164,13 @@ def run(args: argparse.Namespace) -> int:
             ledger.sync(args.push)  # entries a previous run could not push go first
     if not args.dry_run:
         refuse_older_commit(repo, head, ledger.entries)
-        refuse_slow_clock(_now(args.now, policies), ledger.entries)
+        refuse_slow_clock(now, ledger.entries)
     gate = None
     if args.require_approvals:
         gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)
     publish_run = Run(root=root, policies=policies, ledger=ledger, commit=str(head.id), gate=gate,
                       source=source,
-                      now=_now(args.now, policies), simulated=bool(args.now),
+                      now=now, simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,
                       remote=None if args.dry_run else args.push, lease=args.lease)

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
+import pytest
+
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
-from tests.testing.fixtures import PROJECT, commit_all, http, jpeg_bytes, make_repo, write_article
+from tests.testing.fixtures import PROJECT, commit_all, http, jpeg_bytes, make_repo, run_cli, write_article
 
 LUNCH = "2026-11-25 12:30"
 NEXT_LUNCH = "2026-11-26 12:30"
@@ -275,4 +277,25 @@ def ledger_problems(ledger: Ledger, paths: Collection[str]) -> list[str]:
     problems += [f"the ledger lacks {path}" for path in sorted(set(paths) - out)]
     problems += [f"a message was left unfinished: {', '.join(m.paths)}"
                  for m in ledger.state().messages.values() if m.live]
+    return problems
+
+
+# -- what the sandbox and `status --verify` say, for tests that publish in-process ----------------
+
+
+def world(url: str) -> dict[str, Any]:
+    return http(url + "/sandbox/state")  # type: ignore[no-any-return]
+
+
+def live_titles(url: str) -> list[str]:
+    """Titles of every article WeChat shows published (freepublish), not deleted."""
+    return sorted(a["title"] for p in world(url)["publications"] if p["status"] == 0
+                  for a in p["articles"] if not a.get("is_deleted"))
+
+
+def verify(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
+    """What `wxpub status --verify` finds wrong."""
+    code, out, _ = run_cli(root, capsys, "status", "--sandbox-url", url, "--verify", "--format", "json")
+    problems: list[dict[str, str]] = json.loads(out)["disagreements"]
+    assert code == (1 if problems else 0)
     return problems
