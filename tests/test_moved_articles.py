@@ -30,6 +30,16 @@ def move(root: Path, source: str, target: str) -> None:
     git(root, "mv", source, target)
 
 
+def to_school_office(root: Path) -> Path:
+    """The sample article moved to the school office's folder, its department: changed to match;
+    its index.md."""
+    move(root, "content/official/publicity/2026-10-20-sports-day", "content/official/school-office/2026-10-20-sports-day")
+    index = root / "content/official/school-office/2026-10-20-sports-day/index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("department: publicity", "department: school-office"),
+                     encoding="utf-8")
+    return index
+
+
 def next_day(sandbox: str) -> None:
     http(sandbox.rstrip("/") + "/sandbox/clock", {"advance": 86400})
 
@@ -62,10 +72,7 @@ def test_an_article_moved_to_another_department_with_a_small_edit_is_not_sent_ag
     commit_all(root, "article")
     code, report = publish(root, capsys, sandbox, f"{DAY1} 12:30")
     assert code == 0 and len(report["published"]) == 1, report
-    move(root, "content/official/publicity/2026-10-20-sports-day", "content/official/school-office/2026-10-20-sports-day")
-    moved = root / "content/official/school-office/2026-10-20-sports-day/index.md"
-    moved.write_text(moved.read_text(encoding="utf-8").replace("department: publicity", "department: school-office"),
-                     encoding="utf-8")
+    moved = to_school_office(root)
     commit_all(root, "belongs to the school office")
     code, report = publish(root, capsys, sandbox, f"{DAY1} 17:45")
     assert code == 0 and [m["path"] for m in report["moved"]] == [str(moved.relative_to(root))], report
@@ -99,9 +106,8 @@ def test_a_moved_article_edited_with_republish_is_a_new_version(tmp_path: Path, 
     write_article(root, slug="2026-10-20-sports-day")
     commit_all(root, "article")
     assert publish(root, capsys, sandbox, f"{DAY1} 12:30")[0] == 0
-    move(root, "content/official/publicity/2026-10-20-sports-day", "content/official/school-office/2026-10-20-sports-day")
-    index = root / "content/official/school-office/2026-10-20-sports-day/index.md"
-    text = index.read_text(encoding="utf-8").replace("department: publicity", "department: school-office")
+    index = to_school_office(root)
+    text = index.read_text(encoding="utf-8")
     index.write_text(text.replace("---\n", "---\nrepublish: true\n", 1).replace("秋季运动会", "秋季田径运动会"),
                      encoding="utf-8")
     commit_all(root, "moved and rewritten")
