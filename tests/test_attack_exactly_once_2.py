@@ -260,6 +260,18 @@ def test_a_rerun_pinned_to_an_older_commit_does_not_publish_what_main_removed(
     assert "错误的通知" not in published_titles(sandbox)
 
 
+def test_a_remote_that_cannot_be_reached_publishes_nothing(tmp_path: Path, sandbox: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Whether main has moved on is asked of the remote first: a remote that cannot answer stops
+    the run before anything is sent, saying why."""
+    origin, a = remote_and_clone(tmp_path)
+    git(a, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    code, out, err = run_cli(a, capsys, "publish", "--sandbox-url", sandbox, "--now", "2026-10-20 12:30",
+                             "--push", "origin")
+    assert code == 2 and "无法从远程读取 main 的最新提交" in err and "Traceback" not in err, err
+    assert published_titles(sandbox) == []
+
+
 def test_a_tidy_up_hidden_one_commit_below_the_remote_tip_is_refused_not_followed(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Someone pushes to the remote ledger a commit that drops the last publication's lines,
