@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState
 from pipeline.policies import Account, Policies
-from pipeline.publish import gone_publications, moved_from
+from pipeline.publish import find_moves, gone_publications
 from pipeline.records import Step
 from pipeline.snapshot import Snapshot
 from pipeline.wechat import WeChat
@@ -56,13 +56,9 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
 def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
     on_commit = {str(p) for p in paths_on_commit}
     gone = gone_publications(state, on_commit)
-    moves: dict[str, str] = {}  # what the publisher counts as moved, not as deleted (see publish.moved_from)
-    for path in sorted(on_commit - set(state.publications)):
-        article = load_article(commit, PurePosixPath(path))
-        if isinstance(article, Article) and gone:
-            source = moved_from(gone, article, moves)
-            if source is not None:
-                moves[source] = path
+    unpublished = (load_article(commit, PurePosixPath(path)) for path in sorted(on_commit - set(state.publications)))
+    # what the publisher counts as moved, not as deleted (publish.find_moves)
+    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article))) if gone else {}
     found = []
     for path, publication in state.publications.items():
         if path in moves:

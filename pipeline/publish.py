@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import pygit2
 
@@ -266,8 +266,11 @@ def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str) -
     out its own commit, or a run that started late) would otherwise publish what a later commit
     withdrew before any run wrote to the ledger, where refuse_older_commit cannot see it. A
     remote without that branch, or a history that diverged, is left to refuse_older_commit."""
-    listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, "HEAD"],
-                            capture_output=True, text=True, timeout=60)
+    try:
+        listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, "HEAD"],
+                                capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        listed = subprocess.CompletedProcess([], returncode=-1, stdout="", stderr="")  # no answer in 60 s
     words = listed.stdout.split()
     if listed.returncode != 0:
         raise UserError("无法从远程读取 main 的最新提交,无法确认本次检出是最新的,不予发布",
@@ -276,8 +279,11 @@ def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str) -
         return None
     tip = words[0]
     if tip not in repo:  # a commit pushed after this checkout: fetch it to compare
-        subprocess.run(["git", "-C", repo.workdir or repo.path, "fetch", "--quiet", "--no-tags",
-                        "--no-write-fetch-head", remote, tip], capture_output=True, timeout=300)
+        try:
+            subprocess.run(["git", "-C", repo.workdir or repo.path, "fetch", "--quiet", "--no-tags",
+                            "--no-write-fetch-head", remote, tip], capture_output=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            pass  # still not here: compared below as absent
     try:
         return tip if repo.descendant_of(pygit2.Oid(hex=tip), head.id) else None
     except (ValueError, KeyError, pygit2.GitError):
@@ -291,21 +297,30 @@ def gone_publications(state: LedgerState, on_commit: Iterable[str]) -> dict[str,
             if path not in present and path not in state.retractions and state.live_holder(path) is None}
 
 
-def moved_from(gone: Mapping[str, Publication], article: Article, taken: Collection[str] = ()) -> str | None:
-    """The published article that `article`, not published at its own path, is the same as:
-    one of its account whose folder is gone from the commit and that had the same content, or
-    the same folder name (a move to another department's folder, a typo in a slug fixed).
-    Articles are keyed by path, so a move would otherwise be one retraction and one new
-    publication: a mass send reaching every follower twice. An edit with `republish: true`
-    is a new version, not a move. `taken`: gone paths another article already moved from."""
-    name = article.bundle.name
-    for path, publication in gone.items():
-        if path in taken or publication.entry.account != article.account:
-            continue
-        same = publication.entry.content_hash == article.content_hash
-        if same or (PurePosixPath(path).parent.name == name and article.front_matter.get("republish") is not True):
-            return path
-    return None
+def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article]) -> dict[str, str]:
+    """{gone path: the folder it moved to}: published articles whose folder is gone from the
+    commit, each paired with at most one unpublished article of its account that is the same
+    article. Articles are keyed by path, so a move would otherwise be one retraction and one
+    new publication: a mass send reaching every follower twice. Identical content pairs first,
+    over all articles, so that an unrelated article reusing the old folder name cannot take the
+    pair from the moved copy (which would then go out again); the same folder name (a move to
+    another department's folder, whose `department:` changes with it) pairs what is left. An
+    edit with `republish: true` is a new version, not a move."""
+    waiting = list(articles)
+    moves: dict[str, str] = {}
+    for exact in (True, False):
+        for article in waiting:
+            if str(article.path) in moves.values():
+                continue
+            for path, publication in gone.items():
+                if path in moves or publication.entry.account != article.account:
+                    continue
+                if publication.entry.content_hash == article.content_hash if exact else (
+                        PurePosixPath(path).parent.name == article.bundle.name
+                        and article.front_matter.get("republish") is not True):
+                    moves[path] = str(article.path)
+                    break
+    return moves
 
 
 def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
@@ -336,7 +351,9 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     paths = list(paths)
     twins = same_names(paths)
     gone = gone_publications(state, (str(p) for p in paths))
-    moved: dict[str, str] = {}  # a gone publication's path -> the folder it moved to
+    unpublished = (load_article(run.source, p) for p in paths if str(p) not in state.publications) if gone else ()
+    moved = find_moves(gone, (a for a in unpublished if isinstance(a, Article)))  # gone path -> new path
+    moved_to = {new: old for old, new in moved.items()}
     for path in paths:
         present.add(str(path))
         if path in twins and str(path) not in state.publications:
@@ -352,9 +369,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             failed.append(Outcome("failed", str(path), loaded.account, "账号未在 policies.yaml 中定义"))
             continue
         previous = state.publications.get(str(path))
-        source = moved_from(gone, loaded, moved) if previous is None else None
-        if source is not None:
-            moved[source] = str(path)
+        source = moved_to.get(str(path)) if previous is None else None
         if loaded.front_matter.get("retracted") is True:
             if previous is not None and str(path) not in state.retractions:
                 retract(str(path), account.id, previous)
