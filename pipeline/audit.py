@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState
 from pipeline.policies import Account, Policies
-from pipeline.publish import find_moves, gone_publications
+from pipeline.publish import PublishedVersion, find_moves, gone_publications
 from pipeline.records import Step
 from pipeline.snapshot import Snapshot
 from pipeline.wechat import WeChat
@@ -31,11 +31,12 @@ class Disagreement:
 
 
 def verify(state: LedgerState, policies: Policies, client: Callable[[Account], WeChat], commit: Snapshot,
-           paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
+           paths_on_commit: Iterable[PurePosixPath], published: PublishedVersion) -> list[Disagreement]:
     """Every disagreement found (none: the ledger, WeChat and the commit agree); `commit` is
-    the commit's tree, read as the publisher reads it."""
+    the commit's tree, read as the publisher reads it; `published` reads an article as it went
+    out (publish.published_versions)."""
     found: list[Disagreement] = []
-    found += _against_git(state, commit, paths_on_commit)
+    found += _against_git(state, commit, paths_on_commit, published)
     accounts = sorted({p.entry.account for p in state.publications.values()} |
                       {m.account for m in state.messages.values()})
     for account_id in accounts:
@@ -53,12 +54,13 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
     return found
 
 
-def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath]) -> list[Disagreement]:
+def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath],
+                 published: PublishedVersion) -> list[Disagreement]:
     on_commit = {str(p) for p in paths_on_commit}
     gone = gone_publications(state, on_commit)
     unpublished = (load_article(commit, PurePosixPath(path)) for path in sorted(on_commit - set(state.publications)))
     # what the publisher counts as moved, not as deleted (publish.find_moves)
-    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article))) if gone else {}
+    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article)), published) if gone else {}
     found = []
     for path, publication in state.publications.items():
         if path in moves:

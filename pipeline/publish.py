@@ -31,7 +31,7 @@ from pipeline.policies import Account, Policies
 from pipeline.records import ClaimedArticle, Failed, Record, Step
 from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
-from pipeline.snapshot import Snapshot
+from pipeline.snapshot import CommitTree, Snapshot
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 if TYPE_CHECKING:  # the forge client loads only when approvals are checked
@@ -297,15 +297,48 @@ def gone_publications(state: LedgerState, on_commit: Iterable[str]) -> dict[str,
             if path not in present and path not in state.retractions and state.live_holder(path) is None}
 
 
-def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article]) -> dict[str, str]:
+PublishedVersion = Callable[[Publication], "Article | None"]
+
+
+def published_versions(root: Path) -> PublishedVersion:
+    """The article as it was published: read from the commit its final line names (None when
+    that commit or the article in it cannot be read, e.g. in a shallow clone)."""
+    try:
+        repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
+    except (pygit2.GitError, TypeError):
+        return lambda _: None
+
+    def version(publication: Publication) -> Article | None:
+        try:
+            commit = repo.revparse_single(publication.entry.commit).peel(pygit2.Commit)
+        except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
+        loaded = load_article(CommitTree(commit.tree), PurePosixPath(publication.path))
+        return loaded if isinstance(loaded, Article) else None
+    return version
+
+
+def _same_piece(published: Article | None, article: Article) -> bool:
+    """Whether a moved folder still holds the piece that went out: its title or its body is
+    unchanged (a move to another department changes `department:`, and the editor may fix a
+    typo on the way). Unknown (the published commit is not here): the folder name alone says."""
+    if published is None:
+        return True
+    return published.front_matter.get("title") == article.front_matter.get("title") or published.body == article.body
+
+
+def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
+               published: PublishedVersion) -> dict[str, str]:
     """{gone path: the folder it moved to}: published articles whose folder is gone from the
     commit, each paired with at most one unpublished article of its account that is the same
     article. Articles are keyed by path, so a move would otherwise be one retraction and one
     new publication: a mass send reaching every follower twice. Identical content pairs first,
     over all articles, so that an unrelated article reusing the old folder name cannot take the
-    pair from the moved copy (which would then go out again); the same folder name (a move to
-    another department's folder, whose `department:` changes with it) pairs what is left. An
-    edit with `republish: true` is a new version, not a move."""
+    pair from the moved copy (which would then go out again). What is left pairs by the same
+    folder name (a move to another department's folder, whose `department:` changes with it)
+    when the piece is still the one that went out (`published`: the article as published), so
+    that an unrelated article reusing a withdrawn one's folder name is published and the
+    withdrawn one retracted. An edit with `republish: true` is a new version, not a move."""
     waiting = list(articles)
     moves: dict[str, str] = {}
     for exact in (True, False):
@@ -317,7 +350,8 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article]) -> 
                     continue
                 if publication.entry.content_hash == article.content_hash if exact else (
                         PurePosixPath(path).parent.name == article.bundle.name
-                        and article.front_matter.get("republish") is not True):
+                        and article.front_matter.get("republish") is not True
+                        and _same_piece(published(publication), article)):
                     moves[path] = str(article.path)
                     break
     return moves
@@ -352,7 +386,8 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     twins = same_names(paths)
     gone = gone_publications(state, (str(p) for p in paths))
     unpublished = (load_article(run.source, p) for p in paths if str(p) not in state.publications) if gone else ()
-    moved = find_moves(gone, (a for a in unpublished if isinstance(a, Article)))  # gone path -> new path
+    moved = find_moves(gone, (a for a in unpublished if isinstance(a, Article)),  # gone path -> new path
+                       published_versions(run.root))
     moved_to = {new: old for old, new in moved.items()}
     for path in paths:
         present.add(str(path))

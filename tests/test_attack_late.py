@@ -34,9 +34,6 @@ def with_bare_remote(repo: Path, tmp_path: Path) -> Path:
 
 # -- 1. moved folders ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="find_moves matches on the folder name alone: a deleted article and an "
-                   "unrelated new one (other department, other title and body) that share a slug are called a "
-                   "move, so the deletion is never retracted and the new article never published")
 def test_new_article_sharing_a_deleted_ones_folder_name_is_published_and_the_old_one_retracted(
         tmp_path: Path, sandbox: str) -> None:
     repo = make_repo(tmp_path)
