@@ -244,40 +244,69 @@ def refuse_older_commit(repo: pygit2.Repository, head: pygit2.Commit, entries: I
 CLOCK_TOLERANCE = datetime.timedelta(minutes=15)
 
 
-def refuse_slow_clock(now: datetime.datetime, entries: Iterable[Entry]) -> None:
+def refuse_wrong_clock(now: datetime.datetime, server: datetime.datetime | None) -> None:
+    """A run whose clock is off from WeChat's by more than CLOCK_TOLERANCE publishes nothing:
+    behind, it files its publications under an earlier day; ahead, under a later one, and its
+    ledger lines would make every correct runner after it look slow. `server` is WeChat's time
+    (wechat.server_time; None: not known, and refuse_slow_clock is all there is)."""
+    if server is None:
+        return
+    off = (now - server).total_seconds()
+    if abs(off) > CLOCK_TOLERANCE.total_seconds():
+        way = "晚" if off > 0 else "早"
+        raise UserError(f"本机时钟({now.isoformat(timespec='minutes')})比微信服务器的时间"
+                        f"({server.isoformat(timespec='minutes')}){way} {abs(off) / 3600:.1f} 小时:"
+                        "按这个时钟记录的日期不对,会超过每日上限或发布时段,本次不予发布",
+                        hint="校准运行器的系统时钟(NTP)后重新运行")
+
+
+def refuse_slow_clock(now: datetime.datetime, entries: Iterable[Entry], *, clock_checked: bool) -> list[Entry]:
     """A run whose clock is well behind the ledger's newest line publishes nothing: it would
     file its publications under an earlier day (a VM restored from a snapshot, a wrong time
     zone) and pass the daily cap and the publishing windows. Runners share one ledger, so its
-    newest line is the latest time any of them has seen."""
-    latest = max((e.at for e in entries if e.at), default="")
+    newest line is the latest time any of them has seen. With the clock checked against
+    WeChat's (`clock_checked`), lines later than it can only come from a wrong clock or a
+    simulated time (--now): they are returned, to be reported, and do not lock this run out."""
+    listed = [e for e in entries if e.at]
+    ahead = [e for e in listed if datetime.datetime.fromisoformat(e.at) > now + CLOCK_TOLERANCE] if clock_checked else []
+    ignored = {id(e) for e in ahead}
+    latest = max((e.at for e in listed if id(e) not in ignored), default="")
     if not latest:
-        return
+        return ahead
     seen = datetime.datetime.fromisoformat(latest)
     if now < seen - CLOCK_TOLERANCE:
         behind = seen - now
         raise UserError(f"本机时钟({now.isoformat(timespec='minutes')})比发布记录最新一条({latest[:16]} UTC)"
                         f"早 {behind.total_seconds() / 3600:.1f} 小时:按这个时钟会把发布记在更早的日期,超过每日上限或发布时段,"
                         "本次不予发布", hint="校准运行器的系统时钟(NTP)后重新运行")
+    return ahead
 
 
-def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str) -> str | None:
-    """The remote's default branch head when it is a later commit than `head` (None otherwise):
-    only the newest main publishes. A run of an older commit (a workflow re-run, which checks
-    out its own commit, or a run that started late) would otherwise publish what a later commit
-    withdrew before any run wrote to the ledger, where refuse_older_commit cannot see it. A
-    remote without that branch, or a history that diverged, is left to refuse_older_commit."""
+def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str, branch: str) -> str | None:
+    """The remote's `branch` (the one that publishes: main) when it is a later commit than
+    `head` (None otherwise): only the newest main publishes. A run of an older commit (a
+    workflow re-run, which checks out its own commit, or a run that started late) would
+    otherwise publish what a later commit withdrew before any run wrote to the ledger, where
+    refuse_older_commit cannot see it. The branch is asked for by name, not through the
+    remote's HEAD, which may name another branch or one that does not exist; a remote without
+    the branch is refused, since nothing can then show this commit is the newest. A history
+    that diverged is left to refuse_older_commit."""
+    ref = f"refs/heads/{branch}"
     try:
-        listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, "HEAD"],
+        listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, ref],
                                 capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
         listed = subprocess.CompletedProcess([], returncode=-1, stdout="", stderr="")  # no answer in 60 s
-    words = listed.stdout.split()
     if listed.returncode != 0:
-        raise UserError("无法从远程读取 main 的最新提交,无法确认本次检出是最新的,不予发布",
+        raise UserError(f"无法从远程读取 {branch} 的最新提交,无法确认本次检出是最新的,不予发布",
                         hint="检查网络、远程名称和访问令牌;发布必须能访问远程仓库")
-    if not words or words[0] == str(head.id):
+    tips = [line.split()[0] for line in listed.stdout.splitlines() if line.split()[1:] == [ref]]
+    if not tips:
+        raise UserError(f"远程仓库没有 {branch} 分支,无法确认本次检出是最新的,不予发布",
+                        hint="用 --branch 指定发布所用的分支(默认 main),并确认它已推送到远程")
+    tip = tips[0]
+    if tip == str(head.id):
         return None
-    tip = words[0]
     if tip not in repo:  # a commit pushed after this checkout: fetch it to compare
         try:
             subprocess.run(["git", "-C", repo.workdir or repo.path, "fetch", "--quiet", "--no-tags",

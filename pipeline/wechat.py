@@ -10,6 +10,8 @@ with a Chinese message saying what a person should do, and with secrets redacted
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import io
 import re
 import time
@@ -168,6 +170,25 @@ class _StableTokenClient(WeChatClient):  # type: ignore[misc]
         self.session.set(self.access_token_key, token, expires_in)
         self.expires_at = int(time.time()) + expires_in
         return result
+
+
+def server_time(base_url: str, timeout: float) -> datetime.datetime | None:
+    """The time by WeChat's clock: the Date header of an answer from the API host (a HEAD
+    request, which no API counts against a quota). None when no answer or no readable Date.
+    The moment is taken halfway through the round trip."""
+    started = time.monotonic()
+    try:
+        response = requests.head(base_url, timeout=timeout, allow_redirects=False)
+    except requests.RequestException:
+        return None
+    header = response.headers.get("Date", "")
+    try:
+        told = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if told.tzinfo is None:
+        return None
+    return told + datetime.timedelta(seconds=(time.monotonic() - started) / 2)
 
 
 class WeChat:

@@ -27,10 +27,10 @@ from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
 from pipeline.publish import (
     DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, refuse_slow_clock,
-    resume, summarize,
+    refuse_wrong_clock, resume, summarize,
 )
 from pipeline.snapshot import CommitTree
-from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for
+from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for, server_time
 
 LEDGER_REF = "refs/wxpub/ledger"
 SANDBOX_LEDGER_REF = "refs/wxpub/sandbox-ledger"  # sandbox runs never mark real articles as published
@@ -49,6 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区);默认当前时间")
     p.add_argument("--push", metavar="REMOTE",
                    help="与该远端共享发布记录(CI 中用 origin):每次调用微信前先推送意图,连不上远端则不发布")
+    p.add_argument("--branch", metavar="NAME", default="main",
+                   help="发布所用的分支(默认 main):与 --push 同用时,远端该分支若有更新的提交,本次不予发布")
     p.add_argument("--lease", metavar="SECONDS", type=_seconds, default=DEFAULT_LEASE,
                    help=f"另一次运行中断后,等待多少秒再接管它未完成的消息(默认 {int(DEFAULT_LEASE)})")
     p.add_argument("--require-approvals", action="store_true",
@@ -154,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
     api, ledger_ref, credentials = connect(args, root, policies)
     ledger = Ledger.open(root, ref=ledger_ref)
     if args.push:  # a run that cannot reach the shared ledger publishes nothing
-        newer = None if args.dry_run else newer_on_remote(repo, head, args.push)
+        newer = None if args.dry_run else newer_on_remote(repo, head, args.push, args.branch)
         if newer is not None:
-            raise UserError(f"本次检出的提交 {str(head.id)[:12]} 之后,main 已有更新的提交 {newer[:12]}:"
+            raise UserError(f"本次检出的提交 {str(head.id)[:12]} 之后,{args.branch} 已有更新的提交 {newer[:12]}:"
                             "只有最新的提交发布(由它的运行完成),本次不予发布、不撤回任何文章",
                             hint="这通常是旧的工作流被重新运行或启动得晚;无需处理。若要发布,请运行最新提交的工作流")
         ledger.fetch(args.push)
@@ -164,7 +166,13 @@ def run(args: argparse.Namespace) -> int:
             ledger.sync(args.push)  # entries a previous run could not push go first
     if not args.dry_run:
         refuse_older_commit(repo, head, ledger.entries)
-        refuse_slow_clock(now, ledger.entries)
+        # A time given with --now is the operator's choice; the wall clock is checked against WeChat's
+        server = None if args.now else server_time(api, timeout)
+        refuse_wrong_clock(now, server)
+        ahead = refuse_slow_clock(now, ledger.entries, clock_checked=server is not None)
+        if ahead:
+            print(f"提示:发布记录中有 {len(ahead)} 条时间晚于现在的记录(最晚 {max(e.at for e in ahead)[:16]} UTC),"
+                  "来自时钟错误或用 --now 模拟时间的运行;本机时钟与微信服务器一致,已忽略它们的时间", file=sys.stderr)
     gate = None
     if args.require_approvals:
         gate = Provenance(repo, head, forge_from_env(os.environ), trusted=args.trusted_commit)

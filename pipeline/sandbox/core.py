@@ -135,6 +135,11 @@ class Sandbox:
     def advance_clock(self, seconds: float) -> float:
         return self.store.advance_clock(seconds)
 
+    def now(self) -> float:
+        """The sandbox's clock (the wall clock plus what tests advanced it by)."""
+        with self.store.transaction() as db:
+            return self.store.now(db)
+
     def image(self, name: str) -> tuple[bytes, str] | None:
         with self.store.transaction() as db:
             return media.image(db, name)

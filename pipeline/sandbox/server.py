@@ -7,7 +7,8 @@ Routes:
   POST   /sandbox/faults     add faults;  DELETE /sandbox/faults clears them
   GET    /sandbox/state      everything, as JSON
   POST   /sandbox/reset      forget everything
-  POST   /sandbox/clock      {"advance": seconds}: move the sandbox clock forward
+  POST   /sandbox/clock      {"advance": seconds}: move the sandbox clock forward (every
+                             answer's Date header tells the sandbox clock's time)
   GET    /                   published articles per account
   GET    /article/<article_id>[?idx=N], /s/<key>   one article as WeChat shows it
   GET    /mmbiz/<name>       the bytes behind http://mmbiz.qpic.cn/sandbox/<name>
@@ -92,6 +93,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         return self.rfile.read(length) if length else b""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the time by the sandbox's clock, as WeChat's tells its own:
+        # the publisher checks the runner's clock against it
+        return super().date_time_string(self.server.sandbox.now() if timestamp is None else timestamp)
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)

@@ -126,9 +126,9 @@ def publisher(repo: Path, url: str, *extra: str, kill_dir: Path | None = None, n
 
 def publisher_argv(repo: Path, url: str, *extra: str, now: str = LUNCH) -> list[str]:
     """The command line `publisher` runs. `--lease 0`: a run takes over what a killed run left
-    at once (in CI the next run waits for the lease, 600 s by default)."""
+    at once (in CI the next run waits for the lease, 600 s by default). `now=""`: the wall clock."""
     return [sys.executable, "-m", "pipeline", "--root", str(repo), "publish", "--sandbox-url", url,
-            "--now", now, "--format", "json", "--lease", "0", *extra]
+            *(("--now", now) if now else ()), "--format", "json", "--lease", "0", *extra]
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, dict[str, Any], str]:
