@@ -32,7 +32,9 @@ from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 
 from pipeline import textcheck
 from pipeline.errors import UserError
-from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, NoFiles, Refused, Snapshot
+from pipeline.snapshot import (
+    IGNORED, MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, NoFiles, Refused, Snapshot, left_out_of_commits,
+)
 from pipeline.yamlpos import KeyPath, YamlBudgetError, YamlSyntaxError, YamlValueError, load_positioned
 
 CONTENT_DIR = "content"
@@ -44,7 +46,8 @@ _FRONT_MATTER_FENCE = "---"
 _YAML_ONLY_BREAKS = re.compile("[\u2028\u2029\u0085]")
 
 # What each refusal means, for messages: "<file> <reason>"
-REFUSAL_REASONS = {OUTSIDE: "指向文章目录之外", SYMLINK: "是符号链接", MISSING: "不存在", NOT_A_FILE: "不是文件"}
+REFUSAL_REASONS = {OUTSIDE: "指向文章目录之外", SYMLINK: "是符号链接", MISSING: "不存在", NOT_A_FILE: "不是文件",
+                   IGNORED: "被 Git 忽略(.gitignore),不会进入提交"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,9 @@ class LoadProblem:
 
 
 def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePosixPath]:
-    """Repo-relative paths of every index.md under `paths` (default: content/), sorted."""
+    """Repo-relative paths of every index.md under `paths` (default: content/), sorted; not
+    those Git leaves out of a commit (an untracked folder that .gitignore or info/exclude
+    names: a local draft kept out of Git is not an article of this checkout)."""
     targets = paths or [Path(CONTENT_DIR)]
     found: set[PurePosixPath] = set()
     for target in targets:
@@ -188,8 +193,10 @@ def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePo
         else:
             candidates = list(target.rglob(ARTICLE_FILE))
         for candidate in candidates:
-            if candidate.is_file() or candidate.is_symlink():  # a linked index.md is reported, not skipped
-                found.add(PurePosixPath(candidate.relative_to(root).as_posix()))
+            relative = PurePosixPath(candidate.relative_to(root).as_posix())
+            # a linked index.md is reported, not skipped
+            if (candidate.is_file() or candidate.is_symlink()) and not left_out_of_commits(root, relative):
+                found.add(relative)
     return iter(sorted(found))
 
 

@@ -94,6 +94,8 @@ def embed_image(files: Bundle, target: str) -> str:
         return placeholder(f"找不到图片：{target}")
     if resolved.problem == "not-a-file":
         return placeholder(f"不是图片文件：{target}")
+    if resolved.problem == "ignored":
+        return placeholder(f"图片被 Git 忽略，不会发布：{target}")
     if resolved.problem:  # outside, or through a symlink
         return placeholder(f"图片不在文章目录中：{target}")
     with files.open(target) as handle:

@@ -6,7 +6,9 @@ answer the same two questions the same way, and refuse the same things:
 
 - a symlink anywhere on the path, even one pointing inside the repository: what it points
   at is decided by whoever checks the files out, not by what was reviewed;
-- anything that is not a regular file (a folder, a FIFO, a submodule).
+- anything that is not a regular file (a folder, a FIFO, a submodule);
+- in the working tree, a file Git leaves out of a commit (untracked and ignored): the commit
+  will not hold it, so lint must not read it either.
 
 The working tree is walked one component at a time with O_NOFOLLOW, so the check and the
 read are the same system call and a link swapped in between cannot be followed.
@@ -15,7 +17,6 @@ read are the same system call and a link swapped in between cannot be followed.
 from __future__ import annotations
 
 import errno
-import functools
 import io
 import os
 import stat
@@ -25,7 +26,7 @@ from typing import BinaryIO, Protocol
 
 import pygit2
 
-MISSING, SYMLINK, NOT_A_FILE, OUTSIDE = "missing", "symlink", "not-a-file", "outside"
+MISSING, SYMLINK, NOT_A_FILE, OUTSIDE, IGNORED = "missing", "symlink", "not-a-file", "outside", "ignored"
 
 
 class Refused(Exception):
@@ -71,10 +72,15 @@ def stable_order(names: list[PurePosixPath]) -> list[PurePosixPath]:
     return sorted(names, key=lambda name: name.parts)
 
 
-@functools.cache
+_REPOSITORIES: dict[Path, tuple[pygit2.Repository, str]] = {}
+
+
 def _repository(root: Path) -> tuple[pygit2.Repository, str] | None:
-    """The Git repository whose working tree holds `root` (None outside one), opened once, and
-    `root`'s path inside it ("" at its top, else ending in /)."""
+    """The Git repository whose working tree holds `root` (None outside one), and `root`'s path
+    inside it ("" at its top, else ending in /). Opened once per root (lint asks for every
+    file it opens); "no repository" is not remembered, since one may be made later."""
+    if root in _REPOSITORIES:
+        return _REPOSITORIES[root]
     try:
         found = pygit2.discover_repository(str(root))
         repo = pygit2.Repository(found) if found else None
@@ -83,7 +89,10 @@ def _repository(root: Path) -> tuple[pygit2.Repository, str] | None:
         inside = root.resolve().relative_to(Path(repo.workdir).resolve()).as_posix()
     except (pygit2.GitError, ValueError, OSError):
         return None
-    return repo, "" if inside == "." else inside + "/"
+    if len(_REPOSITORIES) >= 16:
+        _REPOSITORIES.clear()
+    _REPOSITORIES[root] = repo, "" if inside == "." else inside + "/"
+    return _REPOSITORIES[root]
 
 
 def _not_ignored(root: Path, folder: PurePosixPath, names: list[PurePosixPath]) -> list[PurePosixPath]:
@@ -105,6 +114,13 @@ def _not_ignored(root: Path, folder: PurePosixPath, names: list[PurePosixPath]) 
     return kept
 
 
+def left_out_of_commits(root: Path, path: PurePosixPath) -> bool:
+    """Whether Git leaves `path` (a file or folder below `root`) out of a commit of this
+    checkout: untracked and ignored. Folders are asked for with a trailing slash, as Git
+    matches `dir/` patterns."""
+    return not _not_ignored(root, PurePosixPath(), [path])
+
+
 @dataclass(frozen=True)
 class WorkTree:
     """The files on disk below `root` (the repository's root folder)."""
@@ -113,6 +129,9 @@ class WorkTree:
 
     def open(self, path: PurePosixPath) -> BinaryIO:
         fd = self._open_fd(_checked(path), directory=False)
+        if left_out_of_commits(self.root, path):
+            os.close(fd)
+            raise Refused(path, IGNORED)
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)

@@ -145,9 +145,6 @@ def test_a_wall_clock_off_from_wechats_publishes_nothing(tmp_path: Path, sandbox
 
 # -- 4. ignored files -----------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="_not_ignored filters only the folder listing: a body image that Git ignores "
-                   "and does not track is still opened by lint (no error), yet `git add -A` leaves it out of the "
-                   "commit, so the publisher refuses the article lint passed")
 def test_lint_and_publish_agree_on_an_ignored_body_image(tmp_path: Path, sandbox: str,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_repo(tmp_path)
@@ -165,9 +162,6 @@ def test_lint_and_publish_agree_on_an_ignored_body_image(tmp_path: Path, sandbox
     assert bool(lint_errors) == publish_failed, (lint_errors, str(report), err)
 
 
-@pytest.mark.xfail(strict=True, reason="_not_ignored filters the files inside an article folder but not the article "
-                   "list: an untracked article folder Git ignores (never committed, never published) is still "
-                   "linted, and its errors fail a lint of a checkout whose commit is clean")
 def test_lint_leaves_out_an_ignored_untracked_article_folder(tmp_path: Path, sandbox: str,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_repo(tmp_path)

@@ -136,9 +136,13 @@ class Sandbox:
         return self.store.advance_clock(seconds)
 
     def now(self) -> float:
-        """The sandbox's clock (the wall clock plus what tests advanced it by)."""
-        with self.store.transaction() as db:
+        """The sandbox's clock (the wall clock plus what tests advanced it by), read outside any
+        transaction: a page may be answered while its own transaction is still open."""
+        db = self.store.connect()
+        try:
             return self.store.now(db)
+        finally:
+            db.close()
 
     def image(self, name: str) -> tuple[bytes, str] | None:
         with self.store.transaction() as db:

@@ -41,6 +41,10 @@ def check(doc: Document) -> Iterator[Finding]:
         elif resolved.problem == "not-a-file":
             yield doc.finding("LINK001", ref.line, ref.column, f"{what}指向的 {resolved.shown} 不是普通文件(而是目录等);"
                               "请指向文章目录中的具体文件", binding=binding)
+        elif resolved.problem == "ignored":
+            yield doc.finding("LINK001", ref.line, ref.column, f"{what}指向的文件 {resolved.shown} 被 Git 忽略"
+                              "(.gitignore 或 .git/info/exclude),不会进入提交,发布时找不到;"
+                              "请把文件移出被忽略的目录,或用 git add -f 加入提交", binding=binding)
         elif resolved.problem == "symlink":
             yield doc.finding("LINK002", ref.line, ref.column, f"{what} {resolved.shown} 经过符号链接;发布时不跟随符号链接"
                               "(哪怕指向文章目录之内),请把文件本身复制进文章目录", binding=binding)
