@@ -565,6 +565,32 @@ def guarded(run: Run, exhausted: dict[str, WeChatError], account_id: str, step: 
         exhausted[account_id] = error
 
 
+def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[], None]) -> None:
+    """A ledger that lost lines WeChat still shows would send those articles again: anyone who
+    can push to the repository can push an older refs/wxpub/ledger (no branch protection
+    covers it), and a restored backup can be old. So before the first call that could send,
+    the newest drafts and publications of each account (one page each, newest first) are
+    listed, and every wxpub marker in them must name an attempt the ledger knows. The ledger
+    is fetched again after the listing (`refetch`), so an attempt another runner claimed (and
+    shared) before its draft appeared is known. Mass sends cannot be listed: a rewind that
+    lost only mass sends is not seen here."""
+    seen: dict[str, set[str]] = {}
+    for account_id in sorted(set(accounts)):
+        client = run.wechat(run.policies.accounts[account_id])
+        seen[account_id] = (sending.marked_batches(client.newest("freepublish/batchget"))
+                            | sending.marked_batches(client.newest("draft/batchget")))
+    refetch()
+    known = set(run.state.messages)
+    for account_id, batches in seen.items():
+        unknown = sorted(batches - known)
+        if unknown:
+            raise UserError(f"账号 {account_id} 在微信中有 wxpub 发出的草稿或文章(尝试 {', '.join(unknown[:3])}),"
+                            "发布记录里却没有:发布记录丢了记录(被强制推送成旧版本,或从旧备份恢复),"
+                            "照它发布会把这些文章再发一次,本次不予发布",
+                            hint="从仍有完整记录的克隆推回 refs/wxpub/ledger(git push origin <完整记录的提交>:refs/wxpub/ledger),"
+                                 "并用规则保护该引用;wxpub status --verify 可核对")
+
+
 def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
     """Before planning: finish what other runs left once their lease is over, and delete
     drafts of attempts that ended unsent. A message still within its owner's lease is left

@@ -83,6 +83,16 @@ def with_marker(content: str, mark: str) -> str:
     return content[:found.end()] + attribute + content[found.end():]
 
 
+_BATCH = re.compile(r"""\sdata-wxpub=["']([^"'.]+)\.\d+["']""")
+
+
+def marked_batches(items: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The wxpub attempts whose markers the drafts or publications `items` (as WeChat lists
+    them) carry."""
+    return {found.group(1) for item in items for news in item.get("content", {}).get("news_item", [])
+            for found in _BATCH.finditer(str(news.get("content", "")))}
+
+
 def carries(content: str, mark: str) -> bool:
     return re.search(rf"""\sdata-wxpub=["']{re.escape(mark)}["']""", content) is not None
 

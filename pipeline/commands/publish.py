@@ -26,8 +26,8 @@ from pipeline.policies import Account, Policies, load_policies
 from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
 from pipeline.publish import (
-    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, refuse_slow_clock,
-    refuse_wrong_clock, resume, summarize,
+    DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, refuse_rewound_ledger,
+    refuse_slow_clock, refuse_wrong_clock, resume, summarize,
 )
 from pipeline.snapshot import CommitTree
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for, server_time
@@ -187,6 +187,14 @@ def run(args: argparse.Namespace) -> int:
     the_plan = plan(publish_run, paths)
     if not args.dry_run:
         _check_credentials(policies, the_plan, publish_run.state, credentials)
+        sending_accounts = {c.account.id for batch in the_plan.batches for c in batch} | {
+            m.account for m in publish_run.state.messages.values() if m.live and m.account in policies.accounts}
+        try:  # a ledger that lost lines would send again what WeChat already has
+            refuse_rewound_ledger(publish_run, sending_accounts,
+                                  lambda: ledger.fetch(args.push) if args.push else None)
+        except WeChatError as error:
+            raise UserError(f"无法列出微信中最新的草稿和发表记录,无法核对发布记录是否完整,本次不予发布:{error}",
+                            hint="稍后重新运行;若是接口额度用完,次日再运行") from None
         try:  # finish what earlier runs left, then plan again from the new ledger
             resume(publish_run, exhausted)
         except WeChatError as error:
