@@ -57,8 +57,6 @@ def published_titles(sandbox: str) -> list[str]:
     return sorted(a["title"] for p in state(sandbox)["publications"] for a in p["articles"])
 
 
-@pytest.mark.xfail(strict=True, reason="a fresh workspace trusts whatever the remote ledger ref holds: one "
-                   "rewound by a force-push makes it publish again what went out after that point")
 def test_a_ledger_rewound_by_a_force_push_does_not_make_a_fresh_runner_publish_again(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     origin, a = remote_and_clone(tmp_path)
@@ -72,8 +70,10 @@ def test_a_ledger_rewound_by_a_force_push_does_not_make_a_fresh_runner_publish_a
     assert code == 0 and len(report["published"]) == 1, report
     git(origin, "update-ref", LEDGER, stale)  # someone force-pushes the stale copy
     fresh = clone(origin, tmp_path / "runner-b")
-    code, report = publish(fresh, capsys, sandbox, "2026-10-21 17:45", "--push", "origin")
+    code, out, err = run_cli(fresh, capsys, "publish", "--sandbox-url", sandbox, "--now", "2026-10-21 17:45",
+                             "--format", "json", "--push", "origin")
     assert published_titles(sandbox) == ["学校举行秋季运动会", "第二篇"], "published twice"
+    assert code == 2 and "发布记录里却没有" in err, (out, err)  # refused, saying why
 
 
 class Garbling:

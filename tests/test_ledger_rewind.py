@@ -6,7 +6,8 @@ too. Read as it stands, such a ledger says the newest articles were never sent, 
 run would send them again. The publisher lists each sending account's newest drafts and
 publications first (publish.refuse_rewound_ledger) and refuses while WeChat shows a wxpub
 attempt the ledger does not know. Real Git repositories, the CLI in its own process, the
-sandbox over HTTP."""
+sandbox over HTTP. A fresh runner's clone of a force-pushed remote:
+tests/test_attack_exactly_once_2.py."""
 
 from __future__ import annotations
 
@@ -60,31 +61,3 @@ def test_a_ledger_pushed_back_to_an_older_state_sends_nothing_again(
         f"content/{where.get('account', 'official')}/{where.get('department', 'publicity')}/2026-11-22-third/index.md"
     ], (report, err)
     assert titles_in_wechat(sandbox) == ["第一篇", "第三篇", "第二篇"]
-
-
-def test_an_older_ledger_force_pushed_to_the_shared_remote_is_refused_by_a_fresh_clone(
-        tmp_path: Path, sandbox: str) -> None:
-    """The CI runner starts from a fresh clone, so the remote's ledger is all it knows."""
-    repo = make_repo(tmp_path)
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    write_article(repo, slug="2026-11-20-first", front_matter={"title": "第一篇"})
-    commit_all(repo, "first")
-    git(repo, "push", "-q", "origin", "main")
-    code, report, err = finish(publisher(repo, sandbox, "--push", "origin", now=LUNCH))
-    assert code == 0 and report["published"], (report, err)
-    older = git(repo, "rev-parse", LEDGER)
-    write_article(repo, slug="2026-11-21-second", front_matter={"title": "第二篇"})
-    commit_all(repo, "second")
-    git(repo, "push", "-q", "origin", "main")
-    code, report, err = finish(publisher(repo, sandbox, "--push", "origin", now=NEXT_LUNCH))
-    assert code == 0 and report["published"], (report, err)
-
-    git(repo, "push", "-q", "--force", "origin", f"{older}:{LEDGER}")  # anyone with push access can
-    fresh = tmp_path / "runner"
-    git(tmp_path, "clone", "-q", str(remote), str(fresh))
-    code, report, err = finish(publisher(fresh, sandbox, "--push", "origin", now=DAY3))
-    assert code == 2, (report, err)
-    assert "发布记录里却没有" in err, err
-    assert titles_in_wechat(sandbox) == ["第一篇", "第二篇"]
