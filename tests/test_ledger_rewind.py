@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testing.fixtures import commit_all, git, make_repo, write_article
+from tests.testing.fixtures import commit_all, git, http, make_repo, write_article
 from tests.testing.publishing import LUNCH, NEXT_LUNCH, finish, publisher, world
 
 LEDGER = "refs/wxpub/sandbox-ledger"
@@ -61,3 +61,17 @@ def test_a_ledger_pushed_back_to_an_older_state_sends_nothing_again(
         f"content/{where.get('account', 'official')}/{where.get('department', 'publicity')}/2026-11-22-third/index.md"
     ], (report, err)
     assert titles_in_wechat(sandbox) == ["第一篇", "第三篇", "第二篇"]
+
+
+def test_when_the_newest_lists_cannot_be_read_nothing_is_sent(tmp_path: Path, sandbox: str) -> None:
+    """Unchecked is not checked: a listing WeChat does not answer (here 45009, its quota for the
+    day) leaves every article unsent, and the report says why."""
+    repo = make_repo(tmp_path)
+    write_article(repo, slug="2026-11-20-first", front_matter={"title": "第一篇"})
+    commit_all(repo, "first")
+    http(f"{sandbox}/sandbox/faults", {"endpoint": "draft/batchget", "nth": 1, "errcode": 45009})
+    code, report, err = finish(publisher(repo, sandbox, now=LUNCH))
+    assert code == 1 and not report["published"], (report, err)
+    [failed] = report["failed"]
+    assert "45009" in failed["message"] and "不发送任何文章" in failed["message"], failed
+    assert titles_in_wechat(sandbox) == [] and world(sandbox)["calls"].get("draft/add", 0) == 0

@@ -183,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,
                       remote=None if args.dry_run else args.push, lease=args.lease)
     exhausted: dict[str, WeChatError] = {}
+    unchecked: Outcome | None = None
     paths = articles_on(root, head)
     the_plan = plan(publish_run, paths)
     if not args.dry_run:
@@ -192,14 +193,14 @@ def run(args: argparse.Namespace) -> int:
         try:  # a ledger that lost lines would send again what WeChat already has
             refuse_rewound_ledger(publish_run, sending_accounts,
                                   lambda: ledger.fetch(args.push) if args.push else None)
-        except WeChatError as error:
-            raise UserError(f"无法列出微信中最新的草稿和发表记录,无法核对发布记录是否完整,本次不予发布:{error}",
-                            hint="稍后重新运行;若是接口额度用完,次日再运行") from None
-        try:  # finish what earlier runs left, then plan again from the new ledger
-            resume(publish_run, exhausted)
-        except WeChatError as error:
-            publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
-        the_plan = plan(publish_run, paths)
+        except WeChatError as error:  # not checked: nothing is sent (the error says what to do)
+            unchecked = Outcome("failed", "", "", f"{error}(无法核对发布记录是否完整,本次不发送任何文章)")
+        if unchecked is None:
+            try:  # finish what earlier runs left, then plan again from the new ledger
+                resume(publish_run, exhausted)
+            except WeChatError as error:
+                publish_run.outcomes.append(Outcome("failed", "", "", str(error)))
+            the_plan = plan(publish_run, paths)
     if args.dry_run:
         outcomes = [*(Outcome("planned", c.path, c.account.id, f"将发布({c.account.publish_mode})")
                       for batch in the_plan.batches for c in batch),
@@ -208,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
                     *the_plan.queued, *the_plan.failed]
     else:
         try:
-            outcomes = execute(publish_run, the_plan, exhausted)
+            outcomes = [unchecked] if unchecked is not None else execute(publish_run, the_plan, exhausted)
         except WeChatError as error:
             outcomes = [*publish_run.outcomes, Outcome("failed", "", "", str(error))]
         finally:
