@@ -17,10 +17,10 @@ from pipeline.messages import LedgerState
 from pipeline.policies import Account, Policies
 from pipeline.publish import PublishedVersion, find_moves, gone_publications
 from pipeline.records import Step
+from pipeline.sending import marker_of
 from pipeline.snapshot import Snapshot
 from pipeline.wechat import WeChat
 
-_MARK = 'data-wxpub="'
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable
 
 
 def _marked(news: list[dict[str, Any]]) -> bool:
-    return any(_MARK in str(item.get("content", "")) for item in news)
+    return any(marker_of(str(item.get("content", ""))) for item in news)
 
 
 def _drafts(state: LedgerState, account: str, drafts: list[dict[str, Any]]) -> list[Disagreement]:
@@ -120,7 +120,7 @@ def _publications(state: LedgerState, account: str, items: list[dict[str, Any]])
             found.append(Disagreement(account, path, "发布记录说已发表,但它在微信中已被删除(可能由运营人员在后台删除)"))
     for article_id, news in by_article.items():
         for index, item in enumerate(news, 1):
-            if (article_id, index) in known or item.get("is_deleted") or _MARK not in str(item.get("content", "")):
+            if (article_id, index) in known or item.get("is_deleted") or not marker_of(str(item.get("content", ""))):
                 continue
             found.append(Disagreement(account, "", f"微信中有一篇 wxpub 发出、发布记录里没有的已发表文章"
                                                    f"「{item.get('title', '')}」;是重复发表的文章"))

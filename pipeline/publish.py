@@ -284,13 +284,14 @@ def refuse_slow_clock(now: datetime.datetime, entries: Iterable[Entry], *, clock
 
 def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str, branch: str) -> str | None:
     """The remote's `branch` (the one that publishes: main) when it is a later commit than
-    `head` (None otherwise): only the newest main publishes. A run of an older commit (a
-    workflow re-run, which checks out its own commit, or a run that started late) would
+    `head` (None when it is `head`): only the newest main publishes. A run of an older commit
+    (a workflow re-run, which checks out its own commit, or a run that started late) would
     otherwise publish what a later commit withdrew before any run wrote to the ledger, where
     refuse_older_commit cannot see it. The branch is asked for by name, not through the
-    remote's HEAD, which may name another branch or one that does not exist; a remote without
-    the branch is refused, since nothing can then show this commit is the newest. A history
-    that diverged is left to refuse_older_commit."""
+    remote's HEAD, which may name another branch or one that does not exist. Anything else is
+    refused: a remote without the branch, a tip that cannot be fetched to compare, and a
+    `head` the branch does not hold (an unpushed commit, or one taken off the branch by a
+    force-push: what the branch no longer holds must not go out)."""
     ref = f"refs/heads/{branch}"
     try:
         listed = subprocess.run(["git", "-C", repo.workdir or repo.path, "ls-remote", remote, ref],
@@ -312,11 +313,17 @@ def newer_on_remote(repo: pygit2.Repository, head: pygit2.Commit, remote: str, b
             subprocess.run(["git", "-C", repo.workdir or repo.path, "fetch", "--quiet", "--no-tags",
                             "--no-write-fetch-head", remote, tip], capture_output=True, timeout=300)
         except subprocess.TimeoutExpired:
-            pass  # still not here: compared below as absent
+            pass  # still not here: refused below
     try:
-        return tip if repo.descendant_of(pygit2.Oid(hex=tip), head.id) else None
+        newer = repo.descendant_of(pygit2.Oid(hex=tip), head.id)
     except (ValueError, KeyError, pygit2.GitError):
-        return None  # still not here: nothing to compare with
+        raise UserError(f"远程 {branch} 的最新提交 {tip[:12]} 无法取回比较,无法确认本次检出是最新的,不予发布",
+                        hint="检查网络后重新运行;CI 中检出时用 fetch-depth: 0") from None
+    if newer:
+        return tip
+    raise UserError(f"本次检出的提交 {str(head.id)[:12]} 不在远程的 {branch} 分支上({branch} 现在是 {tip[:12]}):"
+                    f"尚未推送,或已被强制推送移出 {branch};只发布 {branch} 上的提交,本次不予发布",
+                    hint=f"先把提交推送到 {branch} 再发布;若 {branch} 是被有意改回的,无需处理,{branch} 的最新提交的运行会发布")
 
 
 def gone_publications(state: LedgerState, on_commit: Iterable[str]) -> dict[str, Publication]:
@@ -331,17 +338,25 @@ PublishedVersion = Callable[[Publication], "Article | None"]
 
 def published_versions(root: Path) -> PublishedVersion:
     """The article as it was published: read from the commit its final line names (None when
-    that commit or the article in it cannot be read, e.g. in a shallow clone)."""
+    the line names no commit, as early version-1 lines may, or the article in it cannot be
+    read). A commit the clone does not have (a shallow clone) is refused: the folder name alone
+    would take an unrelated article reusing a withdrawn one's folder for a move, and the
+    withdrawn article would stay out while the new one never went."""
     try:
         repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
     except (pygit2.GitError, TypeError):
         return lambda _: None
 
     def version(publication: Publication) -> Article | None:
-        try:
-            commit = repo.revparse_single(publication.entry.commit).peel(pygit2.Commit)
-        except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
+        named = publication.entry.commit
+        if not named:
             return None
+        try:
+            commit = repo.revparse_single(named).peel(pygit2.Commit)
+        except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise UserError(f"{publication.path} 的文件夹已不在本次提交中,而它发布时所用的提交 {named[:12]} 不在本仓库中"
+                            "(浅克隆?):无法判断同名文件夹中的文章是它移动后的版本还是另一篇文章,本次不予发布",
+                            hint="用完整历史的克隆运行(CI 中检出时用 fetch-depth: 0)") from None
         loaded = load_article(CommitTree(commit.tree), PurePosixPath(publication.path))
         return loaded if isinstance(loaded, Article) else None
     return version

@@ -65,36 +65,49 @@ class Built:
 
 # -- markers ------------------------------------------------------------------------------
 
-_MARK = re.compile(r"""\sdata-wxpub=(?:"[^"]*"|'[^']*')""")
-_FIRST_TAG = re.compile(r"\s*<([A-Za-z][A-Za-z0-9]*)")
+# The first element's opening tag: wxpub's own wrapper, which no editor's text reaches. A
+# marker is read and replaced only there: Markdown escapes `"` in text but not `'`, so text
+# or an image's alt can read like a marker, and must neither be taken for one (an unknown
+# attempt stops every run of the account, refuse_rewound_ledger) nor be cut out of the article
+_FIRST_TAG = re.compile(r"\s*<([A-Za-z][A-Za-z0-9]*)[^<>]*>")
+_MARK = re.compile(r"""\sdata-wxpub=(?:"([^"]*)"|'([^']*)')""")
 
 
 def marker(batch: str, index: int) -> str:
     return f"{batch}.{index}"
 
 
+def marker_of(content: str) -> str | None:
+    """The wxpub marker on `content`'s first element (None: not an article wxpub sent)."""
+    first = _FIRST_TAG.match(content)
+    found = _MARK.search(first.group(0)) if first else None
+    return None if found is None else found.group(1) if found.group(1) is not None else found.group(2)
+
+
 def with_marker(content: str, mark: str) -> str:
-    """`content` with `data-wxpub="mark"` on its first element (replacing an older marker)."""
-    content = _MARK.sub("", content, count=1)
+    """`content` with `data-wxpub="mark"` on its first element (replacing an older marker there)."""
     attribute = f' data-wxpub="{mark}"'
-    found = _FIRST_TAG.match(content)
-    if found is None:
+    first = _FIRST_TAG.match(content)
+    if first is None:
         return f"<section{attribute}>{content}</section>"
-    return content[:found.end()] + attribute + content[found.end():]
+    tag = _MARK.sub("", first.group(0), count=1)
+    name_end = first.end(1) - first.start(0)
+    return content[:first.start(0)] + tag[:name_end] + attribute + tag[name_end:] + content[first.end(0):]
 
 
-_BATCH = re.compile(r"""\sdata-wxpub=["']([^"'.]+)\.\d+["']""")
+_BATCH = re.compile(r"([^.]+)\.\d+")
 
 
 def marked_batches(items: Iterable[Mapping[str, Any]]) -> set[str]:
     """The wxpub attempts whose markers the drafts or publications `items` (as WeChat lists
     them) carry."""
-    return {found.group(1) for item in items for news in item.get("content", {}).get("news_item", [])
-            for found in _BATCH.finditer(str(news.get("content", "")))}
+    found = (_BATCH.fullmatch(marker_of(str(news.get("content", ""))) or "")
+             for item in items for news in item.get("content", {}).get("news_item", []))
+    return {match.group(1) for match in found if match}
 
 
 def carries(content: str, mark: str) -> bool:
-    return re.search(rf"""\sdata-wxpub=["']{re.escape(mark)}["']""", content) is not None
+    return marker_of(content) == mark
 
 
 def _is_attempt(news: list[dict[str, Any]], message: Message) -> bool:
