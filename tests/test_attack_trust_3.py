@@ -150,3 +150,99 @@ def test_an_unrelated_article_reusing_a_folder_name_in_a_shallow_clone_is_not_ta
     assert code == 0, err
     assert statuses["published"] == {bundle_index("official", "school-office", "2026-11-20-notice")}, report
     assert statuses["retracted"] == {bundle_index("official", "publicity", "2026-11-20-notice")}, report
+
+
+# -- ignored files: lint must leave out exactly what Git leaves out of a commit -------------------
+
+BUNDLE = Path("content/official/publicity/2026-11-20-photos")
+
+# name -> (files under the bundle (relative), ignore rules {repo-relative file: text}, git config, force-added files)
+IGNORE_CASES: dict[str, tuple[list[str], dict[str, str], dict[str, str], list[str]]] = {
+    "gitignore inside the bundle, negated": (["a.jpg", "keep.jpg"], {f"{BUNDLE}/.gitignore": "*.jpg\n!keep.jpg\n"}, {}, []),
+    "parent folder rule": (["raw/a.jpg"], {"content/.gitignore": "raw/\n"}, {}, []),
+    "negation under an ignored folder": (["img/a.jpg", "img/b.jpg"], {f"{BUNDLE}/.gitignore": "img/\n!img/a.jpg\n"}, {}, []),
+    "negation of a folder's contents": (["img/a.jpg", "img/b.jpg"], {f"{BUNDLE}/.gitignore": "img/*\n!img/a.jpg\n"}, {}, []),
+    "tracked file matching a pattern": (["a.jpg", "b.jpg"], {".gitignore": "*.jpg\n!cover.jpg\n"}, {}, [f"{BUNDLE}/a.jpg"]),
+    "core.excludesFile": (["a.jpg"], {"../global-ignore": "a.jpg\n"}, {"core.excludesFile": "GLOBAL"}, []),
+    "info/exclude": (["a.jpg"], {".git/info/exclude": "/content/**/a.jpg\n"}, {}, []),
+    "odd names": (["图 1.jpg", "[x].jpg", "#h.jpg"], {".gitignore": "图*\n\\#h.jpg\n"}, {}, []),
+    "double-star and anchored": (["deep/er/a.jpg", "b.jpg"], {".gitignore": "content/**/er/\n/b.jpg\n"}, {}, []),
+}
+
+
+@pytest.mark.parametrize("case", sorted(IGNORE_CASES))
+def test_lint_refuses_exactly_the_images_a_commit_leaves_out(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               case: str) -> None:
+    from tests.testing.fixtures import jpeg_bytes, lint_json
+
+    files, rules, config, forced = IGNORE_CASES[case]
+    repo = make_repo(tmp_path)
+    from urllib.parse import quote
+
+    body = "".join(f"![图{i}]({quote(name)})\n\n" for i, name in enumerate(files))  # `#` would start a fragment
+    write_article(repo, slug=BUNDLE.name, front_matter={"title": "图片"}, body=body,
+                  files={name: jpeg_bytes(color=(10 * i, 80, 120)) for i, name in enumerate(files)})
+    for where, text in rules.items():
+        target = (repo / where).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    for key, value in config.items():
+        git(repo, "config", key, str((tmp_path / "global-ignore").resolve()) if value == "GLOBAL" else value)
+    for path in forced:
+        git(repo, "add", "-f", path)
+    commit_all(repo, "photos")
+    committed = set(git(repo, "ls-files", str(BUNDLE)).splitlines())
+    left_out = {name for name in files if f"{BUNDLE}/{name}" not in committed}
+
+    _, report = lint_json(repo, capsys)
+    refused = {f["message"] for f in report["findings"] if f["code"] == "LINK001"}
+    said = {name for name in files if any(name in text and "忽略" in text for text in refused)}
+    assert said == left_out, (case, committed, refused)
+
+
+# -- the rewind guard against a race of two runners ----------------------------------------------
+
+ROUNDS = 4
+
+
+def test_two_runners_racing_on_one_remote_neither_sees_the_others_attempt_as_a_rewind(
+        tmp_path: Path, sandbox: str) -> None:
+    """Runner B may list WeChat after A's draft landed: A's claim was pushed before it, and B
+    fetches the ledger again after listing, so B must know A's attempt. Both run at once, each
+    round on a new day with a new article, for every publish mode's account."""
+    from tests.testing.publishing import share_sandbox_secrets
+
+    seed = make_repo(tmp_path)
+    write_article(seed, slug="2026-11-01-start", front_matter={"title": "开端"})
+    commit_all(seed, "start")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    runners = []
+    for name in ("a", "b"):
+        where = tmp_path / f"runner-{name}"
+        git(tmp_path, "clone", "-q", str(origin), str(where))
+        git(where, "config", "user.email", "ci@example.invalid")
+        git(where, "config", "user.name", "ci")
+        runners.append(where)
+    share_sandbox_secrets(*runners)
+    a, b = runners
+    expected = ["开端"]
+    for day in range(ROUNDS):
+        for account, department in (("official", "publicity"), ("youth", "youth-league")):
+            title = f"第{day}天{account}"
+            write_article(a, account=account, department=department, slug=f"2026-11-{10 + day}-{account}",
+                          front_matter={"title": title})
+            expected.append(title)
+        git(a, "add", "content")  # not .wxpub/, the runner's own secrets
+        git(a, "commit", "-q", "-m", f"day {day}")
+        git(a, "push", "-q", "origin", "main")
+        git(b, "pull", "-q", "--ff-only", "origin", "main")
+        now = f"2026-11-{20 + day} 12:30"
+        both = [publisher(r, sandbox, "--push", "origin", now=now) for r in runners]
+        results = [finish(p, timeout=300) for p in both]
+        for code, report, err in results:
+            assert "发布记录里却没有" not in err, (day, err)
+            assert code == 0, (day, report, err)
+        git(a, "fetch", "-q", "origin", "+refs/wxpub/*:refs/wxpub/*")
+        git(b, "fetch", "-q", "origin", "+refs/wxpub/*:refs/wxpub/*")
+        assert titles_out(sandbox) == sorted(expected), day
