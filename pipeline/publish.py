@@ -114,7 +114,9 @@ class Run:
     remote: str | None = None  # share every write with this remote before the next call (--push)
     lease: float = DEFAULT_LEASE
     wall: Callable[[], float] = time.time  # the real clock, for leases (even when `now` is simulated)
+    known_lines: int = 0  # ledger lines the start-up checks (refuse_older_commit) saw; later ones: write()
     outcomes: list[Outcome] = field(default_factory=list)
+    _contained: set[str] = field(default_factory=set)  # commits of later lines found in this run's commit
     _wechat: dict[str, WeChat] = field(default_factory=dict)
 
     def wechat(self, account: Account) -> WeChat:
@@ -151,8 +153,25 @@ class Run:
             raise LedgerConflict(where=self.ledger.ref)
         if self.remote:
             self.ledger.sync(self.remote)
+        self.refuse_later_commits()
         void = self.state.void
         return not any(e.id in void for e in entries)
+
+    def refuse_later_commits(self) -> None:
+        """Stop before the next call to WeChat when another run has written, since this run's
+        checks, lines of a commit this run's commit does not contain: a run of a later main
+        finished while this one was slow, and going on would publish what that commit withdrew
+        and retract what it added. Every send and delete is preceded by a write, so this runs
+        before each (refuse_older_commit, asked about each such line)."""
+        later = [e for e in self.ledger.entries[self.known_lines:]
+                 if e.run != self.run_id and e.commit and e.commit != self.commit and e.commit not in self._contained]
+        if not later:
+            return
+        repo = pygit2.Repository(pygit2.discover_repository(str(self.root)) or str(self.root))
+        head = repo[self.commit].peel(pygit2.Commit)
+        for entry in later:
+            refuse_older_commit(repo, head, [entry])
+            self._contained.add(entry.commit)
 
     def unchanged(self, articles: Iterable[ClaimedArticle]) -> bool:
         """Whether these articles are on the commit being published in the claimed version."""

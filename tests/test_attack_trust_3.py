@@ -246,3 +246,48 @@ def test_two_runners_racing_on_one_remote_neither_sees_the_others_attempt_as_a_r
         git(a, "fetch", "-q", "origin", "+refs/wxpub/*:refs/wxpub/*")
         git(b, "fetch", "-q", "origin", "+refs/wxpub/*:refs/wxpub/*")
         assert titles_out(sandbox) == sorted(expected), day
+
+
+# -- only the newest main publishes, under a race -------------------------------------------------
+
+def test_a_slow_run_of_an_older_commit_does_not_publish_what_the_newer_commit_withdrew(
+        tmp_path: Path, sandbox: str) -> None:
+    """A run of commit X passes every start-up check, then is slow; commit Y (withdrawing X's
+    article, adding another) is pushed and its run finishes first. X's run, going on, would
+    publish the withdrawn article and retract Y's new one (its plan is made again from the
+    ledger, where Y's article is out but not on X): Run.write refuses lines of a commit X
+    does not contain before its next call."""
+    from tests.testing.fixtures import http
+    from tests.testing.publishing import share_sandbox_secrets, wait_for
+
+    seed = make_repo(tmp_path)
+    write_article(seed, account="youth", department="youth-league", slug="2026-11-20-camp",
+                  front_matter={"title": "夏令营招募(将撤回)"})
+    commit_all(seed, "commit X: an article")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    a, b = tmp_path / "runner-a", tmp_path / "runner-b"
+    for where in (a, b):
+        git(tmp_path, "clone", "-q", str(origin), str(where))
+    share_sandbox_secrets(a, b)
+
+    # A's listing before its first send answers late: A has passed every check by then
+    http(sandbox + "/sandbox/faults", [{"endpoint": "freepublish/batchget", "nth": 1, "delay": 20}])
+    slow = publisher(a, sandbox, "--push", "origin")
+    wait_for(lambda: any("freepublish/batchget" in str(k) for k in world(sandbox)["calls"]), "A's listing", timeout=60)
+
+    # Meanwhile commit Y withdraws the article and adds another; Y's run finishes first
+    git(b, "config", "user.email", "ci@example.invalid")
+    git(b, "config", "user.name", "ci")
+    shutil.rmtree(b / "content" / "youth")
+    write_article(b, slug="2026-11-20-weekly", front_matter={"title": "一周要闻"})
+    git(b, "add", "-A", "content")
+    git(b, "commit", "-q", "-m", "commit Y: withdraw the camp before it went out, add the weekly")
+    git(b, "push", "-q", "origin", "main")
+    newer = git(b, "rev-parse", "HEAD")
+    code, report, err = finish(publisher(b, sandbox, "--push", "origin"))
+    assert code == 0 and report["published"], (report, err)
+
+    code, report, err = finish(slow, timeout=180)
+    assert code == 2 and newer[:12] in err and "在最新的 main 上运行" in err, (report, err)  # stopped, saying why
+    assert titles_out(sandbox) == ["一周要闻"]  # the withdrawn one never went, the newer one was not retracted

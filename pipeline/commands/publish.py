@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
                       now=now, simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
                       progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,
-                      remote=None if args.dry_run else args.push, lease=args.lease)
+                      remote=None if args.dry_run else args.push, lease=args.lease, known_lines=len(ledger.entries))
     exhausted: dict[str, WeChatError] = {}
     unchecked: Outcome | None = None
     paths = articles_on(root, head)
