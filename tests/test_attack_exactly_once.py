@@ -615,6 +615,7 @@ def test_a_lock_left_on_the_remote_tracking_ledger_does_not_block_publishing(
     os.utime(lock, (time.time() - 600, time.time() - 600))  # left by a run killed ten minutes ago
     relay = official(runner, "2026-10-21-relay", "接力赛纪实", 41)
     commit_all(runner)
+    git(runner, "push", "-q", "origin", "HEAD:main")  # only a commit on the remote's main publishes
     code, report = publish(runner, sandbox, capsys, f"{DAY2} 12:30", "--push", "origin")
     assert code == 0 and statuses(report) == {relay: ["published"]}, report
     assert not lock.exists()

@@ -291,3 +291,82 @@ def test_a_slow_run_of_an_older_commit_does_not_publish_what_the_newer_commit_wi
     code, report, err = finish(slow, timeout=180)
     assert code == 2 and newer[:12] in err and "在最新的 main 上运行" in err, (report, err)  # stopped, saying why
     assert titles_out(sandbox) == ["一周要闻"]  # the withdrawn one never went, the newer one was not retracted
+
+
+# -- the clock held to WeChat's: what a proxy may do to the Date header ---------------------------
+
+class DateRewriting:
+    """An HTTP proxy in front of the sandbox passing every call through, with each answer's Date
+    header replaced by `date` (None: no Date header at all, as a stripping proxy sends)."""
+
+    def __init__(self, upstream: str, date: str | None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def send_response(self, code: int, message: str | None = None) -> None:
+                self.send_response_only(code, message)
+                if date is not None:
+                    self.send_header("Date", date)
+
+            def _relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                answer = requests.request(self.command, upstream + self.path, data=body, timeout=60,
+                                          headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                                          allow_redirects=False)
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("date", "server", "content-length", "transfer-encoding", "connection",
+                                           "content-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_HEAD = _relay
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# Date header -> whether the run may publish (True) or is refused as a wrong clock (False)
+DATES: dict[str, tuple[str | None, bool]] = {
+    "stripped": (None, True),
+    "garbled": ("yesterday-ish", True),
+    "no zone": ("Mon, 30 Nov 2026 08:00:00 -0000", True),
+    "impossible offset": ("Mon, 30 Nov 2026 08:00:00 +2500", True),
+    "far past": ("Thu, 01 Jan 1970 00:00:00 GMT", False),
+    "last second of year 9999": ("Fri, 31 Dec 9999 23:59:59 GMT", False),
+    "year 9999 west of UTC": ("Fri, 31 Dec 9999 23:00:00 -1100", False),
+    "two Date headers joined": ("Mon, 30 Nov 2026 08:00:00 GMT, Mon, 30 Nov 2026 08:00:01 GMT", True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DATES))
+def test_a_date_header_wechat_did_not_send_is_never_a_traceback(tmp_path: Path, sandbox: str, case: str) -> None:
+    date, publishes = DATES[case]
+    repo = make_repo(tmp_path)
+    write_article(repo, slug="2026-11-20-weekly", front_matter={"title": "一周要闻"})
+    commit_all(repo, "article")
+    proxy = DateRewriting(sandbox, date)
+    try:
+        code, report, err = finish(publisher(repo, proxy.url, now=""))
+    finally:
+        proxy.close()
+    if publishes:
+        assert code == 0, (case, err)
+    else:
+        assert code == 2 and "微信服务器的时间" in err, (case, report, err)
+        assert titles_out(sandbox) == []
