@@ -164,6 +164,9 @@ class LedgerState:
     rejected: Mapping[tuple[str, str], Failed]  # (path, content_hash) refused for its content
     void: frozenset[str]  # ids of lines that did not count
     loose: tuple[Entry, ...] = ()  # version 1 final lines outside any message
+    # Every attempt whose markers may be in WeChat: the messages' and the draft rebuilds' (a
+    # rebuilt draft carries a new attempt's markers, publish.refuse_rewound_ledger)
+    attempts: frozenset[str] = frozenset()
 
     def live_holder(self, path: str) -> Message | None:
         return next((m for m in self.messages.values() if m.live and m.holds(path)), None)
@@ -190,13 +193,17 @@ def upload_kind(record: ImageUploaded | CoverUploaded) -> str:
 def fold(entries: tuple[Entry, ...] | list[Entry], tz: datetime.tzinfo = datetime.timezone.utc) -> LedgerState:
     """The state after every line, read in ledger order through TRANSITIONS."""
     folder = _Folder(tz)
+    rebuilds: set[str] = set()
     for entry in entries:
         record = _read(entry)
         if record is None or not folder.apply(entry, record):
             folder.void.add(entry.id or f"line:{id(entry)}")
+        elif isinstance(record, DraftRebuilding):
+            rebuilds.add(record.batch)
     return LedgerState(MappingProxyType(folder.messages), MappingProxyType(folder.publications),
                        MappingProxyType(folder.retractions), MappingProxyType(folder.uploads),
-                       MappingProxyType(folder.rejected), frozenset(folder.void), tuple(folder.loose))
+                       MappingProxyType(folder.rejected), frozenset(folder.void), tuple(folder.loose),
+                       frozenset(folder.messages) | rebuilds)
 
 
 def _read(entry: Entry) -> Record | None:

@@ -614,7 +614,7 @@ def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[
         seen[account_id] = (sending.marked_batches(client.newest("freepublish/batchget"))
                             | sending.marked_batches(client.newest("draft/batchget")))
     refetch()
-    known = set(run.state.messages)
+    known = run.state.attempts
     for account_id, batches in seen.items():
         unknown = sorted(batches - known)
         if unknown:

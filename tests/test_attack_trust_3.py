@@ -370,3 +370,30 @@ def test_a_date_header_wechat_did_not_send_is_never_a_traceback(tmp_path: Path, 
     else:
         assert code == 2 and "微信服务器的时间" in err, (case, report, err)
         assert titles_out(sandbox) == []
+
+
+def test_a_draft_rebuilt_without_a_retracted_sibling_is_no_unknown_attempt(tmp_path: Path, sandbox: str) -> None:
+    """Draft mode: retracting one article of a two-article draft rebuilds the draft under a new
+    attempt (draft_rebuilding's batch), whose markers the rebuilt draft carries. The rewind guard
+    must know that attempt, or the account never publishes again."""
+    repo = make_repo(tmp_path)
+    for slug, title in (("2026-11-20-camp", "夏令营招募"), ("2026-11-20-choir", "合唱团招新")):
+        write_article(repo, account="youth", department="youth-league", slug=slug, front_matter={"title": title})
+    commit_all(repo, "two articles, one draft")
+    code, report, err = finish(publisher(repo, sandbox))
+    assert code == 0 and len(report["published"]) == 2, (report, err)
+    assert len(world(sandbox)["drafts"]) == 1
+
+    write_article(repo, account="youth", department="youth-league", slug="2026-11-20-choir",
+                  front_matter={"title": "合唱团招新", "retracted": True})
+    commit_all(repo, "the choir article is withdrawn")
+    code, report, err = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
+    assert code == 0 and by_status(report)["retracted"], (report, err)
+    assert titles_out(sandbox) == ["夏令营招募"]
+
+    write_article(repo, account="youth", department="youth-league", slug="2026-11-22-volunteer",
+                  front_matter={"title": "志愿者招募"})
+    commit_all(repo, "the next article")
+    code, report, err = finish(publisher(repo, sandbox, now=DAY3))
+    assert code == 0, err
+    assert by_status(report)["published"] == {bundle_index("youth", "youth-league", "2026-11-22-volunteer")}, report
