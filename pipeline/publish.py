@@ -599,20 +599,22 @@ def guarded(run: Run, exhausted: dict[str, WeChatError], account_id: str, step: 
         exhausted[account_id] = error
 
 
+REWIND_MARGIN = 20  # publications listed past the newest one of an attempt the ledger knows
+
+
 def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[], None]) -> None:
     """A ledger that lost lines WeChat still shows would send those articles again: anyone who
     can push to the repository can push an older refs/wxpub/ledger (no branch protection
     covers it), and a restored backup can be old. So before the first call that could send,
-    the newest drafts and publications of each account (one page each, newest first) are
-    listed, and every wxpub marker in them must name an attempt the ledger knows. The ledger
-    is fetched again after the listing (`refetch`), so an attempt another runner claimed (and
-    shared) before its draft appeared is known. Mass sends cannot be listed: a rewind that
-    lost only mass sends is not seen here."""
+    each account's drafts and newest publications are listed (_listed_attempts), and every
+    wxpub marker in them must name an attempt the ledger knows. The ledger is fetched again
+    after the listing (`refetch`), so an attempt another runner claimed (and shared) before
+    its draft appeared is known. Mass sends cannot be listed: a rewind that lost only mass
+    sends is not seen here."""
     seen: dict[str, set[str]] = {}
+    known_before = run.state.attempts
     for account_id in sorted(set(accounts)):
-        client = run.wechat(run.policies.accounts[account_id])
-        seen[account_id] = (sending.marked_batches(client.newest("freepublish/batchget"))
-                            | sending.marked_batches(client.newest("draft/batchget")))
+        seen[account_id] = _listed_attempts(run.wechat(run.policies.accounts[account_id]), known_before)
     refetch()
     known = run.state.attempts
     for account_id, batches in seen.items():
@@ -623,6 +625,24 @@ def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[
                             "照它发布会把这些文章再发一次,本次不予发布",
                             hint="从仍有完整记录的克隆推回 refs/wxpub/ledger(git push origin <完整记录的提交>:refs/wxpub/ledger),"
                                  "并用规则保护该引用;wxpub status --verify 可核对")
+
+
+def _listed_attempts(client: WeChat, known: frozenset[str]) -> set[str]:
+    """The wxpub attempts whose markers an account's drafts and publications carry: the whole
+    draft box (the operator's own drafts may fill the newest pages, and editing an old draft
+    moves it to the top), and the publications, newest first, down to REWIND_MARGIN past the
+    newest one of an attempt in `known` (publications keep their order; the margin covers an
+    attempt that started before a known one and went out after it)."""
+    seen = sending.marked_batches(client.drafts())
+    stop: int | None = None
+    for position, item in enumerate(client.published()):
+        batches = sending.marked_batches([item])
+        seen |= batches
+        if stop is None and batches & known:
+            stop = position + REWIND_MARGIN
+        if stop is not None and position >= stop:
+            break
+    return seen
 
 
 def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:

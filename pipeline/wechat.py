@@ -290,12 +290,6 @@ class WeChat:
     def drafts(self) -> Iterator[dict[str, Any]]:
         yield from self._pages("draft/batchget")
 
-    def newest(self, endpoint: str) -> list[dict[str, Any]]:
-        """The first page (20, newest first) of draft/batchget or freepublish/batchget: one call."""
-        page = self._call(endpoint, lambda: self._client.post(
-            endpoint, data={"offset": 0, "count": 20, "no_content": 0}), idempotent=True)
-        return [dict(item) for item in page.get("item", [])]
-
     def materials(self) -> Iterator[dict[str, Any]]:
         """Permanent images, newest first (material/batchget_material): media_id, name, url."""
         yield from self._pages("material/batchget_material", {"type": "image"})

@@ -397,3 +397,41 @@ def test_a_draft_rebuilt_without_a_retracted_sibling_is_no_unknown_attempt(tmp_p
     code, report, err = finish(publisher(repo, sandbox, now=DAY3))
     assert code == 0, err
     assert by_status(report)["published"] == {bundle_index("youth", "youth-league", "2026-11-22-volunteer")}, report
+
+
+def test_a_rewind_is_seen_behind_a_page_of_the_operators_own_drafts(tmp_path: Path, sandbox: str) -> None:
+    """Draft mode: the ledger loses the line of a drafted article, and the operator has since
+    saved 20 drafts of their own: the wxpub draft is not on the newest page."""
+    import json
+
+    from tests.testing.fixtures import http
+
+    repo = make_repo(tmp_path)
+    write_article(repo, account="youth", department="youth-league", slug="2026-11-20-camp",
+                  front_matter={"title": "夏令营招募"})
+    commit_all(repo, "first")
+    code, report, err = finish(publisher(repo, sandbox))
+    assert code == 0 and report["published"], (report, err)
+    older = git(repo, "rev-parse", "refs/wxpub/sandbox-ledger")
+    write_article(repo, account="youth", department="youth-league", slug="2026-11-21-choir",
+                  front_matter={"title": "合唱团招新"})
+    commit_all(repo, "second")
+    code, report, err = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
+    assert code == 0 and report["published"], (report, err)
+
+    secrets = json.loads((repo / ".wxpub/sandbox.secrets.json").read_text(encoding="utf-8"))
+    token = http(sandbox + "/cgi-bin/stable_token", {"grant_type": "client_credential", "appid": "wxsandboxyouth",
+                                                     "secret": secrets["wxsandboxyouth"]})["access_token"]
+    cover = world(sandbox)["drafts"][0]["articles"][0]["thumb_media_id"]
+    for n in range(21):  # the operator's own drafts, newer than wxpub's
+        answer = http(f"{sandbox}/cgi-bin/draft/add?access_token={token}", {"articles": [
+            {"title": f"运营草稿{n}", "content": f"<p>草稿 {n}</p>", "thumb_media_id": cover}]})
+        assert "media_id" in answer, answer
+
+    git(repo, "update-ref", "refs/wxpub/sandbox-ledger", older)  # the ledger loses the choir's lines
+    write_article(repo, account="youth", department="youth-league", slug="2026-11-22-volunteer",
+                  front_matter={"title": "志愿者招募"})
+    commit_all(repo, "third")
+    code, report, err = finish(publisher(repo, sandbox, now=DAY3))
+    assert code == 2 and "发布记录里却没有" in err, (report, err)
+    assert titles_out(sandbox).count("合唱团招新") == 1
