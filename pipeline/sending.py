@@ -34,7 +34,7 @@ from pipeline.records import (
     Final, ImageUploaded, MassSending, MessageStarted, OrphanDeleted, Retracted, Retracting, Step, Submitted,
     Submitting, TakenOver,
 )
-from pipeline.render import content_too_long, render_article
+from pipeline.render import check, content_too_long, render_article
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 if TYPE_CHECKING:
@@ -65,12 +65,13 @@ class Built:
 
 # -- markers ------------------------------------------------------------------------------
 
-# The first element's opening tag: wxpub's own wrapper, which no editor's text reaches. A
-# marker is read and replaced only there: Markdown escapes `"` in text but not `'`, so text
-# or an image's alt can read like a marker, and must neither be taken for one (an unknown
-# attempt stops every run of the account, refuse_rewound_ledger) nor be cut out of the article
+# A marker is inserted and replaced on the first element, wxpub's own wrapper, and read as an
+# attribute of a parsed element (render.check.parse), never as text: Markdown escapes `"` in
+# text but not `'`, so text or an image's alt can read like a marker, and must neither be taken
+# for one (an unknown attempt stops every run of the account, refuse_rewound_ledger) nor be cut
+# out of the article
 _FIRST_TAG = re.compile(r"\s*<([A-Za-z][A-Za-z0-9]*)[^<>]*>")
-_MARK = re.compile(r"""\sdata-wxpub=(?:"([^"]*)"|'([^']*)')""")
+_MARK = re.compile(r"""\sdata-wxpub=(?:"[^"]*"|'[^']*')""")
 
 
 def marker(batch: str, index: int) -> str:
@@ -78,10 +79,19 @@ def marker(batch: str, index: int) -> str:
 
 
 def marker_of(content: str) -> str | None:
-    """The wxpub marker on `content`'s first element (None: not an article wxpub sent)."""
-    first = _FIRST_TAG.match(content)
-    found = _MARK.search(first.group(0)) if first else None
-    return None if found is None else found.group(1) if found.group(1) is not None else found.group(2)
+    """The wxpub marker of an article's HTML: the data-wxpub attribute of its first element
+    that has one (None: not an article wxpub sent). Editors cannot write attributes (raw
+    HTML is off in Markdown), so only wxpub's own marker is one. Parsed up to the tag holding
+    the first mention (ours is at the start: a whole article would be parsed for nothing)."""
+    mention = content.find("data-wxpub")
+    if mention < 0:
+        return None
+    end = content.find(">", mention)
+    for element in check.parse(content if end < 0 else content[:end + 1]).elements:
+        value = dict(element.attrs).get("data-wxpub")
+        if value is not None:
+            return value
+    return None
 
 
 def with_marker(content: str, mark: str) -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.testing.fixtures import commit_all, git, make_repo, write_article
 from tests.testing.publishing import LUNCH, NEXT_LUNCH, finish, publisher, world
@@ -435,3 +437,26 @@ def test_a_rewind_is_seen_behind_a_page_of_the_operators_own_drafts(tmp_path: Pa
     code, report, err = finish(publisher(repo, sandbox, now=DAY3))
     assert code == 2 and "发布记录里却没有" in err, (report, err)
     assert titles_out(sandbox).count("合唱团招新") == 1
+
+
+# -- markers: text never reads as one ------------------------------------------------------------
+
+MARKERS = st.from_regex(r"[0-9a-f]{16}\.[1-8]", fullmatch=True)
+
+
+@given(text=st.text(st.sampled_from("data-wxpub='\"x.1 <>&/=\n"), max_size=80) | st.text(max_size=40),
+       mark=MARKERS, older=MARKERS)
+def test_a_marker_is_read_and_replaced_on_the_wrapper_only(text: str, mark: str, older: str) -> None:
+    """Whatever the editor's text (escaped as markdown-it escapes it: & < > and " but not '),
+    as text and as an image's alt: no marker is read from it, and marking keeps it intact."""
+    from markdown_it.common.utils import escapeHtml
+
+    from pipeline.sending import marked_batches, marker_of, with_marker
+
+    shown = escapeHtml(text)
+    content = f'<section style="color: #333"><p>{shown}</p><p><img src="u" alt="{shown}"></p></section>'
+    assert marker_of(content) is None
+    marked = with_marker(with_marker(content, older), mark)
+    assert marker_of(marked) == mark
+    assert marked.endswith(content[len('<section style="color: #333">'):])
+    assert marked_batches([{"content": {"news_item": [{"content": marked}, {"content": content}]}}]) == {mark.split(".")[0]}
