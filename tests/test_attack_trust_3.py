@@ -460,3 +460,19 @@ def test_a_marker_is_read_and_replaced_on_the_wrapper_only(text: str, mark: str,
     assert marker_of(marked) == mark
     assert marked.endswith(content[len('<section style="color: #333">'):])
     assert marked_batches([{"content": {"news_item": [{"content": marked}, {"content": content}]}}]) == {mark.split(".")[0]}
+
+
+@pytest.mark.parametrize("branch", ["ma*", "refs/heads/main", "-main", "main main"])
+def test_an_odd_branch_name_is_a_clear_refusal(tmp_path: Path, sandbox: str, branch: str) -> None:
+    """ls-remote matches patterns by their tail and by glob: only the exact ref may count."""
+    repo = make_repo(tmp_path)
+    write_article(repo, slug="2026-11-20-weekly", front_matter={"title": "一周要闻"})
+    commit_all(repo, "article")
+    remote = with_bare_remote(repo, tmp_path)
+    git(remote, "update-ref", "refs/heads/refs/heads/main", git(remote, "rev-parse", "main"))  # a branch named so
+    code, report, err = finish(publisher(repo, sandbox, "--push", "origin", f"--branch={branch}"))
+    if branch == "refs/heads/main":  # that branch exists (refs/heads/refs/heads/main) and holds this commit
+        assert code == 0, err
+    else:
+        assert code == 2 and "不予发布" in err, (report, err)
+        assert titles_out(sandbox) == []
