@@ -294,6 +294,11 @@ def test_a_slow_run_of_an_older_commit_does_not_publish_what_the_newer_commit_wi
     assert code == 2 and newer[:12] in err and "在最新的 main 上运行" in err, (report, err)  # stopped, saying why
     assert titles_out(sandbox) == ["一周要闻"]  # the withdrawn one never went, the newer one was not retracted
 
+    # The next run of Y finishes or abandons whatever intent A wrote before it stopped
+    code, report, err = finish(publisher(b, sandbox, "--push", "origin", now=NEXT_LUNCH))
+    assert code == 0, (report, err)
+    assert titles_out(sandbox) == ["一周要闻"]
+
 
 # -- the clock held to WeChat's: what a proxy may do to the Date header ---------------------------
 
