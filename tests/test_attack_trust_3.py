@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.testing.fixtures import commit_all, git, make_repo, write_article
-from tests.testing.publishing import LUNCH, NEXT_LUNCH, finish, publisher, world
+from tests.testing.publishing import NEXT_LUNCH, finish, publisher, world
 
 DAY3 = "2026-11-27 12:30"
 
