@@ -44,6 +44,7 @@ class RenderedArticle:
     bundle_images: tuple[str, ...]  # those of `images` that are bundle files, the ones to upload
     refused: tuple[Resolved, ...]  # local body images the resolver refuses (outside, symlink, missing)
     references: tuple[Reference, ...]
+    flattened: tuple[int, ...]  # 0-based body lines flattened to stay within WeChat's nesting limit (lint: RENDER003)
     content_source_url: str  # 阅读原文: read_more, or a repost's source
     theme: str
 
@@ -93,6 +94,7 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         bundle_images=tuple(dict.fromkeys(state.bundle_images)),
         refused=tuple(dict.fromkeys(state.refused)),
         references=references,
+        flattened=tuple(state.flattened),
         content_source_url=str(fm.get("read_more") or source_url),
         theme=chosen.name,
     )
