@@ -15,7 +15,6 @@ from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
 TAB = "    "
-NBSP = "\u00a0"
 
 
 @functools.cache
@@ -58,18 +57,24 @@ def _css(style_name: str, token_type: _TokenType) -> str:
 # A run of spaces inside a line: all but its last are &nbsp;, so none collapses; the last is a
 # plain space, where a line too long for the phone may wrap (the theme's `pre` wraps). A run
 # that starts a line is all &nbsp;: a plain space there would be dropped, and the indent with it.
-_SPACES = re.compile(r" +")
+_INNER_RUN = re.compile(r"  +")
+
+
+def _inner_run(run: re.Match[str]) -> str:
+    return "&nbsp;" * (len(run.group()) - 1) + " "
 
 
 def _text(value: str, line_start: bool = True) -> str:
     """Escape, keep every space and line break visible without relying on white-space.
     `line_start`: whether `value` begins a line (or the code)."""
-    def spaces(run: re.Match[str]) -> str:
-        start = line_start if run.start() == 0 else run.string[run.start() - 1] == "\n"
-        return NBSP * len(run.group()) if start else NBSP * (len(run.group()) - 1) + " "
-
-    out = escape(_SPACES.sub(spaces, value.replace("\t", TAB)), quote=False)
-    return out.replace(NBSP, "&nbsp;").replace("\n", "<br>")  # a no-break space in the code is one too
+    lines = escape(value, quote=False).replace("\t", TAB).split("\n")
+    for index, line in enumerate(lines):
+        if " " not in line:
+            continue
+        body = line.lstrip(" ") if index or line_start else line
+        lead = "&nbsp;" * (len(line) - len(body))
+        lines[index] = lead + (_INNER_RUN.sub(_inner_run, body) if "  " in body else body)
+    return "<br>".join(lines)
 
 
 def _span(css: str, parts: list[str], line_start: bool) -> str:

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from pipeline.content import Bundle, Resolved
 from pipeline.markdown import bundle_name, is_clickable, is_external, is_figure, soft_break, visible_children
 from pipeline.render.highlight import highlight
-from pipeline.render.nesting import container_fits, fits
+from pipeline.render.nesting import container_fits, fits, room
 from pipeline.render.themes import Alert, Theme
 
 _IMAGE_SCHEMES = ("", "http", "https")  # a bundle file or a web image; data: and the like never
@@ -319,14 +319,19 @@ class Renderer:
         inline = tokens[i + 1]
         children = visible_children(inline)
         # tight list items: no <p>, unless the list was flattened and the item is a paragraph
-        hidden = tokens[i].hidden and bool(self._closes) and self._closes[-1] == "</li>\n"
-        marker, self._pending_marker = self._pending_marker, ""
-        if is_figure(inline, children) and not marker:
+        hidden = tokens[i].hidden and self._closes[-1] == "</li>\n"
+        marker = self._pending_marker
+        if marker:
+            self._pending_marker = ""
+        elif is_figure(inline, children):
             out.extend(self._figure(child) for child in children if child.type == "image")
             return i + 3
-        self.depth += 0 if hidden else 1
-        body = self._inline(children, _line(inline))
-        self.depth -= 0 if hidden else 1
+        if hidden:
+            body = self._inline(children, inline)
+        else:
+            self.depth += 1
+            body = self._inline(children, inline)
+            self.depth -= 1
         if not body.strip() and not self._pending_task and not marker:
             return i + 3  # e.g. a line holding only a suppression comment
         prefix, self._pending_task = marker + self._pending_task, ""
@@ -368,38 +373,18 @@ class Renderer:
     def inline(self, token: Token) -> str:
         """The HTML of one inline token (a paragraph's, heading's or cell's text), inside an
         element at `self.depth`."""
-        return self._inline(visible_children(token), _line(token))
+        return self._inline(visible_children(token), token)
 
-    def _inline(self, children: Sequence[Token], line: int) -> str:
+    def _inline(self, children: Sequence[Token], line: Token) -> str:
         """Inline elements open only while they fit inside WeChat's nesting limit; past it
-        their text is written without the element (and `line` noted as flattened)."""
+        their text is written without the element (and the line of `line`, the inline token
+        they belong to, noted as flattened)."""
+        if len(children) == 1 and children[0].type == "text":  # most headings and many paragraphs
+            return escape(children[0].content, quote=False)
         out: list[str] = []
         closes: list[tuple[str, int]] = []  # how each open element closes, and the levels it opened
-        depth = self.depth
+        free = room(self.depth)  # elements that can still open here; a leaf needs 1
         s = self.state
-
-        def leaf(html: str, text: str) -> str:  # an element holding only text: the text when it cannot open
-            if fits(depth, 1):
-                return html
-            s.flatten(line)
-            return text
-
-        def open_(html: str, close: str) -> str:
-            nonlocal depth
-            if fits(depth, 1):
-                closes.append((close, 1))
-                depth += 1
-                return html
-            s.flatten(line)
-            closes.append(("", 0))
-            return ""
-
-        def close_() -> str:
-            nonlocal depth
-            close, levels = closes.pop() if closes else ("", 0)
-            depth -= levels
-            return close
-
         for index, child in enumerate(children):
             kind = child.type
             if kind == "text":
@@ -410,32 +395,46 @@ class Renderer:
                 out.append("<br>")
             elif kind == "code_inline":
                 text = escape(child.content, quote=False)
-                out.append(leaf(f"<code{s.style('code')}>{text}</code>", text))
-            elif kind in ("strong_open", "em_open"):
-                out.append(open_(f"<{child.tag}{s.style(child.tag)}>", f"</{child.tag}>"))
-            elif kind == "s_open":
-                out.append(open_(f"<span{s.style('del')}>", "</span>"))
+                out.append(f"<code{s.style('code')}>{text}</code>" if free > 0 else self._flat(line, text))
+            elif kind in ("strong_open", "em_open", "s_open") or kind == "link_open" and is_clickable(href := str(child.attrs.get("href", ""))):
+                if free > 0:
+                    free -= 1
+                    if kind == "s_open":
+                        out.append(f"<span{s.style('del')}>")
+                        closes.append(("</span>", 1))
+                    elif kind == "link_open":
+                        out.append(f'<a href="{attr(href)}"{s.style("a")}>')
+                        closes.append(("</a>", 1))
+                    else:
+                        out.append(f"<{child.tag}{s.style(child.tag)}>")
+                        closes.append((f"</{child.tag}>", 1))
+                else:
+                    closes.append((self._flat(line, ""), 0))
             elif kind in ("strong_close", "em_close", "s_close", "link_close"):
-                out.append(close_())
+                close, levels = closes.pop() if closes else ("", 0)
+                free += levels
+                out.append(close)
             elif kind == "link_open":
                 href = str(child.attrs.get("href", ""))
-                if is_clickable(href):
-                    out.append(open_(f'<a href="{attr(href)}"{s.style("a")}>', "</a>"))
-                elif is_external(href):
+                if is_external(href):
                     title = _link_text(children, index)
                     number = s.reference(href, "" if title == href else title)
-                    closes.append((leaf(f"<sup{s.style('ref')}>[{number}]</sup>", f"[{number}]"), 0))
+                    closes.append((f"<sup{s.style('ref')}>[{number}]</sup>" if free > 0 else self._flat(line, f"[{number}]"), 0))
                 else:
                     closes.append(("", 0))  # relative files, mailto: and the like: the text alone
             elif kind == "image":
-                alt = escape(child.content, quote=False)  # not asked for when it cannot be shown
-                out.append(self._inline_image(child) if fits(depth, 1) else leaf("", alt))
+                out.append(self._inline_image(child) if free > 0 else self._flat(line, escape(child.content, quote=False)))
             elif kind == "footnote_ref":
                 number = int(child.meta["id"]) + 1
-                out.append(leaf(f"<sup{s.style('ref')}>注{number}</sup>", f"(注{number})"))
+                out.append(f"<sup{s.style('ref')}>注{number}</sup>" if free > 0 else self._flat(line, f"(注{number})"))
             else:  # anything else: its text, escaped
                 out.append(escape(child.content, quote=False))
         return "".join(out)
+
+    def _flat(self, line: Token, text: str) -> str:
+        """`text` written in place of an element that does not fit, its line noted."""
+        self.state.flatten(_line(line))
+        return text
 
     def _inline_image(self, image: Token) -> str:
         s = self.state

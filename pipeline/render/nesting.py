@@ -13,10 +13,9 @@ from __future__ import annotations
 
 # The first level WeChat's editor starts removing layers at (engine/nest.ts, MAX_STYLE_LEVEL)
 OFFICIAL_MAX_LEVEL = 15
-# The body's elements are written inside the theme's article <section> (level 2): a body
-# element at depth 1 is level 3. So depth MAX_BODY_DEPTH is the deepest a body element may be.
+# The body's elements are written inside the theme's article <section> (level 2): an element
+# written directly in it (at depth 0) is level 3.
 ARTICLE_LEVEL = 2
-MAX_BODY_DEPTH = OFFICIAL_MAX_LEVEL - 1 - ARTICLE_LEVEL
 # What a container (quote, list) must leave below itself: a paragraph and one inline element
 # (a <strong>, a <code>, a link's [n]). Past that the container is flattened, not its text.
 LEAF_RESERVE = 2
@@ -27,10 +26,15 @@ def level_allowed(level: int) -> bool:
     return level < OFFICIAL_MAX_LEVEL
 
 
+def room(depth: int) -> int:
+    """How many more elements can open, one inside the other, inside a body element at
+    `depth` (0 = directly in the article section)."""
+    return OFFICIAL_MAX_LEVEL - 1 - ARTICLE_LEVEL - depth
+
+
 def fits(depth: int, levels: int) -> bool:
-    """Whether `levels` more elements can open inside a body element at `depth` (0 = directly
-    in the article section)."""
-    return level_allowed(ARTICLE_LEVEL + depth + levels)
+    """Whether `levels` more elements can open inside a body element at `depth`."""
+    return levels <= room(depth)
 
 
 def container_fits(depth: int, levels: int) -> bool:

@@ -10,6 +10,7 @@ generated here; the hand-written articles are plain strings below.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -103,9 +104,9 @@ this language does not exist so the block is plain text; it is long enough to wr
 
 
 def table(columns: int, cell: str = "短格") -> str:
-    head = "| " + " | ".join(f"列{c + 1}" for c in range(columns)) + " |"
+    head = "| " + " | ".join(f"列 {c + 1}" for c in range(columns)) + " |"
     rule = "| " + " | ".join(("---", ":---", ":---:", "---:")[c % 4] for c in range(columns)) + " |"
-    rows = ["| " + " | ".join(f"{cell}{r}{c}" for c in range(columns)) + " |" for r in range(3)]
+    rows = ["| " + " | ".join(f"{cell} {r}-{c}" for c in range(columns)) + " |" for r in range(3)]
     return "\n".join([head, rule, *rows])
 
 
@@ -279,10 +280,20 @@ def gfm_article() -> str:
 """
 
 
+_CJK = "\u4e00-\u9fff"
+
+
+def chinese_punctuation(text: str) -> str:
+    """Full-width punctuation after Chinese, as editors write it (and lint's TYPO001 asks)."""
+    text = re.sub(f"(?<=[{_CJK}]),", "，", text)
+    text = re.sub(f"(?<=[{_CJK}]):", "：", text)
+    return re.sub(f"\\(([{_CJK}]+)\\)", r"（\1）", text)
+
+
 def write(slug: str, text: str, images: dict[str, tuple[int, int]] | None = None, department: str = DEPARTMENT) -> None:
     folder = CONTENT / ACCOUNT / department / f"2026-11-30-{slug}"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "index.md").write_text(text, encoding="utf-8")
+    (folder / "index.md").write_text(chinese_punctuation(text), encoding="utf-8")
     Image.new("RGB", (900, 500), (31, 138, 91)).save(folder / "cover.jpg", quality=60)
     for name, size in (images or {}).items():
         Image.new("RGB", size, (87, 107, 149)).save(folder / name)
