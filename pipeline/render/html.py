@@ -335,7 +335,8 @@ class Renderer:
         if not body.strip() and not self._pending_task and not marker:
             return i + 3  # e.g. a line holding only a suppression comment
         prefix, self._pending_task = marker + self._pending_task, ""
-        out.append(prefix + body if hidden else f"<p{self.state.style('p')}>{prefix}{body}</p>\n")
+        key = "li" if marker else "p"  # a flattened list's item keeps the spacing of one
+        out.append(prefix + body if hidden else f"<p{self.state.style(key)}>{prefix}{body}</p>\n")
         return i + 3
 
     def _figure(self, image: Token) -> str:
