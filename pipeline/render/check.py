@@ -725,6 +725,7 @@ def rule_fixed_height(doc: Document) -> Iterator[StructureProblem]:
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 PROSE_LINE_CJK = 20  # about a phone's width of Chinese at code sizes (13-14 px)
+_BREAK_OPPORTUNITY = re.compile(r"[ \u2e80-\u9fff\uf900-\ufaff\u3000-\u303f]")
 
 
 _WRAPPING = frozenset({"normal", "pre-wrap", "pre-line", "break-spaces"})
@@ -755,31 +756,32 @@ def rule_pre_prose(doc: Document) -> Iterator[StructureProblem]:
         if element.tag != "pre" or not element.has_text():
             continue
         white_space = element.get("white-space") or "pre"  # a pre's own default, whatever is inherited
+        wraps = white_space.strip().lower() in _WRAPPING
         lines = _pre_lines(element)
-        if white_space.strip().lower() not in _WRAPPING:
+        if _text_outside_code(element):
+            yield _problem("STRUCT011", "<pre> 里有不在 <code> 中的文字:pre 是给代码用的,正文会被当作代码排版。"
+                           "正文请用 <p> 或 <section>,代码请放进 <pre><code>", element.source)
+        elif not wraps:
             longest = max(_columns(line) for line in lines)
-            if longest > MAX_UNBROKEN_CHARS:
+            prose = next((line for line in lines if _is_prose(line)), None)
+            if prose is not None:
+                yield _problem("STRUCT011", f"<pre> 中有一行 {len(_CJK.findall(prose))} 个汉字的正文,不会换行,会在手机上横向溢出。"
+                               "正文请写成普通段落,不要放进代码块", _short(prose))
+            elif longest > MAX_UNBROKEN_CHARS:
                 yield _problem("STRUCT011", f"<pre> 设置了 white-space: {white_space},不会换行,其中 {longest} 个字符宽的一行"
                                "会在手机上横向溢出(微信检查 pre 的溢出)。请在主题中为 pre 设置 white-space: normal 或 pre-wrap"
                                "以及 overflow-wrap: anywhere", element.source)
-                continue
         elif not any(_inherited(element, prop) in values for prop, values in _BREAKS_WORDS):
-            longest = max(_columns(run) for line in lines for run in line.split(" "))  # &nbsp; does not break
+            # where a wrapping line may break: at a space, and between Chinese characters (not at &nbsp;)
+            longest = max(_columns(run) for line in lines for run in _BREAK_OPPORTUNITY.split(line))
             if longest > MAX_UNBROKEN_CHARS:
                 yield _problem("STRUCT011", f"<pre> 中有 {longest} 个字符宽的一串文字没有可换行处,会在手机上横向溢出。"
                                "请在主题中为 pre 设置 overflow-wrap: anywhere", element.source)
-                continue
-        if _text_outside_code(element):
-            yield _problem("STRUCT011", "<pre> 里有不在 <code> 中的文字:pre 不会自动换行,正文会在手机上横向溢出。"
-                           "正文请用 <p> 或 <section>,代码请放进 <pre><code>", element.source)
-            continue
-        for line in _pre_lines(element):
-            cjk = len(_CJK.findall(line))
-            visible = len(_SPACE.sub("", line))
-            if cjk >= PROSE_LINE_CJK and cjk * 2 >= visible:
-                yield _problem("STRUCT011", f"<pre> 中有一行 {cjk} 个汉字的正文,不会换行,会在手机上横向溢出。"
-                               "正文请写成普通段落,不要放进代码块", _short(line))
-                break
+
+
+def _is_prose(line: str) -> bool:
+    cjk = len(_CJK.findall(line))
+    return cjk >= PROSE_LINE_CJK and cjk * 2 >= len(_SPACE.sub("", line))
 
 
 def _columns(text: str) -> int:
