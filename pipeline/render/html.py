@@ -321,11 +321,13 @@ class Renderer:
         # tight list items: no <p>, unless the list was flattened and the item is a paragraph
         hidden = tokens[i].hidden and self._closes[-1] == "</li>\n"
         marker = self._pending_marker
-        if marker:
-            self._pending_marker = ""
-        elif is_figure(inline, children):
+        if is_figure(inline, children):
+            if marker:  # a flattened item that is a picture: its marker on a line of its own above
+                self._pending_marker = ""
+                out.append(f"<p{self.state.style('li')}>{marker.strip()}</p>\n")
             out.extend(self._figure(child) for child in children if child.type == "image")
             return i + 3
+        self._pending_marker = ""
         if hidden:
             body = self._inline(children, inline)
         else:
