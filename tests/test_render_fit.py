@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
@@ -146,3 +147,26 @@ def test_nothing_sticks_out_of_a_phone(sample: Sample, tab: Any, block: tuple[st
         tab.set_content(f'<body style="margin: 0">{rendered(sample, block[0], theme)}</body>')
         result = tab.locator("body").evaluate(OVERFLOW_JS, True)
         assert not result["bad"] and result["scroll"] <= result["client"], (theme, result)
+
+
+def test_a_template_that_wraps_the_body_deeper_leaves_it_less_room(sample: Sample) -> None:
+    """Nesting is counted from WeChat's page, so a school's template with three more sections
+    around `{{ body }}` leaves three levels less: a table three lists deep, a grid with the
+    shipped template, is written row by row inside it."""
+    root, policies = sample
+    deep = root / "themes" / "deep"
+    if not deep.exists():
+        shutil.copytree(root / "themes" / "classic", deep)
+        template = deep / "article.html.j2"
+        template.write_text(template.read_text(encoding="utf-8").replace(
+            "{{ body }}", "<section><section><section>{{ body }}</section></section></section>"), encoding="utf-8")
+    body = "".join("  " * k + f"- 第{k}层 **粗体{k}**\n" for k in range(3)) + "  " * 3 + "| 甲 | 乙 |\n" + "  " * 3 + "|---|---|\n" \
+        + "  " * 3 + "| 丙 | 丁 |\n"
+    words = [f"第{k}层" for k in range(3)] + [f"粗体{k}" for k in range(3)] + ["甲", "乙", "丙", "丁"]
+    article = parse_article(PurePosixPath(ARTICLE), (FRONT_MATTER + "\n" + body).encode(), WorkTree(root))
+    assert isinstance(article, Article), article
+    plain, wrapped = (render_article(article, policies, theme=theme) for theme in ("classic", "deep"))
+    assert plain.flattened == () and wrapped.flattened != ()
+    for result in (plain, wrapped):
+        assert check_html(result.content) == [], check_html(result.content)
+        assert all(word in shown(result.content) for word in words)

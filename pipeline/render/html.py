@@ -144,13 +144,16 @@ def _line(token: Token) -> int:
 class Renderer:
     """Walks the block tokens; `render` returns the body HTML."""
 
-    def __init__(self, state: RenderState) -> None:
+    def __init__(self, state: RenderState, around: int = 1) -> None:
+        """`around`: how many elements the theme's template opens around the body (1: the
+        article's <section>), from which nesting is counted."""
         self.state = state
         self._pending_task = ""  # the box of a task item, written before its first text
         self._alert: Alert | None = None  # the alert being rendered, for its title
         # How many elements are open around what is written now (0: directly in the article
-        # section); nothing opens past what WeChat keeps (pipeline/render/nesting.py).
-        self.depth = 0
+        # section, as the shipped templates put the body); nothing opens past what WeChat
+        # keeps (pipeline/render/nesting.py).
+        self.depth = self._body_depth = around - 1
         self._closes: list[str] = []  # how each open container closes ("" when flattened)
         self._lists: list[_ListFrame] = []
         self._pending_marker = ""  # a flattened list item's bullet or number, before its first text
@@ -362,9 +365,9 @@ class Renderer:
                 j += 3
                 continue
             elif token.type == "inline":
-                self.depth = 1  # notes are written in the template's paragraphs, in the article section
+                self.depth = self._body_depth + 1  # notes go into the template's paragraphs, beside the body
                 parts.append(self.inline(token))
-                self.depth = 0
+                self.depth = self._body_depth
             elif token.type in ("fence", "code_block"):  # a note is one <p>: its code goes inline
                 parts.append(f"<code{self.state.style('code')}>{highlight(token.content, '', '')}</code>")
             elif token.type == "footnote_close":
