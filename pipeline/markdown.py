@@ -30,7 +30,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 @functools.cache
 def parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
     md.options["tasklists"] = True
     md.options["alerts"] = True
@@ -41,9 +41,14 @@ def parser() -> MarkdownIt:
     return md
 
 
+# markdown-it's own limit is 20 (lists ten deep); the renderer flattens what WeChat cannot
+# nest (pipeline/render/nesting.py), so the parser keeps far more: lists 64 deep, quotes 128.
+# Past that it still drops the rest (BODY007): the limit guards the recursion.
+MAX_NESTING = 128
+
 _DROPPED = "wxpub_dropped_from"
 # What lint (BODY007) and render say about it, in one place
-DROPPED_TEXT = "从这一行起嵌套过深(列表超过 9 层或引用超过 20 层),这一行和它后面的全部文字都不会显示"
+DROPPED_TEXT = "从这一行起嵌套过深(列表超过 63 层或引用超过 128 层),这一行和它后面的全部文字都不会显示"
 DROPPED_HINT = "减少列表或引用的嵌套层数;深层内容可改为普通段落或小标题"
 
 
@@ -103,7 +108,7 @@ def _note_unreferenced(state: StateCore) -> None:
 
 
 def _noting_drops(tokenize: Callable[[StateBlock, int, int], None]) -> Callable[[StateBlock, int, int], None]:
-    """markdown-it stops at its nesting limit (maxNesting, 20: lists ten deep, quotes 21 deep)
+    """markdown-it stops at its nesting limit (maxNesting, MAX_NESTING: lists 64 deep, quotes 129 deep)
     and skips the rest of the block without a word, and with it everything after the block:
     nothing of it is rendered, counted or checked. Note the first line it skips, so that lint
     and render can say so instead of publishing part of the article."""

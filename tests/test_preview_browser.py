@@ -38,14 +38,15 @@ SAMPLES = sorted(p.parent.relative_to(PROJECT).as_posix() for p in (PROJECT / "c
 RELOAD_TIMEOUT_MS = 8000
 
 # Elements inside a phone that stick out of it, ignoring those inside a box that scrolls
-# or clips horizontally (tables and code may scroll in their own overflow-x:auto wrapper).
+# or clips horizontally (tables and code may scroll in their own overflow-x:auto wrapper),
+# unless `strict`: WeChat's structure checker measures every element, scroll box or not.
 OVERFLOW_JS = """
-(phone) => {
+(phone, strict) => {
   const frame = phone.getBoundingClientRect();
   const bad = [];
   for (const el of phone.querySelectorAll('*')) {
     let clipped = false;
-    for (let a = el.parentElement; a && a !== phone; a = a.parentElement) {
+    for (let a = el.parentElement; a && a !== phone && !strict; a = a.parentElement) {
       if (getComputedStyle(a).overflowX !== 'visible') { clipped = true; break; }
     }
     if (clipped) continue;

@@ -106,6 +106,15 @@ RULE_CASES = [
      "<pre><code># 求最大值与最小值之差<br>print(max(nums) - min(nums))</code></pre>"),
     # STRUCT012 more than 10 same-tag, same-style single-child levels
     ("STRUCT012", NESTED, "<section>" * 10 + "<span>内容</span>" + "</section>" * 10),
+    # STRUCT012 any element at WeChat's level 15 (its container is 1, a top-level element 2), tags mixed
+    ("STRUCT012", "<section><blockquote>" * 7 + "文字" + "</blockquote></section>" * 7,
+     "<section><blockquote>" * 6 + "<section>文字</section>" + "</blockquote></section>" * 6),
+    # STRUCT011 a pre that cannot wrap, with a line wider than a phone; or one that wraps, but
+    # only at spaces, with a run that has none (&nbsp; is not a place to break)
+    ("STRUCT011", '<pre style="white-space: nowrap"><code>' + "total = total + 1; " * 4 + "</code></pre>",
+     '<pre style="white-space: normal; overflow-wrap: anywhere"><code>' + "total = total + 1; " * 4 + "</code></pre>"),
+    ("STRUCT011", '<pre style="white-space: pre-wrap"><code>' + "total&nbsp;=&nbsp;total&nbsp;+&nbsp;1;" * 4 + "</code></pre>",
+     '<pre style="white-space: pre-wrap"><code>' + "total = total + 1; " * 4 + "</code></pre>"),
     # STRUCT013 contrast (more in the dark-mode tests below)
     ("STRUCT013", '<p style="color: #ffffff; background-color: #ffeb3b">看不清</p>',
      '<p style="color: #ffffff; background-color: #1f8a5b">看得清</p>'),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import jinja2
 from markdown_it.token import Token
@@ -19,6 +19,8 @@ from pipeline.content import Article, Resolved
 from pipeline.errors import UserError
 from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT, parse
 from pipeline.policies import Policies
+from pipeline.render.check import Element
+from pipeline.render.check import parse as parse_html
 from pipeline.render.html import Renderer, RenderState
 from pipeline.render.themes import DEFAULT_THEME, THEMES_DIR, Theme, load_theme
 
@@ -44,6 +46,7 @@ class RenderedArticle:
     bundle_images: tuple[str, ...]  # those of `images` that are bundle files, the ones to upload
     refused: tuple[Resolved, ...]  # local body images the resolver refuses (outside, symlink, missing)
     references: tuple[Reference, ...]
+    flattened: tuple[int, ...]  # 0-based body lines flattened to stay within WeChat's nesting limit (lint: RENDER003)
     content_source_url: str  # 阅读原文: read_more, or a repost's source
     theme: str
 
@@ -63,7 +66,8 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
     source = fm.get("source") if isinstance(fm.get("source"), dict) else None
     source_url, source_name = (str(source.get("url") or ""), str(source.get("name") or "")) if source else ("", "")
     source_ref = state.reference(source_url, source_name) if source_url else 0  # the repost's link first
-    body = Renderer(state).render(tokens if tokens is not None else _all_of(article))
+    renderer = Renderer(state, around=_elements_around_body(chosen))
+    body = renderer.render(tokens if tokens is not None else _all_of(article))
     account = policies.accounts.get(article.account)
     department = policies.departments.get(str(fm.get("department", "")))
     references = tuple(Reference(n, url, state.reference_titles[url]) for url, n in state.references.items())
@@ -93,9 +97,39 @@ def render_article(article: Article, policies: Policies, *, image_url: Callable[
         bundle_images=tuple(dict.fromkeys(state.bundle_images)),
         refused=tuple(dict.fromkeys(state.refused)),
         references=references,
+        flattened=tuple(state.flattened),
         content_source_url=str(fm.get("read_more") or source_url),
         theme=chosen.name,
     )
+
+
+_BODY_MARK = "wxpub-body-mark"
+_AROUND_BODY: dict[int, tuple[Theme, int]] = {}  # per theme object, as html.py caches styles
+
+
+def _elements_around_body(theme: Theme) -> int:
+    """How many elements the theme's template opens around `{{ body }}` (the shipped ones: its
+    article <section>). WeChat counts nesting from the page, so a school's template that wraps
+    the body deeper leaves the body less room (pipeline/render/nesting.py)."""
+    entry = _AROUND_BODY.get(id(theme))
+    if entry is None or entry[0] is not theme:
+        if len(_AROUND_BODY) >= 16:
+            _AROUND_BODY.clear()
+        page = _fill_template(theme, article={"title": "", "author": "", "department": "", "account": "", "category": "",
+                                              "original": False, "source_name": "", "source_ref": 0},
+                              body=Markup(f"<{_BODY_MARK}></{_BODY_MARK}>"), footnotes=[], references=(), footer="",
+                              style=theme.style)
+        marks = [element for element in parse_html(page).elements if element.tag == _BODY_MARK]
+        around = len(list(_ancestors(marks[0]))) if marks else 1
+        entry = _AROUND_BODY[id(theme)] = (theme, around)
+    return entry[1]
+
+
+def _ancestors(element: Element) -> Iterator[Element]:
+    parent = element.parent
+    while parent is not None and parent.parent is not None:  # the document root is not an element
+        yield parent
+        parent = parent.parent
 
 
 def _all_of(article: Article) -> list[Token]:

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from PIL import ImageColor
 
+from pipeline.render.nesting import OFFICIAL_MAX_LEVEL
+
 
 @dataclass(frozen=True)
 class StructureProblem:
@@ -723,25 +725,68 @@ def rule_fixed_height(doc: Document) -> Iterator[StructureProblem]:
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 PROSE_LINE_CJK = 20  # about a phone's width of Chinese at code sizes (13-14 px)
+_BREAK_OPPORTUNITY = re.compile(r"[ \u2e80-\u9fff\uf900-\ufaff\u3000-\u303f]")
+
+
+_WRAPPING = frozenset({"normal", "pre-wrap", "pre-line", "break-spaces"})
+_BREAKS_WORDS = (("overflow-wrap", ("anywhere", "break-word")), ("word-wrap", ("anywhere", "break-word")),
+                 ("word-break", ("break-all", "break-word")))
+# Columns (a Chinese character is two) of code that fit a 375 px screen at the themes' 13 px
+# monospace with the block's padding (about 45); a longer line or unbroken run overflows.
+MAX_UNBROKEN_CHARS = 40
+
+
+def _inherited(element: Element, prop: str) -> str:
+    """The value `prop` (an inherited property) takes on `element`: its own or its nearest ancestor's."""
+    node: Element | None = element
+    while node is not None:
+        value = node.get(prop)
+        if value is not None:
+            return value.strip().lower()
+        node = node.parent
+    return ""
 
 
 def rule_pre_prose(doc: Document) -> Iterator[StructureProblem]:
-    """STRUCT011: <pre> does not wrap, so prose in it runs off a phone screen. Code belongs in
-    <pre><code>; text outside <code>, or a line of Chinese prose too long for the screen, is prose."""
+    """STRUCT011: WeChat measures every <pre> for overflow at 375 px. One that does not wrap
+    (a pre's own white-space, or nowrap) runs off the screen with its first long line, and so
+    does an unbroken run of characters (code with &nbsp;, a URL) unless words may break.
+    Code belongs in <pre><code>; text outside <code>, or a line of Chinese prose, is prose."""
     for element in doc.elements:
         if element.tag != "pre" or not element.has_text():
             continue
+        white_space = element.get("white-space") or "pre"  # a pre's own default, whatever is inherited
+        wraps = white_space.strip().lower() in _WRAPPING
+        lines = _pre_lines(element)
         if _text_outside_code(element):
-            yield _problem("STRUCT011", "<pre> 里有不在 <code> 中的文字:pre 不会自动换行,正文会在手机上横向溢出。"
+            yield _problem("STRUCT011", "<pre> 里有不在 <code> 中的文字:pre 是给代码用的,正文会被当作代码排版。"
                            "正文请用 <p> 或 <section>,代码请放进 <pre><code>", element.source)
-            continue
-        for line in _pre_lines(element):
-            cjk = len(_CJK.findall(line))
-            visible = len(_SPACE.sub("", line))
-            if cjk >= PROSE_LINE_CJK and cjk * 2 >= visible:
-                yield _problem("STRUCT011", f"<pre> 中有一行 {cjk} 个汉字的正文,不会换行,会在手机上横向溢出。"
-                               "正文请写成普通段落,不要放进代码块", _short(line))
-                break
+        elif not wraps:
+            longest = max(_columns(line) for line in lines)
+            prose = next((line for line in lines if _is_prose(line)), None)
+            if prose is not None:
+                yield _problem("STRUCT011", f"<pre> 中有一行 {len(_CJK.findall(prose))} 个汉字的正文,不会换行,会在手机上横向溢出。"
+                               "正文请写成普通段落,不要放进代码块", _short(prose))
+            elif longest > MAX_UNBROKEN_CHARS:
+                yield _problem("STRUCT011", f"<pre> 设置了 white-space: {white_space},不会换行,其中 {longest} 个字符宽的一行"
+                               "会在手机上横向溢出(微信检查 pre 的溢出)。请在主题中为 pre 设置 white-space: normal 或 pre-wrap"
+                               "以及 overflow-wrap: anywhere", element.source)
+        elif not any(_inherited(element, prop) in values for prop, values in _BREAKS_WORDS):
+            # where a wrapping line may break: at a space, and between Chinese characters (not at &nbsp;)
+            longest = max(_columns(run) for line in lines for run in _BREAK_OPPORTUNITY.split(line))
+            if longest > MAX_UNBROKEN_CHARS:
+                yield _problem("STRUCT011", f"<pre> 中有 {longest} 个字符宽的一串文字没有可换行处,会在手机上横向溢出。"
+                               "请在主题中为 pre 设置 overflow-wrap: anywhere", element.source)
+
+
+def _is_prose(line: str) -> bool:
+    cjk = len(_CJK.findall(line))
+    return cjk >= PROSE_LINE_CJK and cjk * 2 >= len(_SPACE.sub("", line))
+
+
+def _columns(text: str) -> int:
+    """How wide `text` is in a monospaced font, in half-width columns: a Chinese character is two."""
+    return len(text) + len(_CJK.findall(text))
 
 
 def _text_outside_code(element: Element) -> bool:
@@ -775,8 +820,17 @@ _MEDIA_TAGS = frozenset({"img", "video", "svg", "audio", "iframe"})
 
 
 def rule_nesting(doc: Document) -> Iterator[StructureProblem]:
-    """STRUCT012: more than 10 nested elements of the same tag and inline style, each the only
-    child of the one above, are redundant; WeChat's editor strips the extra levels."""
+    """STRUCT012: WeChat's editor strips nesting it finds redundant. Its checker (engine/nest.ts)
+    numbers elements by depth, its own container being level 1, and looks for layers to strip
+    from level 15 down (pipeline/render/nesting.py): any element that deep is reported, whatever
+    its tag. So are more than 10 nested elements of the same tag and inline style, each the only
+    child of the one above, at any depth, as the spec's text describes."""
+    levels: dict[Element, int] = {doc.root: 1}  # the root stands for the checker's container
+    for element in doc.elements:
+        level = levels[element] = levels[element.parent or doc.root] + 1
+        if level == OFFICIAL_MAX_LEVEL:
+            yield _problem("STRUCT012", f"元素嵌套到第 {level} 层(从微信的文章容器算起),微信编辑器会删除其中的层级,"
+                           "排版随之改变。请减少列表、引用或模板的嵌套层数", element.source)
     runs: dict[Element, int] = {}
     for element in doc.elements:
         parent = element.parent

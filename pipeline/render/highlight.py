@@ -4,6 +4,7 @@ breaks and `&nbsp;` for indentation (the draft API drops raw newlines inside cod
 from __future__ import annotations
 
 import functools
+import re
 from html import escape
 from typing import Iterator
 
@@ -53,15 +54,31 @@ def _css(style_name: str, token_type: _TokenType) -> str:
     return "; ".join(parts)
 
 
-def _text(value: str) -> str:
-    """Escape, keep every space and line break visible without relying on white-space."""
-    out = escape(value, quote=False).replace("\t", TAB)
-    out = out.replace(" ", "&nbsp;")
-    return out.replace("\n", "<br>")
+# A run of spaces inside a line: all but its last are &nbsp;, so none collapses; the last is a
+# plain space, where a line too long for the phone may wrap (the theme's `pre` wraps). A run
+# that starts a line is all &nbsp;: a plain space there would be dropped, and the indent with it.
+_INNER_RUN = re.compile(r"  +")
 
 
-def _span(css: str, parts: list[str]) -> str:
-    text = _text("".join(parts))
+def _inner_run(run: re.Match[str]) -> str:
+    return "&nbsp;" * (len(run.group()) - 1) + " "
+
+
+def _text(value: str, line_start: bool = True) -> str:
+    """Escape, keep every space and line break visible without relying on white-space.
+    `line_start`: whether `value` begins a line (or the code)."""
+    lines = escape(value, quote=False).replace("\t", TAB).split("\n")
+    for index, line in enumerate(lines):
+        if " " not in line:
+            continue
+        body = line.lstrip(" ") if index or line_start else line
+        lead = "&nbsp;" * (len(line) - len(body))
+        lines[index] = lead + (_INNER_RUN.sub(_inner_run, body) if "  " in body else body)
+    return "<br>".join(lines)
+
+
+def _span(css: str, parts: list[str], line_start: bool) -> str:
+    text = _text("".join(parts), line_start)
     return f'<span style="{css}">{text}</span>' if css else text
 
 
@@ -89,6 +106,14 @@ def highlight(code: str, language: str, style_name: str) -> str:
     run: list[str] = []  # the text of the current span
     run_css = ""
     gap: list[str] = []  # whitespace since the last visible token, waiting to see who follows it
+    line_start = True  # whether the next piece begins a line (or follows a plain space)
+
+    def emit(text: str, css: str | None) -> None:
+        nonlocal line_start
+        pieces.append(_text(text, line_start) if css is None else _span(css, [text], line_start))
+        # a piece after a plain space starts like a line: a second plain space would collapse
+        line_start = text.endswith(("\n", " "))
+
     for token_type, value in _tokens(lexer, code):
         if not value.strip():
             gap.append(value)
@@ -98,14 +123,14 @@ def highlight(code: str, language: str, style_name: str) -> str:
             run.extend(gap)
         else:
             if run:
-                pieces.append(_span(run_css, run))
+                emit("".join(run), run_css)
             if gap:
-                pieces.append(_text("".join(gap)))
+                emit("".join(gap), None)
             run, run_css = [], css
         run.append(value)
         gap = []
     if run:
-        pieces.append(_span(run_css, run))
+        emit("".join(run), run_css)
     if gap:
-        pieces.append(_text("".join(gap)))
+        emit("".join(gap), None)
     return "".join(pieces)

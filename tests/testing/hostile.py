@@ -342,8 +342,11 @@ CASES: tuple[Case, ...] = (
     Case("file-over-one-megabyte", Expect(1, "ART001", "文件过大", 1), body=WIDE + "\n" + WIDE + "\n"),
     # markdown-it drops what lies past its nesting limit: said at the line, not "empty" (BODY002)
     Case("deep-blockquote", Expect(1, "BODY007", "嵌套过深", BODY_LINE), body=">" * 5000 + " 运动会\n"),
-    Case("deep-list-then-text", Expect(1, "BODY007", "嵌套过深", BODY_LINE + 9),
+    # lists deeper than WeChat keeps are flattened, every word published, the first flattened level said
+    Case("deep-list-then-text", Expect(0, "RENDER003", "展平", BODY_LINE + 5, published=1),
          body="".join("  " * depth + "- 第几层\n" for depth in range(12)) + "\n运动会圆满结束。\n"),
+    Case("deeper-list-than-markdown-keeps", Expect(1, "BODY007", "嵌套过深", BODY_LINE + 63),
+         body="".join("  " * depth + "- 第几层\n" for depth in range(70)) + "\n运动会圆满结束。\n"),
     Case("thousands-of-brackets-is-a-notice", Expect(0, "TYPO002", "已跳过", BODY_START, published=1),
          body="运动会开幕。" + "[" * 5000 + "\n"),
     Case("a-thousand-open-links-is-a-notice", Expect(0, "TYPO002", "已跳过", BODY_START, published=1),

@@ -1,8 +1,11 @@
-"""The article as the publisher will send it (RENDER001, RENDER002).
+"""The article as the publisher will send it (RENDER001, RENDER002, RENDER003).
 
 The publisher refuses an article whose rendered HTML is over WeChat's draft limits, and
 cannot send one its theme fails to render. Both used to surface only after review, at
-publish time; rendering here, the same way, makes them findings on the pull request.
+publish time; rendering here, the same way, makes them findings on the pull request. Where
+the renderer had to flatten lists, quotes or formatting nested deeper than WeChat keeps
+(pipeline/render/nesting.py), each such line is a warning: every word is still published,
+but not the indentation the editor wrote.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from pipeline.lint.model import Finding, RuleInfo, Severity
 INFO = (
     RuleInfo("RENDER001", "渲染后的 HTML 超过微信上限", Severity.ERROR, "I7"),
     RuleInfo("RENDER002", "文章无法渲染(主题或模板有误)", Severity.ERROR),
+    RuleInfo("RENDER003", "嵌套过深,发布时已展平", Severity.WARNING),
 )
+FLATTENED = ("这里的列表、引用或格式嵌套过深,超过微信允许的层数(过深的层级会被微信编辑器删除),发布时已展平:"
+             "文字全部保留,但这一层的缩进、项目符号或格式不再显示;请减少嵌套层数,深层内容可改为普通段落或小标题")
 
 # Body images are sent as the URLs media/uploadimg returns (about 110-130 characters);
 # lint measures with a longer stand-in so what fits here also fits at publish time.
@@ -39,6 +45,8 @@ def check(doc: Document) -> Iterator[Finding]:
     problem = content_too_long(rendered.content, reserve=PUBLISH_MARK_CHARS)
     if problem:
         yield doc.finding("RENDER001", doc.article.body_line, 1, f"{problem};否则发布时会被微信拒绝")
+    for line in sorted(rendered.flattened):  # where the structure is theme-independent: any theme flattens alike
+        yield doc.finding("RENDER003", doc.body_line(line), 1, FLATTENED)
 
 
 def _theme_setting(doc: Document, exc: UserError) -> str:
