@@ -20,8 +20,8 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.policies import Policies, load_policies
 from pipeline.render import RenderedArticle, render_article
 from pipeline.render.check import StructureProblem, check_html
-from pipeline.render.layout import (GUESSED_BY_STATIC, BrowserUnavailable, LayoutFailed, open_checker,
-                                    skipped_rules_message)
+from pipeline.render.layout import (BrowserUnavailable, LayoutFailed, open_checker, skipped_rules_message,
+                                    structure_problems)
 from pipeline.snapshot import WorkTree
 
 CHECK_FULL = "full"
@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p.add_argument("article", type=Path, metavar="ARTICLE", help="文章目录或其 index.md")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="写入文件(默认输出到标准输出)")
     p.add_argument("--theme", metavar="NAME", help="使用 themes/ 下的其他主题(默认按账号设置)")
-    p.add_argument("--check", nargs="?", const=CHECK_FULL, choices=(CHECK_FULL, CHECK_STATIC), metavar="static",  # --check=static
+    p.add_argument("--check", nargs="?", const=CHECK_FULL, choices=(CHECK_FULL, CHECK_STATIC), metavar="static",
                    help="按微信文章结构规范检查渲染结果(含浏览器排版检查),有问题时以 1 退出;"
                         "没有浏览器、排版规则无法运行时以 2 退出。--check=static 只做静态检查")
     p.set_defaults(run=run)
@@ -54,13 +54,10 @@ def load_one(root: Path, policies: Policies, path: Path) -> Article:
     return loaded
 
 
-def structure_problems(html: str, folder: Path | None) -> list[StructureProblem]:
-    """Every structure problem of `html`, the layout rules measured in the browser (one
-    browser per call; for many articles, open one LayoutChecker and reuse it). Raises
-    BrowserUnavailable when there is no browser and LayoutFailed when it breaks."""
+def measured(html: str, folder: Path) -> list[StructureProblem]:
+    """Static and layout rules; raises BrowserUnavailable without a browser, LayoutFailed when it breaks."""
     with open_checker() as checker:
-        measured = checker.check(html, folder)
-    return [p for p in check_html(html) if p.rule not in GUESSED_BY_STATIC] + measured
+        return structure_problems(checker, html, folder)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     folder = (root / article.path).parent
     unmeasured = ""
     try:
-        problems = structure_problems(rendered.content, folder) if args.check == CHECK_FULL else check_html(rendered.content)
+        problems = measured(rendered.content, folder) if args.check == CHECK_FULL else check_html(rendered.content)
     except BrowserUnavailable as exc:
         problems, unmeasured = check_html(rendered.content), skipped_rules_message(str(exc))
     except LayoutFailed as exc:

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import unquote, urlsplit
 
-from pipeline.render.check import ARTICLE_FONT_PX, StructureProblem
+from pipeline.render.check import ARTICLE_FONT_PX, StructureProblem, check_html
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright, Route
@@ -221,6 +221,13 @@ def open_checker() -> LayoutChecker:
         playwright.stop()
         raise BrowserUnavailable(f"浏览器 {executable} 无法打开检查页面:{_first_line(exc)}") from None
     return checker
+
+
+def structure_problems(checker: LayoutChecker, html: str, folder: Path | None = None) -> list[StructureProblem]:
+    """Every structure problem of `html`: the static rules, with the layout rules measured
+    instead of guessed."""
+    measured = checker.check(html, folder)
+    return [p for p in check_html(html) if p.rule not in GUESSED_BY_STATIC] + measured
 
 
 def skipped_rules_message(reason: str) -> str:
