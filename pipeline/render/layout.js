@@ -68,14 +68,16 @@
   function measureWidth(el, frame, screen) {
     const r = el.getBoundingClientRect();
     const width = Math.round(r.width);
-    const centred = Math.abs((r.left - frame.left) + (frame.right - r.right)) <= 1;
-    // Sticking out evenly on both sides is a deliberate full-bleed effect, not overflow.
-    const overflowing = (r.left < frame.left - 1 || r.right > frame.right + 1) && !centred;
-    return { screen, width, ratio: width / screen, centred, overflowing,
+    // Its distances to the two edges add up to nothing: it is exactly as wide as the screen
+    // (the spec calls this centred). Such a box shifted sideways does not count as overflow.
+    const spans = Math.abs((r.left - frame.left) + (frame.right - r.right)) <= 1;
+    const overflowing = (r.left < frame.left - 1 || r.right > frame.right + 1) && !spans;
+    return { screen, width, ratio: width / screen, spans, overflowing,
              left: Math.round(r.left - frame.left), right: Math.round(r.right - frame.left) };
   }
 
-  // How a width candidate behaves across the screens: one of 'overflow', 'centring',
+  // How a width candidate behaves across the screens: one of 'overflow', 'span' (it spans
+  // some screens but not others),
   // 'width' (its share of the screen changes), or '' when it is fine.
   function widthVerdict(m, paragraphOnly) {
     if (paragraphOnly) return m.some((s) => s.overflowing) ? 'overflow' : '';
@@ -84,10 +86,9 @@
     const ratioTolerance = m.some((s) => s.ratio === 1) ? 0 : 0.2;
     const ratioDiffers = m.some((s) => Math.abs(s.ratio - base.ratio) > ratioTolerance);
     const overflowDiffers = m.some((s) => s.overflowing !== base.overflowing);
-    const allCentred = m.every((s) => s.centred);
-    const centringDiffers = m.some((s) => s.centred) && !allCentred;
-    if (allCentred) return overflowDiffers ? 'overflow' : '';
-    if (centringDiffers) return 'centring';
+    const spansAll = m.every((s) => s.spans);
+    if (spansAll) return overflowDiffers ? 'overflow' : '';
+    if (m.some((s) => s.spans)) return 'span';
     if (overflowDiffers) return 'overflow';
     if (widthDiffers && ratioDiffers) return 'width';
     return '';
@@ -211,7 +212,10 @@
     }
   }
 
-  window.wxpubMeasure = async (html, imageTimeoutMs) => {
+  // `base`: where the article's relative image paths point; a new one per article, so an image
+  // of the previous article with the same name is never taken from the page's cache.
+  window.wxpubMeasure = async (html, imageTimeoutMs, base) => {
+    document.querySelector('base').href = base;
     const root = box();
     root.style.width = SCREENS[0] + 'px';
     root.innerHTML = html;

@@ -54,7 +54,7 @@ class LayoutRule:
 LAYOUT_RULES: tuple[LayoutRule, ...] = (
     LayoutRule("LAYOUT001", "width", "元素溢出屏幕"),
     LayoutRule("LAYOUT002", "width", "不同屏幕下宽度比例不一致"),
-    LayoutRule("LAYOUT003", "width", "不同屏幕下居中不一致"),
+    LayoutRule("LAYOUT003", "width", "不同屏幕下是否占满整行不一致"),
     LayoutRule("LAYOUT004", "pre", "代码块(pre)横向溢出"),
     LayoutRule("LAYOUT005", "height-nodisplay", "固定高度裁剪内容"),
     LayoutRule("LAYOUT006", "line-height", "行高过小导致文字重叠"),
@@ -89,7 +89,7 @@ def _harness() -> str:
     """The page every article is measured in: a box standing for WeChat's article area, whose
     CSS caps each element at its container's width, as the WeChat client's does."""
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><base href='{ARTICLE_ORIGIN}/'><style>"
         "html,body{margin:0;padding:0}"
         f"#article{{position:absolute;left:0;top:0;box-sizing:border-box;overflow:hidden;"
         f"font-size:{ARTICLE_FONT_PX:g}px;color:rgba(0,0,0,0.9);text-align:justify}}"
@@ -102,7 +102,7 @@ def _problem(finding: Mapping[str, Any]) -> StructureProblem:
     """A finding from layout.js as a problem: a stable code and a Chinese message with the fix."""
     kind = finding["kind"]
     snippet = str(finding["snippet"])
-    if kind in ("overflow", "width", "centring"):
+    if kind in ("overflow", "width", "span"):
         screens = "、".join(f"{s['screen']}px 宽 {s['left']}..{s['right']}" for s in finding["screens"])
         if kind == "overflow":
             return StructureProblem("LAYOUT001", f"元素超出了屏幕(各屏幕上的位置:{screens}),手机上会被截断或需要横向拖动。"
@@ -110,8 +110,9 @@ def _problem(finding: Mapping[str, Any]) -> StructureProblem:
         if kind == "width":
             return StructureProblem("LAYOUT002", f"元素在不同宽度的屏幕上占屏幕的比例不同(各屏幕:{screens}),排版会走样。"
                                     "请用百分比宽度(如 100%)或 max-width 代替固定宽度", snippet)
-        return StructureProblem("LAYOUT003", f"元素在有的屏幕上居中、有的不居中(各屏幕:{screens})。"
-                                "请用百分比宽度或让它在所有屏幕上都居中(如 margin: 0 auto)", snippet)
+        return StructureProblem("LAYOUT003", f"元素在有的屏幕上占满整行、有的不占满(各屏幕:{screens}),排版不一致"
+                                "(常见于 376–676px 宽的图片或固定宽度)。请改用百分比宽度(如 100%),"
+                                "或让它在所有屏幕上都窄于 375px", snippet)
     if kind == "pre":
         return StructureProblem("LAYOUT004", f"代码块在 {finding['screen']}px 宽的屏幕上内容宽 {finding['scroll']}px,"
                                 f"超出代码块的 {finding['client']}px,会横向溢出。请缩短过长的代码行,或让代码块自动换行"
@@ -137,6 +138,7 @@ class LayoutChecker:
         self._browser = browser
         self._page = page
         self._folder: Path | None = None  # the article whose files are served now
+        self._articles = 0  # articles measured so far: each gets its own URL prefix
 
     def check(self, html: str, folder: Path | None = None) -> list[StructureProblem]:
         """The layout problems of one article's HTML. `folder` holds its images (relative
@@ -144,9 +146,11 @@ class LayoutChecker:
         from playwright.sync_api import Error
 
         self._folder = folder
+        self._articles += 1
         try:
             findings: list[dict[str, Any]] = self._page.evaluate(
-                "([html, wait]) => window.wxpubMeasure(html, wait)", [html, IMAGE_TIMEOUT_MS])
+                "([html, wait, base]) => window.wxpubMeasure(html, wait, base)",
+                [html, IMAGE_TIMEOUT_MS, f"{ARTICLE_ORIGIN}/{self._articles}/"])
         except Error as exc:
             raise LayoutFailed(f"浏览器排版检查失败:{_first_line(exc)}") from None
         finally:
@@ -163,8 +167,12 @@ class LayoutChecker:
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=_harness())
             return
         folder = self._folder
-        target = (folder / unquote(url.path).lstrip("/")).resolve() if folder else None
-        if folder is None or target is None or not target.is_file() or not target.is_relative_to(folder.resolve()):
+        prefix = f"/{self._articles}/"
+        if folder is None or not url.path.startswith(prefix):  # no article, or an earlier article's file
+            route.fulfill(status=404, body="")
+            return
+        target = (folder / unquote(url.path[len(prefix):])).resolve()
+        if not target.is_file() or not target.is_relative_to(folder.resolve()):
             route.fulfill(status=404, body="")
             return
         route.fulfill(status=200, body=target.read_bytes())
@@ -203,7 +211,10 @@ def open_checker() -> LayoutChecker:
     if not executable.is_file():
         raise BrowserUnavailable(f"找不到浏览器 {executable},无法在浏览器中检查排版。请安装 Debian 的 chromium 包"
                                  f"(apt-get install chromium),或用环境变量 {CHROMIUM_ENV} 指向 Chromium") from None
-    playwright = sync_playwright().start()
+    try:
+        playwright = sync_playwright().start()
+    except Error as exc:  # e.g. another Playwright already runs in this thread
+        raise BrowserUnavailable(f"无法启动 Playwright:{_first_line(exc)}") from None
     try:
         browser = playwright.chromium.launch(executable_path=str(executable), args=list(CHROMIUM_ARGS))
     except Error as exc:
