@@ -95,15 +95,17 @@
   }
 
   // Lines overlap when the line box is well below the font size on text that wraps, or is
-  // zero (often inherited) on text that takes up space.
+  // zero (often inherited) on text that takes up space. Judged where the text is: an
+  // element's own text follows its line-height, text deeper down follows its own element's.
   function lineOverlap(el) {
+    if (!hasDirectText(el)) return null;
     const cs = getComputedStyle(el);
     const font = parseFloat(cs.fontSize);
     const line = cs.lineHeight === 'normal' ? font * 1.2 : parseFloat(cs.lineHeight);
     const height = el.getBoundingClientRect().height;
     if (!(font > 0) || !Number.isFinite(line)) return null;
     if (height > font * 1.2 && line + 10 < font) return { font, line, height };
-    if (!TEXT_BLOCK.has(el.tagName) || !hasDirectText(el)) return null;
+    if (!TEXT_BLOCK.has(el.tagName)) return null;
     if (line === 0 && height > 0) return { font, line, height };
     if (line > 0) {
       const lines = Math.round(height / line);
@@ -202,13 +204,20 @@
       img.addEventListener('error', resolve, { once: true });
     })));
     await Promise.race([all, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
-    // An image that did not load keeps the width the article gives it, else a 1 px stand-in,
-    // so that it is measured as the reader's placeholder rather than as nothing.
+    // An image that did not load is measured at the size the article gives it (its inline
+    // width, else the width WeChat's editor records in data-w, else its width attribute; the
+    // height from data-ratio), else as a 1 px stand-in, as the reader's placeholder.
     for (const img of root.querySelectorAll('img')) {
       if (img.complete && img.naturalWidth > 0) continue;
-      const width = parseFloat(img.style.width) || parseFloat(img.getAttribute('width') || '');
-      if (width > 0) img.style.width = width + 'px';
-      else img.src = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'%3E%3C/svg%3E";
+      const width = [img.style.width, img.getAttribute('data-w'), img.getAttribute('width')]
+        .map((v) => parseFloat(v || '')).find((v) => v > 0);
+      const ratio = parseFloat(img.getAttribute('data-ratio') || '');
+      if (width) {
+        img.style.width = width + 'px';
+        if (ratio > 0) img.style.height = width * ratio + 'px';
+      } else {
+        img.src = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'%3E%3C/svg%3E";
+      }
     }
   }
 
