@@ -9,14 +9,17 @@ Playwright allows one instance per thread, and that module holds one open for al
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
-from pipeline.render.layout import CHROMIUM_ENV, LAYOUT_RULES
+from pipeline.render.layout import CHROMIUM_ENV, LAYOUT_RULES, LayoutFailed, open_checker
 from tests.testing.fixtures import make_repo, write_article
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,3 +69,41 @@ def test_render_check_fails_an_article_whose_code_runs_off_the_screen(
     err = capsys.readouterr().err
     assert code == 1 and "LAYOUT004" in err, err
     assert "<pre" in out.read_text(encoding="utf-8")
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc; the browser is started by this process)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    result = []
+    for child in _children(pid):
+        result += [child, *_descendants(child)]
+    return result
+
+
+@needs_chromium
+def test_a_browser_that_dies_mid_run_is_a_clear_error_not_a_traceback() -> None:
+    before = set(_descendants(os.getpid()))
+    checker = open_checker()
+    try:
+        assert checker.check("<p>文字</p>") == []
+        started = [pid for pid in _descendants(os.getpid()) if pid not in before]
+        browsers = [pid for pid in started if "chrom" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        assert browsers, started
+        for pid in browsers:  # the processes this test started, by id
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with pytest.raises(LayoutFailed, match="浏览器排版检查失败"):
+            checker.check("<p>文字</p>")
+    finally:
+        checker.close()

@@ -178,8 +178,12 @@ class LayoutChecker:
         route.fulfill(status=200, body=target.read_bytes())
 
     def close(self) -> None:
+        from playwright.sync_api import Error
+
         try:
             self._browser.close()
+        except Error:
+            pass  # it crashed already: nothing left to close
         finally:
             self._playwright.stop()
 
