@@ -7,7 +7,7 @@
   // The order matters: the first screen is the base the others are compared with.
   const SCREENS = [585, 677, 375];
   const BLOCK = new Set(['P', 'DIV', 'SECTION', 'LI', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'TABLE']);
-  const NEST_LIMIT = 15; // levels below the article root at which WeChat's editor unwraps layers
+  const NEST_LIMIT = 15; // the level at which WeChat's editor starts unwrapping layers
   const NEST_STEPS = NEST_LIMIT - 2;
   // Tags the editor never unwraps (its own list, matched anywhere in the tag name).
   const KEPT_TAGS = /iframe|video|audio|cps|mp|img|animateTransform|hr|path|br|svg|^g$|^a$/i;
@@ -145,7 +145,9 @@
       if (level >= NEST_LIMIT) { deep.push(el); return; }
       for (const child of el.children) walk(child, level + 1);
     };
-    for (const child of root.children) walk(child, 1);
+    // The article's root counts as level 1 (WeChat's editor counts its own root so), its
+    // top-level elements as 2: the 15th level is 14 elements deep.
+    for (const child of root.children) walk(child, 2);
     return deep;
   }
 
@@ -231,9 +233,13 @@
     const findings = [];
     try {
       await imagesSettled(root, imageTimeoutMs);
+      // A paragraph is judged for overflow only, even when it has a width of its own: its
+      // text reflows on any screen (WeChat's checker does the same).
       const paras = paragraphs(root).filter((p) => !isBlank(p));
+      const inParas = new Set(paragraphs(root));
       const candidates = [...paras.map((el) => ({ el, paragraphOnly: true })),
-                          ...widthCandidates(root).map((el) => ({ el, paragraphOnly: false }))];
+                          ...widthCandidates(root).filter((el) => !inParas.has(el))
+                            .map((el) => ({ el, paragraphOnly: false }))];
       const texts = Array.from(root.querySelectorAll('*')).filter((el) => el.tagName !== 'svg' && visibleText(el) !== '');
       const pres = Array.from(root.querySelectorAll('pre')).filter((el) => visibleText(el) !== '');
       const widths = candidates.map(() => []);

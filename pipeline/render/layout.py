@@ -9,6 +9,15 @@ check.py can only guess these from inline styles; here they are measured, by our
 `browser` extra). Dark-mode contrast stays with check.py's model of mp-darkmode, the one model
 of how the WeChat client recolours an article; it needs no layout.
 
+Where we measure more than WeChat's checker, on purpose: it skips a paragraph whose HTML names
+none of the style properties it looks for (a table without width or line-height in its styles
+is not measured at all, however wide), and keeps one image, one fixed width and one text
+element per paragraph; we measure every paragraph and every such element. And images are
+loaded from the article's folder at their real size (the checker, fed a fragment, sees
+placeholders). On everything else the facts are the spec's: the screens and their order, the
+1 px and 10 px tolerances, a box as wide as the screen counted as "centred", a paragraph
+judged for overflow only, nesting counted from the editor's root as level 1.
+
 One `LayoutChecker` is one browser and one page, reused for every article of a run. When
 the browser cannot be had, `open_checker` raises `BrowserUnavailable` saying why; callers
 report which rules did not run (`LAYOUT_RULES`) instead of passing what was not measured.
@@ -125,7 +134,7 @@ def _problem(finding: Mapping[str, Any]) -> StructureProblem:
                                 f"{finding['screen']}px 宽的屏幕上多行文字会重叠。请把 line-height 设为不小于 1 的无单位数(如 1.5)",
                                 snippet)
     if kind == "nesting":
-        return StructureProblem("LAYOUT007", "元素嵌套超过 15 层,其中有与外层标签、样式重复的一层,微信编辑器会删除这层,"
+        return StructureProblem("LAYOUT007", "元素嵌套达到 14 层(微信编辑器计为第 15 层),其中有与外层标签、样式重复的一层,微信编辑器会删除这层,"
                                 "排版随之改变。请减少嵌套:引用、列表不要套得过深,模板中去掉多余的包裹层", snippet)
     raise LayoutFailed(f"排版检查返回了未知的结果类型 {kind!r}")
 
