@@ -200,6 +200,14 @@ def test_measurement_replaces_the_static_width_guess(checker: LayoutChecker) -> 
     assert [p.rule for p in structure_problems(checker, '<p style="text-align: start">文字</p>')] == ["STRUCT006"]
 
 
+def test_an_article_cannot_run_script_in_the_measuring_page(checker: LayoutChecker) -> None:
+    """An event handler that replaced the measuring function would fake a pass; none runs."""
+    hijack = '<img src="missing.png" alt="" onerror="window.wxpubMeasure = async () => []">'
+    wide = f'<p style="min-width: 400px">{TEXT}</p>'
+    assert codes(checker, hijack + wide) == {"LAYOUT001"}
+    assert codes(checker, wide) == {"LAYOUT001"}
+
+
 def test_one_page_serves_many_articles_without_leaking(checker: LayoutChecker) -> None:
     bad = f'<p style="min-width: 400px">{TEXT}</p>'
     good = f"<p>{TEXT}</p>"
