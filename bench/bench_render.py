@@ -2,7 +2,7 @@
 """Benchmark `render_article` against the markdown-it-py floor on the lint benchmark's corpus.
 
     /work/venv/bin/python bench/bench_render.py [--articles N] [--out DIR] [--repeat K] [--chunk C]
-                                                [--profile-articles P] [--regenerate]
+                                                [--profile-articles P] [--browser-articles B] [--regenerate]
 
 What it does, in one process:
 
@@ -21,7 +21,10 @@ What it does, in one process:
 3. Times the stages of the render (load, parse, token renderer, the rest) in one extra pass.
 4. With --profile-articles P: runs the full render of OUT/repo-P under cProfile and writes the
    top functions by cumulative and own time to OUT/render-profile-P.txt.
-5. Prints a Markdown table and writes it to OUT/render-results.md.
+5. Line d: the opt-in browser check (`wxpub render --check`: render, static rules, layout
+   measured in Chromium) of the first B articles (default 200), seconds per article, one
+   browser for all of them. It is not part of the ratio.
+6. Prints a Markdown table and writes it to OUT/render-results.md.
 
 Policies and themes come from this project (the generated repositories hold a copy of its
 policies.yaml but no themes/ folder).
@@ -175,6 +178,33 @@ def stage_breakdown(repo: Path, paths: list[PurePosixPath], policies: Policies) 
     return "\n".join(lines) + "\n"
 
 
+def browser_check(repo: Path, paths: list[PurePosixPath], policies: Policies) -> str:
+    """The opt-in browser check (`render --check`'s layout rules), per article over a tree: one
+    browser started once, then every article rendered and checked, static rules included."""
+    from pipeline.render.layout import BrowserUnavailable, open_checker, structure_problems
+
+    started = time.perf_counter()
+    try:
+        checker = open_checker()
+    except BrowserUnavailable as exc:
+        return f"| d | browser check (opt-in, `render --check`) | not measured: {exc} | | | | |"
+    opened = time.perf_counter() - started
+    flagged = 0
+    with checker:
+        started = time.perf_counter()
+        for path in paths:
+            article = load_article(WorkTree(repo), path)
+            assert isinstance(article, Article), article
+            html = render_article(article, policies).content
+            flagged += bool(structure_problems(checker, html, (repo / path).parent))
+        seconds = time.perf_counter() - started
+    n = len(paths)
+    return (f"| d | browser check (opt-in, `render --check`): render + static + layout rules in Chromium at "
+            f"375/585/677 px, {n} articles, one browser (started in {opened:.2f} s, not included); "
+            f"{flagged} articles with problems | {seconds:.2f} s | **{1000 * seconds / n:.1f}** | {n / seconds:.1f} "
+            f"| separate, opt-in | |")
+
+
 def state() -> str:
     try:
         return project_state()
@@ -189,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="runs of each measurement (fastest per chunk counts)")
     ap.add_argument("--chunk", type=int, default=500, help="articles per floor/render pair (default 500)")
     ap.add_argument("--regenerate", action="store_true", help="rebuild the repository even if it exists")
+    ap.add_argument("--browser-articles", type=int, default=200,
+                    help="articles checked in the browser for line d (default 200; 0 skips it)")
     ap.add_argument("--profile-articles", type=int, default=0, help="also profile the render of this many articles")
     args = ap.parse_args(argv)
     n = args.articles
@@ -213,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     render_ms, floor_ms = 1000 * render / n, 1000 * floor / n
     ok = lambda cond: "**met**" if cond else "**NOT met**"  # noqa: E731
     spread = lambda runs: f"runs {min(runs):.2f}–{max(runs):.2f} s"  # noqa: E731
-    command = f"/work/venv/bin/python bench/bench_render.py --articles {n}" + \
+    command = f"/work/venv/bin/python bench/bench_render.py --articles {n} --browser-articles {args.browser_articles}" + \
               (f" --profile-articles {args.profile_articles}" if args.profile_articles else "")
     try:
         stages = stage_breakdown(repo, paths, policies)
@@ -237,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| b | floor: `parser().render(body)`, bodies already in memory | {floor:.2f} s ({spread(m['floor_runs'])}) "
         f"| {floor_ms:.3f} | {n / floor:.0f} | | |",
         f"| c | ratio a / b | | **{ratio:.2f}×** | | ≤ {TARGET_RATIO:g}× | {ok(ratio <= TARGET_RATIO)} |",
+        *([browser_check(repo, paths[:args.browser_articles], policies)] if args.browser_articles else []),
         "",
         stages,
         "```sh",
