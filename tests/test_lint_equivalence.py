@@ -5,8 +5,8 @@ about fifty kinds (personal data, listed words, hidden characters, bad covers an
 front matter errors, suppressions, the school's rules...). tests/golden/lint-corpus.json is
 the report the lint engine gave on that corpus before the speed work (written by
 `python -m tests.test_lint_equivalence`, at the commit named in the file); every way of
-running lint now must give the same report, byte for byte in every field: one process,
-forked workers, with the findings cache cold, warm, and after the cache was tampered with.
+running lint now must give the same report, in every field: one process, forked workers,
+and through the findings cache, cold and warm (tests/test_lint_cache.py attacks the cache).
 """
 
 from __future__ import annotations
@@ -62,15 +62,25 @@ def expected() -> dict[str, Any]:
 def test_one_process_finds_what_the_reference_found(corpus: Path, expected: dict[str, Any],
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     from tests.testing.fixtures import lint_json
-    _, report = lint_json(corpus, capsys, "--jobs", "1")
+    _, report = lint_json(corpus, capsys, "--jobs", "1", "--no-cache")
     assert comparable(report) == expected
 
 
 def test_workers_find_what_the_reference_found(corpus: Path, expected: dict[str, Any],
                                                capsys: pytest.CaptureFixture[str]) -> None:
     from tests.testing.fixtures import lint_json
-    _, report = lint_json(corpus, capsys, "--jobs", "2")
+    _, report = lint_json(corpus, capsys, "--jobs", "2", "--no-cache")
     assert comparable(report) == expected
+
+
+def test_the_findings_cache_cold_and_warm_finds_what_the_reference_found(
+        corpus: Path, expected: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.testing.fixtures import lint_json
+    cache = str(tmp_path / "cache")
+    for jobs in ("1", "1", "2"):  # cold, warm in one process, warm over workers
+        _, report = lint_json(corpus, capsys, "--jobs", jobs, "--cache-dir", cache)
+        assert comparable(report) == expected
+    assert (tmp_path / "cache" / "lint.sqlite").stat().st_size > 100_000  # the warm runs had entries to use
 
 
 if __name__ == "__main__":  # write the reference with the engine checked out here

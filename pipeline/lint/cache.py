@@ -1,0 +1,260 @@
+"""Findings cache: an article whose files, policy and wxpub are unchanged costs a hash.
+
+An entry holds one article's lint report (findings, suppressions, what they silenced),
+filed under the sha256 of:
+
+- the run: the cache format, wxpub's own source files (every file of the package, so an
+  edited rule is a new run even without a new version number), the versions of Python and
+  of the libraries whose answers become findings, the loaded policy (its repr holds every
+  limit, rule and word of every word list, with the lines they are on) and every file under
+  themes/ (the render rule renders with them);
+- the article: its path (the path decides account and department) and everything its
+  folder holds, as lint can see it: each entry's name and kind, a regular file's bytes, a
+  symlink's target. That is more than the content hash the ledger keeps (which leaves out
+  what Git ignores and what the resolver will not serve): lint also reports on those.
+
+Where: `<root>/.wxpub-cache/lint.sqlite` (or `--cache-dir`), a folder holding a `.gitignore`
+of `*` so it never shows in `git status`; CI keeps the folder between runs (actions/cache).
+One SQLite file, not a file per article: creating and renaming 10,000 small files costs
+0.7-1 ms each on this machine's disk, a third of a cold lint; the rows of a run go in one
+transaction, so a run that dies leaves the cache as it was.
+`--no-cache` turns it off; `--fix` never uses it (a fix changes the files).
+
+Trust: an entry is used only if it parses, is of this format, names its own key and article,
+has exactly the fields `put` writes and every value has its type; anything else (a truncated
+row, a row copied from another key, a file that is not a database) is a miss, never a pass. The article is hashed
+before and after it is linted and the entry is written only if both agree (a file saved
+mid-lint is not filed under what it no longer is). A file that is not a database is
+ignored when read and replaced when written. Whoever can write the cache folder can still make a pull
+request's lint report less than the truth (a well-formed forged entry cannot be told from
+a real one without a secret, and CI's cache is written by CI's own runs); the publisher never reads the cache: it lints
+the merged commit afresh (pipeline/publish.py calls lint_article), so promise one does not
+rest on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+import sys
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping
+
+from pipeline.lint.model import Finding, LintReport, Severity, Suppression
+from pipeline.policies import Policies
+
+CACHE_DIR = ".wxpub-cache"
+FORMAT = 1
+# Libraries whose behaviour shows in findings (parsing, typography, images, schema, YAML, rendering)
+_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "autocorrect-py", "pillow", "jsonschema", "pyyaml",
+              "ahocorasick-rs", "jinja2", "pygments")
+_PACKAGE = Path(__file__).resolve().parents[1]
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+@dataclass(frozen=True)
+class FindingsCache:
+    database: Path  # an SQLite file of (key, entry) rows
+    run: str  # digest of everything but the article
+
+    @classmethod
+    def open(cls, root: Path, policies: Policies, folder: Path | None = None) -> FindingsCache:
+        base = folder if folder is not None else root / CACHE_DIR
+        return cls(base / "lint.sqlite", _run_digest(root, policies))
+
+    def key(self, root: Path, path: PurePosixPath) -> str | None:
+        """The entry key for the article at `path`; None when its folder cannot be described
+        (a symlink on the way, not a folder, unreadable): such an article is always linted."""
+        folder = _folder_digest(root, path.parent)
+        if folder is None:
+            return None
+        return hashlib.sha256(f"{self.run}\0{path}\0{folder}".encode("utf-8", "surrogateescape")).hexdigest()
+
+    def get(self, wanted: Mapping[str, PurePosixPath]) -> dict[str, LintReport]:
+        """The reports filed under the keys of `wanted` (key -> article path) that can be trusted."""
+        if not wanted or not self.database.is_file():
+            return {}
+        found: dict[str, LintReport] = {}
+        try:
+            with closing(sqlite3.connect(f"{self.database.as_uri()}?mode=ro", uri=True)) as db:
+                for key, path in wanted.items():
+                    row = db.execute("SELECT entry FROM entries WHERE key = ?", (key,)).fetchone()
+                    report = _trusted(row[0], key, str(path)) if row and isinstance(row[0], str) else None
+                    if report is not None:
+                        found[key] = report
+        except sqlite3.Error:
+            return found  # not a cache we can read: lint the rest
+        return found
+
+    def put(self, reports: Mapping[str, LintReport]) -> None:
+        """File the reports, in one transaction (all or none of them)."""
+        if not reports:
+            return
+        try:
+            self.database.parent.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(self.database.parent)
+            for attempt in (1, 2):
+                try:
+                    with closing(sqlite3.connect(self.database, timeout=30)) as db, db:
+                        db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
+                        db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
+                                       [(key, json.dumps(_entry(key, r), ensure_ascii=False)) for key, r in reports.items()])
+                    return
+                except sqlite3.DatabaseError:
+                    if attempt == 2:
+                        raise
+                    self.database.unlink(missing_ok=True)  # not a database (corrupt): start a new one
+        except (OSError, sqlite3.Error):
+            pass  # a read-only or full disk costs speed next time, never a result
+
+
+def _ignore_in_git(folder: Path) -> None:
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        marker.write_text("# wxpub's findings cache (see pipeline/lint/cache.py)\n*\n", encoding="utf-8")
+
+
+def _run_digest(root: Path, policies: Policies) -> str:
+    from importlib import metadata  # only when the cache is used
+
+    digest = hashlib.sha256(f"format {FORMAT}\0{sys.version}\0".encode())
+    for name in _LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name} {version}\0".encode())
+    digest.update(_tree_digest(_PACKAGE, skip=("__pycache__",)).encode())
+    digest.update(repr(policies).encode("utf-8", "surrogateescape"))
+    digest.update((_tree_digest(root / "themes") or "no themes").encode())
+    return digest.hexdigest()
+
+
+def _tree_digest(top: Path, skip: tuple[str, ...] = ()) -> str:
+    """Names, kinds and bytes of everything below `top` (a symlink is described, not followed)."""
+    entries: list[str] = []
+    # described during the walk: fwalk closes each folder's descriptor when it moves on
+    for folder, dirs, files, folder_fd in os.fwalk(top, follow_symlinks=False):
+        dirs[:] = [d for d in dirs if d not in skip]
+        relative = os.path.relpath(folder, top)
+        for name in sorted(dirs + files):
+            entries.append(f"{relative}/{name}\0{_describe(name, folder_fd)}")
+    if not entries and not os.path.isdir(top):
+        return ""
+    return hashlib.sha256("\n".join(sorted(entries)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _folder_digest(root: Path, folder: PurePosixPath) -> str | None:
+    """What lint can see of an article folder, or None when a component of its path is not a
+    plain folder (lint then reports a symlink or a missing file, and that is not cached)."""
+    if folder.is_absolute() or ".." in folder.parts:
+        return None
+    current = root
+    for part in folder.parts:
+        current = current / part
+        try:
+            if not stat.S_ISDIR(os.lstat(current).st_mode):
+                return None
+        except OSError:
+            return None
+    return _tree_digest(current) or None
+
+
+def _describe(name: str, folder_fd: int) -> str:
+    try:
+        info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+    except OSError as exc:
+        return f"unreadable {exc.errno}"
+    if stat.S_ISLNK(info.st_mode):
+        return "link " + os.readlink(name, dir_fd=folder_fd)
+    if stat.S_ISDIR(info.st_mode):
+        return "dir"
+    if not stat.S_ISREG(info.st_mode):
+        return f"other {stat.S_IFMT(info.st_mode)}"
+    try:
+        fd = os.open(name, _READ, dir_fd=folder_fd)
+    except OSError as exc:
+        return f"unreadable {exc.errno}"
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return "other"  # swapped since the stat above
+        return "file " + hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+# The entry: plain JSON, read back into the same frozen values or refused
+
+def _entry(key: str, report: LintReport) -> dict[str, Any]:
+    return {"format": FORMAT, "key": key,
+            "findings": [_finding_out(f) for f in report.findings],
+            "suppressions": [_suppression_out(s) for s in report.suppressions],
+            "suppressed": [[_finding_out(f), _suppression_out(s)] for f, s in report.suppressed]}
+
+
+def _finding_out(f: Finding) -> dict[str, Any]:
+    return {"path": f.path, "line": f.line, "column": f.column, "code": f.code, "message": f.message,
+            "severity": f.severity.value if f.severity else None, "regulation": f.regulation, "binding": f.binding}
+
+
+def _suppression_out(s: Suppression) -> dict[str, Any]:
+    return {"path": s.path, "line": s.line, "codes": list(s.codes), "reason": s.reason, "scope": s.scope,
+            "suppressed": s.suppressed}
+
+
+def _trusted(text: str, key: str, path: str) -> LintReport | None:
+    """The report in an entry, or None when anything about it is not as written by `put`."""
+    try:
+        return _report(json.loads(text), key, path)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+_ENTRY_KEYS = {"format", "key", "findings", "suppressions", "suppressed"}
+_FINDING_KEYS = {"path", "line", "column", "code", "message", "severity", "regulation", "binding"}
+_SUPPRESSION_KEYS = {"path", "line", "codes", "reason", "scope", "suppressed"}
+
+
+def _shaped(value: Any, keys: set[str]) -> dict[str, Any]:
+    """`value` if it is an object with exactly these keys (as `put` writes them)."""
+    if type(value) is not dict or set(value) != keys:
+        raise ValueError("not an entry as written by this cache")
+    return value
+
+
+def _report(entry: Any, key: str, path: str) -> LintReport | None:
+    entry = _shaped(entry, _ENTRY_KEYS)
+    if entry["format"] != FORMAT or entry["key"] != key:
+        return None
+    findings = tuple(_finding_in(f, path) for f in _typed(entry["findings"], list))
+    suppressions = tuple(_suppression_in(s, path) for s in _typed(entry["suppressions"], list))
+    suppressed = tuple((_finding_in(f, path), _suppression_in(s, path)) for f, s in _typed(entry["suppressed"], list))
+    return LintReport(findings, suppressions, 1, (), suppressed)
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise TypeError(f"{value!r} is not {kind.__name__}")
+    return value
+
+
+def _finding_in(raw: Any, path: str) -> Finding:
+    raw = _shaped(raw, _FINDING_KEYS)
+    if _typed(raw["path"], str) != path:
+        raise ValueError("an entry about another article")
+    severity = raw["severity"]
+    return Finding(path, _typed(raw["line"], int), _typed(raw["column"], int), _typed(raw["code"], str),
+                   _typed(raw["message"], str), None if severity is None else Severity(_typed(severity, str)),
+                   _typed(raw["regulation"], str), _typed(raw["binding"], bool))
+
+
+def _suppression_in(raw: Any, path: str) -> Suppression:
+    raw = _shaped(raw, _SUPPRESSION_KEYS)
+    if _typed(raw["path"], str) != path:
+        raise ValueError("an entry about another article")
+    codes = tuple(_typed(code, str) for code in _typed(raw["codes"], list))
+    return Suppression(path, _typed(raw["line"], int), codes, _typed(raw["reason"], str), _typed(raw["scope"], str),
+                       _typed(raw["suppressed"], int))
