@@ -102,8 +102,7 @@ class FindingsCache:
                 try:
                     with closing(sqlite3.connect(self.database, timeout=30)) as db, db:
                         db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
-                        db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
-                                       [(key, json.dumps(_entry(key, r), ensure_ascii=False)) for key, r in reports.items()])
+                        db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", _rows(reports))
                     return
                 except sqlite3.DatabaseError:
                     if attempt == 2:
@@ -111,6 +110,20 @@ class FindingsCache:
                     self.database.unlink(missing_ok=True)  # not a database (corrupt): start a new one
         except (OSError, sqlite3.Error):
             pass  # a read-only or full disk costs speed next time, never a result
+
+
+def _rows(reports: Mapping[str, LintReport]) -> list[tuple[str, str]]:
+    """(key, entry) for each report that is text SQLite can store (a path that is not UTF-8,
+    read from disk as lone surrogates, is reported on every run instead)."""
+    rows = []
+    for key, report in reports.items():
+        entry = json.dumps(_entry(key, report), ensure_ascii=False)
+        try:
+            entry.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        rows.append((key, entry))
+    return rows
 
 
 def _ignore_in_git(folder: Path) -> None:

@@ -162,19 +162,20 @@ def same_name_findings(root: Path, paths: Sequence[PurePosixPath]) -> list[Findi
     # request's check of 5 articles in a 10,000-article repository must not look at all of them.
     for account in {account for account, _ in wanted}:
         for department in _folders(root / CONTENT_DIR / account):
-            for folder in _folders(department):
-                if (account, folder.name) in wanted and (folder / ARTICLE_FILE).is_file():
-                    everything.add(PurePosixPath(CONTENT_DIR, account, department.name, folder.name, ARTICLE_FILE))
+            for folder in _folders(root / CONTENT_DIR / account / department):
+                if (account, folder) in wanted and (root / CONTENT_DIR / account / department / folder / ARTICLE_FILE).is_file():
+                    everything.add(PurePosixPath(CONTENT_DIR, account, department, folder, ARTICLE_FILE))
     clashes = same_names(everything)
     return [Finding(str(path), 1, 1, "FM014", f"账号 `{path.parts[1]}` 中还有同名的文章目录 "
                     f"{'、'.join(str(o.parent) for o in clashes[path])}:同一篇文章会被发布两次;若是同一篇,请删去其中一份,"
                     "若不是,请换一个短名") for path in paths if path in clashes]
 
 
-def _folders(parent: Path) -> list[Path]:
+def _folders(parent: Path) -> list[str]:
+    """Names of the folders in `parent` (names, not Paths: 10,000 Path objects cost 30 ms)."""
     try:
         with os.scandir(parent) as entries:
-            return [Path(entry.path) for entry in entries if entry.is_dir()]
+            return [entry.name for entry in entries if entry.is_dir()]
     except OSError:  # not there, or not a folder: no articles
         return []
 
