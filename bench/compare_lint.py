@@ -53,7 +53,6 @@ def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[st
 
 def floor(repo: Path) -> dict[str, float]:
     """markdown-it-py over the repository's bodies, in this process (run as a child)."""
-    sys.path.insert(0, str(PROJECT))
     from pipeline.content import _split_front_matter
     from pipeline.markdown import parser
 
@@ -74,9 +73,10 @@ def floor(repo: Path) -> dict[str, float]:
     return {"bodies": len(bodies), "parse": parse, "render": time.perf_counter() - started}
 
 
-def run_floor(repo: Path) -> tuple[float, dict[str, float]]:
+def run_floor(tree: Path, repo: Path) -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--floor-of", str(repo)], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, __file__, "--floor-of", str(repo)], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(tree)})
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
@@ -102,17 +102,24 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--repo is required")
     repo = args.repo.resolve()
     scratch = Path(tempfile.mkdtemp(prefix="compare-lint-"))
+    # A copy of this checkout's package, so editing it while the rounds run changes nothing measured
+    after = scratch / "after"
+    shutil.copytree(PROJECT / "pipeline", after / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(PROJECT), "status", "--porcelain", "--", "pipeline"], capture_output=True,
+                           text=True).stdout.strip()
     warm_cache = scratch / "warm"
     contenders: dict[str, object] = {}
     if args.before:
         contenders["before"] = lambda: lint(args.before.resolve(), repo, args.extra)
     cold_round = iter(range(10**6))
-    contenders["cold"] = lambda: lint(PROJECT, repo, [*args.extra, "--cache-dir", str(scratch / f"cold-{next(cold_round)}")])
-    contenders["warm"] = lambda: lint(PROJECT, repo, [*args.extra, "--cache-dir", str(warm_cache)])
-    contenders["nocache"] = lambda: lint(PROJECT, repo, [*args.extra, "--no-cache"])
+    contenders["cold"] = lambda: lint(after, repo, [*args.extra, "--cache-dir", str(scratch / f"cold-{next(cold_round)}")])
+    contenders["warm"] = lambda: lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])
+    contenders["nocache"] = lambda: lint(after, repo, [*args.extra, "--no-cache"])
     contenders = {k: v for k, v in contenders.items() if k not in args.skip}
-    print(f"# {' '.join(sys.argv)}\n# at start: {machine_load()}", flush=True)
-    lint(PROJECT, repo, [*args.extra, "--cache-dir", str(warm_cache)])  # fill the warm cache (untimed)
+    print(f"# {' '.join(sys.argv)}\n# this checkout: {head}{' with uncommitted changes in pipeline/' if dirty else ''}\n"
+          f"# at start: {machine_load()}", flush=True)
+    lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])  # fill the warm cache (untimed)
     names = [*contenders, *(["floor"] if "floor" not in args.skip else [])]
     times: dict[str, list[float]] = {name: [] for name in names}
     ratios: dict[str, list[float]] = {name: [] for name in contenders}
@@ -124,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             this_round: dict[str, float] = {}
             for name in order:
                 if name == "floor":
-                    wall, result = run_floor(repo)
+                    wall, result = run_floor(after, repo)
                     floors.append(result)
                     times["floor"].append(wall)
                 else:

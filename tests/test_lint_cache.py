@@ -8,6 +8,7 @@ random sequences of such changes and compares every cached run with an uncached 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -25,7 +26,7 @@ from pipeline.lint.cache import CACHE_DIR, FindingsCache
 from pipeline.lint.engine import lint_bundles
 from pipeline.lint.model import LintReport
 from pipeline.policies import load_policies
-from tests.testing.fixtures import VALID_BODY, empty_repo, git, jpeg_bytes, lint_json, make_repo, write_article
+from tests.testing.fixtures import VALID_BODY, empty_repo, git, jpeg_bytes, lint_json, make_repo, run_cli, write_article
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATABASE = Path(CACHE_DIR) / "lint.sqlite"
@@ -250,3 +251,22 @@ def test_any_sequence_of_edits_is_judged_as_without_a_cache(edited_repo: Path, e
         cached = _lint(repo, cache)
         assert cached == _lint(repo, None) == _lint(repo, FindingsCache.open(repo, load_policies(repo)))
     assert PurePosixPath("content/official/publicity/2026-10-20-sports-day/index.md") in find_bundles(repo)
+
+
+
+def test_a_cache_committed_into_the_repository_is_never_read(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pull request can carry a .wxpub-cache with an entry forged for its own article (the
+    keys are computable from public files): a committed cache is not read at all."""
+    write_article(repo, body=VALID_BODY + "\n联系电话 13812345678。\n")
+    twice(repo, capsys)
+    [(key, entry)] = _entries(repo)
+    forged = json.loads(entry)
+    forged["findings"] = []
+    _set_entry(repo, key, json.dumps(forged, ensure_ascii=False))
+    assert codes(lint_json(repo, capsys)[1]) == []  # where the cache is kept, a well-formed forgery is believed
+    git(repo, "add", "-A")
+    git(repo, "add", "-f", CACHE_DIR)
+    git(repo, "commit", "-q", "-m", "a pull request that brings its own cache")
+    code, out, err = run_cli(repo, capsys, "lint", "--format", "json")
+    assert code == 1 and codes(json.loads(out)) == ["PII002"]
+    assert "被提交进了仓库" in err

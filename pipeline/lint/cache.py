@@ -15,6 +15,8 @@ filed under the sha256 of:
 
 Where: `<root>/.wxpub-cache/lint.sqlite` (or `--cache-dir`), a folder holding a `.gitignore`
 of `*` so it never shows in `git status`; CI keeps the folder between runs (actions/cache).
+A `.wxpub-cache` that the checked-out commit holds is never read: a pull request could
+commit entries forged for its own articles (their keys are computable from public files).
 One SQLite file, not a file per article: creating and renaming 10,000 small files costs
 0.7-1 ms each on this machine's disk, a third of a cold lint; the rows of a run go in one
 transaction, so a run that dies leaves the cache as it was.
@@ -63,7 +65,14 @@ class FindingsCache:
     run: str  # digest of everything but the article
 
     @classmethod
-    def open(cls, root: Path, policies: Policies, folder: Path | None = None) -> FindingsCache:
+    def open(cls, root: Path, policies: Policies, folder: Path | None = None) -> FindingsCache | None:
+        """The cache in `folder` (default: <root>/.wxpub-cache); None when the default folder is
+        part of the checked-out commit: a pull request could carry entries forged for its own
+        articles, so a committed cache is never read."""
+        if folder is None and _committed(root, CACHE_DIR):
+            print(f"提示:{CACHE_DIR}/ 被提交进了仓库,不使用其中的检查结果缓存;请从仓库中删除它(git rm -r --cached {CACHE_DIR})",
+                  file=sys.stderr)
+            return None
         base = folder if folder is not None else root / CACHE_DIR
         return cls(base / "lint.sqlite", _run_digest(root, policies))
 
@@ -110,6 +119,26 @@ class FindingsCache:
                     self.database.unlink(missing_ok=True)  # not a database (corrupt): start a new one
         except (OSError, sqlite3.Error):
             pass  # a read-only or full disk costs speed next time, never a result
+
+
+def _committed(root: Path, name: str) -> bool:
+    """Whether the checked-out commit holds `name` in `root` (True when that cannot be told)."""
+    import pygit2
+
+    try:
+        found = pygit2.discover_repository(str(root))
+        if not found:
+            return False
+        repo = pygit2.Repository(found)
+        if repo.head_is_unborn or repo.workdir is None:
+            return False
+        inside = root.resolve().relative_to(Path(repo.workdir).resolve()).as_posix()
+        repo.head.peel(pygit2.Commit).tree[name if inside == "." else f"{inside}/{name}"]
+    except KeyError:
+        return False
+    except (pygit2.GitError, ValueError, OSError):
+        return True
+    return True
 
 
 def _rows(reports: Mapping[str, LintReport]) -> list[tuple[str, str]]:
