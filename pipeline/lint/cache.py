@@ -57,6 +57,7 @@ _LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "autocorrect-py", "pillow", "
               "ahocorasick-rs", "jinja2", "pygments")
 _PACKAGE = Path(__file__).resolve().parents[1]
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -178,17 +179,49 @@ def _run_digest(root: Path, policies: Policies) -> str:
 
 
 def _tree_digest(top: Path, skip: tuple[str, ...] = ()) -> str:
-    """Names, kinds and bytes of everything below `top` (a symlink is described, not followed)."""
-    entries: list[str] = []
-    # described during the walk: fwalk closes each folder's descriptor when it moves on
-    for folder, dirs, files, folder_fd in os.fwalk(top, follow_symlinks=False):
-        dirs[:] = [d for d in dirs if d not in skip]
-        relative = os.path.relpath(folder, top)
-        for name in sorted(dirs + files):
-            entries.append(f"{relative}/{name}\0{_describe(name, folder_fd)}")
-    if not entries and not os.path.isdir(top):
+    """Names, kinds and bytes of everything below `top` (a symlink is described, not followed);
+    "" when `top` is not a folder (or is a symlink to one)."""
+    try:
+        fd = os.open(top, _FOLDER)
+    except OSError:
         return ""
+    try:
+        return _digest_of(fd, skip)
+    except OSError as exc:  # a folder below that cannot be listed: lint cannot read it either
+        return f"unreadable {exc.errno}"
+    finally:
+        os.close(fd)
+
+
+def _digest_of(fd: int, skip: tuple[str, ...] = ()) -> str:
+    entries: list[str] = []
+    _describe_folder(fd, "", skip, entries)
     return hashlib.sha256("\n".join(sorted(entries)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _describe_folder(fd: int, prefix: str, skip: tuple[str, ...], entries: list[str]) -> None:
+    """One line per entry below the open folder `fd`. Kinds come from the directory listing
+    itself and files are opened relative to their folder's descriptor, without following links:
+    a cold lint describes every article twice, so no call is spent that is not needed."""
+    with os.scandir(fd) as listing:
+        found = list(listing)
+    for entry in found:
+        name = f"{prefix}{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name in skip:
+                continue
+            entries.append(f"{name}\0dir")
+            try:
+                child = os.open(entry.name, _FOLDER, dir_fd=fd)
+            except OSError as exc:
+                entries.append(f"{name}/\0unreadable {exc.errno}")
+                continue
+            try:
+                _describe_folder(child, f"{name}/", skip, entries)
+            finally:
+                os.close(child)
+        else:
+            entries.append(f"{name}\0{_describe(entry, fd)}")
 
 
 def _folder_digest(root: Path, folder: PurePosixPath) -> str | None:
@@ -196,35 +229,34 @@ def _folder_digest(root: Path, folder: PurePosixPath) -> str | None:
     plain folder (lint then reports a symlink or a missing file, and that is not cached)."""
     if folder.is_absolute() or ".." in folder.parts:
         return None
-    current = root
-    for part in folder.parts:
-        current = current / part
-        try:
-            if not stat.S_ISDIR(os.lstat(current).st_mode):
-                return None
-        except OSError:
-            return None
-    return _tree_digest(current) or None
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        for part in folder.parts:  # each step refuses a symlink, as the working tree's reads do
+            child = os.open(part, _FOLDER, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        return _digest_of(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
-def _describe(name: str, folder_fd: int) -> str:
+def _describe(entry: os.DirEntry[str], folder_fd: int) -> str:
     try:
-        info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
-    except OSError as exc:
-        return f"unreadable {exc.errno}"
-    if stat.S_ISLNK(info.st_mode):
-        return "link " + os.readlink(name, dir_fd=folder_fd)
-    if stat.S_ISDIR(info.st_mode):
-        return "dir"
-    if not stat.S_ISREG(info.st_mode):
-        return f"other {stat.S_IFMT(info.st_mode)}"
-    try:
-        fd = os.open(name, _READ, dir_fd=folder_fd)
+        if entry.is_symlink():
+            return "link " + os.readlink(entry.name, dir_fd=folder_fd)
+        if not entry.is_file(follow_symlinks=False):
+            return f"other {stat.S_IFMT(entry.stat(follow_symlinks=False).st_mode)}"
+        fd = os.open(entry.name, _READ, dir_fd=folder_fd)
     except OSError as exc:
         return f"unreadable {exc.errno}"
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return "other"  # swapped since the stat above
+            return "other"  # swapped since it was listed
         return "file " + hashlib.file_digest(handle, "sha256").hexdigest()
 
 
