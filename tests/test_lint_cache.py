@@ -1,8 +1,8 @@
 """The findings cache (pipeline/lint/cache.py) never lets an article with an error pass.
 
 Each attack fills the cache with a clean verdict, then changes one thing the verdict depends
-on (a word list, an image, a theme, the policy, a symlink, a file Git ignores, wxpub's own
-code, the cache itself) and lints again: the error must be there. A property test drives
+on (a word list, an image, a theme, the policy, a symlink, a .gitignore, wxpub's own code,
+the cache itself) and lints again: the error must be there. A property test drives
 random sequences of such changes and compares every cached run with an uncached one.
 """
 
@@ -100,13 +100,15 @@ def test_a_cover_swapped_for_a_symlink_is_refused(repo: Path, capsys: pytest.Cap
     assert codes(lint_json(repo, capsys)[1]) == ["MEDIA001"]
 
 
-def test_a_file_git_ignores_still_counts(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The ledger's content hash leaves out ignored files; lint reads them, so the cache may not."""
-    (repo / ".gitignore").write_text("*.jpeg\n", encoding="utf-8")
-    index = write_article(repo, body=VALID_BODY + "\n![合影](photo.jpeg)\n", files={"photo.jpeg": jpeg_bytes(300, 200)})
+def test_a_photo_that_git_comes_to_ignore_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The working tree refuses a file Git leaves out of a commit (LINK001); a .gitignore outside
+    the article's folder decides that, so the cache must see it change."""
+    write_article(repo, body=VALID_BODY + "\n![合影](photo.jpeg)\n", files={"photo.jpeg": jpeg_bytes(300, 200)})
     twice(repo, capsys)
-    (index.parent / "photo.jpeg").write_bytes(jpeg_bytes(300, 200, gps=True))
-    assert codes(lint_json(repo, capsys)[1]) == ["MEDIA007"]
+    (repo / ".gitignore").write_text("*.jpeg\n", encoding="utf-8")
+    assert codes(lint_json(repo, capsys)[1]) == ["LINK001"]
+    git(repo, "add", "-f", "content")  # tracked, it is part of the commit again
+    assert codes(lint_json(repo, capsys)[1]) == []
 
 
 def test_a_changed_rule_in_wxpub_itself_is_applied(tmp_path: Path) -> None:

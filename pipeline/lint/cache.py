@@ -10,8 +10,8 @@ filed under the sha256 of:
   themes/ (the render rule renders with them);
 - the article: its path (the path decides account and department) and everything its
   folder holds, as lint can see it: each entry's name and kind, a regular file's bytes, a
-  symlink's target. That is more than the content hash the ledger keeps (which leaves out
-  what Git ignores and what the resolver will not serve): lint also reports on those.
+  symlink's target, and which entries Git leaves out of a commit (ignored and untracked: the
+  working tree refuses those, so a .gitignore or `git add` outside the folder changes findings).
 
 Where: `<root>/.wxpub-cache/lint.sqlite` (or `--cache-dir`), a folder holding a `.gitignore`
 of `*` so it never shows in `git status`; CI keeps the folder between runs (actions/cache).
@@ -49,6 +49,7 @@ from typing import Any, Mapping
 
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
 from pipeline.policies import Policies
+from pipeline.snapshot import left_out_of_commits
 
 CACHE_DIR = ".wxpub-cache"
 FORMAT = 1
@@ -80,10 +81,14 @@ class FindingsCache:
     def key(self, root: Path, path: PurePosixPath) -> str | None:
         """The entry key for the article at `path`; None when its folder cannot be described
         (a symlink on the way, not a folder, unreadable): such an article is always linted."""
-        folder = _folder_digest(root, path.parent)
-        if folder is None:
+        described = _folder_entries(root, path.parent)
+        if described is None:
             return None
-        return hashlib.sha256(f"{self.run}\0{path}\0{folder}".encode("utf-8", "surrogateescape")).hexdigest()
+        # Whether Git leaves each entry out of a commit (ignored and untracked): the working tree
+        # refuses such a file (LINK001), and a .gitignore or `git add` elsewhere can change that
+        left_out = [name for name in _names(described) if left_out_of_commits(root, path.parent / name)]
+        folder = hashlib.sha256("\n".join(described).encode("utf-8", "surrogateescape")).hexdigest()
+        return hashlib.sha256(f"{self.run}\0{path}\0{folder}\0{left_out}".encode("utf-8", "surrogateescape")).hexdigest()
 
     def get(self, wanted: Mapping[str, PurePosixPath]) -> dict[str, LintReport]:
         """The reports filed under the keys of `wanted` (key -> article path) that can be trusted."""
@@ -224,9 +229,10 @@ def _describe_folder(fd: int, prefix: str, skip: tuple[str, ...], entries: list[
             entries.append(f"{name}\0{_describe(entry, fd)}")
 
 
-def _folder_digest(root: Path, folder: PurePosixPath) -> str | None:
-    """What lint can see of an article folder, or None when a component of its path is not a
-    plain folder (lint then reports a symlink or a missing file, and that is not cached)."""
+def _folder_entries(root: Path, folder: PurePosixPath) -> list[str] | None:
+    """What lint can see of an article folder, one sorted line per entry, or None when a
+    component of its path is not a plain folder (lint then reports a symlink or a missing
+    file, and that is not cached)."""
     if folder.is_absolute() or ".." in folder.parts:
         return None
     try:
@@ -238,11 +244,17 @@ def _folder_digest(root: Path, folder: PurePosixPath) -> str | None:
             child = os.open(part, _FOLDER, dir_fd=fd)
             os.close(fd)
             fd = child
-        return _digest_of(fd)
+        entries: list[str] = []
+        _describe_folder(fd, "", (), entries)
+        return sorted(entries)
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def _names(entries: list[str]) -> list[str]:
+    return [line.split("\0", 1)[0].rstrip("/") for line in entries]
 
 
 def _describe(entry: os.DirEntry[str], folder_fd: int) -> str:
