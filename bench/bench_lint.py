@@ -7,7 +7,7 @@
 What it does, in one run:
 
 1. Builds (or reuses) a content repository of N article bundles with a real Git history
-   under OUT/repo-N: policies.yaml and policies/ copied from this project, bundles
+   under OUT/repo-N: policies.yaml, policies/ and themes/ copied from this project, bundles
    content/<account>/<dept>/<YYYY-MM-DD-slug>/{index.md,cover.jpg} spread over the three
    accounts, their contributing departments and every category, committed in ~10 batches.
    Every article is meant to be clean (no errors or warnings; a few LINK003 notices from
@@ -57,7 +57,7 @@ from pipeline.content import _split_front_matter  # noqa: E402
 from pipeline.markdown import parser  # noqa: E402
 from pipeline.policies import load_policies  # noqa: E402
 
-GENERATOR_VERSION = 3  # bump when the generated content changes, so old repos are rebuilt
+GENERATOR_VERSION = 4  # bump when the generated content changes, so old repos are rebuilt
 PYTHON = Path(sys.executable)
 WXPUB = PYTHON.parent / "wxpub"
 GIT_ENV = {
@@ -318,6 +318,7 @@ def generate_repo(repo: Path, n: int, *, regenerate: bool, batches: int = 10, se
     git(repo, "init", "-q", "-b", "main")
     shutil.copytree(PROJECT / "policies", repo / "policies")
     shutil.copy2(PROJECT / "policies.yaml", repo / "policies.yaml")
+    shutil.copytree(PROJECT / "themes", repo / "themes")  # the render rule needs the accounts' themes
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Add policies")
     policies = load_policies(PROJECT)

@@ -1,13 +1,25 @@
 #!/usr/bin/env python
-"""Time `wxpub lint` of two versions of wxpub on one repository, interleaved.
+"""Time `wxpub lint` against the markdown-it-py floor (and another version), interleaved.
 
-    git archive main | tar -x -C /tmp/wxpub-before
-    python bench/compare_lint.py --before /tmp/wxpub-before --repo bench/out/repo-2000 [--rounds 7] [-- --jobs 1]
+    git archive main pipeline | tar -x -C /tmp/wxpub-before
+    python bench/compare_lint.py --repo bench/out/repo-10000 [--before /tmp/wxpub-before] [--rounds 5] [-- --jobs 1]
 
-Each round runs both versions, alternating which goes first, so the load of a shared machine
-falls on both alike; it prints the median, min and max wall time of each (start-up included)
-and checks that both report the same findings. Make the repository first with
-`bench/bench_lint.py --articles N` (it lands in bench/out/repo-N).
+Contenders, each one process run per round, the order rotating every round so a shared
+machine's load falls on all alike:
+
+- before: `wxpub lint --format json EXTRA` with the package in --before (when given);
+- cold: this checkout with an empty findings cache (a new --cache-dir each round: it pays
+  for hashing every article and writing the cache);
+- warm: this checkout with a cache filled by one untimed run before the rounds;
+- nocache: this checkout with --no-cache;
+- floor: a process that imports markdown-it-py, reads every index.md and splits off the front
+  matter (untimed), then times `parser().parse(body)` over all bodies (parse only: what lint
+  needs) and `parser().render(body)` (parse+render). The floor's figure is that in-process
+  time alone: no interpreter start-up, no imports, no file reading.
+
+Prints per contender the median, min and max wall time (start-up included) and, per round,
+each lint's ratio to that round's parse-only floor (median, min, max); checks that every lint
+reports the same findings. Make the repository with `bench/bench_lint.py --articles N`.
 """
 
 from __future__ import annotations
@@ -15,16 +27,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[str, int, str]]]:
+def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[str, int, int, str, str]]]:
     """Wall time of one lint with the package in `tree`, and its findings."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
@@ -34,30 +48,118 @@ def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[st
     if done.returncode not in (0, 1):
         raise SystemExit(f"lint with {tree} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     findings = json.loads(done.stdout)["findings"]
-    return elapsed, sorted((f["path"], f["line"], f["code"]) for f in findings)
+    return elapsed, sorted((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in findings)
+
+
+def floor(repo: Path) -> dict[str, float]:
+    """markdown-it-py over the repository's bodies, in this process (run as a child)."""
+    from pipeline.content import _split_front_matter
+    from pipeline.markdown import parser
+
+    bodies = []
+    for file in sorted((repo / "content").rglob("index.md")):
+        split = _split_front_matter(file.read_text(encoding="utf-8"))
+        assert split is not None, file
+        bodies.append(split[1])
+    md = parser()
+    md.render(bodies[0])  # rule chains are compiled on first use
+    started = time.perf_counter()
+    for body in bodies:
+        md.parse(body)
+    parse = time.perf_counter() - started
+    started = time.perf_counter()
+    for body in bodies:
+        md.render(body)
+    return {"bodies": len(bodies), "parse": parse, "render": time.perf_counter() - started}
+
+
+def run_floor(tree: Path, repo: Path) -> tuple[float, dict[str, float]]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--floor-of", str(repo)], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(tree)})
+    return time.perf_counter() - started, json.loads(done.stdout)
+
+
+def machine_load() -> str:
+    pressure = Path("/proc/pressure/cpu")
+    some = pressure.read_text().splitlines()[0] if pressure.exists() else "n/a"
+    return f"nproc {os.cpu_count()}; {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}; cpu pressure: {some}"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--before", type=Path, required=True, help="a tree of the other version (e.g. git archive)")
-    ap.add_argument("--after", type=Path, default=PROJECT, help="this version (default: this checkout)")
-    ap.add_argument("--repo", type=Path, required=True, help="the content repository to lint")
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--before", type=Path, help="a tree of another version (e.g. git archive)")
+    ap.add_argument("--repo", type=Path, help="the content repository to lint")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--skip", nargs="*", default=[], help="contenders to leave out (before cold warm nocache floor)")
+    ap.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("extra", nargs="*", help="more lint arguments, after --")
     args = ap.parse_args(argv)
-    trees = {"before": args.before.resolve(), "after": args.after.resolve()}
-    times: dict[str, list[float]] = {name: [] for name in trees}
-    seen: dict[str, list[tuple[str, int, str]]] = {}
-    for round_ in range(args.rounds):
-        for name in (list(trees) if round_ % 2 == 0 else list(reversed(trees))):
-            elapsed, findings = lint(trees[name], args.repo.resolve(), args.extra)
-            times[name].append(elapsed)
-            seen[name] = findings
-    for name, values in times.items():
-        print(f"{name}: median {statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f}; "
-              f"{len(values)} runs), {len(seen[name])} findings")
-    same = seen["before"] == seen["after"]
-    print("same findings" if same else "the findings differ")
+    if args.floor_of:
+        print(json.dumps(floor(args.floor_of.resolve())))
+        return 0
+    if args.repo is None:
+        ap.error("--repo is required")
+    repo = args.repo.resolve()
+    scratch = Path(tempfile.mkdtemp(prefix="compare-lint-"))
+    # A copy of this checkout's package, so editing it while the rounds run changes nothing measured
+    after = scratch / "after"
+    shutil.copytree(PROJECT / "pipeline", after / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(PROJECT), "status", "--porcelain", "--", "pipeline"], capture_output=True,
+                           text=True).stdout.strip()
+    warm_cache = scratch / "warm"
+    contenders: dict[str, object] = {}
+    if args.before:
+        contenders["before"] = lambda: lint(args.before.resolve(), repo, args.extra)
+    cold_round = iter(range(10**6))
+    contenders["cold"] = lambda: lint(after, repo, [*args.extra, "--cache-dir", str(scratch / f"cold-{next(cold_round)}")])
+    contenders["warm"] = lambda: lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])
+    contenders["nocache"] = lambda: lint(after, repo, [*args.extra, "--no-cache"])
+    contenders = {k: v for k, v in contenders.items() if k not in args.skip}
+    print(f"# {' '.join(sys.argv)}\n# this checkout: {head}{' with uncommitted changes in pipeline/' if dirty else ''}\n"
+          f"# at start: {machine_load()}", flush=True)
+    lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])  # fill the warm cache (untimed)
+    names = [*contenders, *(["floor"] if "floor" not in args.skip else [])]
+    times: dict[str, list[float]] = {name: [] for name in names}
+    ratios: dict[str, list[float]] = {name: [] for name in contenders}
+    seen: dict[str, list[tuple[str, int, int, str, str]]] = {}
+    floors: list[dict[str, float]] = []
+    try:
+        for round_ in range(args.rounds):
+            order = names[round_ % len(names):] + names[:round_ % len(names)]
+            this_round: dict[str, float] = {}
+            for name in order:
+                if name == "floor":
+                    wall, result = run_floor(after, repo)
+                    floors.append(result)
+                    times["floor"].append(wall)
+                else:
+                    wall, findings = contenders[name]()  # type: ignore[operator]
+                    times[name].append(wall)
+                    seen[name] = findings
+                    this_round[name] = wall
+            if floors:
+                for name, wall in this_round.items():
+                    ratios[name].append(wall / floors[-1]["parse"])
+            print(f"round {round_ + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in order)
+                  + (f" (floor parse {floors[-1]['parse']:.2f} s, render {floors[-1]['render']:.2f} s)" if floors else ""),
+                  flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"# at end: {machine_load()}")
+    spread = lambda values: f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"  # noqa: E731
+    print("\n| contender | wall, s: median (min–max) | ÷ parse-only floor of its round: median (min–max) |")
+    print("|---|---|---|")
+    for name in contenders:
+        print(f"| {name} | {spread(times[name])} | {spread(ratios[name]) if ratios[name] else '–'} |")
+    if floors:
+        print(f"| floor process (start-up, imports, reading, parse and render) | {spread(times['floor'])} | |")
+        print(f"| floor: parse only, {int(floors[0]['bodies'])} bodies in memory | {spread([f['parse'] for f in floors])} | 1 |")
+        print(f"| floor: parse+render | {spread([f['render'] for f in floors])} | |")
+    same = len({json.dumps(findings) for findings in seen.values()}) <= 1
+    first = next(iter(seen.values()), [])
+    print(f"\n{len(first)} findings; " + ("every lint reported the same findings" if same else "THE FINDINGS DIFFER"))
     return 0 if same else 1
 
 

@@ -84,12 +84,19 @@ class Bundle:
         return Resolved(relative, "", name)
 
     def open(self, name: str) -> BinaryIO:
-        resolved = self.resolve(name)
-        if resolved.name is None:
-            raise BundleFileRefused(f"文章引用的文件 {name} {REFUSAL_REASONS[resolved.problem]},不会被读取或发布",
+        """The file `resolve` would serve, opened in the same walk that checks it (resolving
+        first and then opening walked the folders twice, and a third time for the check)."""
+        relative = _inside(name)
+        try:
+            if relative is None:
+                raise Refused(self.folder, OUTSIDE)
+            if not relative.parts:
+                raise Refused(self.folder, NOT_A_FILE)
+            return self.snapshot.open(self.folder / relative)
+        except Refused as refused:
+            raise BundleFileRefused(f"文章引用的文件 {name} {REFUSAL_REASONS[refused.problem]},不会被读取或发布",
                                     where=str(self.folder),
-                                    hint="把文件本身(不是符号链接)放进文章目录,并用不含 .. 的相对路径引用")
-        return self.snapshot.open(self.folder / resolved.name)
+                                    hint="把文件本身(不是符号链接)放进文章目录,并用不含 .. 的相对路径引用") from None
 
     def read(self, name: str) -> bytes:
         with self.open(name) as handle:

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pipeline.lint.rules import pii
 from tests.testing.fixtures import fm_line, found, run_cli, where, write_article
 
 PII_CODES = ("PII001", "PII002", "PII003", "PII004", "PII005")
@@ -301,3 +304,14 @@ def test_several_kinds_on_several_lines(repo: Path, capsys: pytest.CaptureFixtur
     for secret in (ID_DIGIT, "13912345678", "zs@example.com", CARD_19, "20230101123"):
         assert secret not in out
     assert code == 1
+
+
+
+@settings(max_examples=300)
+@given(st.text(st.characters(blacklist_categories=("Nd",), blacklist_characters="@"), max_size=80).map(
+    lambda t: "学号：" + t + " 电话 +" + t))
+def test_a_text_without_digits_or_at_cannot_match_any_pattern(text: str) -> None:
+    """The rule skips a text with no digit and no @ (pii._CANDIDATE): no pattern can match one."""
+    assert not pii._CANDIDATE.search(text)
+    for pattern in (pii._ID_NUMBER, pii._MOBILE, pii._BANK_CARD, pii._STUDENT_NO, pii._EMAIL):
+        assert pattern.search(text) is None

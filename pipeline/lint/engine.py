@@ -13,6 +13,7 @@ from typing import Iterator, Mapping, Sequence
 
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, load_article, same_names
 from pipeline.lint import suppress
+from pipeline.lint.cache import FindingsCache
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
 from pipeline.lint.registry import CHECKS, FIXERS, RULES
@@ -27,15 +28,17 @@ _CHUNK = 64
 
 def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath], *, fix: bool = False,
                  today: datetime.date | None = None, jobs: int | None = None,
-                 published: Mapping[str, str] | None = None) -> LintReport:
-    """Lint every bundle; large sets are spread over `jobs` processes (default: every core)."""
+                 published: Mapping[str, str] | None = None, cache: FindingsCache | None = None) -> LintReport:
+    """Lint every bundle; large sets are spread over `jobs` processes (default: every core).
+    With `cache`, an article whose files, policy and wxpub are unchanged is not linted again."""
     findings: list[Finding] = []
     suppressions: list[Suppression] = []
     fixed: list[str] = []
     suppressed: list[tuple[Finding, Suppression]] = []
     accounts: set[str] = set()
     files = 0
-    for path, result in zip(paths, _each(root, policies, paths, fix, jobs)):
+    results = _each(root, policies, paths, fix, jobs) if fix or cache is None else _cached(root, policies, paths, jobs, cache)
+    for path, result in zip(paths, results):
         files += 1
         findings.extend(result.findings)
         suppressions.extend(result.suppressions)
@@ -48,6 +51,19 @@ def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath],
     findings.extend(_resolve(policies, f) for f in code_findings(policies))
     return LintReport(tuple(sorted(f for f in findings if f.severity)), tuple(suppressions), files, tuple(fixed),
                       tuple(suppressed))
+
+
+def _cached(root: Path, policies: Policies, paths: Sequence[PurePosixPath], jobs: int | None,
+            cache: FindingsCache) -> list[LintReport]:
+    """Every article's report, from the cache where nothing it depends on changed; the rest are
+    linted (over workers as usual) and filed. An article is described again after linting and
+    filed only if it is still what was linted."""
+    keys = [cache.key(root, path) for path in paths]
+    hits = cache.get({key: path for key, path in zip(keys, paths) if key is not None})
+    todo = [i for i, key in enumerate(keys) if key is None or key not in hits]
+    fresh = dict(zip(todo, _each(root, policies, [paths[i] for i in todo], False, jobs)))
+    cache.put({key: fresh[i] for i in todo if (key := keys[i]) is not None and cache.key(root, paths[i]) == key})
+    return [fresh[i] if i in fresh else hits[str(keys[i])] for i in range(len(paths))]
 
 
 def _each(root: Path, policies: Policies, paths: Sequence[PurePosixPath], fix: bool,
@@ -146,19 +162,20 @@ def same_name_findings(root: Path, paths: Sequence[PurePosixPath]) -> list[Findi
     # request's check of 5 articles in a 10,000-article repository must not look at all of them.
     for account in {account for account, _ in wanted}:
         for department in _folders(root / CONTENT_DIR / account):
-            for folder in _folders(department):
-                if (account, folder.name) in wanted and (folder / ARTICLE_FILE).is_file():
-                    everything.add(PurePosixPath(CONTENT_DIR, account, department.name, folder.name, ARTICLE_FILE))
+            for folder in _folders(root / CONTENT_DIR / account / department):
+                if (account, folder) in wanted and (root / CONTENT_DIR / account / department / folder / ARTICLE_FILE).is_file():
+                    everything.add(PurePosixPath(CONTENT_DIR, account, department, folder, ARTICLE_FILE))
     clashes = same_names(everything)
     return [Finding(str(path), 1, 1, "FM014", f"账号 `{path.parts[1]}` 中还有同名的文章目录 "
                     f"{'、'.join(str(o.parent) for o in clashes[path])}:同一篇文章会被发布两次;若是同一篇,请删去其中一份,"
                     "若不是,请换一个短名") for path in paths if path in clashes]
 
 
-def _folders(parent: Path) -> list[Path]:
+def _folders(parent: Path) -> list[str]:
+    """Names of the folders in `parent` (names, not Paths: 10,000 Path objects cost 30 ms)."""
     try:
         with os.scandir(parent) as entries:
-            return [Path(entry.path) for entry in entries if entry.is_dir()]
+            return [entry.name for entry in entries if entry.is_dir()]
     except OSError:  # not there, or not a folder: no articles
         return []
 

@@ -59,7 +59,13 @@ def check(doc: Document) -> Iterator[Finding]:
         yield from _scan(doc, text, line)
 
 
+# Every pattern above needs a digit (\d: any script's digits, as the patterns read them) or an @
+_CANDIDATE = re.compile(r"[\d@]")
+
+
 def _scan(doc: Document, text: str, line: int | None) -> Iterator[Finding]:
+    if not _CANDIDATE.search(text):
+        return  # most titles, authors and digests: five patterns cannot match
     def at(offset: int) -> tuple[int, int]:
         return doc.position(offset) if line is None else (line, 1)
 
