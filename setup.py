@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
-SHIPPED = ("themes", "policies/wordlists")  # repository folders copied as they are
+SHIPPED = ("themes", "policies/wordlists", ".github")  # repository folders copied as they are
 TARGET = Path("pipeline", "default_files")  # must match pipeline/defaults.py
 
 

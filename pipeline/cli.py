@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("pipeline.commands.sandbox", "本地微信公众号接口沙箱"),
     "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
     "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),
+    "init": ("pipeline.commands.init", "生成一所学校的文章仓库(policies.yaml、词表、工作流、示例文章)"),
 }
 
 
