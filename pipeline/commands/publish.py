@@ -41,10 +41,10 @@ _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "�
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("publish", help=help_text, description=__doc__)
+    p = subparsers.add_parser("publish", help=help_text, description=help_text)
     add_connection_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="只显示计划,不调用微信接口")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
     p.add_argument("--rev", default="HEAD", help="从哪个提交发布(默认 HEAD,即 CI 检出的 main)")
     p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区);默认当前时间")
     p.add_argument("--push", metavar="REMOTE",
