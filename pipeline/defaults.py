@@ -49,7 +49,7 @@ def _owner_key(path: PurePosixPath) -> PurePosixPath | None:
     """The file whose presence in the school's files decides who serves `path`: a theme's
     theme.yaml for anything in its folder, the word list itself; None for every other path."""
     parts = path.parts
-    if len(parts) >= 2 and PurePosixPath(parts[0]) == THEMES:
+    if len(parts) >= 3 and PurePosixPath(parts[0]) == THEMES:
         return THEMES / parts[1] / "theme.yaml"
     if len(parts) == 3 and PurePosixPath(*parts[:2]) == WORDLISTS:
         return path

@@ -8,14 +8,16 @@ from pathlib import Path, PurePosixPath
 
 import pygit2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pipeline.defaults import shipped_root
+from pipeline.defaults import shipped_root, with_defaults
 from pipeline.policies import load_policies
 from pipeline.render import render_article, theme_for
 from pipeline.render.themes import available
 from pipeline.content import Article, load_article
 from pipeline.errors import UserError
-from pipeline.snapshot import CommitTree, WorkTree
+from pipeline.snapshot import MISSING, CommitTree, Refused, WorkTree
 from tests.testing.fixtures import commit_all, make_repo, write_article
 
 
@@ -88,3 +90,49 @@ def test_publishing_from_a_commit_uses_the_same_lookup(tmp_path: Path) -> None:
     policies = load_policies(root, CommitTree(tree))
     assert available(policies.files) == ["campus", "classic"]
     assert policies.files.files_under(PurePosixPath("content"))  # articles still come from the commit
+
+
+# --- the lookup as an attacker would probe it ----------------------------------------------------
+
+PARTS = st.sampled_from(["themes", "policies", "wordlists", "classic", "campus", "theme.yaml", "article.html.j2",
+                         "prohibited.txt", "..", ".", "content", "x", ""])
+
+
+@pytest.fixture(scope="module")
+def school_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A school with its own `themes/campus/` and one word list, and an article."""
+    root = tmp_path_factory.mktemp("school")
+    (root / "themes" / "campus").mkdir(parents=True)
+    (root / "themes" / "campus" / "theme.yaml").write_text("styles: {}\n", encoding="utf-8")
+    (root / "policies" / "wordlists").mkdir(parents=True)
+    (root / "policies" / "wordlists" / "prohibited.txt").write_text("本校\n", encoding="utf-8")
+    (root / "content").mkdir()
+    (root / "content" / "x").write_text("article", encoding="utf-8")
+    return root
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(PARTS, min_size=1, max_size=5))
+def test_the_shipped_copy_only_fills_a_missing_theme_or_list(school_tree: Path, parts: list[str]) -> None:
+    path = PurePosixPath(*[p for p in parts if p]) if any(parts) else PurePosixPath("x")
+    own, layered = WorkTree(school_tree), with_defaults(WorkTree(school_tree))
+    try:
+        with own.open(path) as handle:
+            mine: bytes | str = handle.read()
+    except Refused as refused:
+        mine = refused.problem
+    try:
+        with layered.open(path) as handle:
+            served: bytes | str = handle.read()
+    except Refused as refused:
+        served = refused.problem
+    if mine == served:
+        return
+    # only a file the school lacks may differ, and only inside a shipped theme the school does
+    # not have at all, or as a word list of its own name: never a refusal turned into bytes
+    assert mine == MISSING, (path, mine, served)
+    assert ".." not in path.parts
+    theme = path.parts[0] == "themes" and len(path.parts) >= 3 and path.parts[1] != "campus"
+    wordlist = path.parts[:2] == ("policies", "wordlists") and len(path.parts) == 3 and path.name != "prohibited.txt"
+    assert theme or wordlist, (path, served)
+    assert isinstance(served, bytes) and served == (shipped_root() / path).read_bytes()
