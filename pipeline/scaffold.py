@@ -33,11 +33,12 @@ WORKFLOWS = PurePosixPath(".github", "workflows")
 WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml")
 EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
 _INSTALL_LINE = "run: python -m pip install ."
-# GitHub lets a repository hold workflows that name the secrets they need; the school's own
-# accounts are listed between these two lines of publish.yml
+# publish.yml hands each account's credentials to the publish step by name; the new policy's
+# accounts replace the sample's between these two lines
 _SECRETS_START = "# The names policies.yaml gives under accounts.*.credentials (R16)"
 _SECRETS_END = "run: wxpub publish"
 DEFAULT_REPOSITORY = "https://github.com/jcu-media/wxpub"
+_GIT_URL = re.compile(r"(https|ssh|file)://[A-Za-z0-9._~:/@%+-]+")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ def install_spec(source: str | None) -> str:
     version's tag. A Git tag names exactly the reviewed source; the name `wxpub` on PyPI is
     not this project's to guarantee, so `pip install wxpub==...` could install someone else's."""
     url = source or _repository_url()
+    if not _GIT_URL.fullmatch(url):  # it lands in a `run:` line of every workflow: no quotes, spaces or $
+        raise UserError(f"--source 不是可用的 Git 仓库地址:{url}",
+                        hint="写作 https://主机/组织/wxpub 这样的地址(只含字母、数字和 . _ ~ : / @ % + -)")
     return f"wxpub @ git+{url}@v{__version__}"
 
 

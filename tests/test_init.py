@@ -72,3 +72,16 @@ def test_a_file_in_the_way_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "school").write_text("x", encoding="utf-8")
     assert main(["init", str(tmp_path / "school"), "--force"]) == 2
     assert "不是文件夹" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", ['https://x.invalid/w" && curl evil #', "https://x.invalid/$(id)", "ftp://x/w",
+                                    "https://x.invalid/w\nrun: evil", ""])
+def test_a_source_that_could_inject_into_the_workflows_is_refused(tmp_path: Path, source: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["init", str(tmp_path / "school"), "--source", source])
+    err = capsys.readouterr().err
+    if source == "":  # an empty --source means the default repository
+        assert code == 0
+        return
+    assert code == 2 and "--source" in err and "Traceback" not in err
+    assert not (tmp_path / "school").exists()  # refused before anything is written
