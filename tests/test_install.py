@@ -42,6 +42,10 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("venv") / "env"
     made = _run([sys.executable, "-m", "venv", str(venv)], venv.parent)
     assert made.returncode == 0, made.stderr
+    # as a school's own `.venv/` inside its content repository, which its .gitignore leaves
+    # out: the shipped themes are wxpub's files, not that repository's ignored ones
+    subprocess.run(["git", "init", "-q"], cwd=venv.parent, check=True)
+    (venv.parent / ".gitignore").write_text("env/\n", encoding="utf-8")
     pip = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                 str(wheel)], venv.parent, timeout=900)
     assert pip.returncode == 0, pip.stdout + pip.stderr
