@@ -8,11 +8,12 @@ and exits 2; anything else is a bug and exits 3 with a note on how to report it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import traceback
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Any, Iterator, NoReturn, Sequence
 
 from pipeline import __version__
 from pipeline.errors import ExitCode, UserError
@@ -30,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("pipeline.commands.sandbox", "本地微信公众号接口沙箱"),
     "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
     "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),
+    "init": ("pipeline.commands.init", "生成一所学校的文章仓库(policies.yaml、词表、工作流、示例文章)"),
 }
 
 
@@ -47,21 +49,92 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return next((word for word in argv if word in COMMANDS), None)
 
 
+# argparse's own words, in Chinese. argparse looks each up through gettext as it needs it
+# (module globals `_` and `ngettext`); _chinese() answers those look-ups from this table while
+# wxpub's parsers build, format and parse, and puts gettext back afterwards. msgids are
+# argparse's, unchanged since Python 3.11; one it asks for that is missing here stays English
+# and tests/test_cli_chinese.py fails on it.
+ARGPARSE_ZH: dict[str, str] = {
+    "usage: ": "用法:",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "subcommands": "子命令",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s:%(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的取值 %(value)r(可选:%(choices)s)",
+    "invalid %(type)s value: %(value)r": "无效的取值 %(value)r",
+    "the following arguments are required: %s": "缺少必需的参数:%s",
+    "unrecognized arguments: %s": "无法识别的参数:%s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "ignored explicit argument %r": "该选项不接受取值 %r",
+    "one of the arguments %s is required": "须给出以下参数之一:%s",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确,可能是:%(matches)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "未知的命令 %(parser_name)r(可选:%(choices)s)",
+    "expected one argument": "需要一个取值",
+    "expected at most one argument": "最多接受一个取值",
+    "expected at least one argument": "至少需要一个取值",
+    "expected %s argument": "需要 %s 个取值",
+    "expected %s arguments": "需要 %s 个取值",
+    "can't open '%(filename)s': %(error)s": "无法打开「%(filename)s」:%(error)s",
+}
+
+
+def _gettext(message: str) -> str:
+    return ARGPARSE_ZH.get(message, message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _gettext(singular if n == 1 else plural)
+
+
+@contextlib.contextmanager
+def _chinese() -> Iterator[None]:
+    saved = argparse.__dict__["_"], argparse.__dict__["ngettext"]
+    setattr(argparse, "_", _gettext)
+    setattr(argparse, "ngettext", _ngettext)
+    try:
+        yield
+    finally:
+        setattr(argparse, "_", saved[0])
+        setattr(argparse, "ngettext", saved[1])
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with its error line in Chinese like every other message (exit 2, the usage
-    first); subcommand parsers are made of the same class."""
+    """argparse speaking Chinese: its headings, help and error messages (exit 2, the usage
+    first). Subcommand parsers are made of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with _chinese():  # the group titles and -h's help are looked up here
+            super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        with _chinese():
+            return super().parse_known_args(*args, **kwargs)
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:
+        with _chinese():
+            return super().parse_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        with _chinese():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _chinese():
+            return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE, f"错误:{self.prog}: {message}\n")
+        self.exit(ExitCode.USAGE, f"错误:{self.prog}:{message}\n")
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `chosen` gets its full arguments (the others are listed for --help)."""
-    parser = _Parser(prog="wxpub", description="学校微信公众号发布流水线(docs-as-code)")
-    parser.add_argument("--version", action="version", version=f"wxpub {__version__}")
+    parser = _Parser(prog="wxpub", description="学校微信公众号发布工具:检查、预览、审批与发布文章")
+    parser.add_argument("--version", action="version", version=f"wxpub {__version__}", help="显示版本号并退出")
     parser.add_argument("--root", type=Path, default=None, help="含 policies.yaml 的仓库根目录(默认自动查找)")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="命令")
     for name, (module, help_text) in COMMANDS.items():
         if name == chosen:
             importlib.import_module(module).add_parser(subparsers, help_text)

@@ -31,4 +31,4 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
-        return f"{text}\n  Hint: {self.hint}" if self.hint else text
+        return f"{text}\n  提示:{self.hint}" if self.hint else text

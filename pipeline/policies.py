@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Collection, Mapping
 
 from pipeline import schema_check, textcheck
+from pipeline.defaults import with_defaults
 from pipeline.errors import UserError
 from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, Refused, Snapshot, WorkTree
 from pipeline.yamlpos import KeyPath, PositionedYaml, YamlBudgetError, YamlSyntaxError, load_positioned
@@ -177,7 +178,8 @@ class Policies:
 def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
     """Load and validate policies.yaml and its word lists from `files` (default: the working
     tree at `root`; the publisher passes the commit's tree); raise UserError listing every problem."""
-    files = WorkTree(root) if files is None else files
+    # the school's files, and wxpub's shipped themes and word lists for what it does not hold
+    files = with_defaults(WorkTree(root) if files is None else files)
     try:
         with files.open(PurePosixPath(POLICY_FILE)) as handle:
             raw = handle.read()

@@ -123,13 +123,16 @@ def left_out_of_commits(root: Path, path: PurePosixPath) -> bool:
 
 @dataclass(frozen=True)
 class WorkTree:
-    """The files on disk below `root` (the repository's root folder)."""
+    """The files on disk below `root` (the repository's root folder). `in_git=False` for files
+    no checkout owns (wxpub's own shipped themes and word lists, wherever pip put them): Git's
+    ignore rules of a repository that happens to enclose them decide nothing."""
 
     root: Path
+    in_git: bool = True
 
     def open(self, path: PurePosixPath) -> BinaryIO:
         fd = self._open_fd(_checked(path), directory=False)
-        if left_out_of_commits(self.root, path):
+        if self.in_git and left_out_of_commits(self.root, path):
             os.close(fd)
             raise Refused(path, IGNORED)
         info = os.fstat(fd)
@@ -157,7 +160,7 @@ class WorkTree:
                         found.append(PurePosixPath(top, name))
         finally:
             os.close(fd)
-        return stable_order(_not_ignored(self.root, folder, found))
+        return stable_order(_not_ignored(self.root, folder, found) if self.in_git else found)
 
     def local_path(self, path: PurePosixPath) -> Path | None:
         return self.root.joinpath(*path.parts)

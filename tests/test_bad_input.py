@@ -199,7 +199,7 @@ def test_malformed_policies_yaml_exits_2_with_its_line(tmp_path: Path, run: Run)
 
 def test_invalid_policy_value_exits_2_with_its_line(tmp_path: Path, run: Run) -> None:
     lines = SAMPLE_POLICY.split("\n")
-    line = lines.index("  max_chars: 1200                                 # 文字信息应在1200字以内 (I7)") + 1
+    line = lines.index("  max_chars: 1200                                 # 正文一般不超过 1200 字 (第十条)") + 1
     repo = make_repo(tmp_path, policies=SAMPLE_POLICY.replace("max_chars: 1200 ", "max_chars: 很多 "))
     write_article(repo)
     code, _, err = run(repo, "lint")

@@ -49,7 +49,7 @@ def test_json_format(repo: Path, noisy: Path, capsys: pytest.CaptureFixture[str]
         ("PII002", "error"), ("PII005", "warning"), ("LINK003", "notice")]
     first = data["findings"][0]
     assert set(first) == {"path", "line", "column", "code", "severity", "message", "regulation"}
-    assert first["regulation"].startswith("B6 ")
+    assert first["regulation"].startswith("R7 ")
 
 
 def test_github_format_and_step_summary(repo: Path, noisy: Path, capsys: pytest.CaptureFixture[str],

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.testing.fixtures import SAMPLE_POLICY, fm_line, found, lint_json, make_repo, spots, where, write_article
+from tests.testing.fixtures import cited, SAMPLE_POLICY, fm_line, found, lint_json, make_repo, spots, where, write_article
 
-REGULATION_C7 = "C7 大学学校公众号管理制度 第七条:内容真实、准确、客观、公正"
+REGULATION_C7 = cited("R5")
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def test_conditional_require_stage_is_a_notice(repo: Path, capsys: pytest.Captur
     assert spots(data, "SCH003") == [("SCH003", *where(index, token))]
     assert hits[0]["message"] == f"涉及「{token}」的文章须经校领导审批"
     assert hits[0]["severity"] == "notice"
-    assert hits[0]["regulation"].startswith("I7 怀城中学微信公众号管理细则 第七条")
+    assert hits[0]["regulation"] == cited("R3")
     assert code == 0
 
 
@@ -195,7 +195,7 @@ EXTRA_RULES = """custom_rules:
     type: existence
     message: 标题党用语「{match}」,请改为平实表述
     severity: error
-    regulation: C7
+    regulation: R5
     tokens: [震惊, 重磅]
     exceptions: [不震惊]
   - code: TST002

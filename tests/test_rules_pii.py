@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.lint.rules import pii
-from tests.testing.fixtures import fm_line, found, run_cli, where, write_article
+from tests.testing.fixtures import cited, fm_line, found, run_cli, where, write_article
 
 PII_CODES = ("PII001", "PII002", "PII003", "PII004", "PII005")
-REGULATION_B6 = "B6 学校微信公众平台安全管理制度 第六条(四):保护用户隐私"
+REGULATION_B6 = cited("R7")
 
 
 @pytest.fixture

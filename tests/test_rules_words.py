@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testing.fixtures import ARTICLE, SAMPLE_POLICY, fm_line, found, lint_json, make_repo, where, write_article
+from tests.testing.fixtures import cited, ARTICLE, SAMPLE_POLICY, fm_line, found, lint_json, make_repo, where, write_article
 
 PROHIBITED = "违法违规用语"
 
@@ -62,7 +62,7 @@ def test_exact_word_in_body_is_word001_at_its_line_and_column(repo: Path, capsys
     assert hit["severity"] == "error"
     assert f"「{PROHIBITED}」词表中的词「{word}」" in hit["message"]
     assert "policies/wordlists/prohibited.txt" in hit["message"]
-    assert hit["regulation"].startswith("A12 学校微信公众号规章制度 第十二条")
+    assert hit["regulation"] == cited("R5")
     assert code == 1
 
 
@@ -132,7 +132,7 @@ def test_disguised_word_is_word002_warning(repo: Path, capsys: pytest.CaptureFix
     assert hit["severity"] == "warning"
     assert f"「{variant}」疑似「{PROHIBITED}」词表中的「{listed}」" in hit["message"]
     assert "请核实并删改" in hit["message"]
-    assert hit["regulation"].startswith("A12 ")
+    assert hit["regulation"].startswith("R5 ")
     assert code == 0  # a warning alone does not fail lint
 
 
@@ -227,8 +227,8 @@ def test_second_list_uses_its_code_message_severity_and_regulation(repo: Path,
     assert hits[0]["message"] == "含广告法禁用的极限用语「全国第一」,请改为客观表述"
     assert hits[1]["message"] == "含广告法禁用的极限用语「绝无仅有」,请改为客观表述"
     assert {f["severity"] for f in hits} == {"warning"}
-    # the list's `regulation: C7`, not the generic A12 of WORD001
-    assert {f["regulation"] for f in hits} == {"C7 大学学校公众号管理制度 第七条:内容真实、准确、客观、公正"}
+    # the list's own `regulation: R5`
+    assert {f["regulation"] for f in hits} == {cited("R5")}
     assert code == 0
 
 
@@ -239,14 +239,14 @@ def test_second_list_disguised_word_is_word002_with_that_lists_name(repo: Path,
     hits = found(data, "WORD002", "WORD003")
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("WORD002", *where(index, "全国 第一"))]
     assert "疑似「广告法极限用语」词表中的「全国第一」" in hits[0]["message"]
-    assert hits[0]["regulation"].startswith("C7 ")
+    assert hits[0]["regulation"].startswith("R5 ")
 
 
 # --- list configuration -------------------------------------------------------------------------
 
 
 def test_severity_off_disables_that_list_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    policy = edit(SAMPLE_POLICY, "    severity: error\n    regulation: A12\n", '    severity: "off"\n    regulation: A12\n')
+    policy = edit(SAMPLE_POLICY, "    severity: error\n    regulation: R5\n", '    severity: "off"\n    regulation: R5\n')
     root = make_repo(tmp_path, policies=policy)
     index = write_article(root, body="赌博、赌 博,全国第一。\n")
     code, data = lint_json(root, capsys)
@@ -269,7 +269,7 @@ def test_empty_word_list_file_is_accepted(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_list_severity_notice_applies_to_its_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    policy = edit(SAMPLE_POLICY, "    severity: error\n    regulation: A12\n", "    severity: notice\n    regulation: A12\n")
+    policy = edit(SAMPLE_POLICY, "    severity: error\n    regulation: R5\n", "    severity: notice\n    regulation: R5\n")
     root = make_repo(tmp_path, policies=policy)
     write_article(root, body="严禁赌博。\n")
     code, data = lint_json(root, capsys)

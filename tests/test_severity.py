@@ -11,7 +11,7 @@ from pipeline.lint.engine import lint_bundles
 from pipeline.lint.model import Severity
 from pipeline.lint.registry import RULES
 from pipeline.policies import load_policies
-from tests.testing.fixtures import ARTICLE, PROJECT, SAMPLE_POLICY, found, lint_json, make_repo, write_article
+from tests.testing.fixtures import cited, ARTICLE, PROJECT, SAMPLE_POLICY, found, lint_json, make_repo, write_article
 
 CERTIFICATION = "      verified_until: 2027-09-30\n      annual_review: 2027-06-30\n      warn_days: 30\n"
 EMAIL_BODY = "投稿邮箱 a@example.com\n"
@@ -124,11 +124,11 @@ def test_clean_article_passes_strict(repo: Path, capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.parametrize("code_, body, regulation", [
-    ("PII002", "电话13812345678\n", "B6 学校微信公众平台安全管理制度 第六条(四):保护用户隐私"),
-    ("WORD001", "赌博\n", "A12 学校微信公众号规章制度 第十二条:不得涉及政治敏感话题、歧视性言论、淫秽色情内容"),
-    ("WORD003", "全国第一\n", "C7 大学学校公众号管理制度 第七条:内容真实、准确、客观、公正"),
-    ("SEC001", "绝密\n", "I9 怀城中学微信公众号管理细则 第九条:涉密信息不得发布"),
-    ("SCH003", "招生计划\n", "I7 怀城中学微信公众号管理细则 第七条:信息发布要求"),
+    ("PII002", "电话13812345678\n", cited("R7")),
+    ("WORD001", "赌博\n", cited("R5")),
+    ("WORD003", "全国第一\n", cited("R5")),
+    ("SEC001", "绝密\n", cited("R6")),
+    ("SCH003", "招生计划\n", cited("R3")),
     ("TYPO001", "我爱Python\n", ""),
 ])
 def test_regulation_text_comes_from_the_policy(repo: Path, capsys: pytest.CaptureFixture[str], code_: str,
@@ -139,24 +139,24 @@ def test_regulation_text_comes_from_the_policy(repo: Path, capsys: pytest.Captur
 
 
 def test_regulation_can_be_overridden_per_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = with_rules(tmp_path, "  PII002:\n    regulation: F6\n  PII005:\n    regulation: X1\n  TYPO001:\n"
+    root = with_rules(tmp_path, "  PII002:\n    regulation: R6\n  PII005:\n    regulation: X1\n  TYPO001:\n"
                                 "    regulation: X2\n", regulations="  X1: 学校邮件管理办法 第三条\n")
     write_article(root, body="电话13812345678 邮箱 a@example.com\n\n我爱Python\n")
     _, data = lint_json(root, capsys)
     assert {f["code"]: f["regulation"] for f in found(data, "PII002", "PII005", "TYPO001", "PII001")} == {
-        "PII002": "F6 学校公众微信号的管理制度 六、2:不得发布涉及国家秘密的信息",
+        "PII002": cited("R6"),
         "PII005": "X1 学校邮件管理办法 第三条",
         "TYPO001": "X2",  # an id without text in `regulations:` is shown as the bare id
     }
 
 
 def test_regulation_text_is_editable_in_the_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    old = "  B6: 学校微信公众平台安全管理制度 第六条(四):保护用户隐私\n"
+    old = "  R7: 《江城大学微信公众号管理办法》第八条:保护师生隐私\n"
     assert SAMPLE_POLICY.count(old) == 1
-    root = make_repo(tmp_path, policies=SAMPLE_POLICY.replace(old, "  B6: 修订后的隐私条款\n"))
+    root = make_repo(tmp_path, policies=SAMPLE_POLICY.replace(old, "  R7: 修订后的隐私条款\n"))
     write_article(root, body="电话13812345678\n")
     _, data = lint_json(root, capsys)
-    assert [f["regulation"] for f in found(data, "PII002")] == ["B6 修订后的隐私条款"]
+    assert [f["regulation"] for f in found(data, "PII002")] == ["R7 修订后的隐私条款"]
 
 
 # --- account certification dates (ACC001 / ACC002) ---------------------------------------------

@@ -21,12 +21,12 @@ STATUS_CONTEXT = "wxpub/approvals"
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("approvals", help=help_text, description=__doc__)
+    p = subparsers.add_parser("approvals", help=help_text, description=help_text)
     p.add_argument("--pr", type=arguments.positive, required=True, metavar="N", help="合并请求编号")
     p.add_argument("--status", action="store_true", help=f"把结果写成提交状态 {STATUS_CONTEXT}")
     p.add_argument("--summary", action="store_true", help="把审批表写入 $GITHUB_STEP_SUMMARY")
     p.add_argument("--request-next", action="store_true", help="前一阶段通过后,请下一阶段的团队审核")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
     p.set_defaults(run=run)
 
 

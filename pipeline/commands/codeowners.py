@@ -13,7 +13,7 @@ from pipeline.policies import load_policies
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("codeowners", help=help_text, description=__doc__)
+    p = subparsers.add_parser("codeowners", help=help_text, description=help_text)
     p.add_argument("--check", action="store_true", help="只检查现有文件是否与 policies.yaml 一致,不一致时以 1 退出")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                    help=f"写入(或用 --check 检查)的文件,默认 {CODEOWNERS_FILE};- 表示标准输出")
@@ -68,5 +68,5 @@ def _check(target: Path, shown: str, expected: str) -> int:
         diff = difflib.unified_diff(current.splitlines(keepends=True), expected.splitlines(keepends=True),
                                     fromfile=f"{shown} (现有)", tofile=f"{shown} (由 policies.yaml 生成)")
         sys.stderr.writelines(diff)
-    print("  Hint: 运行 wxpub codeowners 重新生成,并把该文件与 policies.yaml 的改动一起提交", file=sys.stderr)
+    print("  提示:运行 wxpub codeowners 重新生成,并把该文件与 policies.yaml 的改动一起提交", file=sys.stderr)
     return ExitCode.FINDINGS

@@ -19,7 +19,7 @@ from pipeline.policies import load_policies
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("lint", help=help_text, description=__doc__)
+    p = subparsers.add_parser("lint", help=help_text, description=help_text)
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="文章目录、index.md 或其上级目录(默认 content/)")
     p.add_argument("--changed-since", metavar="REV", help="只检查自 REV 以来改动过的文章")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="输出格式(默认 text)")

@@ -24,7 +24,7 @@ INDEX_FILE = "index.html"
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("preview", help=help_text, description=__doc__)
+    p = subparsers.add_parser("preview", help=help_text, description=help_text)
     p.add_argument("articles", nargs="*", type=Path, metavar="ARTICLE",
                    help="文章目录、index.md 或其上级目录(默认 content/ 下全部文章)")
     p.add_argument("-o", "--output", type=Path, metavar="DIR", help=f"输出目录(默认 仓库根目录/{DEFAULT_OUTPUT.as_posix()}/)")

@@ -41,12 +41,12 @@ _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "�
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("publish", help=help_text, description=__doc__)
+    p = subparsers.add_parser("publish", help=help_text, description=help_text)
     add_connection_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="只显示计划,不调用微信接口")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
     p.add_argument("--rev", default="HEAD", help="从哪个提交发布(默认 HEAD,即 CI 检出的 main)")
-    p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区);默认当前时间")
+    p.add_argument("--now", metavar="TIME", help="按此时间判断发布时段(YYYY-MM-DD HH:MM,策略时区;只写 HH:MM 表示策略时区的今天);默认当前时间")
     p.add_argument("--push", metavar="REMOTE",
                    help="与该远端共享发布记录(CI 中用 origin):每次调用微信前先推送意图,连不上远端则不发布")
     p.add_argument("--branch", metavar="NAME", default="main",
@@ -81,12 +81,17 @@ def timeout_from(environ: Mapping[str, str]) -> float:
 
 
 def _now(value: str | None, policies: Policies) -> datetime.datetime:
+    """--now: a date and time in the policy's time zone, or only a time: today where the
+    school is (the machine's clock is often UTC, a day behind Beijing before 08:00)."""
     if not value:
         return datetime.datetime.now(datetime.timezone.utc)
     try:
+        if ":" in value and "-" not in value:
+            today = datetime.datetime.now(policies.tz).date()
+            return datetime.datetime.combine(today, datetime.time.fromisoformat(value), policies.tz)
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
-        raise UserError(f"--now 的时间格式不对:{value}", hint="写作 YYYY-MM-DD HH:MM") from None
+        raise UserError(f"--now 的时间格式不对:{value}", hint="写作 YYYY-MM-DD HH:MM,或只写 HH:MM(策略时区的今天)") from None
     return moment.replace(tzinfo=policies.tz) if moment.tzinfo is None else moment
 
 

@@ -29,8 +29,7 @@ CHECK_STATIC = "static"
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("render", help=help_text, description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser("render", help=help_text, description=help_text)
     p.add_argument("article", type=Path, metavar="ARTICLE", help="文章目录或其 index.md")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="写入文件(默认输出到标准输出)")
     p.add_argument("--theme", metavar="NAME", help="使用 themes/ 下的其他主题(默认按账号设置)")

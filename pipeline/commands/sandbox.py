@@ -22,15 +22,15 @@ DEFAULT_PORT = 8765
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("sandbox", help=help_text, description=__doc__)
+    p = subparsers.add_parser("sandbox", help=help_text, description=help_text)
     actions = p.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
-    serve = actions.add_parser("serve", help="启动沙箱 HTTP 服务(Ctrl-C 停止)", description=__doc__)
+    serve = actions.add_parser("serve", help="启动沙箱 HTTP 服务(Ctrl-C 停止)", description="启动沙箱 HTTP 服务(Ctrl-C 停止)")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址(默认 127.0.0.1)")
     serve.add_argument("--port", type=arguments.port, default=DEFAULT_PORT, metavar="N",
                        help=f"监听端口(默认 {DEFAULT_PORT};0 表示任选空闲端口)")
     serve.add_argument("--state", type=Path, metavar="FILE",
                        help=f"状态文件(SQLite,默认 仓库根目录/{DEFAULT_STATE})")
-    serve.add_argument("-v", "--verbose", action="store_true", help="打印请求日志(已隐去 access_token 与 secret)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="打印请求日志(已隐去访问令牌与密钥)")
     serve.set_defaults(run=run)
 
 

@@ -38,7 +38,7 @@ _LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("serve", help=help_text, description=__doc__)
+    p = subparsers.add_parser("serve", help=help_text, description=help_text)
     p.add_argument("path", nargs="?", type=Path, default=None, metavar="PATH",
                    help="要预览的目录(默认 content/)")
     p.add_argument("--port", type=arguments.port, default=DEFAULT_PORT, metavar="N", help=f"端口(默认 {DEFAULT_PORT};0 表示自动选择)")

@@ -16,9 +16,9 @@ _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "�
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("status", help=help_text, description=__doc__)
+    p = subparsers.add_parser("status", help=help_text, description=help_text)
     add_connection_arguments(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
     p.add_argument("--verify", action="store_true",
                    help="核对发布记录、微信(草稿箱与已发表列表)和仓库中的文章是否一致;不一致时退出码为 1")
     p.add_argument("--rev", default="HEAD", help="与哪个提交核对(默认 HEAD)")

@@ -29,6 +29,13 @@ PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE_POLICY = (PROJECT / "policies.yaml").read_text(encoding="utf-8")
 ARTICLE = "content/official/publicity/2026-10-20-sports-day/index.md"  # where write_article writes by default
 
+
+
+def cited(rid: str) -> str:
+    """A finding's `regulation` for requirement `rid` under the sample policy: the id and the clause."""
+    return f"{rid} {yaml.safe_load(SAMPLE_POLICY)['regulations'][rid]}"
+
+
 VALID_FRONT_MATTER: dict[str, Any] = {
     "title": "学校举行秋季运动会",
     "author": "王芳",

@@ -10,12 +10,12 @@ from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT
 from pipeline.textcount import count_chars
 
 INFO = (
-    RuleInfo("BODY001", "正文超过字数上限", Severity.ERROR, "I7"),
+    RuleInfo("BODY001", "正文超过字数上限", Severity.ERROR, "R10"),
     RuleInfo("BODY002", "正文为空", Severity.ERROR),
     RuleInfo("BODY003", "正文中使用了一级标题", Severity.WARNING),
     RuleInfo("BODY004", "标题层级跳跃", Severity.WARNING),
     RuleInfo("BODY005", "标题为空", Severity.ERROR),
-    RuleInfo("BODY006", "单行过长", Severity.ERROR, "I7"),
+    RuleInfo("BODY006", "单行过长", Severity.ERROR),
     RuleInfo("BODY007", "嵌套过深,后面的文字会丢失", Severity.ERROR),
     RuleInfo("BODY008", "脚注没有被引用,读者看不到", Severity.WARNING),
     RuleInfo("BODY009", "表格行的格数多于表头,多出的格不显示", Severity.ERROR),

@@ -18,9 +18,9 @@ from pipeline.lint.rules.frontmatter import FIELD_NAMES
 from pipeline.yamlpos import KeyPath
 
 INFO = (
-    RuleInfo("CHAR001", "含控制字符", Severity.ERROR, "B7"),
-    RuleInfo("CHAR002", "含双向文本控制字符", Severity.ERROR, "B7"),
-    RuleInfo("CHAR003", "含零宽或不可见字符", Severity.ERROR, "B7"),
+    RuleInfo("CHAR001", "含控制字符", Severity.ERROR, "R20"),
+    RuleInfo("CHAR002", "含双向文本控制字符", Severity.ERROR, "R20"),
+    RuleInfo("CHAR003", "含零宽或不可见字符", Severity.ERROR, "R20"),
 )
 
 _CODES = {textcheck.CONTROL: "CHAR001", textcheck.BIDI: "CHAR002", textcheck.INVISIBLE: "CHAR003"}

@@ -8,8 +8,8 @@ from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
 
 INFO = (
-    RuleInfo("SEC001", "含涉密或内部资料标记", Severity.ERROR, "I9"),
-    RuleInfo("SEC002", "密级不是公开", Severity.ERROR, "F6"),
+    RuleInfo("SEC001", "含涉密或内部资料标记", Severity.ERROR, "R6"),
+    RuleInfo("SEC002", "密级不是公开", Severity.ERROR, "R6"),
 )
 
 

@@ -16,7 +16,7 @@ from pipeline.markdown import is_clickable  # the renderer and lint agree on wha
 
 INFO = (
     RuleInfo("LINK001", "链接或图片指向的文件不存在", Severity.ERROR),
-    RuleInfo("LINK002", "链接或图片指向文章目录之外", Severity.ERROR, "B7"),
+    RuleInfo("LINK002", "链接或图片指向文章目录之外", Severity.ERROR, "R20"),
     RuleInfo("LINK003", "外部链接将转为文末参考链接", Severity.NOTICE),
     RuleInfo("LINK004", "不支持的链接协议", Severity.ERROR),
 )

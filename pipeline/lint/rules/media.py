@@ -12,20 +12,20 @@ from pipeline.policies import MediaLimits
 
 E = Severity.ERROR
 INFO = (
-    RuleInfo("MEDIA001", "封面文件缺失或不在文章目录中", E, "I7"),
-    RuleInfo("MEDIA002", "封面格式不符合要求", E, "I7"),
-    RuleInfo("MEDIA003", "封面尺寸不符合要求", E, "I7"),
+    RuleInfo("MEDIA001", "封面文件缺失或不在文章目录中", E, "R10"),
+    RuleInfo("MEDIA002", "封面格式不符合要求", E, "R10"),
+    RuleInfo("MEDIA003", "封面尺寸不符合要求", E, "R10"),
     RuleInfo("MEDIA004", "封面文件过大", E),
-    RuleInfo("MEDIA005", "正文图片格式不受支持", E, "I7"),
+    RuleInfo("MEDIA005", "正文图片格式不受支持", E, "R10"),
     RuleInfo("MEDIA006", "正文图片文件过大", E),
-    RuleInfo("MEDIA007", "照片含 GPS 位置信息", E, "B6"),
-    RuleInfo("MEDIA008", "视频格式不受支持", E, "I7"),
-    RuleInfo("MEDIA009", "视频文件过大", E, "I7"),
-    RuleInfo("MEDIA010", "文件扩展名与实际格式不符", Severity.WARNING, "B7"),
+    RuleInfo("MEDIA007", "照片含 GPS 位置信息", E, "R7"),
+    RuleInfo("MEDIA008", "视频格式不受支持", E, "R10"),
+    RuleInfo("MEDIA009", "视频文件过大", E, "R10"),
+    RuleInfo("MEDIA010", "文件扩展名与实际格式不符", Severity.WARNING, "R20"),
     RuleInfo("MEDIA011", "正文图片数量过多", E),
-    RuleInfo("MEDIA012", "无法识别的媒体文件", E, "B7"),
+    RuleInfo("MEDIA012", "无法识别的媒体文件", E, "R20"),
     RuleInfo("MEDIA013", "外部图片不会显示", E),
-    RuleInfo("MEDIA014", "图片像素数过多(疑似解压炸弹)", E, "B7"),
+    RuleInfo("MEDIA014", "图片像素数过多(疑似解压炸弹)", E, "R20"),
 )
 
 _EXTENSIONS = {"jpeg": {".jpg", ".jpeg"}, "png": {".png"}, "gif": {".gif"}, "bmp": {".bmp"}, "webp": {".webp"},

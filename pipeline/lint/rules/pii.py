@@ -15,11 +15,11 @@ from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
 
 INFO = (
-    RuleInfo("PII001", "含居民身份证号码", Severity.ERROR, "B6"),
-    RuleInfo("PII002", "含手机号码", Severity.ERROR, "B6"),
-    RuleInfo("PII003", "含银行卡号", Severity.ERROR, "B6"),
-    RuleInfo("PII004", "含学号或学籍号", Severity.ERROR, "B6"),
-    RuleInfo("PII005", "含电子邮箱地址", Severity.WARNING, "B6"),
+    RuleInfo("PII001", "含居民身份证号码", Severity.ERROR, "R7"),
+    RuleInfo("PII002", "含手机号码", Severity.ERROR, "R7"),
+    RuleInfo("PII003", "含银行卡号", Severity.ERROR, "R7"),
+    RuleInfo("PII004", "含学号或学籍号", Severity.ERROR, "R7"),
+    RuleInfo("PII005", "含电子邮箱地址", Severity.WARNING, "R7"),
 )
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")

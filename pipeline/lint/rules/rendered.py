@@ -17,7 +17,7 @@ from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
 
 INFO = (
-    RuleInfo("RENDER001", "渲染后的 HTML 超过微信上限", Severity.ERROR, "I7"),
+    RuleInfo("RENDER001", "渲染后的 HTML 超过微信上限", Severity.ERROR),
     RuleInfo("RENDER002", "文章无法渲染(主题或模板有误)", Severity.ERROR),
     RuleInfo("RENDER003", "嵌套过深,发布时已展平", Severity.WARNING),
 )

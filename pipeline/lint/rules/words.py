@@ -16,8 +16,8 @@ from pipeline.lint.model import Finding, RuleInfo, Severity
 from pipeline.policies import WordList, fill
 
 INFO = (
-    RuleInfo("WORD001", "含词表中的违规用语", Severity.ERROR, "A12"),
-    RuleInfo("WORD002", "疑似违规用语(插入了空格、符号或全角字符)", Severity.WARNING, "A12"),
+    RuleInfo("WORD001", "含词表中的违规用语", Severity.ERROR, "R5"),
+    RuleInfo("WORD002", "疑似违规用语(插入了空格、符号或全角字符)", Severity.WARNING, "R5"),
 )
 
 

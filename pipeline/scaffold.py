@@ -1,0 +1,135 @@
+"""`wxpub init`: a school's own content repository, ready to commit.
+
+What it writes comes from two places and is never a second copy of either:
+
+- `pipeline/init_files/`: the commented policies.yaml, the editors' README, .gitignore and
+  the example article (package data);
+- the shipped defaults (pipeline.defaults.shipped_root): the word lists and this
+  repository's own workflows, adapted here in three ways: they install a pinned wxpub
+  instead of the checkout (`pip install .`), the pull-request workflow has no test job (a
+  content repository has no tests of its own), and publish.yml lists the secrets of the new
+  policy's accounts.
+
+CODEOWNERS is generated from the new policy by pipeline.codeowners, the one generator.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path, PurePosixPath
+
+from PIL import Image
+
+from pipeline import __version__
+from pipeline.codeowners import CODEOWNERS_FILE, render_codeowners
+from pipeline.defaults import WORDLISTS, shipped_root
+from pipeline.errors import UserError
+from pipeline.policies import POLICY_FILE, Policies, load_policies
+
+WORKFLOWS = PurePosixPath(".github", "workflows")
+WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml")
+EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
+_INSTALL_LINE = "run: python -m pip install ."
+# publish.yml hands each account's credentials to the publish step by name; the new policy's
+# accounts replace the sample's between these two lines
+_SECRETS_START = "# The names policies.yaml gives under accounts.*.credentials (R16)"
+_SECRETS_END = "run: wxpub publish"
+DEFAULT_REPOSITORY = "https://github.com/jcu-media/wxpub"
+_GIT_URL = re.compile(r"(https|ssh|file)://[A-Za-z0-9._~:/@%+-]+")
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    root: Path
+    written: tuple[PurePosixPath, ...]
+    install: str
+
+
+def install_spec(source: str | None) -> str:
+    """The pip requirement the workflows install: wxpub from its Git repository at this
+    version's tag. A Git tag names exactly the reviewed source; the name `wxpub` on PyPI is
+    not this project's to guarantee, so `pip install wxpub==...` could install someone else's."""
+    url = source or _repository_url()
+    if not _GIT_URL.fullmatch(url):  # it lands in a `run:` line of every workflow: no quotes, spaces or $
+        raise UserError(f"--source 不是可用的 Git 仓库地址:{url}",
+                        hint="写作 https://主机/组织/wxpub 这样的地址(只含字母、数字和 . _ ~ : / @ % + -)")
+    return f"wxpub @ git+{url}@v{__version__}"
+
+
+def _repository_url() -> str:
+    try:
+        urls = metadata.metadata("wxpub").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository":
+            return str(url).strip()
+    return DEFAULT_REPOSITORY
+
+
+def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
+    """Write a new content repository into `root` (created if missing)."""
+    if root.exists() and not root.is_dir():
+        raise UserError("目标不是文件夹", where=str(root), hint="换一个文件夹名,或先删除同名文件")
+    if root.is_dir() and any(root.iterdir()) and not force:
+        raise UserError("文件夹不是空的,为避免覆盖已有文件,未写入任何内容", where=str(root),
+                        hint="换一个空文件夹;确需在此生成(同名文件会被覆盖)请加 --force")
+    install = install_spec(source)
+    files: dict[PurePosixPath, bytes] = {
+        PurePosixPath(POLICY_FILE): _packaged("policies.yaml").encode(),
+        PurePosixPath(".gitignore"): _packaged("gitignore").encode(),
+        EXAMPLE_ARTICLE / "index.md": _packaged("example/index.md").encode(),
+        EXAMPLE_ARTICLE / "cover.jpg": _cover(),
+        PurePosixPath("README.md"): _packaged("README.md").replace("@SCHOOL@", "示例学校")
+        .replace("@EXAMPLE@", f"{EXAMPLE_ARTICLE}/").replace("@INSTALL@", install).encode(),
+    }
+    # actionlint's list of the runner labels the workflows use (the self-hosted `wechat` runner)
+    files[PurePosixPath(".github", "actionlint.yaml")] = (shipped_root() / ".github" / "actionlint.yaml").read_bytes()
+    for source_list in sorted((shipped_root() / WORDLISTS).glob("*.txt")):
+        files[WORDLISTS / source_list.name] = source_list.read_bytes()
+    _write(root, files)
+    policies = load_policies(root)  # the policy just written: what the workflows and CODEOWNERS follow
+    derived = {WORKFLOWS / name: adapt_workflow(name, (shipped_root() / WORKFLOWS / name).read_text(encoding="utf-8"),
+                                                install, policies).encode() for name in WORKFLOW_FILES}
+    derived[PurePosixPath(CODEOWNERS_FILE)] = render_codeowners(policies).encode()
+    _write(root, derived)
+    files |= derived
+    return Scaffold(root, tuple(sorted(files)), install)
+
+
+def adapt_workflow(name: str, text: str, install: str, policies: Policies) -> str:
+    """This repository's workflow `name`, made for a school's content repository."""
+    if name != "review-submitted.yml" and _INSTALL_LINE not in text:
+        raise AssertionError(f"{name}: the install step changed; update pipeline/scaffold.py")
+    text = text.replace(_INSTALL_LINE, f'run: python -m pip install "{install}"')
+    if name == "pull-request.yml":
+        text = re.sub(r"\n  test:\n.*\Z", "\n", text, flags=re.DOTALL)  # the last job: wxpub's own tests
+    if name == "publish.yml":
+        start = text.index(_SECRETS_START) + len(_SECRETS_START)
+        end = text.index(_SECRETS_END)
+        lines = [f"          {env}: ${{{{ secrets.{env} }}}}" for account in policies.accounts.values()
+                 for env in (account.appid_env, account.secret_env)]
+        text = text[:start] + "\n" + "\n".join(lines) + "\n        " + text[end:]
+    return text
+
+
+def _packaged(name: str) -> str:
+    return resources.files("pipeline.init_files").joinpath(name).read_text(encoding="utf-8")
+
+
+def _cover() -> bytes:
+    """A plain 900×500 JPEG, the cover size the example policy asks for."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 500), (38, 96, 164)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _write(root: Path, files: dict[PurePosixPath, bytes]) -> None:
+    for relative, data in files.items():
+        target = root.joinpath(*relative.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

@@ -1,0 +1,87 @@
+"""`wxpub init DIR` (pipeline/scaffold.py): a content repository that is valid as written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.cli import main
+from pipeline.codeowners import render_codeowners
+from pipeline.policies import load_policies
+from pipeline.scaffold import WORKFLOW_FILES
+
+
+def test_init_writes_a_repository_that_lints_clean(tmp_path: Path, lint, capsys: pytest.CaptureFixture[str]) -> None:
+    school = tmp_path / "school"
+    assert main(["init", str(school)]) == 0
+    capsys.readouterr()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=school, check=True)
+    policies = load_policies(school)  # valid against the policy schema and its references
+    assert (school / ".github" / "CODEOWNERS").read_text(encoding="utf-8") == render_codeowners(policies)
+    code, findings = lint(school, "--strict")
+    assert (code, findings) == (0, [])
+    assert main(["--root", str(school), "codeowners", "--check"]) == 0
+    readme = (school / "README.md").read_text(encoding="utf-8")
+    assert "@" + "SCHOOL@" not in readme and "投稿" in readme
+    assert "policies/wordlists/prohibited.txt" in {w.source for w in policies.wordlists}
+    assert (school / "policies" / "wordlists" / "prohibited.txt").is_file()
+
+
+def test_the_workflows_install_a_pinned_wxpub_and_name_the_policys_secrets(tmp_path: Path) -> None:
+    school = tmp_path / "school"
+    assert main(["init", str(school), "--source", "https://git.example.invalid/wxpub"]) == 0
+    policies = load_policies(school)
+    for name in WORKFLOW_FILES:
+        text = (school / ".github" / "workflows" / name).read_text(encoding="utf-8")
+        assert "pip install ." not in text
+        if "pip install" in text:
+            assert 'pip install "wxpub @ git+https://git.example.invalid/wxpub@v' in text
+    pull_request = yaml.safe_load((school / ".github" / "workflows" / "pull-request.yml").read_text(encoding="utf-8"))
+    assert set(pull_request["jobs"]) == {"lint", "preview"}  # wxpub's own tests stay here
+    publish = yaml.safe_load((school / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8"))
+    env = next(s["env"] for s in publish["jobs"]["publish"]["steps"] if s.get("name") == "Publish")
+    wanted = {e for a in policies.accounts.values() for e in (a.appid_env, a.secret_env)}
+    assert {k for k in env if k.endswith(("_APPID", "_SECRET"))} == wanted
+    assert all(env[k] == f"${{{{ secrets.{k} }}}}" for k in wanted)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=school, check=True)  # actionlint finds its config there
+    actionlint = Path(sys.executable).parent / "actionlint"
+    result = subprocess.run([str(actionlint), "-no-color", *map(str, (school / ".github" / "workflows").glob("*.yml"))],
+                            cwd=school, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("occupied", ["file", "hidden"])
+def test_a_folder_that_is_not_empty_is_refused_without_force(tmp_path: Path, occupied: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    school = tmp_path / "school"
+    school.mkdir()
+    (school / ("notes.txt" if occupied == "file" else ".git")).write_text("mine", encoding="utf-8")
+    assert main(["init", str(school)]) == 2
+    err = capsys.readouterr().err
+    assert "文件夹不是空的" in err and "--force" in err and "Traceback" not in err
+    assert sorted(p.name for p in school.iterdir()) == ["notes.txt" if occupied == "file" else ".git"]
+    assert main(["init", str(school), "--force"]) == 0
+    assert (school / "policies.yaml").is_file()
+
+
+def test_a_file_in_the_way_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "school").write_text("x", encoding="utf-8")
+    assert main(["init", str(tmp_path / "school"), "--force"]) == 2
+    assert "不是文件夹" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", ['https://x.invalid/w" && curl evil #', "https://x.invalid/$(id)", "ftp://x/w",
+                                    "https://x.invalid/w\nrun: evil", ""])
+def test_a_source_that_could_inject_into_the_workflows_is_refused(tmp_path: Path, source: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["init", str(tmp_path / "school"), "--source", source])
+    err = capsys.readouterr().err
+    if source == "":  # an empty --source means the default repository
+        assert code == 0
+        return
+    assert code == 2 and "--source" in err and "Traceback" not in err
+    assert not (tmp_path / "school").exists()  # refused before anything is written
