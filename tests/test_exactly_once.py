@@ -144,8 +144,11 @@ def test_a_slow_draft_add_that_lands_after_the_timeout_leaves_no_orphan(world: P
     own; when the slow one lands, a later run deletes it by its attempt marker."""
     http(sandbox + "/sandbox/faults", {"endpoint": "draft/add", "nth": 1, "delay": 6})
     slow = {"WXPUB_WECHAT_TIMEOUT": "1"}
+    first = publisher(world, sandbox, env=slow)
+    # The draft lands 6 s after the sandbox took the call, however long the run took to get there
+    wait_for(lambda: http(sandbox + "/sandbox/state")["calls"].get("draft/add", 0) >= 1, "the first draft/add")
     lands = time.monotonic() + 6
-    code, report, err = finish(publisher(world, sandbox, env=slow))
+    code, report, err = finish(first)
     assert any("没有得到答复" in i["message"] for i in report["queued"]), report
     code, report, err = finish(publisher(world, sandbox, env=slow))  # takes over at once (--lease 0)
     assert code in (0, 1), err
