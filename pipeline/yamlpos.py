@@ -137,16 +137,16 @@ class _Builder:
             event = self.loader.get_event()
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 break
-            if isinstance(event, yaml.DocumentStartEvent) and self.documents:
-                raise self._error(YamlSyntaxError, event, "文件中只能有一个 YAML 文档(多了一行 ---)")
-            if isinstance(event, yaml.DocumentEndEvent):
-                self.documents += 1
-            elif isinstance(event, yaml.AliasEvent):
-                self._alias(event)
-            elif isinstance(event, yaml.ScalarEvent):
+            if isinstance(event, yaml.ScalarEvent):  # the commonest event first
                 self._new_anchor(event)
                 self._count(event, 1)
                 self._place(self._scalar(event), event, event.anchor, 1)
+            elif isinstance(event, yaml.DocumentStartEvent) and self.documents:
+                raise self._error(YamlSyntaxError, event, "文件中只能有一个 YAML 文档(多了一行 ---)")
+            elif isinstance(event, yaml.DocumentEndEvent):
+                self.documents += 1
+            elif isinstance(event, yaml.AliasEvent):
+                self._alias(event)
             elif isinstance(event, yaml.CollectionStartEvent):
                 self._open(event)
             elif isinstance(event, yaml.CollectionEndEvent):
@@ -247,6 +247,8 @@ class _Builder:
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == "tag:yaml.org,2002:merge":  # `<<: *x` would be a key named "<<" here, not a merge
             raise self._error(YamlValueError, event, "不支持合并键 <<;请把要用的键逐个写出")
+        if tag == "tag:yaml.org,2002:str":  # most values: what SafeConstructor would return, without building a node
+            return event.value
         if tag == "tag:yaml.org,2002:int" and len(event.value) > _MAX_INT_CHARS:
             raise self._error(YamlValueError, event, f"数字过长(超过 {_MAX_INT_CHARS} 位);要当作文字请加引号")
         node = yaml.ScalarNode(tag, event.value, style=event.style)
