@@ -8,29 +8,12 @@ from __future__ import annotations
 import shutil
 import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from tests.testing.fixtures import commit_all, git, jpeg_bytes, lint_json, make_repo, write_article
-from tests.testing.publishing import LUNCH, NEXT_LUNCH, finish, publisher
-
-
-def by_status(report: dict[str, Any]) -> dict[str, set[str]]:
-    return {status: {o["path"] for o in items} for status, items in report.items() if isinstance(items, list)}
-
-
-def bundle_index(account: str, department: str, slug: str) -> str:
-    return f"content/{account}/{department}/{slug}/index.md"
-
-
-def with_bare_remote(repo: Path, tmp_path: Path) -> Path:
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
-    return remote
+from tests.testing.publishing import LUNCH, NEXT_LUNCH, bundle_index, by_status, finish, publisher, with_bare_remote
 
 
 # -- 1. moved folders ---------------------------------------------------------------------------

@@ -15,32 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.testing.fixtures import commit_all, git, make_repo, write_article
-from tests.testing.publishing import NEXT_LUNCH, finish, publisher, world
+from tests.testing.publishing import (
+    NEXT_LUNCH, bundle_index, by_status, finish, live_copies, publisher, with_bare_remote, world,
+)
 
 DAY3 = "2026-11-27 12:30"
-
-
-def by_status(report: dict[str, Any]) -> dict[str, set[str]]:
-    return {status: {o["path"] for o in items} for status, items in report.items() if isinstance(items, list)}
-
-
-def bundle_index(account: str, department: str, slug: str) -> str:
-    return f"content/{account}/{department}/{slug}/index.md"
-
-
-def with_bare_remote(repo: Path, tmp_path: Path) -> Path:
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
-    return remote
-
-
-def titles_out(url: str) -> list[str]:
-    """Every live copy of an article in WeChat, published or in the draft box."""
-    state = world(url)
-    return sorted([a["title"] for p in state["publications"] for a in p["articles"] if not a.get("is_deleted")]
-                  + [a["title"] for d in state["drafts"] for a in d["articles"]])
 
 
 # -- only the newest main publishes -------------------------------------------------------------
@@ -59,7 +38,7 @@ def test_a_checkout_the_remote_branch_is_behind_publishes_nothing(tmp_path: Path
 
     code, report, err = finish(publisher(repo, sandbox, "--push", "origin"))
     assert code == 2, (report, err)
-    assert "未经核实的消息" not in titles_out(sandbox)
+    assert "未经核实的消息" not in live_copies(sandbox)
 
 
 def test_an_unpushed_local_commit_publishes_nothing_with_push(tmp_path: Path, sandbox: str) -> None:
@@ -72,7 +51,7 @@ def test_an_unpushed_local_commit_publishes_nothing_with_push(tmp_path: Path, sa
 
     code, report, err = finish(publisher(repo, sandbox, "--push", "origin"))
     assert code == 2, (report, err)
-    assert titles_out(sandbox) == []
+    assert live_copies(sandbox) == []
 
 
 # -- the rewind guard ---------------------------------------------------------------------------
@@ -115,7 +94,7 @@ def test_a_move_with_a_new_title_and_one_typo_fixed_is_still_a_move(tmp_path: Pa
     code, report, err = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
     assert code == 0, err
     assert not report.get("published"), report
-    assert titles_out(sandbox) == ["秋季运动会开幕"]
+    assert live_copies(sandbox) == ["秋季运动会开幕"]
 
 
 def test_an_unrelated_article_reusing_a_folder_name_in_a_shallow_clone_is_not_taken_for_a_move(
@@ -144,7 +123,7 @@ def test_an_unrelated_article_reusing_a_folder_name_in_a_shallow_clone_is_not_ta
     code, report, err = finish(publisher(shallow, sandbox, now=DAY3))
     assert code == 2, (report, err)
     assert "fetch-depth: 0" in err and "content/official/publicity/2026-11-20-notice/index.md" in err, err
-    assert titles_out(sandbox) == ["图书馆开放时间", "运动会延期通知"]  # nothing half-way
+    assert live_copies(sandbox) == ["图书馆开放时间", "运动会延期通知"]  # nothing half-way
 
     git(shallow, "fetch", "-q", "--unshallow", "origin")  # the full history: the new article goes, the old one comes down
     code, report, err = finish(publisher(shallow, sandbox, now=DAY3))
@@ -247,7 +226,7 @@ def test_two_runners_racing_on_one_remote_neither_sees_the_others_attempt_as_a_r
             assert code == 0, (day, report, err)
         git(a, "fetch", "-q", "origin", "+refs/wxpub/*:refs/wxpub/*")
         git(b, "fetch", "-q", "origin", "+refs/wxpub/*:refs/wxpub/*")
-        assert titles_out(sandbox) == sorted(expected), day
+        assert live_copies(sandbox) == sorted(expected), day
 
 
 # -- only the newest main publishes, under a race -------------------------------------------------
@@ -292,12 +271,12 @@ def test_a_slow_run_of_an_older_commit_does_not_publish_what_the_newer_commit_wi
 
     code, report, err = finish(slow, timeout=180)
     assert code == 2 and newer[:12] in err and "在最新的 main 上运行" in err, (report, err)  # stopped, saying why
-    assert titles_out(sandbox) == ["一周要闻"]  # the withdrawn one never went, the newer one was not retracted
+    assert live_copies(sandbox) == ["一周要闻"]  # the withdrawn one never went, the newer one was not retracted
 
     # The next run of Y finishes or abandons whatever intent A wrote before it stopped
     code, report, err = finish(publisher(b, sandbox, "--push", "origin", now=NEXT_LUNCH))
     assert code == 0, (report, err)
-    assert titles_out(sandbox) == ["一周要闻"]
+    assert live_copies(sandbox) == ["一周要闻"]
 
 
 # -- the clock held to WeChat's: what a proxy may do to the Date header ---------------------------
@@ -376,7 +355,7 @@ def test_a_date_header_wechat_did_not_send_is_never_a_traceback(tmp_path: Path, 
         assert code == 0, (case, err)
     else:
         assert code == 2 and "微信服务器的时间" in err, (case, report, err)
-        assert titles_out(sandbox) == []
+        assert live_copies(sandbox) == []
 
 
 def test_a_draft_rebuilt_without_a_retracted_sibling_is_no_unknown_attempt(tmp_path: Path, sandbox: str) -> None:
@@ -396,7 +375,7 @@ def test_a_draft_rebuilt_without_a_retracted_sibling_is_no_unknown_attempt(tmp_p
     commit_all(repo, "the choir article is withdrawn")
     code, report, err = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
     assert code == 0 and by_status(report)["retracted"], (report, err)
-    assert titles_out(sandbox) == ["夏令营招募"]
+    assert live_copies(sandbox) == ["夏令营招募"]
 
     write_article(repo, account="youth", department="youth-league", slug="2026-11-22-volunteer",
                   front_matter={"title": "志愿者招募"})
@@ -441,7 +420,7 @@ def test_a_rewind_is_seen_behind_a_page_of_the_operators_own_drafts(tmp_path: Pa
     commit_all(repo, "third")
     code, report, err = finish(publisher(repo, sandbox, now=DAY3))
     assert code == 2 and "发布记录里却没有" in err, (report, err)
-    assert titles_out(sandbox).count("合唱团招新") == 1
+    assert live_copies(sandbox).count("合唱团招新") == 1
 
 
 # -- markers: text never reads as one ------------------------------------------------------------
@@ -480,4 +459,4 @@ def test_an_odd_branch_name_is_a_clear_refusal(tmp_path: Path, sandbox: str, bra
         assert code == 0, err
     else:
         assert code == 2 and "不予发布" in err, (report, err)
-        assert titles_out(sandbox) == []
+        assert live_copies(sandbox) == []

@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -102,20 +102,7 @@ def test_lint_reports_each_flattened_level_and_nothing_is_dropped(corpus_repo: P
 
 # -- in the browser ---------------------------------------------------------------------------
 
-browser_only = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
-                                  reason="/usr/bin/chromium 不存在:安装 Debian 的 chromium 包后才能运行浏览器测试")
-
-
-@pytest.fixture(scope="module")
-def tab() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_preview_browser import CHROMIUM, CHROMIUM_ARGS
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 375, "height": 800})
-        yield page
-        browser.close()
+from tests.testing.browser import browser_only, tab  # noqa: E402,F401  (tab: a fixture)
 
 
 @browser_only

@@ -16,18 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.testing.fixtures import commit_all, git, http, make_repo, write_article
-from tests.testing.publishing import LUNCH, NEXT_LUNCH, finish, publisher, world
+from tests.testing.publishing import LUNCH, NEXT_LUNCH, finish, live_copies, publisher, world
 
 LEDGER = "refs/wxpub/sandbox-ledger"
 DAY3 = "2026-11-27 12:30"
 YOUTH = {"account": "youth", "department": "youth-league"}
-
-
-def titles_in_wechat(url: str) -> list[str]:
-    """Every article WeChat holds, published or in the draft box, once per copy."""
-    state = world(url)
-    return sorted([a["title"] for p in state["publications"] for a in p["articles"] if not a.get("is_deleted")]
-                  + [a["title"] for d in state["drafts"] for a in d["articles"]])
 
 
 @pytest.mark.parametrize("where", [{}, YOUTH], ids=["publish", "draft"])
@@ -44,7 +37,7 @@ def test_a_ledger_pushed_back_to_an_older_state_sends_nothing_again(
     commit_all(repo, "second")
     code, report, err = finish(publisher(repo, sandbox, now=NEXT_LUNCH))
     assert code == 0 and len(report["published"]) == 1, (report, err)
-    assert titles_in_wechat(sandbox) == ["第一篇", "第二篇"]
+    assert live_copies(sandbox) == ["第一篇", "第二篇"]
 
     full = git(repo, "rev-parse", LEDGER)
     git(repo, "update-ref", LEDGER, older)  # the ledger as it was before the second article went out
@@ -53,14 +46,14 @@ def test_a_ledger_pushed_back_to_an_older_state_sends_nothing_again(
     code, report, err = finish(publisher(repo, sandbox, now=DAY3))
     assert code == 2, (report, err)
     assert "发布记录里却没有" in err and "refs/wxpub/ledger" in err, err
-    assert titles_in_wechat(sandbox) == ["第一篇", "第二篇"]  # nothing sent again, nothing new either
+    assert live_copies(sandbox) == ["第一篇", "第二篇"]  # nothing sent again, nothing new either
 
     git(repo, "update-ref", LEDGER, full)  # the full ledger restored
     code, report, err = finish(publisher(repo, sandbox, now=DAY3))
     assert code == 0 and [o["path"] for o in report["published"]] == [
         f"content/{where.get('account', 'official')}/{where.get('department', 'publicity')}/2026-11-22-third/index.md"
     ], (report, err)
-    assert titles_in_wechat(sandbox) == ["第一篇", "第三篇", "第二篇"]
+    assert live_copies(sandbox) == ["第一篇", "第三篇", "第二篇"]
 
 
 def test_when_the_newest_lists_cannot_be_read_nothing_is_sent(tmp_path: Path, sandbox: str) -> None:
@@ -74,4 +67,4 @@ def test_when_the_newest_lists_cannot_be_read_nothing_is_sent(tmp_path: Path, sa
     assert code == 1 and not report["published"], (report, err)
     [failed] = report["failed"]
     assert "45009" in failed["message"] and "不发送任何文章" in failed["message"], failed
-    assert titles_in_wechat(sandbox) == [] and world(sandbox)["calls"].get("draft/add", 0) == 0
+    assert live_copies(sandbox) == [] and world(sandbox)["calls"].get("draft/add", 0) == 0

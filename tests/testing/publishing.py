@@ -29,7 +29,7 @@ import pytest
 
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
-from tests.testing.fixtures import PROJECT, commit_all, http, jpeg_bytes, make_repo, run_cli, write_article
+from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
 
 LUNCH = "2026-11-25 12:30"
 NEXT_LUNCH = "2026-11-26 12:30"
@@ -285,6 +285,31 @@ def ledger_problems(ledger: Ledger, paths: Collection[str]) -> list[str]:
 
 def world(url: str) -> dict[str, Any]:
     return http(url + "/sandbox/state")  # type: ignore[no-any-return]
+
+
+def by_status(report: dict[str, Any]) -> dict[str, set[str]]:
+    """A JSON publish report as {status: the paths reported with it}."""
+    return {status: {o["path"] for o in items} for status, items in report.items() if isinstance(items, list)}
+
+
+def bundle_index(account: str, department: str, slug: str) -> str:
+    return f"content/{account}/{department}/{slug}/index.md"
+
+
+def with_bare_remote(repo: Path, tmp_path: Path) -> Path:
+    """A bare `origin` for `repo` at tmp_path/remote.git, holding its main."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    return remote
+
+
+def live_copies(url: str) -> list[str]:
+    """Titles of every live copy of an article in WeChat, published or in the draft box."""
+    state = world(url)
+    return sorted([a["title"] for p in state["publications"] for a in p["articles"] if not a.get("is_deleted")]
+                  + [a["title"] for d in state["drafts"] for a in d["articles"]])
 
 
 def live_titles(url: str) -> list[str]:
