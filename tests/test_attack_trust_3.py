@@ -75,10 +75,6 @@ def test_an_editor_cannot_lock_an_account_out_with_a_marker_written_as_text(tmp_
 
 # -- moves --------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="find_moves/_same_piece pair a gone article with a same-named folder only when "
-                   "the title OR the body is exactly the published one: a move whose title was reworded AND whose "
-                   "body got one typo fixed is a new article, published a second time (followers get it twice) and "
-                   "the original retracted. Open: needs a decision on how close is 'the same piece'")
 def test_a_move_with_a_new_title_and_one_typo_fixed_is_still_a_move(tmp_path: Path, sandbox: str) -> None:
     repo = make_repo(tmp_path)
     write_article(repo, department="publicity", slug="2026-11-20-sports", front_matter={"title": "秋季运动会开幕"},
