@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 import pygit2
 
 from pipeline import sending
+from pipeline.changes import open_repository
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, REFUSAL_REASONS, Article, load_article, same_names
 from pipeline.errors import UserError
 from pipeline.ledger import FORMAT_VERSION, Entry, Ledger, LedgerConflict
@@ -168,7 +169,7 @@ class Run:
                  if e.run != self.run_id and e.commit and e.commit != self.commit and e.commit not in self._contained]
         if not later:
             return
-        repo = pygit2.Repository(pygit2.discover_repository(str(self.root)) or str(self.root))
+        repo = open_repository(self.root, "在文章仓库的克隆中运行 wxpub publish")
         head = repo[self.commit].peel(pygit2.Commit)
         for entry in later:
             refuse_older_commit(repo, head, [entry])
@@ -363,8 +364,8 @@ def published_versions(root: Path) -> PublishedVersion:
     would take an unrelated article reusing a withdrawn one's folder for a move, and the
     withdrawn article would stay out while the new one never went."""
     try:
-        repo = pygit2.Repository(pygit2.discover_repository(str(root)) or str(root))
-    except (pygit2.GitError, TypeError):
+        repo = open_repository(root, "")
+    except UserError:  # not a clone: no commit to read a published version from
         return lambda _: None
 
     def version(publication: Publication) -> Article | None:
