@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from pipeline import textcheck
 from pipeline.content import ARTICLE_FILE, BUNDLE_NAME, CONTENT_DIR, Article, parse_article
 from pipeline.errors import UserError
 from pipeline.policies import Policies
@@ -65,6 +66,12 @@ def check_request(policies: Policies, request: NewArticle) -> None:
                         hint=f"该账号的供稿部门:{_choices(allowed)}")
     if not _SLUG.fullmatch(request.slug) or not BUNDLE_NAME.match(_folder_name(request)):
         raise UserError(f"短名 `{request.slug}` 不可用", hint="--slug 只用小写英文字母、数字和连字符,以字母或数字开头,例如 open-day")
+    for label, value in (("标题", request.title), ("作者", request.author), ("栏目", request.category)):
+        # the same judgement as lint's CHAR rules (pipeline/textcheck.py), and one line each
+        unseen = next((h.char for h in textcheck.hidden(value)), None) or next((c for c in value if c in "\r\n"), None)
+        if unseen is not None:
+            raise UserError(f"{label}中有换行、控制字符或看不见的字符 U+{ord(unseen):04X}",
+                            hint="去掉这些字符后重试(从别处复制的文字常带有它们)")
     if request.category and request.category not in policies.categories:
         raise UserError(f"栏目「{request.category}」不在 policies.yaml 的列表中", hint=f"可选:{'、'.join(policies.categories)}")
 
