@@ -141,5 +141,5 @@ def _check_round_trip(index: PurePosixPath, text: str, request: NewArticle) -> N
     given = {"title": request.title, "author": request.author, "category": request.category}
     if isinstance(parsed, Article) and all(parsed.front_matter.get(k) == v for k, v in given.items()):
         return
-    raise UserError("标题、作者或栏目中有无法写入 front matter 的字符(换行、控制字符或不可见的分隔符)",
+    raise UserError("标题、作者或栏目中有无法写入文章头部的字符(换行、控制字符或不可见的分隔符)",
                     hint="去掉这些字符后重试")

@@ -14,15 +14,15 @@ from pipeline.policies import load_policies
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("new", help=help_text, description=help_text)
-    p.add_argument("--account", required=True, metavar="ACCOUNT", help="账号 id(policies.yaml 中 accounts 下的键)")
-    p.add_argument("--department", required=True, metavar="DEPT", help="部门 id(须为该账号的供稿部门)")
+    p.add_argument("--account", required=True, metavar="ACCOUNT", help="账号的键名(见 policies.yaml 中的账号列表)")
+    p.add_argument("--department", required=True, metavar="DEPT", help="部门的键名(须为该账号的供稿部门)")
     p.add_argument("--title", default="", metavar="TITLE", help="文章标题(可稍后在 index.md 中填写)")
     p.add_argument("--author", default="", metavar="NAME", help="作者姓名(可稍后填写)")
-    p.add_argument("--category", default="", metavar="NAME", help="栏目(policies.yaml 的 categories 之一;可稍后填写)")
+    p.add_argument("--category", default="", metavar="NAME", help="栏目(须为 policies.yaml 所列栏目之一;可稍后填写)")
     p.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
                    help="目录名中的日期(默认为策略时区的今天)")
     p.add_argument("--slug", default=None, metavar="NAME",
-                   help="目录名中的英文短名(小写字母、数字和连字符;默认取标题中的英文单词,没有时为 article)")
+                   help="目录名中的英文短名(小写字母、数字和连字符;默认取标题中的英文单词,标题中没有英文时用通用短名)")
     p.set_defaults(run=run)
 
 

@@ -10,8 +10,8 @@ from pipeline.commands.generated import Generated, add_arguments, write_or_check
 from pipeline.editor import FRONT_MATTER_SCHEMA_FILE, render_front_matter_schema
 from pipeline.policies import load_policies
 
-FRONT_MATTER = Generated(FRONT_MATTER_SCHEMA_FILE, "wxpub schema", "编辑器无法检查和补全文章的 front matter",
-                         "编辑器会按旧的部门和栏目检查 front matter")
+FRONT_MATTER = Generated(FRONT_MATTER_SCHEMA_FILE, "wxpub schema", "编辑器无法检查和补全文章的头部字段",
+                         "编辑器会按旧的部门和栏目检查文章头部字段")
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
