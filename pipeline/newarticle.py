@@ -129,9 +129,12 @@ def create(root: Path, policies: Policies, request: NewArticle) -> PurePosixPath
                         where=str(bundle), hint="换一个 --slug 或 --date")
     text = article_text(policies, request)
     _check_round_trip(index, text, request)
-    folder.mkdir(parents=True)
-    with (folder / ARTICLE_FILE).open("x", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    try:
+        folder.mkdir(parents=True)
+        with (folder / ARTICLE_FILE).open("x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UserError(f"无法新建文章目录:{exc.strerror}", where=str(bundle), hint="检查 content/ 目录是否可写") from None
     return index
 
 

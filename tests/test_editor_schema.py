@@ -175,3 +175,10 @@ def test_init_writes_the_schema_for_the_new_policy(tmp_path: Path, capsys: pytes
     remark = json.loads((made.root / ".remarkrc.json").read_text(encoding="utf-8"))
     assert remark["plugins"][1][1]["schemas"] == {f"./{FRONT_MATTER_SCHEMA_FILE}": ["./content/**/index.md"]}
     shutil.rmtree(made.root)
+
+
+def test_an_unwritable_target_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".vscode").write_text("a file where the folder should be", encoding="utf-8")
+    code, _, err = run_cli(repo, capsys, "schema")
+    assert code == 2 and "无法写入" in err

@@ -139,3 +139,9 @@ def test_whatever_is_typed_comes_back_exactly_or_is_refused(tmp_path_factory: py
 def test_slug_from_any_title_is_a_valid_folder_name(title: str) -> None:
     from pipeline.content import BUNDLE_NAME
     assert BUNDLE_NAME.match(f"2026-10-20-{slug_from(title)}")
+
+
+def test_a_folder_that_cannot_be_written_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "content").write_text("not a folder", encoding="utf-8")  # content/ is a file: nothing can go under it
+    code, _, err = run_cli(repo, capsys, *NEW, "--slug", "x")
+    assert code == 2 and "无法新建文章目录" in err

@@ -37,9 +37,12 @@ def write_or_check(root: Path, args: argparse.Namespace, generated: Generated, t
     shown = _shown(root, target)
     if args.check:
         return _check(target, shown, text, generated)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="\n") as handle:  # the same bytes on every platform
-        handle.write(text)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8", newline="\n") as handle:  # the same bytes on every platform
+            handle.write(text)
+    except OSError as exc:
+        raise UserError(f"无法写入 {shown}:{exc.strerror}", hint="用 -o 指定一个可写的文件,或检查目录权限") from None
     print(f"已写入 {shown}")
     return ExitCode.OK
 
