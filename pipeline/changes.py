@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import pygit2
 
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR
+from pipeline.content import bundle_index
 from pipeline.errors import UserError
 from pipeline.policies import POLICY_FILE
 
@@ -54,9 +54,9 @@ def changed_since(root: Path, rev: str) -> Changes:
             continue
         if rel == POLICY_FILE or any(rel.startswith(p) for p in POLICY_PATHS[1:]):
             policy_changed = True
-        parts = PurePosixPath(rel).parts
-        if len(parts) >= 5 and parts[0] == CONTENT_DIR:
-            touched.add(PurePosixPath(*parts[:4]) / ARTICLE_FILE)
+        index = bundle_index(PurePosixPath(rel))
+        if index is not None:
+            touched.add(index)
     present = tuple(sorted(p for p in touched if (root / p).is_file()))
     removed = tuple(sorted(p for p in touched if not (root / p).is_file()))
     return Changes(present, removed, policy_changed)

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
     "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),
     "init": ("pipeline.commands.init", "生成一所学校的文章仓库(policies.yaml、词表、工作流、示例文章)"),
+    "new": ("pipeline.commands.new", "新建一篇文章:按账号、部门和日期生成文章目录与头部字段"),
+    "schema": ("pipeline.commands.schema", "由 policies.yaml 生成编辑器检查文章头部字段所用的 JSON 模式文件(.vscode/)"),
 }
 
 

@@ -196,7 +196,7 @@ def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePo
     for target in targets:
         target = target if target.is_absolute() else root / target
         if target.is_file():
-            candidates = [target] if target.name == ARTICLE_FILE else [target.parent / ARTICLE_FILE]
+            candidates = [target] if target.name == ARTICLE_FILE else [_article_of(root, target)]
         else:
             candidates = list(target.rglob(ARTICLE_FILE))
         for candidate in candidates:
@@ -205,6 +205,25 @@ def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePo
             if (candidate.is_file() or candidate.is_symlink()) and not left_out_of_commits(root, relative):
                 found.add(relative)
     return iter(sorted(found))
+
+
+def bundle_index(rel_path: PurePosixPath) -> PurePosixPath | None:
+    """The index.md of the bundle a repository file belongs to, by the layout
+    content/<account>/<department>/<bundle>/...: an image in a bundle, or in a folder inside
+    it, belongs to that bundle's article. None for a file outside any bundle."""
+    parts = rel_path.parts
+    if len(parts) >= 5 and parts[0] == CONTENT_DIR:
+        return PurePosixPath(*parts[:4]) / ARTICLE_FILE
+    return None
+
+
+def _article_of(root: Path, file: Path) -> Path:
+    """The article a file other than index.md is part of (pre-commit passes changed images)."""
+    try:
+        index = bundle_index(PurePosixPath(file.relative_to(root).as_posix()))
+    except ValueError:
+        index = None
+    return root / index if index is not None else file.parent / ARTICLE_FILE
 
 
 def load_article(snapshot: Snapshot, rel_path: PurePosixPath) -> Article | LoadProblem:

@@ -30,6 +30,7 @@ from pipeline.lint.engine import lint_article
 from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
+from pipeline.progress import Progress
 from pipeline.records import ClaimedArticle, Failed, Record, Step
 from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
@@ -112,7 +113,7 @@ class Run:
     sleep: Callable[[float], None] = time.sleep
     # Whether each article and retraction was approved (pipeline/provenance.py); None: not checked
     gate: Provenance | None = None
-    progress: Callable[[str], None] = lambda _: None
+    progress: Progress = Progress()  # a bar on a terminal (pipeline/progress.py); silent otherwise
     remote: str | None = None  # share every write with this remote before the next call (--push)
     lease: float = DEFAULT_LEASE
     wall: Callable[[], float] = time.time  # the real clock, for leases (even when `now` is simulated)
@@ -706,7 +707,7 @@ def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
             if message.lease_until > now:
                 run.wait(message, "另一次发布运行正在处理(或刚中断);其租约到期后由后续运行接管,不会重复发送")
                 continue
-            run.progress(f"接管上次未完成的发布:{', '.join(message.paths)}")
+            run.progress.note(f"接管上次未完成的发布:{', '.join(message.paths)}")
             guarded(run, exhausted, message.account, lambda m=message: _take_over(run, m))  # type: ignore[misc]
         elif sending.needs_sweep(message, now):
             guarded(run, exhausted, message.account, lambda m=message: sending.sweep_message(run, m))  # type: ignore[misc]
@@ -727,14 +728,16 @@ def _take_over(run: Run, message: Message) -> None:
 def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Outcome]:
     """Retract, then publish the batches of the plan (made after `resume`)."""
     run.outcomes.extend(plan_.failed)
-    total = len(plan_.retractions) + len(plan_.batches)
-    for number, retraction in enumerate(plan_.retractions, 1):
-        run.progress(f"[{number}/{total}] 撤回 {retraction.path}")
+    run.progress.expect(len(plan_.retractions) + len(plan_.batches))
+    for retraction in plan_.retractions:
+        run.progress.working_on(f"撤回 {retraction.path}")
         guarded(run, exhausted, retraction.account,
                 lambda r=retraction: sending.retract(run, r.path, r.target))  # type: ignore[misc]
-    for number, batch in enumerate(plan_.batches, len(plan_.retractions) + 1):
-        run.progress(f"[{number}/{total}] {batch[0].account.name}:发布 {len(batch)} 篇")
+        run.progress.advance()
+    for batch in plan_.batches:
+        run.progress.working_on(f"{batch[0].account.name}:发布 {len(batch)} 篇")
         guarded(run, exhausted, batch[0].account.id, lambda b=batch: _publish_batch(run, b))  # type: ignore[misc]
+        run.progress.advance()
     handled = {o.path for o in run.outcomes}
     run.outcomes.extend(Outcome("queued", c.path, c.account.id, "接口配额已用完,下次运行继续")
                         for batch in plan_.batches for c in batch

@@ -2,15 +2,17 @@
 
 What it writes comes from two places and is never a second copy of either:
 
-- `pipeline/init_files/`: the commented policies.yaml, the editors' README, .gitignore and
-  the example article (package data);
+- `pipeline/init_files/`: the commented policies.yaml, the editors' README, .gitignore, the
+  example article, the pre-commit config and the VS Code settings (package data; this
+  repository's own .vscode/ and .remarkrc.json are the same files);
 - the shipped defaults (pipeline.defaults.shipped_root): the word lists and this
   repository's own workflows, adapted here in three ways: they install a pinned wxpub
   instead of the checkout (`pip install .`), the pull-request workflow has no test job (a
   content repository has no tests of its own), and publish.yml lists the secrets of the new
   policy's accounts.
 
-CODEOWNERS is generated from the new policy by pipeline.codeowners, the one generator.
+CODEOWNERS and the editors' front-matter schema are generated from the new policy by
+pipeline.codeowners and pipeline.editor, the one generator of each.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from PIL import Image
 from pipeline import __version__
 from pipeline.codeowners import CODEOWNERS_FILE, render_codeowners
 from pipeline.defaults import WORDLISTS, shipped_root
+from pipeline.editor import FRONT_MATTER_SCHEMA_FILE, render_front_matter_schema
 from pipeline.errors import UserError
 from pipeline.policies import POLICY_FILE, Policies, load_policies
 
@@ -52,11 +55,16 @@ def install_spec(source: str | None) -> str:
     """The pip requirement the workflows install: wxpub from its Git repository at this
     version's tag. A Git tag names exactly the reviewed source; the name `wxpub` on PyPI is
     not this project's to guarantee, so `pip install wxpub==...` could install someone else's."""
+    return f"wxpub @ git+{repository(source)}@v{__version__}"
+
+
+def repository(source: str | None) -> str:
+    """wxpub's Git repository: `--source`, else the one this package says it comes from."""
     url = source or _repository_url()
     if not _GIT_URL.fullmatch(url):  # it lands in a `run:` line of every workflow: no quotes, spaces or $
         raise UserError(f"--source 不是可用的 Git 仓库地址:{url}",
                         hint="写作 https://主机/组织/wxpub 这样的地址(只含字母、数字和 . _ ~ : / @ % + -)")
-    return f"wxpub @ git+{url}@v{__version__}"
+    return url
 
 
 def _repository_url() -> str:
@@ -87,6 +95,15 @@ def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
         PurePosixPath("README.md"): _packaged("README.md").replace("@SCHOOL@", "示例学校")
         .replace("@EXAMPLE@", f"{EXAMPLE_ARTICLE}/").replace("@INSTALL@", install).encode(),
     }
+    # where editors work: pre-commit runs wxpub lint at the same tag the workflows install;
+    # VS Code gets the settings, extension recommendations and remark config (the schema
+    # itself follows the policy, below)
+    files[PurePosixPath(".pre-commit-config.yaml")] = (_packaged("pre-commit-config.yaml")
+                                                       .replace("@REPOSITORY@", repository(source))
+                                                       .replace("@VERSION@", __version__).encode())
+    files[PurePosixPath(".vscode", "settings.json")] = _packaged("vscode-settings.json").encode()
+    files[PurePosixPath(".vscode", "extensions.json")] = _packaged("vscode-extensions.json").encode()
+    files[PurePosixPath(".remarkrc.json")] = _packaged("remarkrc.json").encode()
     # actionlint's list of the runner labels the workflows use (the self-hosted `wechat` runner)
     files[PurePosixPath(".github", "actionlint.yaml")] = (shipped_root() / ".github" / "actionlint.yaml").read_bytes()
     for source_list in sorted((shipped_root() / WORDLISTS).glob("*.txt")):
@@ -96,6 +113,7 @@ def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
     derived = {WORKFLOWS / name: adapt_workflow(name, (shipped_root() / WORKFLOWS / name).read_text(encoding="utf-8"),
                                                 install, policies).encode() for name in WORKFLOW_FILES}
     derived[PurePosixPath(CODEOWNERS_FILE)] = render_codeowners(policies).encode()
+    derived[PurePosixPath(FRONT_MATTER_SCHEMA_FILE)] = render_front_matter_schema(policies).encode()
     _write(root, derived)
     files |= derived
     return Scaffold(root, tuple(sorted(files)), install)

@@ -24,5 +24,5 @@ def run(args: argparse.Namespace) -> int:
     for name in made.written:
         print(f"  {name}")
     print(f"工作流安装:{made.install}")
-    print("下一步:修改 policies.yaml(学校、部门、审核团队、账号),运行 wxpub codeowners,然后 git init 并提交。")
+    print("下一步:修改 policies.yaml(学校、部门、审核团队、账号),运行 wxpub codeowners 和 wxpub schema,然后 git init 并提交;编辑人员运行 pre-commit install 后,每次提交前检查改动的文章。")
     return ExitCode.OK

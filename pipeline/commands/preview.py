@@ -16,6 +16,7 @@ from pipeline.changes import changed_since
 from pipeline.content import Article, find_bundles, load_article
 from pipeline.errors import ExitCode, UserError
 from pipeline.policies import Policies, load_policies
+from pipeline.progress import Progress, bar_wanted
 from pipeline.preview import IndexEntry, build_index, build_preview, index_entry, preview_file_name
 from pipeline.snapshot import WorkTree
 
@@ -65,24 +66,28 @@ def _display(path: Path) -> str:
 
 
 def write_previews(root: Path, policies: Policies, bundles: list[PurePosixPath], output: Path,
-                   theme: str | None) -> tuple[list[Path], list[str]]:
+                   theme: str | None, progress: Progress = Progress()) -> tuple[list[Path], list[str]]:
     """Write one page per loadable article and the index; (written files, problems)."""
     output.mkdir(parents=True, exist_ok=True)
+    progress.expect(len(bundles))
     written: list[Path] = []
     entries: list[IndexEntry] = []
     problems: list[str] = []
     for bundle in bundles:
+        progress.working_on(bundle.parent.name)
         loaded = load_article(WorkTree(root), bundle)
         if not isinstance(loaded, Article):
             problems.append(f"{loaded.path}:{loaded.line}: {loaded.message}")
             entries.append(IndexEntry("", bundle.parent.name, bundle.parts[1] if len(bundle.parts) > 1 else "", "",
                                       str(bundle), problem=loaded.message))
+            progress.advance()
             continue
         name = preview_file_name(loaded)
         target = output / name
         target.write_text(build_preview(loaded, policies, theme=theme), encoding="utf-8")
         written.append(target)
         entries.append(index_entry(loaded, policies, name))
+        progress.advance()
     index = output / INDEX_FILE
     # errors="replace": a folder name that is not UTF-8 (ART001 on its entry) is still listed
     index.write_text(build_index(entries, heading="文章手机预览", note=f"共 {len(written)} 篇文章的预览"),
@@ -97,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     bundles = select_bundles(root, args.articles, args.changed_since)
     output: Path = args.output if args.output is not None else root / DEFAULT_OUTPUT
     try:
-        written, problems = write_previews(root, policies, bundles, output, args.theme)
+        with Progress.start("生成预览", "篇", shown=bar_wanted()) as bar:
+            written, problems = write_previews(root, policies, bundles, output, args.theme, bar)
     except OSError as exc:
         raise UserError(f"无法写入预览:{exc.strerror}", where=str(exc.filename or output),
                         hint="用 -o 指定一个可写的目录") from None

@@ -23,6 +23,7 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.forge import forge_from_env
 from pipeline.ledger import Ledger
 from pipeline.policies import Account, Policies, load_policies
+from pipeline.progress import Progress, bar_wanted
 from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
 from pipeline.publish import (
@@ -152,6 +153,12 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # one bar for the messages this run sends (on a terminal only), erased however the run ends
+    with Progress.start("发布消息", "条", shown=bar_wanted(args.format) and not args.dry_run) as bar:
+        return _publish(args, bar)
+
+
+def _publish(args: argparse.Namespace, bar: Progress) -> int:
     root: Path = args.root
     timeout = timeout_from(os.environ)
     repo, head = _head(root, args.rev)
@@ -185,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
                       source=source,
                       now=now, simulated=bool(args.now),
                       clients=lambda account: WeChat(credentials(account), base_url=api, timeout=timeout),
-                      progress=_progress if sys.stderr.isatty() and args.format == "text" else lambda _: None,
+                      progress=bar,
                       remote=None if args.dry_run else args.push, lease=args.lease, known_lines=len(ledger.entries))
     exhausted: dict[str, WeChatError] = {}
     unchecked: Outcome | None = None
@@ -218,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
         except WeChatError as error:
             outcomes = [*publish_run.outcomes, Outcome("failed", "", "", str(error))]
         finally:
+            bar.close()  # erased before the report is printed
             server = getattr(args, "sandbox_server", None)
             if server is not None:
                 server.shutdown()
@@ -232,10 +240,6 @@ def _check_credentials(policies: Policies, the_plan: Plan, state: LedgerState,
     accounts |= {m.account for m in state.messages.values() if m.live and m.account in policies.accounts}
     for account_id in sorted(accounts):
         credentials(policies.accounts[account_id])
-
-
-def _progress(text: str) -> None:
-    print(f"… {text}", file=sys.stderr, flush=True)
 
 
 def _report(outcomes: list[Outcome], fmt: str, *, dry_run: bool) -> None:

@@ -18,6 +18,7 @@ from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
 from pipeline.lint.registry import CHECKS, FIXERS, RULES
 from pipeline.policies import POLICY_FILE, Policies
+from pipeline.progress import Progress
 from pipeline.snapshot import WorkTree
 
 
@@ -28,16 +29,20 @@ _CHUNK = 64
 
 def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath], *, fix: bool = False,
                  today: datetime.date | None = None, jobs: int | None = None,
-                 published: Mapping[str, str] | None = None, cache: FindingsCache | None = None) -> LintReport:
+                 published: Mapping[str, str] | None = None, cache: FindingsCache | None = None,
+                 progress: Progress = Progress()) -> LintReport:
     """Lint every bundle; large sets are spread over `jobs` processes (default: every core).
-    With `cache`, an article whose files, policy and wxpub are unchanged is not linted again."""
+    With `cache`, an article whose files, policy and wxpub are unchanged is not linted again.
+    `progress` counts the articles done (a bar on a terminal)."""
     findings: list[Finding] = []
     suppressions: list[Suppression] = []
     fixed: list[str] = []
     suppressed: list[tuple[Finding, Suppression]] = []
     accounts: set[str] = set()
     files = 0
-    results = _each(root, policies, paths, fix, jobs) if fix or cache is None else _cached(root, policies, paths, jobs, cache)
+    progress.expect(len(paths))
+    results = (_counted(_each(root, policies, paths, fix, jobs), progress) if fix or cache is None
+               else _cached(root, policies, paths, jobs, cache, progress))
     for path, result in zip(paths, results):
         files += 1
         findings.extend(result.findings)
@@ -53,15 +58,22 @@ def lint_bundles(root: Path, policies: Policies, paths: Sequence[PurePosixPath],
                       tuple(suppressed))
 
 
+def _counted(results: Iterator[LintReport], progress: Progress) -> Iterator[LintReport]:
+    for result in results:
+        progress.advance()
+        yield result
+
+
 def _cached(root: Path, policies: Policies, paths: Sequence[PurePosixPath], jobs: int | None,
-            cache: FindingsCache) -> list[LintReport]:
+            cache: FindingsCache, progress: Progress) -> list[LintReport]:
     """Every article's report, from the cache where nothing it depends on changed; the rest are
     linted (over workers as usual) and filed. An article is described again after linting and
     filed only if it is still what was linted."""
     keys = [cache.key(root, path) for path in paths]
     hits = cache.get({key: path for key, path in zip(keys, paths) if key is not None})
     todo = [i for i, key in enumerate(keys) if key is None or key not in hits]
-    fresh = dict(zip(todo, _each(root, policies, [paths[i] for i in todo], False, jobs)))
+    progress.advance(len(paths) - len(todo))
+    fresh = dict(zip(todo, _counted(_each(root, policies, [paths[i] for i in todo], False, jobs), progress)))
     cache.put({key: fresh[i] for i in todo if (key := keys[i]) is not None and cache.key(root, paths[i]) == key})
     return [fresh[i] if i in fresh else hits[str(keys[i])] for i in range(len(paths))]
 
