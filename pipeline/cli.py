@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
     "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),
     "init": ("pipeline.commands.init", "生成一所学校的文章仓库(policies.yaml、词表、工作流、示例文章)"),
+    "doctor": ("pipeline.commands.doctor", "检查各公众号账号的健康状况(凭据、IP 白名单、发布时段、认证与年审日期)"),
 }
 
 
