@@ -542,9 +542,9 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
             continue
         # after lint: rendering here assumes a theme that renders (RENDER002 is an error above)
-        unservable = unservable(loaded, policies)
-        if unservable:
-            failed.append(Outcome("failed", str(path), account.id, unservable))
+        unreadable = unservable(loaded, policies)
+        if unreadable:
+            failed.append(Outcome("failed", str(path), account.id, unreadable))
             continue
         approvers: tuple[str, ...] = ()
         if run.gate is not None:
