@@ -60,7 +60,7 @@ def check_account(policies: Policies, account: Account, environ: Mapping[str, st
     if not any(c.level == ERROR for c in checks):
         checks.append(_token(account, client))
     checks.extend(_schedule(policies, account))
-    checks.extend(_dates(account, today))
+    checks.extend(date_checks(account, today))
     return checks
 
 
@@ -100,7 +100,9 @@ def _schedule(policies: Policies, account: Account) -> list[Check]:
     return found
 
 
-def _dates(account: Account, today: datetime.date) -> list[Check]:
+def date_checks(account: Account, today: datetime.date) -> list[Check]:
+    """Certification, annual review and renewal on `today`: past is an error (ACC002), within
+    warn_days (the day itself included) a warning (ACC001), as lint judges them."""
     dues = account.due_dates(today)
     if not dues:
         return [Check(account.id, "认证与年审", OK, "未填写 certification 日期(填写后到期前会提醒)")]
