@@ -191,3 +191,20 @@ def test_every_date_is_judged_by_its_distance_alone(offset: int, warn_days: int)
 
 
 _POLICIES = load_policies(PROJECT)
+
+
+def test_a_scheduled_workflow_runs_it_strictly_where_publishing_runs() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((PROJECT / ".github" / "workflows" / "doctor.yml").read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))
+    assert "schedule" in triggers and triggers["schedule"][0]["cron"]
+    job = workflow["jobs"]["doctor"]
+    assert job["runs-on"] == ["self-hosted", "wechat"] and job["environment"] == "wechat"  # the whitelisted runner
+    check = next(s for s in job["steps"] if s.get("name") == "Check every account")
+    assert check["run"] == "wxpub doctor --strict"  # a date within 30 days fails the run visibly
+    policies = load_policies(PROJECT)
+    assert set(check["env"]) == {e for a in policies.accounts.values() for e in (a.appid_env, a.secret_env)}
+    for step in job["steps"]:
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
+from pipeline.policies import load_policies
 from pipeline.sending import MARKER, PREVIEW_MARKER, marker_of
 from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, write_article
 
@@ -293,3 +295,38 @@ def test_the_sandbox_refuses_a_follower_setting_it_cannot_honour(sandbox: str, s
     request = {"appid": APPID, **spec}
     with pytest.raises(Exception, match="400"):
         http(sandbox + "/sandbox/followers", request)
+
+
+# -- the workflow that sends previews when a reviewer asks ------------------------------------------
+
+WORKFLOW = PROJECT / ".github" / "workflows" / "wechat-preview.yml"
+
+
+def test_the_workflow_runs_base_code_for_same_repository_pull_requests_only() -> None:
+    import yaml
+
+    text = WORKFLOW.read_text(encoding="utf-8")
+    workflow = yaml.safe_load(text)
+    triggers = workflow.get("on", workflow.get(True))
+    assert set(triggers) == {"pull_request_target", "issue_comment"}  # both run the default branch's file
+    job = workflow["jobs"]["preview"]
+    condition = " ".join(job["if"].split())
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert "github.event.label.name == 'wechat-preview'" in condition
+    assert "startsWith(github.event.comment.body, '/preview')" in condition
+    assert '"OWNER", "MEMBER", "COLLABORATOR"' in condition and "author_association" in condition
+    steps = job["steps"]
+    find = next(s for s in steps if s.get("id") == "pr")
+    assert ".head.repo.full_name" in find["run"] and "exit 1" in find["run"]  # a fork's PR, asked by comment
+    for step in steps:
+        assert "${{" not in step.get("run", ""), step  # comment text only through the environment
+        uses = step.get("uses", "")
+        if uses:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses.split(" ")[0]), uses  # pinned by commit
+        assert "ref" not in step.get("with", {}), step  # never the pull request's code
+    send = next(s for s in steps if s.get("name") == "Send previews")
+    assert 'wxpub preview --wechat "$article" --rev "$HEAD_SHA"' in send["run"]
+    policies = load_policies(PROJECT)
+    wanted = {e for a in policies.accounts.values() for e in (a.appid_env, a.secret_env)}
+    wanted |= {p.env for a in policies.accounts.values() for p in a.previewers.values() if p.env}
+    assert {k for k, v in send["env"].items() if "secrets." in v} == wanted
