@@ -45,8 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     wechat.add_argument("--wechat", action="store_true",
                         help="把一篇文章放入公众号草稿箱(每篇只建一次草稿,之后更新),并用微信预览接口发给 --to 中的人")
     wechat.add_argument("--to", nargs="+", metavar="NAME", default=[],
-                        help="接收预览的人:policies.yaml 中该账号 previewers 下的姓名")
-    wechat.add_argument("--rev", metavar="REV", help="从该提交读取文章(如合并请求的 head);默认读工作区")
+                        help="接收预览的人:policies.yaml 中该账号「可接收预览的人」(accounts.<账号>.previewers)下的姓名")
+    wechat.add_argument("--rev", metavar="REV", help="从该提交读取文章(如合并请求的最新提交);默认读工作区")
     wechat.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
     from pipeline.commands.publish import add_connection_arguments  # the same connection options as publish
     add_connection_arguments(wechat)
