@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.policies import load_policies
-from pipeline.sending import MARKER, PREVIEW_MARKER, marker_of
+from pipeline.sending import MARKER, PREVIEW_MARKER, marker_of, with_marker
 from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, write_article
 
 ARTICLE = "content/official/publicity/2026-10-20-sports-day"
@@ -330,3 +332,59 @@ def test_the_workflow_runs_base_code_for_same_repository_pull_requests_only() ->
     wanted = {e for a in policies.accounts.values() for e in (a.appid_env, a.secret_env)}
     wanted |= {p.env for a in policies.accounts.values() for p in a.previewers.values() if p.env}
     assert {k for k, v in send["env"].items() if "secrets." in v} == wanted
+
+
+def test_a_preview_draft_is_never_taken_for_a_version_1_attempt() -> None:
+    """Version 1 attempts are recognised by (title, cover media_id); a preview draft of the same
+    article shows both, and must not be adopted as the publisher's draft."""
+    from pipeline.ledger import Entry
+    from pipeline.messages import Message, Phase
+    from pipeline.records import ClaimedArticle
+    from pipeline.sending import _is_attempt, with_marker
+
+    legacy = Message(batch="b1", account="official", mode="", articles=(ClaimedArticle("x/index.md", "h"),), files=(),
+                     day="2026-11-25", started=Entry(at="", run="r", step="claimed", account="official", v=1),
+                     phase=Phase.DRAFT_ADDING, owner="r", lease_until=0.0, last_id="",
+                     legacy_markers=(("学校举行秋季运动会", "MEDIA1"),))
+    news = [{"title": "学校举行秋季运动会", "thumb_media_id": "MEDIA1", "content": "<section><p>正文</p></section>"}]
+    assert _is_attempt(news, legacy)  # what version 1 recovery adopts
+    previewed = [{**news[0], "content": with_marker(news[0]["content"], "k1", PREVIEW_MARKER)}]
+    assert not _is_attempt(previewed, legacy)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text(max_size=200), key=st.from_regex(r"[0-9a-f]{1,24}", fullmatch=True),
+       batch=st.from_regex(r"[0-9a-f]{1,16}\.[1-8]", fullmatch=True))
+def test_the_two_markers_never_read_as_each_other(body: str, key: str, batch: str) -> None:
+    """Whatever the article holds, even text that spells either attribute, a preview draft
+    carries only its preview key and a publisher's draft only its attempt."""
+    content = f"<section><p>{body}</p></section>"
+    previewed = with_marker(content, key, PREVIEW_MARKER)
+    assert marker_of(previewed, PREVIEW_MARKER) == key and marker_of(previewed) is None
+    sent = with_marker(content, batch)
+    assert marker_of(sent) == batch and marker_of(sent, PREVIEW_MARKER) is None
+    assert marker_of(with_marker(previewed, key + "0", PREVIEW_MARKER), PREVIEW_MARKER) == key + "0"  # replaced, not added
+
+
+_SAMPLE = load_policies(PROJECT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.sampled_from(["张三", "李四"]) | st.text(min_size=1, max_size=8), min_size=1, max_size=5))
+def test_any_name_outside_the_list_is_refused_before_anything_is_sent(names: list[str]) -> None:
+    from pipeline.errors import UserError
+    from pipeline.wechat_preview import receivers
+
+    account = _SAMPLE.accounts["official"]
+    environ = {"WXPUB_PREVIEW_OPENID_LISI": LISI["openid"]}
+    unknown = [n for n in names if n not in ("张三", "李四")]
+    if unknown:
+        with pytest.raises(UserError) as refused:
+            receivers(_SAMPLE, account, names, environ)
+        assert "可选:张三、李四" in str(refused.value) and f"「{unknown[0]}」" in str(refused.value)
+        return
+    found = receivers(_SAMPLE, account, names, environ)
+    assert [r.name for r in found] == list(dict.fromkeys(names))  # each once, in the order asked
+    assert {r.name: (r.kind, r.id) for r in found} == {n: v for n, v in {
+        "张三": ("wxname", ZHANG["wxname"]), "李四": ("openid", LISI["openid"])}.items() if n in names}
+    assert all(r.id not in repr(r) for r in found)  # a personal ID is never printed by accident
