@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("pipeline.commands.init", "生成一所学校的文章仓库(policies.yaml、词表、工作流、示例文章)"),
     "new": ("pipeline.commands.new", "新建一篇文章:按账号、部门和日期生成文章目录与头部字段"),
     "schema": ("pipeline.commands.schema", "由 policies.yaml 生成编辑器检查文章头部字段所用的 JSON 模式文件(.vscode/)"),
+    "doctor": ("pipeline.commands.doctor", "检查各公众号账号的健康状况(凭据、IP 白名单、发布时段、认证与年审日期)"),
 }
 
 

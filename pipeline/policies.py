@@ -64,6 +64,34 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Previewer:
+    """Someone who may receive test sends of an account's articles on their phone (R13).
+
+    `kind` is how WeChat addresses them: `openid` (a follower of this account) or `wxname`
+    (their WeChat ID). The ID is written in the policy (`value`) or, being personal, kept in
+    a CI secret whose environment variable the policy names (`env`)."""
+
+    name: str
+    kind: str  # openid | wxname
+    value: str = ""
+    env: str = ""
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """One dated obligation of an account (R19) and how far off it is on a given day."""
+
+    label: str  # 微信认证 | 年审 | 续费
+    key: str  # the key under `certification:`
+    due: datetime.date
+    days: int  # due - today; negative once past
+
+    @property
+    def past(self) -> bool:
+        return self.days < 0
+
+
+@dataclass(frozen=True)
 class Account:
     id: str
     name: str
@@ -77,10 +105,23 @@ class Account:
     secret_env: str
     verified_until: datetime.date | None = None
     annual_review: datetime.date | None = None
+    renewal: datetime.date | None = None
     warn_days: int = 30
     schedule: Schedule = Schedule()
     theme: str = "classic"
     footer: str = ""
+    previewers: Mapping[str, Previewer] = field(default_factory=lambda: MappingProxyType({}))
+
+    def due_dates(self, today: datetime.date) -> tuple[DueDate, ...]:
+        """Certification, annual review and renewal dates that are set, with the days left
+        until each: lint (ACC001/ACC002) and `wxpub doctor` judge them from this one list."""
+        dates = (("微信认证", "verified_until", self.verified_until), ("年审", "annual_review", self.annual_review),
+                 ("续费", "renewal", self.renewal))
+        return tuple(DueDate(label, key, due, (due - today).days) for label, key, due in dates if due is not None)
+
+    def due_soon(self, due: DueDate) -> bool:
+        """Within `warn_days` of falling due (and not yet past)."""
+        return 0 <= due.days <= self.warn_days
 
 
 @dataclass(frozen=True)
@@ -453,6 +494,13 @@ def _date(value: Any) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
+def _previewer(name: str, spec: Mapping[str, str]) -> Previewer:
+    """The schema allows exactly one of openid, openid_env, wxname, wxname_env."""
+    key, value = next(iter(spec.items()))
+    kind = key.removesuffix("_env")
+    return Previewer(name, kind, env=value) if key.endswith("_env") else Previewer(name, kind, value=value)
+
+
 def _time(text: str) -> datetime.time:
     hours, minutes = map(int, text.split(":"))
     return datetime.time.max if hours == 24 else datetime.time(hours, minutes)
@@ -482,7 +530,7 @@ def _build(doc: PositionedYaml, root: Path, files: Snapshot) -> Policies:
             publish_mode=raw["publish_mode"],
             appid_env=raw["credentials"]["appid_env"], secret_env=raw["credentials"]["secret_env"],
             verified_until=_date(cert.get("verified_until")), annual_review=_date(cert.get("annual_review")),
-            warn_days=cert.get("warn_days", 30),
+            renewal=_date(cert.get("renewal")), warn_days=cert.get("warn_days", 30),
             schedule=Schedule(
                 windows=tuple((_time(w.split("-")[0]), _time(w.split("-")[1])) for w in sched.get("windows", [])),
                 weekdays=tuple(sched.get("weekdays", [])),
@@ -490,6 +538,8 @@ def _build(doc: PositionedYaml, root: Path, files: Snapshot) -> Policies:
             ),
             theme=raw.get("theme", "classic"),
             footer=raw.get("footer", ""),
+            previewers=MappingProxyType({name: _previewer(name, spec)
+                                         for name, spec in raw.get("previewers", {}).items()}),
         )
     categories = {c["name"]: Category(c["name"], c.get("description", ""), tuple(c.get("extra_stages", [])))
                   for c in data["categories"]}

@@ -544,9 +544,9 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
                                   f"未通过检查({len(errors)} 个错误,首个:{first.code} 第 {first.line} 行 {first.message})"))
             continue
         # after lint: rendering here assumes a theme that renders (RENDER002 is an error above)
-        unservable = _unservable(loaded, policies)
-        if unservable:
-            failed.append(Outcome("failed", str(path), account.id, unservable))
+        unreadable = unservable(loaded, policies)
+        if unreadable:
+            failed.append(Outcome("failed", str(path), account.id, unreadable))
             continue
         approvers: tuple[str, ...] = ()
         if run.gate is not None:
@@ -588,7 +588,7 @@ def _refused_text(refused: Failed) -> str:
     return what + ";修改文章后才会重新提交"
 
 
-def _unservable(article: Article, policies: Policies) -> str:
+def unservable(article: Article, policies: Policies) -> str:
     """Why the cover or a body image cannot be read from the bundle ("" when all can). Lint
     reports each of these as a binding finding (LINK001/LINK002 on an image, MEDIA001, FM001/FM002
     on the cover) that no suppression or policy override silences; here the resolver decides again."""

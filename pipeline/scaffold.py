@@ -8,8 +8,8 @@ What it writes comes from two places and is never a second copy of either:
 - the shipped defaults (pipeline.defaults.shipped_root): the word lists and this
   repository's own workflows, adapted here in three ways: they install a pinned wxpub
   instead of the checkout (`pip install .`), the pull-request workflow has no test job (a
-  content repository has no tests of its own), and publish.yml lists the secrets of the new
-  policy's accounts.
+  content repository has no tests of its own), and publish.yml, doctor.yml and
+  wechat-preview.yml list the secrets of the new policy's accounts (and previewers).
 
 CODEOWNERS and the editors' front-matter schema are generated from the new policy by
 pipeline.codeowners and pipeline.editor, the one generator of each.
@@ -33,13 +33,16 @@ from pipeline.errors import UserError
 from pipeline.policies import POLICY_FILE, Policies, load_policies
 
 WORKFLOWS = PurePosixPath(".github", "workflows")
-WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml")
+WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml", "doctor.yml",
+                  "wechat-preview.yml")
+# Workflows that hand the accounts' credentials to wxpub (wechat-preview.yml also the previewers' IDs)
+_WITH_SECRETS = ("publish.yml", "doctor.yml", "wechat-preview.yml")
 EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
 _INSTALL_LINE = "run: python -m pip install ."
-# publish.yml hands each account's credentials to the publish step by name; the new policy's
-# accounts replace the sample's between these two lines
+# publish.yml, doctor.yml and wechat-preview.yml hand each account's credentials to wxpub by
+# name; the new policy's accounts replace the sample's between this line and the step's `run:`
 _SECRETS_START = "# The names policies.yaml gives under accounts.*.credentials (R16)"
-_SECRETS_END = "run: wxpub publish"
+_SECRETS_END = "run: "
 DEFAULT_REPOSITORY = "https://github.com/jcu-media/wxpub"
 _GIT_URL = re.compile(r"(https|ssh|file)://[A-Za-z0-9._~:/@%+-]+")
 
@@ -126,11 +129,13 @@ def adapt_workflow(name: str, text: str, install: str, policies: Policies) -> st
     text = text.replace(_INSTALL_LINE, f'run: python -m pip install "{install}"')
     if name == "pull-request.yml":
         text = re.sub(r"\n  test:\n.*\Z", "\n", text, flags=re.DOTALL)  # the last job: wxpub's own tests
-    if name == "publish.yml":
+    if name in _WITH_SECRETS:
         start = text.index(_SECRETS_START) + len(_SECRETS_START)
-        end = text.index(_SECRETS_END)
-        lines = [f"          {env}: ${{{{ secrets.{env} }}}}" for account in policies.accounts.values()
-                 for env in (account.appid_env, account.secret_env)]
+        end = text.index(_SECRETS_END, start)
+        names = [env for account in policies.accounts.values() for env in (account.appid_env, account.secret_env)]
+        if name == "wechat-preview.yml":
+            names += [p.env for account in policies.accounts.values() for p in account.previewers.values() if p.env]
+        lines = [f"          {env}: ${{{{ secrets.{env} }}}}" for env in dict.fromkeys(names)]
         text = text[:start] + "\n" + "\n".join(lines) + "\n        " + text[end:]
     return text
 

@@ -38,6 +38,8 @@ from pipeline.render import check, content_too_long, render_article
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 if TYPE_CHECKING:
+    from pipeline.content import Article
+    from pipeline.policies import Policies
     from pipeline.publish import Candidate, Run
 
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # freepublish/get has a small daily quota: back off
@@ -71,38 +73,43 @@ class Built:
 # for one (an unknown attempt stops every run of the account, refuse_rewound_ledger) nor be cut
 # out of the article
 _FIRST_TAG = re.compile(r"\s*<([A-Za-z][A-Za-z0-9]*)[^<>]*>")
-_MARK = re.compile(r"""\sdata-wxpub=(?:"[^"]*"|'[^']*')""")
+MARKER = "data-wxpub"
+# A test send's draft (wxpub preview --wechat) carries its own attribute, never MARKER: the
+# publisher, its rewind guard and `status --verify` take only MARKER for wxpub's attempts
+PREVIEW_MARKER = "data-wxpub-preview"
 
 
 def marker(batch: str, index: int) -> str:
     return f"{batch}.{index}"
 
 
-def marker_of(content: str) -> str | None:
-    """The wxpub marker of an article's HTML: the data-wxpub attribute of its first element
+def marker_of(content: str, attribute: str = MARKER) -> str | None:
+    """The wxpub marker of an article's HTML: the `attribute` (data-wxpub) of its first element
     that has one (None: not an article wxpub sent). Editors cannot write attributes (raw
     HTML is off in Markdown), so only wxpub's own marker is one. Parsed up to the tag holding
     the first mention (ours is at the start: a whole article would be parsed for nothing)."""
-    mention = content.find("data-wxpub")
+    mention = content.find(attribute)
     if mention < 0:
         return None
     end = content.find(">", mention)
     for element in check.parse(content if end < 0 else content[:end + 1]).elements:
-        value = dict(element.attrs).get("data-wxpub")
+        value = dict(element.attrs).get(attribute)
         if value is not None:
             return value
     return None
 
 
-def with_marker(content: str, mark: str) -> str:
-    """`content` with `data-wxpub="mark"` on its first element (replacing an older marker there)."""
-    attribute = f' data-wxpub="{mark}"'
+def with_marker(content: str, mark: str, attribute: str = MARKER) -> str:
+    """`content` with `attribute="mark"` (data-wxpub) on its first element (replacing an older
+    marker there)."""
+    written = f' {attribute}="{mark}"'
     first = _FIRST_TAG.match(content)
     if first is None:
-        return f"<section{attribute}>{content}</section>"
-    tag = _MARK.sub("", first.group(0), count=1)
+        return f"<section{written}>{content}</section>"
+    older = re.compile(rf"""\s{re.escape(attribute)}=(?:"[^"]*"|'[^']*')""")
+    tag = older.sub("", first.group(0), count=1)
     name_end = first.end(1) - first.start(0)
-    return content[:first.start(0)] + tag[:name_end] + attribute + tag[name_end:] + content[first.end(0):]
+    return content[:first.start(0)] + tag[:name_end] + written + tag[name_end:] + content[first.end(0):]
 
 
 _BATCH = re.compile(r"([^.]+)\.\d+")
@@ -124,7 +131,10 @@ def _is_attempt(news: list[dict[str, Any]], message: Message) -> bool:
     if message.marker:
         return bool(news) and len(news) == len(message.articles) and all(
             carries(str(item.get("content", "")), marker(message.marker, i)) for i, item in enumerate(news, 1))
-    # Version 1 attempts had no marker: (title, cover media_id) per article
+    # Version 1 attempts had no marker: (title, cover media_id) per article. A test send's draft
+    # (wxpub preview --wechat) can show the same title and cover, and is never one
+    if any(marker_of(str(item.get("content", "")), PREVIEW_MARKER) is not None for item in news):
+        return False
     seen = [[str(item.get("title", "")), str(item.get("thumb_media_id", ""))] for item in news]
     return bool(message.legacy_markers) and seen == [list(m) for m in message.legacy_markers]
 
@@ -140,27 +150,33 @@ def cover_name(sha: str, source: str) -> str:
 
 def build(run: Run, candidate: Candidate) -> Built | str:
     """Render one article and list its uploads; a Chinese reason when it cannot go out."""
-    article = candidate.article
-    rendered = render_article(article, run.policies)
+    found = article_uploads(candidate.article, run.policies)
+    return found if isinstance(found, str) else Built(candidate, *found)
+
+
+def article_uploads(article: Article, policies: Policies) -> tuple[tuple[tuple[FileRef, str], ...], tuple[str, ...]] | str:
+    """What an article needs uploaded, as (file, its bundle path) pairs with the cover last, and
+    its body images as the Markdown names them; a Chinese reason when it cannot go out."""
+    rendered = render_article(article, policies)
     too_long = content_too_long(rendered.content)  # lint (RENDER001) says the same before review
     if too_long:
         return too_long
     files: list[tuple[FileRef, str]] = []
     images = rendered.bundle_images  # web images stay links (lint's MEDIA013 says they will not show)
     for name in images:
-        files.append((FileRef(_sha(run, candidate, name), "image", PurePosixPath(name).name), name))
+        files.append((FileRef(_sha(article, name), "image", PurePosixPath(name).name), name))
     cover = str(article.front_matter["cover"])
-    sha = _sha(run, candidate, cover)
+    sha = _sha(article, cover)
     files.append((FileRef(sha, "cover", cover_name(sha, cover)), cover))
-    return Built(candidate, tuple(files), images)
+    return tuple(files), tuple(images)
 
 
 def _read(run: Run, candidate: Candidate, name: str) -> bytes:
     return candidate.article.files.read(name)  # only through the bundle's resolver, from the commit's tree
 
 
-def _sha(run: Run, candidate: Candidate, name: str) -> str:
-    return hashlib.sha256(_read(run, candidate, name)).hexdigest()
+def _sha(article: Article, name: str) -> str:
+    return hashlib.sha256(article.files.read(name)).hexdigest()
 
 
 def start(run: Run, built: list[Built], day: str, cap: int) -> Message | None:
@@ -248,7 +264,7 @@ def _upload(run: Run, client: WeChat, message: Message, ref: FileRef, data: byte
     """Upload one file of a claimed message and record it before the next call."""
     unrecorded_before = _claimed_before(run, message, ref)
     if ref.kind == "cover":
-        found = _find_material(client, ref.name) if unrecorded_before else None
+        found = find_material(client, ref.name) if unrecorded_before else None
         if found is not None:
             record: CoverUploaded | ImageUploaded = CoverUploaded(ref.sha, found[0], found[1], message.batch, ref.name,
                                                                   recovered=True)
@@ -272,7 +288,8 @@ def _claimed_before(run: Run, message: Message, ref: FileRef) -> bool:
     return False
 
 
-def _find_material(client: WeChat, name: str) -> tuple[str, str] | None:
+def find_material(client: WeChat, name: str) -> tuple[str, str] | None:
+    """A permanent image of the account by the name it was uploaded under (cover_name)."""
     for item in client.materials():
         if item.get("name") == name:
             return str(item["media_id"]), str(item.get("url", ""))
@@ -289,16 +306,24 @@ def _draft_article(run: Run, built: Built, mark: str) -> dict[str, Any]:
     cover_ref = next(ref for ref, _ in built.files if ref.kind == "cover")
     cover = uploads[(account, cover_ref.kind, cover_ref.sha)]
     assert isinstance(cover, CoverUploaded)
-    rendered = render_article(candidate.article, run.policies, image_url=lambda target: urls.get(target, target))
-    comments = candidate.article.front_matter.get("comments", "open")
+    return draft_article(candidate.article, run.policies, urls, cover.media_id, mark)
+
+
+def draft_article(article: Article, policies: Policies, image_urls: Mapping[str, str], cover_media_id: str,
+                  mark: str, attribute: str = MARKER) -> dict[str, Any]:
+    """One article as draft/add and draft/update take it, rendered with its body images at
+    their uploaded URLs and `attribute="mark"` on it: what the publisher sends, and what a test
+    send (wxpub preview --wechat) shows on a reviewer's phone."""
+    rendered = render_article(article, policies, image_url=lambda target: image_urls.get(target, target))
+    comments = article.front_matter.get("comments", "open")
     return {
         "article_type": "news",
         "title": rendered.title,
         "author": rendered.author,
         "digest": rendered.digest,
-        "content": with_marker(rendered.content, mark),
+        "content": with_marker(rendered.content, mark, attribute),
         "content_source_url": rendered.content_source_url,
-        "thumb_media_id": cover.media_id,
+        "thumb_media_id": cover_media_id,
         "need_open_comment": 0 if comments == "closed" else 1,
         "only_fans_can_comment": 1 if comments == "fans" else 0,
     }

@@ -265,6 +265,11 @@ class WeChat:
                             idempotent=False)
         return _field(result, "media_id", "draft/add")
 
+    def update_draft(self, media_id: str, index: int, article: dict[str, Any]) -> None:
+        """draft/update: replace the article at 0-based `index` of a draft (same media_id)."""
+        self._call("draft/update", lambda: self._client.post(
+            "draft/update", data={"media_id": media_id, "index": index, "articles": article}), idempotent=True)
+
     def get_draft(self, media_id: str) -> dict[str, Any] | None:
         try:
             result = self._call("draft/get", lambda: self._client.post("draft/get", data={"media_id": media_id}),
@@ -339,6 +344,16 @@ class WeChat:
                 return match.group() if match else ""
             raise
         return _field(result, "msg_id", "message/mass/sendall")
+
+    def preview(self, media_id: str, *, kind: str, receiver: str) -> str:
+        """message/mass/preview of a draft to one person: `kind` is "openid" (touser) or "wxname"
+        (towxname). Never retried: a lost answer may have reached the phone, and a preview
+        counts against a small daily limit."""
+        payload = {"touser" if kind == "openid" else "towxname": receiver, "mpnews": {"media_id": media_id},
+                   "msgtype": "mpnews"}
+        result = self._call("message/mass/preview",
+                            lambda: self._client.post("message/mass/preview", data=payload), idempotent=False)
+        return str(result.get("msg_id", ""))
 
     def mass_delete(self, msg_id: str, index: int) -> None:
         """message/mass/delete of one article (1-based article_idx; 0 would delete the whole send)."""

@@ -30,7 +30,7 @@ from pipeline.forge import GitHubForge
 from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.preview import build_preview
-from pipeline.publish import _unservable
+from pipeline.publish import unservable
 from pipeline.render import render_article
 from pipeline.snapshot import CommitTree, WorkTree
 from tests.testing.fake_github import FakeGitHub
@@ -253,7 +253,7 @@ def test_render_and_preview_never_read_outside_the_bundle_even_when_waived(tmp_p
         assert base64.b64encode(leaked).decode() not in page
     assert "图片不在文章目录中" in unquote(page)
     # The publisher's own guard (plan time, before any upload) says the same without lint's rules
-    assert f"{refused.shown} " in _unservable(article, load_policies(repo))
+    assert f"{refused.shown} " in unservable(article, load_policies(repo))
 
 
 @pytest.mark.parametrize("name", ESCAPES)

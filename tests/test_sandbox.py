@@ -370,8 +370,9 @@ def test_mass_send_quota_for_subscription_and_service_accounts(sandbox: Sandbox)
 
 def test_mass_preview_sends_a_draft_to_one_follower(sandbox: Sandbox) -> None:
     client = sandbox.account()
+    sandbox.admin("POST", "followers", {"appid": APPID, "followers": [{"openid": "oPreviewOpenid1234567890abcd"}]})
     media_id = add_draft(client, article(cover(client)))
-    assert client.message.send_mass_article(media_id, "oPreviewOpenid1234567890abc", preview=True)["msg_id"]
+    assert client.message.send_mass_article(media_id, "oPreviewOpenid1234567890abcd", preview=True)["msg_id"]
     assert client.draft.count() == {"total_count": 1}  # a preview keeps the draft
     assert len(sandbox.state()["previews"]) == 1
 

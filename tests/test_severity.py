@@ -13,7 +13,7 @@ from pipeline.lint.registry import RULES
 from pipeline.policies import load_policies
 from tests.testing.fixtures import cited, ARTICLE, PROJECT, SAMPLE_POLICY, found, lint_json, make_repo, write_article
 
-CERTIFICATION = "      verified_until: 2027-09-30\n      annual_review: 2027-06-30\n      warn_days: 30\n"
+CERTIFICATION = "      verified_until: 2027-09-30\n      annual_review: 2027-06-30\n      renewal: 2027-08-31\n      warn_days: 30\n"
 EMAIL_BODY = "投稿邮箱 a@example.com\n"
 
 

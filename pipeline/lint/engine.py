@@ -219,21 +219,17 @@ def code_findings(policies: Policies) -> list[Finding]:
 
 
 def account_findings(policies: Policies, accounts: set[str], today: datetime.date) -> list[Finding]:
-    """Certification and annual review dates of the accounts being linted (R19)."""
+    """Certification, annual review and renewal dates of the accounts being linted (R19)."""
     findings = []
     for account_id in sorted(accounts & set(policies.accounts)):
         account = policies.accounts[account_id]
-        for label, due, key in (("微信认证", account.verified_until, "verified_until"),
-                                ("年审", account.annual_review, "annual_review")):
-            if due is None:
-                continue
-            days = (due - today).days
-            where = f"accounts.{account_id}.certification.{key}"
-            line = policies.line_of("accounts", account_id, "certification", key)
-            if days < 0:
-                findings.append(Finding(POLICY_FILE, line, 1, "ACC002", f"账号「{account.name}」的{label}已于 {due} 过期;"
+        for due in account.due_dates(today):
+            where = f"accounts.{account_id}.certification.{due.key}"
+            line = policies.line_of("accounts", account_id, "certification", due.key)
+            if due.past:
+                findings.append(Finding(POLICY_FILE, line, 1, "ACC002", f"账号「{account.name}」的{due.label}已于 {due.due} 过期;"
                                         f"请尽快办理,并更新 {where}"))
-            elif days <= account.warn_days:
-                findings.append(Finding(POLICY_FILE, line, 1, "ACC001", f"账号「{account.name}」的{label}将于 {due} 到期"
-                                        f"(还有 {days} 天);请及时办理,并更新 {where}"))
+            elif account.due_soon(due):
+                findings.append(Finding(POLICY_FILE, line, 1, "ACC001", f"账号「{account.name}」的{due.label}将于 {due.due} 到期"
+                                        f"(还有 {due.days} 天);请及时办理,并更新 {where}"))
     return findings

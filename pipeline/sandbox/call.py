@@ -20,6 +20,7 @@ class ApiRequest:
     query: Mapping[str, str]
     body: bytes = b""
     content_type: str = ""
+    client_ip: str = ""  # the caller's address, checked against the account's IP whitelist
 
 
 @dataclass

@@ -11,6 +11,12 @@ Sources, so a reader can check each code (all stored copies, see the final repor
 - The mass-send page ("群发接口", clientmsgid section): 45065 "clientmsgid exist" (the answer
   carries the first msg_id), 45066, 45067 clientmsgid too long; 45028 "has no masssend quota".
 - freepublish/getarticle's page: {"errcode":53600,"errmsg":"Article ID 无效"}.
+- 40132 "invalid username" (a WeChat ID that is not one) and 43004 "require subscribe" (the
+  receiver does not follow the account), both from the global table, answer a preview
+  (message/mass/preview) to someone WeChat cannot deliver it to; 45009 answers a preview past
+  the daily limit (about 100), as public reports of that endpoint show.
+- 40164's errmsg names the caller's address, as WeChat words it in public reports:
+  "invalid ip 101.45.43.1 ipv6 ::ffff:101.45.43.1, not in whitelist rid: ...".
 - 45110 "author size out of limit": not in the global table, but what draft/add answers
   for a long author in many public reports.
 """
@@ -35,12 +41,14 @@ ERRMSG: dict[int, str] = {
     40066: "invalid url",
     40097: "invalid args",
     40125: "invalid appsecret",
+    40132: "invalid username",
     40164: "invalid ip, not in whitelist",
     41001: "access_token missing",
     41002: "appid missing",
     41004: "appsecret missing",
     41005: "media data missing",
     42001: "access_token expired",
+    43004: "require subscribe",
     43001: "require GET method",
     43002: "require POST method",
     44002: "empty post data",
@@ -77,6 +85,12 @@ def errmsg(errcode: int, detail: str = "") -> str:
     return f"{base} rid: {rid}"
 
 
+def not_whitelisted(ip: str) -> str:
+    """40164's errmsg, naming the caller's address as WeChat does (IPv4 also as mapped IPv6)."""
+    mapped = ip if ":" in ip else f"::ffff:{ip}"
+    return errmsg(40164).replace("invalid ip,", f"invalid ip {ip} ipv6 {mapped},")
+
+
 class ApiError(Exception):
     """A WeChat error answer: `{"errcode": N, "errmsg": "..."}` plus any extra fields."""
 
@@ -88,6 +102,17 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"errcode": self.errcode, "errmsg": errmsg(self.errcode, self.detail), **self.extra}
+
+
+class NotWhitelisted(ApiError):
+    """40164 for a caller whose address is not on the account's IP whitelist."""
+
+    def __init__(self, ip: str) -> None:
+        super().__init__(40164)
+        self.ip = ip
+
+    def body(self) -> dict[str, Any]:
+        return {"errcode": 40164, "errmsg": not_whitelisted(self.ip)}
 
 
 class AdminError(ValueError):

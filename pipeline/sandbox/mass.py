@@ -5,19 +5,27 @@ sendall idempotent for 24 h: the same id answers 45065 "clientmsgid exist" with 
 msg_id and sends nothing; without one WeChat uses a digest of the audience and content.
 Quota: subscription accounts 1 send a day, service accounts 4 a calendar month, then
 45028. The draft is removed once sent. The API is for verified accounts ("认证后均可用").
+
+Preview ("预览接口", api_preview): one receiver, by `touser` (an openid of this account) or
+`towxname` (a WeChat ID), one or the other; about 100 a day per account, then 45009. It reaches
+only a follower: an openid the account does not know is 40003, a WeChat ID nobody has is
+40132, someone who does not (or no longer) follow(s) is 43004. The media_id must be a draft of
+this account (40007). A preview sends nothing to followers and leaves the draft where it is.
+Who follows and the daily limit are set through /sandbox/followers (set_audience).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
-from typing import Any
+from typing import Any, Mapping
 
 from pipeline.sandbox import drafts
 from pipeline.sandbox.call import Call, int_arg, text_arg
-from pipeline.sandbox.codes import ApiError
+from pipeline.sandbox.codes import AdminError, ApiError
 from pipeline.sandbox.publishing import ID_BASE, article_url, require_verified
-from pipeline.sandbox.store import day_of, dumps, loads, month_of
+from pipeline.sandbox.store import Store, day_of, dumps, loads, month_of
 
 CLIENTMSGID_MAX = 64
 IDEMPOTENT_SECONDS = 24 * 3600
@@ -110,19 +118,92 @@ def delete(call: Call) -> dict[str, Any]:
 
 
 def preview(call: Call) -> dict[str, Any]:
-    """Sends a draft to one follower (touser: openid, or towxname); about 100 a day."""
+    """Sends a draft to one follower (touser: openid, or towxname), within the daily limit."""
     require_verified(call)
     data = call.json()
-    touser = data.get("touser") or data.get("towxname")
-    if not isinstance(touser, str) or not touser:
-        raise ApiError(40003 if "touser" in data else 40097, "touser or towxname missing")
+    if "touser" in data and "towxname" in data:
+        raise ApiError(40097, "touser and towxname: give one of them")
+    if "touser" not in data and "towxname" not in data:
+        raise ApiError(40097, "touser or towxname missing")
     media_id = _news_media_id(data)
     drafts.get_row(call, media_id)
+    openid = _receiver(call, data)
     today = day_of(call.now)
-    if call.store.quota_used(call.db, call.appid, "message/mass/preview", today) >= PREVIEW_PER_DAY:
+    if call.store.quota_used(call.db, call.appid, "message/mass/preview", today) >= _per_day(call.store, call.db, call.appid):
         raise ApiError(45009, "preview daily quota used up")
     call.store.use_quota(call.db, call.appid, "message/mass/preview", today)
     msg_id = MSG_ID_BASE + call.store.next_number(call.db, "mass")
     call.db.execute("INSERT INTO previews (msg_id, appid, touser, media_id, sent_at) VALUES (?, ?, ?, ?, ?)",
-                    (msg_id, call.appid, touser, media_id, call.now))
+                    (msg_id, call.appid, openid, media_id, call.now))
     return {"errcode": 0, "errmsg": "preview success", "msg_id": msg_id}
+
+
+def _receiver(call: Call, data: dict[str, Any]) -> str:
+    """The openid of the follower a preview is for, or the error WeChat answers."""
+    followers = _followers(call.store, call.db, call.appid)
+    if "touser" in data:
+        openid = data["touser"]
+        if not isinstance(openid, str) or not openid:
+            raise ApiError(40003)
+        found = next((f for f in followers if f["openid"] == openid), None)
+        if found is None:
+            raise ApiError(40003)
+    else:
+        wxname = data["towxname"]
+        if not isinstance(wxname, str) or not wxname:
+            raise ApiError(40132)
+        found = next((f for f in followers if f.get("wxname") == wxname), None)
+        if found is None:
+            raise ApiError(40132)
+    if not found.get("subscribed", True):
+        raise ApiError(43004)
+    return str(found["openid"])
+
+
+def _followers(store: Store, db: sqlite3.Connection, appid: str) -> list[dict[str, Any]]:
+    followers: list[dict[str, Any]] = json.loads(store.meta(db, f"followers:{appid}", "[]"))
+    return followers
+
+
+def _per_day(store: Store, db: sqlite3.Connection, appid: str) -> int:
+    return int(store.meta(db, f"preview_per_day:{appid}", str(PREVIEW_PER_DAY)))
+
+
+def set_audience(store: Store, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """/sandbox/followers {"appid", "followers"?: [{"openid", "wxname"?, "subscribed"?}],
+    "preview_per_day"?}: replaces the account's followers and/or its daily preview limit."""
+    appid = spec.get("appid")
+    if not isinstance(appid, str) or not appid:
+        raise AdminError("appid is required")
+    unknown = sorted(set(spec) - {"appid", "followers", "preview_per_day"})
+    if unknown:
+        raise AdminError(f"unknown fields: {', '.join(unknown)}")
+    with store.transaction() as db:
+        if store.account(db, appid) is None:
+            raise AdminError(f"no account {appid}")
+        if "followers" in spec:
+            store.set_meta(db, f"followers:{appid}", json.dumps(_checked_followers(spec["followers"])))
+        if "preview_per_day" in spec:
+            limit = spec["preview_per_day"]
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise AdminError("preview_per_day must be an integer ≥ 0")
+            store.set_meta(db, f"preview_per_day:{appid}", str(limit))
+        return {"followers": _followers(store, db, appid), "preview_per_day": _per_day(store, db, appid)}
+
+
+def _checked_followers(raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list):
+        raise AdminError("followers must be a list")
+    followers = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("openid"), str) or not item["openid"]:
+            raise AdminError("each follower needs an openid")
+        if set(item) - {"openid", "wxname", "subscribed"}:
+            raise AdminError("a follower has openid, wxname and subscribed only")
+        if "wxname" in item and not isinstance(item["wxname"], str):
+            raise AdminError("wxname must be a string")
+        if not isinstance(item.get("subscribed", True), bool):
+            raise AdminError("subscribed must be true or false")
+        followers.append({"openid": item["openid"], "wxname": item.get("wxname", ""),
+                          "subscribed": item.get("subscribed", True)})
+    return followers

@@ -9,6 +9,11 @@ Routes:
   POST   /sandbox/reset      forget everything
   POST   /sandbox/clock      {"advance": seconds}: move the sandbox clock forward (every
                              answer's Date header tells the sandbox clock's time)
+  POST   /sandbox/whitelist  {"appid", "ips": [...] | null}: the account's API IP whitelist
+                             (null: none, every caller is let through; [] lets nobody through)
+  POST   /sandbox/followers  {"appid", "followers": [{"openid", "wxname"?, "subscribed"?}],
+                             "preview_per_day"?}: who follows the account (message/mass/preview
+                             reaches only them) and the daily preview limit (default WeChat's 100)
   GET    /                   published articles per account
   GET    /article/<article_id>[?idx=N], /s/<key>   one article as WeChat shows it
   GET    /mmbiz/<name>       the bytes behind http://mmbiz.qpic.cn/sandbox/<name>
@@ -28,9 +33,9 @@ from pathlib import Path
 from typing import IO, Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pipeline.sandbox import pages
+from pipeline.sandbox import mass, pages, tokens
 from pipeline.sandbox.call import ApiRequest
-from pipeline.sandbox.codes import AdminError, ApiError, errmsg
+from pipeline.sandbox.codes import AdminError, ApiError, errmsg, not_whitelisted
 from pipeline.sandbox.core import Sandbox
 
 MAX_BODY = 32 * 1024 * 1024  # above add_material's 10 MB, so "too big" is WeChat's 40009
@@ -141,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, method: str, endpoint: str, query: dict[str, str], body: bytes) -> None:
         sandbox = self.server.sandbox
         request = ApiRequest(method=method, endpoint=endpoint, query=query, body=body,
-                             content_type=self.headers.get("Content-Type", ""))
+                             content_type=self.headers.get("Content-Type", ""), client_ip=self.client_address[0])
         effect = sandbox.begin_call(request)
         if effect.delay and effect.drop != "after":
             time.sleep(effect.delay)
@@ -161,8 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault_errmsg(self, errcode: int) -> str:
         if errcode == 40164:  # WeChat names the caller's address in this one
-            ip = self.client_address[0]
-            return errmsg(40164, "").replace("invalid ip,", f"invalid ip {ip} ipv6 ::ffff:{ip},")
+            return not_whitelisted(self.client_address[0])
         return errmsg(errcode, "sandbox fault")
 
     # -- /sandbox/ ---------------------------------------------------------------------------
@@ -233,6 +237,14 @@ def _advance_clock(sandbox: Sandbox, spec: Any) -> dict[str, Any]:
     return {"ok": True, "now": sandbox.advance_clock(float(seconds))}
 
 
+def _whitelist(sandbox: Sandbox, spec: Any) -> dict[str, Any]:
+    return {"ok": True, "ips": tokens.set_whitelist(sandbox.store, _object(spec))}
+
+
+def _followers(sandbox: Sandbox, spec: Any) -> dict[str, Any]:
+    return {"ok": True, **mass.set_audience(sandbox.store, _object(spec))}
+
+
 ADMIN: dict[tuple[str, str], Callable[[Sandbox, Any], dict[str, Any]]] = {
     ("POST", "accounts"): _put_account,
     ("POST", "faults"): _add_faults,
@@ -240,6 +252,8 @@ ADMIN: dict[tuple[str, str], Callable[[Sandbox, Any], dict[str, Any]]] = {
     ("GET", "state"): _state,
     ("POST", "reset"): _reset,
     ("POST", "clock"): _advance_clock,
+    ("POST", "whitelist"): _whitelist,
+    ("POST", "followers"): _followers,
 }
 
 

@@ -5,17 +5,23 @@ WECHAT_API.md: stable_token returns the *same* token to every caller while it is
 invalidates the old one (20 a day, at least 30 s apart). The plain `token` issues a new
 token on every call and retires the previous ones about 5 minutes later (2000 a day);
 the two kinds do not affect each other.
+
+The IP whitelist (公众号后台 → 基本配置 → IP 白名单): an account that has one answers every
+token request and every call from an address not on it with 40164, whose errmsg names the
+address (codes.not_whitelisted). An account without one lets every caller through.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import json
 import secrets
-from typing import Any
+from typing import Any, Mapping
 
 from pipeline.sandbox.call import Call
-from pipeline.sandbox.codes import ApiError
-from pipeline.sandbox.store import Account, day_of, month_of
+from pipeline.sandbox.codes import AdminError, ApiError, NotWhitelisted
+from pipeline.sandbox.store import Account, Store, day_of, month_of
 
 LIFETIME = 7200
 RENEW_WINDOW = 300  # stable: a new token is issued in the last 5 minutes of the old one
@@ -38,7 +44,52 @@ def _account(call: Call, grant_type: Any, appid: Any, secret: Any) -> Account:
         raise ApiError(40013)
     if not hmac.compare_digest(str(secret).encode(), account.secret.encode()):
         raise ApiError(40125)
+    require_whitelisted(call, account.appid)
     return account
+
+
+def _whitelist_key(appid: str) -> str:
+    return f"ip_whitelist:{appid}"
+
+
+def require_whitelisted(call: Call, appid: str) -> None:
+    """40164 unless the caller's address is on the account's whitelist (or it keeps none)."""
+    listed = call.store.meta(call.db, _whitelist_key(appid), "")
+    if not listed:
+        return
+    ip = call.request.client_ip
+    if _normal(ip) not in {_normal(entry) for entry in json.loads(listed)}:
+        raise NotWhitelisted(ip)
+
+
+def _normal(ip: str) -> str:
+    """An address as one spelling: ::ffff:1.2.3.4 is 1.2.3.4."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
+def set_whitelist(store: Store, spec: Mapping[str, Any]) -> list[str] | None:
+    """/sandbox/whitelist {"appid", "ips": [addresses] | null}: null removes the whitelist."""
+    appid, ips = spec.get("appid"), spec.get("ips")
+    if not isinstance(appid, str) or not appid:
+        raise AdminError("appid is required")
+    if ips is not None:
+        if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
+            raise AdminError("ips must be a list of IP addresses or null")
+        for ip in ips:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise AdminError(f"not an IP address: {ip}") from None
+    with store.transaction() as db:
+        if store.account(db, appid) is None:
+            raise AdminError(f"no account {appid}")
+        store.set_meta(db, _whitelist_key(appid), json.dumps(ips) if ips is not None else "")
+    return ips
 
 
 def _issue(call: Call, appid: str, kind: str) -> dict[str, Any]:
@@ -98,6 +149,7 @@ def authenticate(call: Call) -> None:
     call.account = call.store.account(call.db, row["appid"])
     if call.account is None:
         raise ApiError(40001)
+    require_whitelisted(call, call.account.appid)
 
 
 def clear_quota(call: Call) -> dict[str, Any]:
