@@ -1,8 +1,8 @@
 """The build step pyproject.toml cannot express: ship the default themes and word lists.
 
-`themes/` and `policies/wordlists/` stay where a school (and this repository's own content)
-edits them, at the top of the repository; the wheel carries a copy of each inside the
-package, at `pipeline/default_files/`, where `pipeline.defaults` finds them when wxpub runs
+`themes/`, `policies/wordlists/`, `.github/` and `requirements/` stay at the top of the
+repository, where a school (and this repository's own content and CI) edits and uses them;
+the wheel carries a copy of each inside the package, at `pipeline/default_files/`, where `pipeline.defaults` finds them when wxpub runs
 outside this checkout. Everything else about the build is declared in pyproject.toml.
 """
 
@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
-SHIPPED = ("themes", "policies/wordlists", ".github")  # repository folders copied as they are
+SHIPPED = ("themes", "policies/wordlists", ".github", "requirements")  # repository folders copied as they are
 TARGET = Path("pipeline", "default_files")  # must match pipeline/defaults.py
 
 

@@ -5,10 +5,11 @@ What it writes comes from two places and is never a second copy of either:
 - `pipeline/init_files/`: the commented policies.yaml, the editors' README, .gitignore, the
   example article, the pre-commit config and the VS Code settings (package data; this
   repository's own .vscode/ and .remarkrc.json are the same files);
-- the shipped defaults (pipeline.defaults.shipped_root): the word lists and this
-  repository's own workflows, adapted here in three ways: they install a pinned wxpub
-  instead of the checkout (`pip install .`), the pull-request workflow has no test job (a
-  content repository has no tests of its own), and publish.yml, doctor.yml and
+- the shipped defaults (pipeline.defaults.shipped_root): the word lists, the lock file of
+  wxpub's dependencies (`requirements/ci.txt`, which the workflows install hash-checked) and
+  this repository's own workflows, adapted here in three ways: they install a pinned wxpub
+  instead of the checkout (`pip install ... .`), the pull-request workflow has no test job
+  (a content repository has no tests of its own), and publish.yml, doctor.yml and
   wechat-preview.yml list the secrets of the new policy's accounts (and previewers).
 
 CODEOWNERS and the editors' front-matter schema are generated from the new policy by
@@ -38,7 +39,13 @@ WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "
 # Workflows that hand the accounts' credentials to wxpub (wechat-preview.yml also the previewers' IDs)
 _WITH_SECRETS = ("publish.yml", "doctor.yml", "wechat-preview.yml")
 EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
-_INSTALL_LINE = "run: python -m pip install ."
+# what the workflows install after the locked dependencies: this checkout, in wxpub's own
+_INSTALL_LINE = "python -m pip install --no-deps --no-build-isolation ."
+LOCK_FILE = PurePosixPath("requirements", "ci.txt")
+DEPENDABOT = PurePosixPath(".github", "dependabot.yml")
+# this repository's Dependabot entry for its lock files (the last one): a school's copy of the
+# lock is wxpub's, not compiled from a pyproject.toml of its own, so it changes with wxpub's version
+_PIP_UPDATES = re.compile(r"\n  # requirements/test\.txt.*\Z", re.DOTALL)
 # publish.yml, doctor.yml and wechat-preview.yml hand each account's credentials to wxpub by
 # name; the new policy's accounts replace the sample's between this line and the step's `run:`
 _SECRETS_START = "# The names policies.yaml gives under accounts.*.credentials (R16)"
@@ -109,6 +116,8 @@ def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
     files[PurePosixPath(".remarkrc.json")] = _packaged("remarkrc.json").encode()
     # actionlint's list of the runner labels the workflows use (the self-hosted `wechat` runner)
     files[PurePosixPath(".github", "actionlint.yaml")] = (shipped_root() / ".github" / "actionlint.yaml").read_bytes()
+    files[LOCK_FILE] = _lock_file()
+    files[DEPENDABOT] = _dependabot()
     for source_list in sorted((shipped_root() / WORDLISTS).glob("*.txt")):
         files[WORDLISTS / source_list.name] = source_list.read_bytes()
     _write(root, files)
@@ -126,7 +135,7 @@ def adapt_workflow(name: str, text: str, install: str, policies: Policies) -> st
     """This repository's workflow `name`, made for a school's content repository."""
     if name != "review-submitted.yml" and _INSTALL_LINE not in text:
         raise AssertionError(f"{name}: the install step changed; update pipeline/scaffold.py")
-    text = text.replace(_INSTALL_LINE, f'run: python -m pip install "{install}"')
+    text = text.replace(_INSTALL_LINE, _INSTALL_LINE.removesuffix(".") + f'"{install}"')
     if name == "pull-request.yml":
         text = re.sub(r"\n  test:\n.*\Z", "\n", text, flags=re.DOTALL)  # the last job: wxpub's own tests
     if name in _WITH_SECRETS:
@@ -138,6 +147,24 @@ def adapt_workflow(name: str, text: str, install: str, policies: Policies) -> st
         lines = [f"          {env}: ${{{{ secrets.{env} }}}}" for env in dict.fromkeys(names)]
         text = text[:start] + "\n" + "\n".join(lines) + "\n        " + text[end:]
     return text
+
+
+def _lock_file() -> bytes:
+    """wxpub's lock file, headed by where it comes from: the pins are the ones this version
+    of wxpub was tested with, so they change together with the version the workflows install."""
+    header = (f"# The dependencies of wxpub {__version__}, pinned with their hashes: the workflows install\n"
+              "# exactly these (written by `wxpub init`; when the workflows install another wxpub\n"
+              "# version, replace this file with that version's requirements/ci.txt).\n")
+    return header.encode() + (shipped_root() / LOCK_FILE).read_bytes()
+
+
+def _dependabot() -> bytes:
+    """This repository's Dependabot configuration, keeping the school's pinned actions fresh."""
+    text = (shipped_root() / DEPENDABOT).read_text(encoding="utf-8")
+    school, cut = _PIP_UPDATES.subn("\n", text)
+    if cut != 1:
+        raise AssertionError(f"{DEPENDABOT}: the pip entry changed; update pipeline/scaffold.py")
+    return school.encode()
 
 
 def _packaged(name: str) -> str:

