@@ -70,13 +70,16 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
+_PLACEHOLDER = "data:image/svg+xml;charset=utf-8,"  # no picture wxpub embeds is an SVG (_MAGIC)
+
+
 def placeholder(text: str, width: int = 343, height: int = 120) -> str:
     """An SVG data: URI with `text`, shown where an image cannot be: the reviewer sees why."""
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
            f'<rect width="100%" height="100%" fill="#f2f2f2" stroke="#d0d0d0" stroke-dasharray="6 4"/>'
            f'<text x="50%" y="50%" fill="#999" font-size="14" text-anchor="middle" dominant-baseline="middle">'
            f'{escape(text)}</text></svg>')
-    return "data:image/svg+xml;charset=utf-8," + quote(svg, safe="")
+    return _PLACEHOLDER + quote(svg, safe="")
 
 
 def embed_image(files: Bundle, target: str) -> str:
@@ -329,10 +332,10 @@ body{margin:0;background:#e9e9ee;color:#1d1d1f;
 .device{padding:11px;border-radius:50px;background:#1c1c1e;box-shadow:0 10px 30px rgba(0,0,0,.18),inset 0 0 0 2px #3a3a3c}
 .phone{width:375px;border-radius:40px;overflow:hidden;background:var(--page);color:var(--text);position:relative}
 .mode-light{--page:#fff;--list:#ededed;--card:#fff;--text:rgba(0,0,0,.9);--sub:rgba(0,0,0,.5);--faint:rgba(0,0,0,.3);
-  --link:#576b95;--line:rgba(0,0,0,.08);--tag:rgba(0,0,0,.05);--bar:#ededed;--bubble:#fff}
+  --link:#576b95;--line:rgba(0,0,0,.08);--tag:rgba(0,0,0,.05);--bar:#ededed;--bubble:#fff;--no-cover:#5c5c5c}
 .mode-dark{--page:#191919;--list:#111;--card:#191919;--text:rgba(255,255,255,.8);--sub:rgba(255,255,255,.5);
   --faint:rgba(255,255,255,.3);--link:#7d90a9;--line:rgba(255,255,255,.08);--tag:rgba(255,255,255,.08);--bar:#111;
-  --bubble:#2c2c2c}
+  --bubble:#2c2c2c;--no-cover:#b3b3b3}
 .status{height:44px;display:flex;align-items:center;justify-content:space-between;padding:0 26px 0 32px;
   font-size:15px;font-weight:600;background:var(--bar)}
 .article-phone .status{background:var(--page)}
@@ -351,7 +354,11 @@ body{margin:0;background:#e9e9ee;color:#1d1d1f;
   justify-content:center;font-size:12px;flex:none}
 .card-head .name{color:var(--text);font-weight:500}
 .card-head .time{margin-left:auto;color:var(--faint);font-size:13px}
-.cover{background-position:center;background-size:cover;background-repeat:no-repeat;background-color:var(--tag)}
+.cover{background-position:center;background-size:cover;background-repeat:no-repeat;background-color:var(--tag);
+  display:flex;align-items:center;justify-content:center;overflow:hidden}
+/* No cover picture: the crop says so in text a person can read at its own size (a picture
+   holding the words would be scaled down to a 48 px square with them) */
+.no-cover{font-size:14px;line-height:1.3;color:var(--no-cover);text-align:center;padding:0 2px;overflow-wrap:anywhere}
 .crop-wide{width:100%;aspect-ratio:2.35/1}
 .crop-square{width:60px;aspect-ratio:1/1;flex:none;border-radius:4px}
 .card-title{font-size:17px;line-height:1.4;font-weight:600;color:var(--text);margin:12px 16px 0;
@@ -401,6 +408,17 @@ body{margin:0;background:#e9e9ee;color:#1d1d1f;
 .index a:hover{color:#576b95}
 .index .sub{font-size:13px;color:#8e8e93;margin-top:2px}
 .index .problem{font-size:13px;color:#c0392b;margin-top:2px;white-space:pre-wrap}
+.top,.index{overflow-wrap:anywhere}
+/* A screen narrower than the framed phone and its margins (a reviewer on a phone): the page
+   becomes the phone, as wide as the screen, so nothing scrolls sideways */
+@media (max-width: 444px){
+  .top{padding:16px 12px 4px}
+  .index{padding:8px 12px 40px}
+  .modes{padding:12px 0 32px;gap:28px}
+  .mode{width:100%}
+  .device{width:100%;padding:0;border-radius:0;background:none;box-shadow:none}
+  .phone{width:100%;border-radius:0}
+}
 """
 
 
@@ -412,7 +430,26 @@ def _status_bar(time: str) -> str:
     return f'<div class="status"><span>{_e(time)}</span><span class="battery" aria-hidden="true"></span></div>'
 
 
-def _feed(rendered: RenderedArticle, meta: Meta) -> str:
+@dataclass(frozen=True)
+class CoverNote:
+    """Why no cover picture shows, in words for the headline crop and for the small squares."""
+
+    wide: str
+    square: str
+
+
+NO_COVER = CoverNote("未设置封面", "无封面")
+BROKEN_COVER = CoverNote("封面图片无法显示（原因见检查结果）", "无封面")
+
+
+def _cover(crop: str, note: CoverNote | None) -> str:
+    """A cover crop (`wide` or `square`): the picture (the page's .cover background), or the note in text."""
+    ratio = "2.35:1" if crop == "wide" else "1:1"
+    text = "" if note is None else f'<span class="no-cover">{_e(note.wide if crop == "wide" else note.square)}</span>'
+    return f'<div class="cover crop-{crop}" data-crop="{ratio}" role="img" aria-label="封面 {ratio}">{text}</div>'
+
+
+def _feed(rendered: RenderedArticle, meta: Meta, note: CoverNote | None) -> str:
     """The subscription message list: how followers first meet the article."""
     title, digest, avatar = _e(rendered.title), _e(meta.digest), _e(meta.account[:1])
     head = (f'<div class="card-head"><span class="avatar">{avatar}</span><span class="name">{_e(meta.account)}</span>'
@@ -421,16 +458,15 @@ def _feed(rendered: RenderedArticle, meta: Meta) -> str:
         f'<div class="nav"><span>{_ICON_BACK}</span><span class="title">订阅号消息</span><span>{_ICON_MORE}</span></div>'
         '<div class="feed">'
         '<p class="label">单篇推送（头条封面按 2.35:1 裁切）</p>'
-        f'<div class="card">{head}<div class="cover crop-wide" data-crop="2.35:1" role="img" aria-label="封面 2.35:1"></div>'
+        f'<div class="card">{head}{_cover("wide", note)}'
         f'<div class="card-title">{title}</div><div class="card-digest">{digest}</div></div>'
         '<p class="label">多篇推送中作为次条（封面按 1:1 裁切）</p>'
         f'<div class="card"><div class="row"><div class="row-title" style="opacity:.35"><div class="ghost"></div>'
         '<div class="ghost" style="width:60%"></div></div><div class="cover crop-square" style="opacity:.35"></div></div>'
-        f'<div class="row"><div class="row-title">{title}</div>'
-        '<div class="cover crop-square" data-crop="1:1" role="img" aria-label="封面 1:1"></div></div></div>'
+        f'<div class="row"><div class="row-title">{title}</div>{_cover("square", note)}</div></div>'
         '<p class="label">转发到聊天（标题、摘要与 1:1 封面）</p>'
         f'<div class="chat"><div class="bubble"><p class="b-title">{title}</p><div class="b-body">'
-        f'<div class="b-digest">{digest}</div><div class="cover crop-square" data-crop="1:1"></div></div>'
+        f'<div class="b-digest">{digest}</div>{_cover("square", note)}</div>'
         f'<div class="b-from">{_e(meta.account)}</div></div><div class="me"></div></div>'
         '</div>'
     )
@@ -464,12 +500,12 @@ def _article_view(rendered: RenderedArticle, meta: Meta, content: str) -> str:
     )
 
 
-def _mode(kind: str, label: str, rendered: RenderedArticle, meta: Meta, content: str) -> str:
+def _mode(kind: str, label: str, rendered: RenderedArticle, meta: Meta, content: str, note: CoverNote | None) -> str:
     return (
         f'<section class="mode mode-{kind}" data-mode="{kind}">'
         f'<p class="mode-label">{label}</p>'
         '<p class="screen-label">订阅号消息列表</p>'
-        f'<div class="device"><div class="phone feed-phone">{_status_bar(meta.time)}{_feed(rendered, meta)}</div></div>'
+        f'<div class="device"><div class="phone feed-phone">{_status_bar(meta.time)}{_feed(rendered, meta, note)}</div></div>'
         '<p class="screen-label">文章页</p>'
         f'<div class="device"><div class="phone article-phone">{_status_bar(meta.time)}'
         f'{_article_view(rendered, meta, content)}</div></div>'
@@ -514,8 +550,9 @@ def build_preview(article: Article, policies: Policies, *, theme: str | None = N
     image_url = bundle_image_url(article.files)
     rendered = render_article(article, policies, image_url=image_url, theme=theme)
     meta = article_meta(article, policies, rendered, chosen.label)
-    cover = image_url(rendered.cover) if rendered.cover else placeholder("未设置封面", 900, 500)
-    cover_css = f'.cover{{background-image:url("{cover}")}}'
+    cover = image_url(rendered.cover) if rendered.cover else None
+    note = NO_COVER if cover is None else BROKEN_COVER if cover.startswith(_PLACEHOLDER) else None
+    cover_css = f'.cover{{background-image:url("{cover}")}}' if note is None else ""
     digest_note = "（未填写 digest，取正文前 54 字）" if meta.digest_is_fallback else ""
     header = (
         '<header class="top">'
@@ -523,14 +560,14 @@ def build_preview(article: Article, policies: Policies, *, theme: str | None = N
         '<p class="facts">'
         f"<span>{_e(meta.account)}</span><span>{_e(meta.department)}</span>"
         f"<span>主题：{_e(meta.theme_label)}</span><span><code>{_e(str(article.path))}</code></span></p>"
-        f'<p class="note">宽度 {PHONE_WIDTH} px 的手机效果；深色模式按微信的配色规则模拟；摘要{_e(digest_note) or "取自 digest"}。'
+        f'<p class="note">宽度 {PHONE_WIDTH} px 的手机效果（屏幕更窄时按屏幕宽度）；深色模式按微信的配色规则模拟；摘要{_e(digest_note) or "取自 digest"}。'
         "本页仅供预览，不会发送到微信。</p>"
         "</header>"
     )
     modes = (
         '<main class="modes">'
-        f'{_mode("light", "浅色模式", rendered, meta, rendered.content)}'
-        f'{_mode("dark", "深色模式", rendered, meta, dark_html(rendered.content))}'
+        f'{_mode("light", "浅色模式", rendered, meta, rendered.content, note)}'
+        f'{_mode("dark", "深色模式", rendered, meta, dark_html(rendered.content), note)}'
         "</main>"
     )
     script = live_reload_script(*live) if live else ""
