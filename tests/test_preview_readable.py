@@ -238,3 +238,48 @@ def test_the_contrast_measure_is_wcags(tab: Any) -> None:  # noqa: F811
     black = tab.locator("#a").evaluate(CONTRAST_JS)["contrast"]
     grey = tab.locator("#b").evaluate(CONTRAST_JS)["contrast"]
     assert abs(black - 21) < 0.01 and 2.0 < grey < 2.2, (black, grey)
+
+
+HOSTILE_BODY = """第一段正文，后面是一个很长的网址：https://example.invalid/{long}。
+
+一个不能断开的词：{word}
+
+| {head} |
+| {rule} |
+| {cells} |
+
+```
+{code}
+```
+
+- 一
+  - 二
+    - 三
+      - 四
+
+![很宽的图片](wide.jpg)
+
+> 引用里还有一个很长的词：{word}
+"""
+
+
+def test_an_article_built_to_be_too_wide_still_fits(tab: Any, tmp_path: Path) -> None:  # noqa: F811
+    # one step beyond the samples: every way an editor could make something wider than a phone
+    from tests.testing.fixtures import jpeg_bytes, make_repo, write_article
+    repo = make_repo(tmp_path)
+    body = HOSTILE_BODY.format(long="a" * 300, word="Pneumonoultramicroscopic" * 6,
+                               head=" | ".join(f"第{i}列" for i in range(12)), rule=" | ".join(["---"] * 12),
+                               cells=" | ".join("数据" * 4 for _ in range(12)), code="x = '" + "长" * 150 + "'")
+    write_article(repo, front_matter={"title": "W" * 60, "author": "A" * 40}, body=body,
+                  files={"wide.jpg": jpeg_bytes(2400, 300)})
+    (page,) = [p for p in _previews(repo) if p.name != "index.html"]
+    tab.goto(page.as_uri())
+    assert "W" * 60 in tab.inner_text(".top h1") and tab.locator(".rich_media_content pre").count() == 2
+    assert 2400 in tab.evaluate("() => Array.from(document.images).map(i => i.naturalWidth)")
+    assert tab.locator(".rich_media_content").first.inner_text().count("Pneumonoultramicroscopic") == 12
+    for width in (320, 375, 430):
+        tab.set_viewport_size({"width": width, "height": 800})
+        scroll = tab.evaluate(SCROLL_JS)
+        assert max(scroll["page"], scroll["body"]) <= scroll["view"], (width, scroll)
+        phones = tab.locator(".phone")
+        assert [phones.nth(i).evaluate(STICKING_OUT_JS) for i in range(phones.count())] == [[]] * 4, width

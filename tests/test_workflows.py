@@ -20,6 +20,8 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -243,6 +245,21 @@ def test_every_action_is_pinned_to_a_commit_with_its_release(where: str, school:
 ])
 def test_an_unpinned_action_is_found(line: str) -> None:
     assert unpinned(f"jobs:\n{line}\n") != []
+
+
+_NAME = st.from_regex(r"[A-Za-z0-9_.-]{1,20}", fullmatch=True)
+_SHA = st.text("0123456789abcdef", min_size=40, max_size=40)
+_VERSION = st.from_regex(r"v\d{1,3}(\.\d{1,3}){0,2}", fullmatch=True)
+
+
+@given(owner=_NAME, repo=_NAME, sha=_SHA, version=_VERSION, indent=st.sampled_from(["      - ", "        ", "    "]))
+def test_every_commit_pin_passes_and_every_damaged_one_fails(owner: str, repo: str, sha: str, version: str,
+                                                             indent: str) -> None:
+    assert unpinned(f"{indent}uses: {owner}/{repo}@{sha} # {version}\n") == []
+    for damaged in (sha[:-1], sha + "0", sha[:-1] + "g", sha.upper() if sha != sha.upper() else sha[:-1] + "G"):
+        assert unpinned(f"{indent}uses: {owner}/{repo}@{damaged} # {version}\n") != [], damaged
+    assert unpinned(f"{indent}uses: {owner}/{repo}@{sha}\n") != []  # no release named
+    assert unpinned(f"{indent}uses: {owner}/{repo}@{version}\n") != []  # a tag
 
 
 def test_a_pinned_action_passes_the_check() -> None:
