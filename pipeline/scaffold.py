@@ -6,11 +6,13 @@ What it writes comes from two places and is never a second copy of either:
   example article, the pre-commit config and the VS Code settings (package data; this
   repository's own .vscode/ and .remarkrc.json are the same files);
 - the shipped defaults (pipeline.defaults.shipped_root): the word lists, the lock file of
-  wxpub's dependencies (`requirements/ci.txt`, which the workflows install hash-checked) and
-  this repository's own workflows, adapted here in three ways: they install a pinned wxpub
-  instead of the checkout (`pip install ... .`), the pull-request workflow has no test job
-  (a content repository has no tests of its own), and publish.yml, doctor.yml and
-  wechat-preview.yml list the secrets of the new policy's accounts (and previewers).
+  wxpub's dependencies (`requirements/ci.txt`, which the workflows install hash-checked),
+  Dependabot's configuration for the pinned actions, and this repository's own workflows
+  and the setup step they share (`.github/actions/setup-wxpub`), adapted here in three
+  ways: the setup step installs a pinned wxpub instead of the checkout (`pip install ... .`),
+  the pull-request workflow has no test job (a content repository has no tests of its own),
+  and publish.yml, doctor.yml and wechat-preview.yml list the secrets of the new policy's
+  accounts (and previewers).
 
 CODEOWNERS and the editors' front-matter schema are generated from the new policy by
 pipeline.codeowners and pipeline.editor, the one generator of each.
@@ -39,7 +41,9 @@ WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "
 # Workflows that hand the accounts' credentials to wxpub (wechat-preview.yml also the previewers' IDs)
 _WITH_SECRETS = ("publish.yml", "doctor.yml", "wechat-preview.yml")
 EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
-# what the workflows install after the locked dependencies: this checkout, in wxpub's own
+# The one step every workflow installs wxpub with; after the locked dependencies it installs
+# this checkout, in wxpub's own repository, and the pinned release in a school's
+SETUP_ACTION = PurePosixPath(".github", "actions", "setup-wxpub", "action.yml")
 _INSTALL_LINE = "python -m pip install --no-deps --no-build-isolation ."
 LOCK_FILE = PurePosixPath("requirements", "ci.txt")
 DEPENDABOT = PurePosixPath(".github", "dependabot.yml")
@@ -118,12 +122,13 @@ def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
     files[PurePosixPath(".github", "actionlint.yaml")] = (shipped_root() / ".github" / "actionlint.yaml").read_bytes()
     files[LOCK_FILE] = _lock_file()
     files[DEPENDABOT] = _dependabot()
+    files[SETUP_ACTION] = adapt_setup((shipped_root() / SETUP_ACTION).read_text(encoding="utf-8"), install).encode()
     for source_list in sorted((shipped_root() / WORDLISTS).glob("*.txt")):
         files[WORDLISTS / source_list.name] = source_list.read_bytes()
     _write(root, files)
     policies = load_policies(root)  # the policy just written: what the workflows and CODEOWNERS follow
     derived = {WORKFLOWS / name: adapt_workflow(name, (shipped_root() / WORKFLOWS / name).read_text(encoding="utf-8"),
-                                                install, policies).encode() for name in WORKFLOW_FILES}
+                                                policies).encode() for name in WORKFLOW_FILES}
     derived[PurePosixPath(CODEOWNERS_FILE)] = render_codeowners(policies).encode()
     derived[PurePosixPath(FRONT_MATTER_SCHEMA_FILE)] = render_front_matter_schema(policies).encode()
     _write(root, derived)
@@ -131,11 +136,15 @@ def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
     return Scaffold(root, tuple(sorted(files)), install)
 
 
-def adapt_workflow(name: str, text: str, install: str, policies: Policies) -> str:
+def adapt_setup(text: str, install: str) -> str:
+    """The shared setup step, installing `install` (wxpub at its tag) instead of the checkout."""
+    if text.count(_INSTALL_LINE) != 1:
+        raise AssertionError(f"{SETUP_ACTION}: the install step changed; update pipeline/scaffold.py")
+    return text.replace(_INSTALL_LINE, _INSTALL_LINE.removesuffix(".") + f'"{install}"')
+
+
+def adapt_workflow(name: str, text: str, policies: Policies) -> str:
     """This repository's workflow `name`, made for a school's content repository."""
-    if name != "review-submitted.yml" and _INSTALL_LINE not in text:
-        raise AssertionError(f"{name}: the install step changed; update pipeline/scaffold.py")
-    text = text.replace(_INSTALL_LINE, _INSTALL_LINE.removesuffix(".") + f'"{install}"')
     if name == "pull-request.yml":
         text = re.sub(r"\n  test:\n.*\Z", "\n", text, flags=re.DOTALL)  # the last job: wxpub's own tests
     if name in _WITH_SECRETS:

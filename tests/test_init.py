@@ -39,10 +39,11 @@ def test_the_workflows_install_a_pinned_wxpub_and_name_the_policys_secrets(tmp_p
     policies = load_policies(school)
     for name in WORKFLOW_FILES:
         text = (school / ".github" / "workflows" / name).read_text(encoding="utf-8")
-        assert not re.search(r"pip install.* \.$", text, re.MULTILINE)  # never this checkout
-        if "pip install" in text:  # the locked dependencies, then wxpub at its tag
-            assert "pip install --require-hashes -r requirements/ci.txt" in text
-            assert 'pip install --no-deps --no-build-isolation "wxpub @ git+https://git.example.invalid/wxpub@v' in text
+        assert "pip install" not in text  # the setup step installs (tests/test_workflows.py)
+    setup = (school / ".github" / "actions" / "setup-wxpub" / "action.yml").read_text(encoding="utf-8")
+    assert not re.search(r"pip install.* \.$", setup, re.MULTILINE)  # never the checkout
+    assert "pip install --require-hashes -r requirements/ci.txt" in setup  # the locked dependencies, then wxpub at its tag
+    assert 'pip install --no-deps --no-build-isolation "wxpub @ git+https://git.example.invalid/wxpub@v' in setup
     assert (school / "requirements" / "ci.txt").read_text(encoding="utf-8").endswith(
         (PROJECT / "requirements" / "ci.txt").read_text(encoding="utf-8"))
     pull_request = yaml.safe_load((school / ".github" / "workflows" / "pull-request.yml").read_text(encoding="utf-8"))

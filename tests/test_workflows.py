@@ -172,30 +172,34 @@ def test_code_scanning_gets_the_sarif_report_from_one_job_that_alone_may_write_a
 # -- pinned actions, zizmor, locked and cached dependencies --------------------------------------
 # `uses: owner/repo[/path]@<40 hex> # v1.2.3`: a tag or branch can be moved to other code by
 # whoever controls the action's repository, a commit cannot. The comment names the release,
-# for people and for Dependabot, which updates both.
+# for people and for Dependabot, which updates both. The repository's own actions are named
+# `$/path` (the running commit) or `./path` (the checkout) and need no pin.
 _PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}"
                      r" +# v\d+(\.\d+){0,2}(\s.*)?$")
 _USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<value>.*?)\s*$")
 
 
 def unpinned(text: str) -> list[str]:
-    """The `uses:` lines of a workflow that are not pinned to a commit with its release named;
-    a local action (./path) is part of the repository itself and needs no pin."""
+    """The `uses:` lines of a workflow or action that are not pinned to a commit with its
+    release named; the repository's own actions ($/path, ./path) need no pin."""
     bad = []
     for number, line in enumerate(text.splitlines(), 1):
         match = _USES.match(line)
         if match is None:
             continue
         value = match["value"].strip("'\"") if "#" not in match["value"] else match["value"]
-        if not (value.startswith("./") or _PINNED.match(value)):
+        if not (value.startswith(("./", "$/")) or _PINNED.match(value)):
             bad.append(f"{number}: {line.strip()}")
     return bad
 
 
-def _uses_values(workflow: dict[Any, Any]) -> list[str]:
-    """Every `uses:` the YAML holds: steps' actions and jobs' reusable workflows."""
-    values = [str(job["uses"]) for job in workflow["jobs"].values() if "uses" in job]
-    return values + [str(step["uses"]) for step in _steps(workflow) if "uses" in step]
+def _uses_values(document: dict[Any, Any]) -> list[str]:
+    """Every `uses:` the YAML holds: steps' actions and jobs' reusable workflows, or a
+    composite action's steps."""
+    if "runs" in document:
+        return [str(step["uses"]) for step in document["runs"].get("steps", []) if "uses" in step]
+    values = [str(job["uses"]) for job in document["jobs"].values() if "uses" in job]
+    return values + [str(step["uses"]) for step in _steps(document) if "uses" in step]
 
 
 @pytest.fixture(scope="module")
@@ -212,10 +216,16 @@ def _workflow_files(root: Path) -> list[Path]:
     return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
 
 
+def _action_files(root: Path) -> list[Path]:
+    folder = root / ".github" / "actions"
+    return sorted([*folder.rglob("action.yml"), *folder.rglob("action.yaml")])
+
+
 @pytest.mark.parametrize("where", ["repository", "scaffold"])
 def test_every_action_is_pinned_to_a_commit_with_its_release(where: str, school: Path) -> None:
-    files = FILES if where == "repository" else _workflow_files(school)
-    assert len(files) >= 4
+    root = PROJECT if where == "repository" else school
+    files = [*_workflow_files(root), *_action_files(root)]
+    assert len(files) >= 5
     pins: dict[str, set[str]] = {}
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -224,7 +234,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_release(where: str, school:
         values = _uses_values(yaml.safe_load(text))
         assert len(values) == sum(1 for line in text.splitlines() if _USES.match(line)), path.name
         for line in text.splitlines():
-            if (match := _USES.match(line)) and not match["value"].startswith("./"):
+            if (match := _USES.match(line)) and not match["value"].startswith(("./", "$/")):
                 action, _, pin = match["value"].partition("@")
                 pins.setdefault(action.split("/")[0] + "/" + action.split("/")[1], set()).add(pin)
     # one commit per action everywhere, so an update cannot leave an older copy behind
@@ -285,7 +295,7 @@ def test_zizmor_finds_nothing_left_unexplained(where: str, school: Path) -> None
                for f in findings for loc in f["locations"][:1]] if findings else []
     assert (code, summary) == (0, []), stderr[-2000:]
     # each finding suppressed in place says why, in the comment lines right above it
-    for path in [*_workflow_files(root), root / ".github" / "dependabot.yml"]:
+    for path in [*_workflow_files(root), *_action_files(root), root / ".github" / "dependabot.yml"]:
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         for number, line in enumerate(lines):
             if "zizmor: ignore[" in line:
@@ -335,24 +345,33 @@ def test_the_lock_files_pin_every_dependency_with_hashes() -> None:
     assert {n: v for n, (v, _) in ci.items() if test.get(n, ("",))[0] != v} == {}
 
 
+SETUP = "$/.github/actions/setup-wxpub"
+
+
 @pytest.mark.parametrize("where", ["repository", "scaffold"])
-def test_workflows_install_the_locked_dependencies_and_cache_them(where: str, school: Path) -> None:
+def test_workflows_install_wxpub_one_way_with_the_locked_dependencies(where: str, school: Path) -> None:
     root = PROJECT if where == "repository" else school
     assert (root / "requirements" / "ci.txt").is_file()
+    # the one setup step: Python with pip's cache keyed on the lock, the lock hash-checked,
+    # then wxpub with nothing more downloaded
+    action = yaml.safe_load((root / ".github" / "actions" / "setup-wxpub" / "action.yml").read_text(encoding="utf-8"))
+    python, install = action["runs"]["steps"]
+    assert python["uses"].startswith("actions/setup-python@")
+    assert (python["with"]["cache"], python["with"]["cache-dependency-path"]) == ("pip", "requirements/ci.txt")
+    lines = [line.strip() for line in install["run"].splitlines() if line.strip()]
+    assert lines[0] == "python -m pip install --require-hashes -r requirements/ci.txt"
+    assert lines[1].startswith("python -m pip install --no-deps --no-build-isolation ")
+    assert lines[1].endswith(" ." if where == "repository" else '@v0.1.0"') and lines[2] == "python -m pip check"
+    # every job that runs wxpub sets it up so, after its checkout; nothing installs any other way
     for path in _workflow_files(root):
-        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for job_name, job in workflow["jobs"].items():
+        for job_name, job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].items():
             steps = job.get("steps", [])
-            installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
-            for run in installs:
-                lines = [line.strip() for line in run.splitlines() if "pip install" in line]
-                assert lines[0] == "python -m pip install --require-hashes -r requirements/ci.txt", (path.name, job_name)
-                assert all("--no-deps" in line for line in lines[1:]), (path.name, job_name, lines)
-                assert "python -m pip check" in run
-            for step in steps:
-                if str(step.get("uses", "")).startswith("actions/setup-python@"):
-                    assert step["with"]["cache"] == "pip", (path.name, job_name)
-                    assert step["with"]["cache-dependency-path"] == "requirements/ci.txt", (path.name, job_name)
+            assert not any("pip install" in s.get("run", "") or str(s.get("uses", "")).startswith(
+                "actions/setup-python@") for s in steps), f"{path.name} {job_name}: install with `uses: {SETUP}`"
+            if any(re.search(r"(^|\s)wxpub ", s.get("run", "")) for s in steps):
+                uses = [str(s.get("uses", "")) for s in steps]
+                assert SETUP in uses, f"{path.name} {job_name}: add `uses: {SETUP}` after the checkout"
+                assert any(u.startswith("actions/checkout@") for u in uses[:uses.index(SETUP)]), (path.name, job_name)
 
 
 def test_the_lint_cache_is_kept_between_runs_of_a_pull_request() -> None:
