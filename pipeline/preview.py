@@ -439,7 +439,7 @@ class CoverNote:
 
 
 NO_COVER = CoverNote("未设置封面", "无封面")
-BROKEN_COVER = CoverNote("封面图片无法显示（原因见检查结果）", "无封面")
+BROKEN_COVER = CoverNote("封面图片无法在预览中显示", "无封面")  # missing, not an image, too large: wxpub lint says which
 
 
 def _cover(crop: str, note: CoverNote | None) -> str:

@@ -225,7 +225,7 @@ def test_a_missing_cover_says_so_in_readable_text(tab: Any, coverless: dict[str,
             assert label.count() == 1, (case, i)
             seen: dict[str, Any] = label.evaluate(CONTRAST_JS)
             wide = crops.nth(i).get_attribute("data-crop") == "2.35:1"
-            assert seen["text"] == ({"none": "未设置封面", "broken": "封面图片无法显示（原因见检查结果）"}[case]
+            assert seen["text"] == ({"none": "未设置封面", "broken": "封面图片无法在预览中显示"}[case]
                                     if wide else "无封面"), seen
             assert seen["size"] >= 14 and seen["contrast"] >= 4.5 and seen["inside"], (case, width, i, seen)
             assert seen["lines"] == 1, (case, width, i, seen)
