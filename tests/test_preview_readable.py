@@ -17,10 +17,13 @@ never skips); a missing font fails.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 from tests.test_preview import copy_samples
@@ -283,3 +286,32 @@ def test_an_article_built_to_be_too_wide_still_fits(tab: Any, tmp_path: Path) ->
         assert max(scroll["page"], scroll["body"]) <= scroll["view"], (width, scroll)
         phones = tab.locator(".phone")
         assert [phones.nth(i).evaluate(STICKING_OUT_JS) for i in range(phones.count())] == [[]] * 4, width
+
+
+_TOKENS = st.one_of(
+    st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1, max_size=30),  # Chinese
+    st.from_regex(r"[A-Za-z]{20,120}", fullmatch=True),  # a word with no place to break
+    st.from_regex(r"https://[a-z]{3,10}\.invalid/[A-Za-z0-9/_-]{20,200}", fullmatch=True),
+    st.from_regex(r"`[A-Za-z0-9_.()]{30,150}`", fullmatch=True),  # inline code
+    st.sampled_from(["🎉" * 20, "——" * 15, "1234567890" * 8, "**加粗**", "~~删除~~"]),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(title=st.from_regex(r"[A-Za-z0-9一-龥]{1,60}", fullmatch=True),
+       paragraphs=st.lists(st.lists(_TOKENS, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=4),
+       width=st.integers(320, 430))
+def test_any_article_fits_any_phone_width(tab: Any, title: str, paragraphs: list[str], width: int) -> None:  # noqa: F811
+    # the class, not the samples: whatever words an editor writes, at any width a phone has
+    from tests.testing.fixtures import make_repo, write_article
+    with tempfile.TemporaryDirectory() as folder:
+        repo = make_repo(Path(folder))
+        write_article(repo, front_matter={"title": title}, body="\n\n".join(paragraphs) + "\n")
+        (page,) = [p for p in _previews(repo) if p.name != "index.html"]
+        tab.set_viewport_size({"width": width, "height": 800})
+        tab.goto(page.as_uri())
+        scroll = tab.evaluate(SCROLL_JS)
+        assert max(scroll["page"], scroll["body"]) <= scroll["view"], scroll
+        phones = tab.locator(".phone")
+        assert [phones.nth(i).evaluate(STICKING_OUT_JS) for i in range(phones.count())] == [[]] * 4
