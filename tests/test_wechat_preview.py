@@ -323,7 +323,7 @@ def test_the_workflow_runs_base_code_for_same_repository_pull_requests_only() ->
     for step in steps:
         assert "${{" not in step.get("run", ""), step  # comment text only through the environment
         uses = step.get("uses", "")
-        if uses:
+        if uses and not uses.startswith("$/"):  # $/: this repository's own setup step, at the running commit
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses.split(" ")[0]), uses  # pinned by commit
         assert "ref" not in step.get("with", {}), step  # never the pull request's code
     send = next(s for s in steps if s.get("name") == "Send previews")
