@@ -39,6 +39,39 @@ _MAX_INT_CHARS = 1000  # below Python's own 4300-digit cap, whose message is Eng
 
 _PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
+# libyaml's and Python's explanations are English; editors read Chinese. Each known phrase
+# (matched as a substring: some carry the offending text after them) has its Chinese
+# meaning; anything else is said in general terms rather than leaking English to editors.
+_SYNTAX_ZH: tuple[tuple[str, str], ...] = (
+    ("mapping values are not allowed", "这里不能再出现“键: 值”(值里有冒号加空格的请给整个值加引号,键要顶格对齐)"),
+    ("tab character", "缩进里有制表符(Tab);请改用空格缩进"),
+    ("cannot start any token", "值以 YAML 不允许的字符开头(如 @、`、% 或制表符);请给整个值加引号"),
+    ("did not find expected key", "这里应是“键: 值”(列表项“- ”或多余的括号不能出现在这里)"),
+    ("did not find expected '-' indicator", "列表项应以“- ”开头,且与上一项对齐"),
+    ("could not find expected ':'", "缺少冒号:键后面要写“: ”"),
+    ("unexpected end of stream", "引号没有闭合;请补上结尾的引号"),
+    ("expected ',' or ']'", "方括号 [ ] 没有闭合或项之间缺少逗号"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合或项之间缺少逗号"),
+    ("unknown escape character", "双引号里的反斜杠 \\ 后面跟了无法识别的字符;请改用单引号或写成 \\\\"),
+    ("did not find expected node content", "这里缺少值"),
+    ("did not find the expected '>'", "标签 !< 没有闭合"),
+    ("directive", "YAML 指令(% 开头的行)有误;front matter 不需要指令,请删除"),
+)
+_VALUE_ZH: tuple[tuple[str, str], ...] = (
+    ("day is out of range for month", "日期不存在(这个月没有这一天)"),
+    ("month must be in", "月份应在 1 到 12 之间"),
+    ("hour must be in", "小时应在 0 到 23 之间"),
+    ("minute must be in", "分钟应在 0 到 59 之间"),
+    ("second must be in", "秒应在 0 到 59 之间"),
+    ("year", "年份无效"),
+    ("invalid literal", "不是有效的数字"),
+    ("could not determine a constructor", "不支持的类型标签(! 或 !! 开头)"),
+)
+
+
+def _in_chinese(problem: str, table: tuple[tuple[str, str], ...], otherwise: str) -> str:
+    return next((chinese for phrase, chinese in table if phrase in problem), otherwise)
+
 
 @dataclass(frozen=True)
 class PositionedYaml:
@@ -91,9 +124,10 @@ def load_positioned(text: str, *, line_offset: int = 0, max_depth: int = MAX_DEP
         column = mark.column + 1 if mark else 1
         if "maximum nesting depth" in str(exc.problem):  # libyaml's own cap (1000), met while looking ahead
             raise YamlBudgetError(_too_deep(max_depth), line, column) from None
-        raise YamlSyntaxError(str(exc.problem or exc.context or exc), line, column) from None
+        problem = str(exc.problem or exc.context or exc)
+        raise YamlSyntaxError(_in_chinese(problem, _SYNTAX_ZH, "无法解析这一处的写法"), line, column) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(str(exc), 1 + line_offset, 1) from None
+        raise YamlSyntaxError(_in_chinese(str(exc), _SYNTAX_ZH, "无法解析这一处的写法"), 1 + line_offset, 1) from None
     finally:
         loader.dispose()
 
@@ -256,7 +290,7 @@ class _Builder:
             value = self.loader.construct_object(node, deep=True)
         except _CONSTRUCT_ERRORS as exc:
             reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else str(exc)
-            raise self._error(YamlValueError, event, reason) from None
+            raise self._error(YamlValueError, event, _in_chinese(reason, _VALUE_ZH, "无法识别的值")) from None
         if isinstance(value, bytes):  # !!binary: not text, and no field takes it
             raise self._error(YamlValueError, event, "二进制值")
         # YAML turns 2026-09-01 into a date; keep dates but make them JSON-schema friendly

@@ -47,11 +47,11 @@ def lint_findings(run: Run, repo: Path) -> list[dict[str, Any]]:
 # -- unreadable front matter: ART002, ART003 -------------------------------------------------------
 
 @pytest.mark.parametrize(("bad_line", "column", "why"), [
-    ("digest: 时间: 10 月 20 日", 11, "mapping values are not allowed"),  # a second unquoted colon
-    ("  digest: 摘要", 9, "mapping values are not allowed"),  # indented under `original: true`
-    ("\tdigest: 摘要", 1, "tab"),
-    ("digest: @王芳", 9, "cannot start any token"),
-    ("- 运动会", 1, "did not find expected key"),  # a list item among the keys
+    ("digest: 时间: 10 月 20 日", 11, "这里不能再出现“键: 值”"),  # a second unquoted colon
+    ("  digest: 摘要", 9, "这里不能再出现“键: 值”"),  # indented under `original: true`
+    ("\tdigest: 摘要", 1, "制表符"),
+    ("digest: @王芳", 9, "YAML 不允许的字符开头"),
+    ("- 运动会", 1, "这里应是“键: 值”"),  # a list item among the keys
 ])
 def test_malformed_yaml_is_art003_on_its_line(repo: Path, run: Run, bad_line: str, column: int, why: str) -> None:
     write_article(repo, raw=f"---\n{VALID_FM}{bad_line}\n---\n{BODY}")
@@ -62,12 +62,12 @@ def test_malformed_yaml_is_art003_on_its_line(repo: Path, run: Run, bad_line: st
 
 
 @pytest.mark.parametrize(("bad_line", "column", "why"), [
-    ("publish_at: 2026-02-30", 13, "day is out of range for month"),  # YAML reads it as a date
-    ("publish_at: 2026-02-30 10:00:00", 13, "day is out of range for month"),
-    ("priority: !!int 二", 11, "invalid literal"),
+    ("publish_at: 2026-02-30", 13, "日期不存在"),  # YAML reads it as a date
+    ("publish_at: 2026-02-30 10:00:00", 13, "日期不存在"),
+    ("priority: !!int 二", 11, "不是有效的数字"),
     ("digest: !!binary aGVsbG8=", 9, "二进制值"),
-    ("digest: !lang zh", 9, "could not determine a constructor"),
-    ("2026-13-01: 日期当键", 1, "month must be in 1..12"),
+    ("digest: !lang zh", 9, "不支持的类型标签"),
+    ("2026-13-01: 日期当键", 1, "月份应在 1 到 12 之间"),
 ])
 def test_yaml_value_that_cannot_be_built_is_art003(repo: Path, run: Run, bad_line: str, column: int, why: str) -> None:
     write_article(repo, raw=f"---\n{VALID_FM}{bad_line}\n---\n{BODY}")

@@ -34,9 +34,9 @@ def test_text_format(repo: Path, noisy: Path, capsys: pytest.CaptureFixture[str]
     path = "content/official/publicity/2026-10-20-sports-day/index.md"
     line = noisy.read_text(encoding="utf-8").splitlines().index("学院办公室电话 13812345678。") + 1
     assert code == 1
-    assert f"{path}:{line}:9: error PII002 疑似手机号码 138****5678" in out
-    assert f"{path}:{line + 2}:6: warning PII005" in out
-    assert f"{path}:{line + 4}:" in out and "notice LINK003" in out
+    assert f"{path}:{line}:9: 错误 PII002 疑似手机号码 138****5678" in out
+    assert f"{path}:{line + 2}:6: 警告 PII005" in out
+    assert f"{path}:{line + 4}:" in out and "提示 LINK003" in out
     assert out.rstrip().endswith("共检查 1 篇文章:1 个错误,1 个警告,1 个提示,0 处抑制")
     assert "13812345678" not in out.replace("138****5678", "")  # the number itself is never echoed
 

@@ -238,7 +238,7 @@ def test_text_output_lists_each_suppression_with_reason_and_count(repo: Path,
     first, second = line_of(index, "<!-- wxpub", 0), line_of(index, "<!-- wxpub", 1)
     assert f"已抑制:{ARTICLE}:{first}: PII005(理由:公务邮箱;2 处)" in out.splitlines()
     assert f"已抑制:{ARTICLE}:{second}: SEC001(理由:公开报道;0 处)" in out.splitlines()
-    assert f"{ARTICLE}:{second}:1: warning SUP002 " in out
+    assert f"{ARTICLE}:{second}:1: 警告 SUP002 " in out
     assert out.splitlines()[-1].endswith("2 处抑制")
     assert "PII005 含电子邮箱" not in out
     assert code == 0

@@ -24,7 +24,9 @@ def _severity(finding: Finding) -> Severity:
 
 
 def text(report: LintReport) -> str:
-    lines = [f"{f.path}:{f.line}:{f.column}: {_severity(f).value} {f.code} {f.message}"
+    """What an editor reads: severities in Chinese (错误/警告/提示), codes and paths as they are.
+    The machine formats below keep the English severity values their consumers expect."""
+    lines = [f"{f.path}:{f.line}:{f.column}: {_severity(f).label} {f.code} {f.message}"
              + (f" [{f.regulation}]" if f.regulation else "") for f in report.findings]
     lines.extend(f"已修复:{item}" for item in report.fixed)
     lines.extend(f"已抑制:{s.path}:{s.line}: {', '.join(s.codes)}(理由:{s.reason};{s.suppressed} 处)"

@@ -473,7 +473,7 @@ CASES: tuple[Case, ...] = (
          approvals=True),
     Case("approvals-crlf-hides-category", Expect(0, published=1), index=raw(NOTICE_FM).replace("\n", "\r\n"),
          approvals=True),
-    Case("approvals-impossible-date", Expect(1, "ART003", "day is out of range", 8), index=raw(NOTICE_FM + "publish_at: 2026-02-30\n"),
+    Case("approvals-impossible-date", Expect(1, "ART003", "日期不存在", 8), index=raw(NOTICE_FM + "publish_at: 2026-02-30\n"),
          approvals=True),
     Case("approvals-deep-nesting", Expect(1, "ART003", "嵌套过深", 8),
          index=raw(NOTICE_FM + "digest: " + "[" * 2000 + "]" * 2000 + "\n"), approvals=True),
