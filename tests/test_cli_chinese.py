@@ -9,12 +9,14 @@ short list of proper names and abbreviations, each there for a reason."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import COMMANDS, build_parser, main
+from tests.testing.fixtures import jpeg_bytes, write_article
 
 # Names and abbreviations Chinese documentation writes in Latin letters too
 TERMS = frozenset({"wxpub", "GitHub", "CI", "HTML", "HTTP", "GPS", "CPU", "SQLite", "Ctrl-C", "UTF-8", "HEAD",
@@ -123,3 +125,71 @@ def test_wrong_command_lines_are_explained_in_chinese(argv: list[str], said: str
 def test_our_own_errors_say_hint_in_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, text = _run(["--root", str(tmp_path), "lint"], capsys)  # no policies.yaml
     assert code == 2 and "提示:" in text and "Hint" not in text, text
+
+
+# -- lint's text output: what an editor reads in a terminal or a pre-commit hook ----------------
+
+# Latin-letter words lint's Chinese messages name on purpose: the format names editors see in
+# their own tools, proper names, and the key words of the article's YAML
+LINT_TERMS = frozenset({"YAML", "front", "matter", "EXIF", "PNG", "GIF", "MP4", "FLV", "F4V", "Word", "Tab",
+                        "base64", "URL"})
+UNICODE_NAME = re.compile(r"U\+[0-9A-F]{4,6}\([A-Z0-9 \-]+\)")  # a character's standard name after its code
+
+
+def _faulty_repo(repo: Path) -> tuple[str, ...]:
+    """Articles that break as many rules as one can: returns every word the editor typed."""
+    word = next(line for line in (repo / "policies/wordlists/prohibited.txt").read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#"))
+    body = ("# 一级标题\n\n#### 跳级\n\n##\n\n电话 13812345678，邮箱 office@example.edu.cn，身份证 11010519491231002X，"
+            "学号 2021012345，银行卡 6222021234567890123。\n\n本文为内部资料，不得外传！！！！！！！江大计院\n\n"
+            f"{word}\n\n详见 [官网](https://www.example.edu.cn/)、[上级](../x.md)、[缺](missing.md)\n\n"
+            "![图](http://example.com/a.png) ![缺图](nope.jpg) ![gps](gps.jpg) ![png](fake.png) ![动图](a.gif)\n\n"
+            "含\u200b零宽。Hello世界\n\n[^1]: 未引用\n\n| a |\n|---|\n| 1 | 2 |\n\n点击报名 招生计划\n\n"
+            "<!-- wxpub-disable PII005 -->\n<!-- wxpub-disable PII001: 无用 -->\n\n" + "长" * 10050 + "\n")
+    write_article(repo, body=body, drop=("original",), files={
+        "cover.jpg": jpeg_bytes(100, 100, fmt="PNG"), "gps.jpg": jpeg_bytes(gps=True), "fake.png": jpeg_bytes(),
+        "a.gif": b"GIF89a" + bytes(20)},
+        front_matter={"title": "标" * 40, "author": "作" * 20, "category": "不存在", "digest": "摘" * 200,
+                      "publish_at": "tomorrow", "classification": "secret", "categroy": "x", "comments": "maybe",
+                      "source": {"name": "报", "url": "ftp://x"}, "read_more": "not a url"})
+    write_article(repo, slug="bad-slug", department="leadership")
+    write_article(repo, account="nosuch", slug="2026-01-01-x")
+    write_article(repo, department="leadership", slug="2026-10-23-moved", front_matter={"department": "publicity"})
+    write_article(repo, slug="2026-10-24-empty", body="")
+    write_article(repo, slug="2026-10-21-broken", raw="---\ntitle: [\n---\n正文\n")
+    write_article(repo, slug="2026-10-25-tab", raw="---\ntitle: 标题\n\tauthor: 王芳\n---\n正文\n")
+    write_article(repo, slug="2026-10-26-date", raw="---\ntitle: 标题\npublish_at: 2026-02-30\n---\n正文\n")
+    write_article(repo, slug="2026-10-22-nofm", raw="正文没有 front matter\n")
+    typed = " ".join(p.read_text(encoding="utf-8") + " " + str(p.relative_to(repo))
+                     for p in (repo / "content").rglob("index.md"))
+    return tuple(WORD.findall(typed))
+
+
+def test_lint_text_output_is_chinese(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every severity word, message and summary of `wxpub lint` in text format is Chinese: the
+    only Latin words are rule codes, paths, what the editor typed (quoted back), the names of
+    front matter keys and their values, and LINT_TERMS."""
+    from pipeline.schema_check import load_schema
+    typed = _faulty_repo(repo)
+    schema = json.dumps(load_schema("front-matter.schema.json"))  # keys and enum values editors write
+    policy = (repo / "policies.yaml").read_text(encoding="utf-8")  # account and department ids
+    code, text = _run(["--root", str(repo), "lint", "--format", "text"], capsys)
+    assert code == 1 and "Traceback" not in text
+    codes = set(re.findall(r": (?:错误|警告|提示) ([A-Z]+[0-9]{3}) ", text))
+    assert len(codes) >= 40, sorted(codes)  # the net is wide: a shrinking fixture fails here
+    for english in ("error", "warning", "notice", "did not find", "out of range", "应匹配"):
+        assert english not in text, english
+    allowed = (*typed, *LINT_TERMS, *WORD.findall(schema), *re.findall(r"^  ([a-z][a-z0-9-]*):$", policy, re.M))
+    assert english_words(UNICODE_NAME.sub("", text), typed=allowed) == [], text
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github"])
+def test_machine_formats_keep_english_severities(repo: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    write_article(repo, body="电话 13812345678。\n\n来信请寄 office@example.edu.cn。\n")
+    _, out = _run(["--root", str(repo), "lint", "--format", fmt], capsys)
+    if fmt == "json":
+        assert [f["severity"] for f in json.loads(out)["findings"]] == ["error", "warning"]
+    elif fmt == "sarif":
+        assert [r["level"] for r in json.loads(out)["runs"][0]["results"]] == ["error", "warning"]
+    else:
+        assert [line.split(" ", 1)[0] for line in out.splitlines() if line.startswith("::")] == ["::error", "::warning"]
