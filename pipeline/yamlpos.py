@@ -56,6 +56,7 @@ _SYNTAX_ZH: tuple[tuple[str, str], ...] = (
     ("did not find expected node content", "这里缺少值"),
     ("did not find the expected '>'", "标签 !< 没有闭合"),
     ("directive", "YAML 指令(% 开头的行)有误;front matter 不需要指令,请删除"),
+    ("characters are not allowed", "含 YAML 不允许的控制字符或特殊字符(常见于从网页、Word 或聊天软件复制的文字);请删除该字符"),
 )
 _VALUE_ZH: tuple[tuple[str, str], ...] = (
     ("day is out of range for month", "日期不存在(这个月没有这一天)"),

@@ -159,6 +159,8 @@ def _faulty_repo(repo: Path) -> tuple[str, ...]:
     write_article(repo, slug="2026-10-21-broken", raw="---\ntitle: [\n---\n正文\n")
     write_article(repo, slug="2026-10-25-tab", raw="---\ntitle: 标题\n\tauthor: 王芳\n---\n正文\n")
     write_article(repo, slug="2026-10-26-date", raw="---\ntitle: 标题\npublish_at: 2026-02-30\n---\n正文\n")
+    write_article(repo, slug="2026-10-27-bell", raw="---\ntitle: 标\a题\n---\n正文\n")
+    write_article(repo, slug="2026-10-28-quote", raw="---\ntitle: \"标题\n---\n正文\n")
     write_article(repo, slug="2026-10-22-nofm", raw="正文没有 front matter\n")
     typed = " ".join(p.read_text(encoding="utf-8") + " " + str(p.relative_to(repo))
                      for p in (repo / "content").rglob("index.md"))

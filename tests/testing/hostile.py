@@ -314,7 +314,7 @@ CASES: tuple[Case, ...] = (
          front_matter={"source": {"name": "新华\u202e社", "url": "https://example.com/a"}}),
     Case("category-zero-width", Expect(1, "CHAR003", "栏目(category)", CATEGORY_LINE), front_matter={"category": "学校新闻\u200b"}),
     Case("key-zero-width", Expect(1, "CHAR003", "字段 title\u200b", 8), front_matter={"title\u200b": "运动会"}),
-    Case("raw-bel-in-yaml", Expect(1, "ART003", "control characters are not allowed", TITLE_LINE),
+    Case("raw-bel-in-yaml", Expect(1, "ART003", "YAML 不允许的控制字符", TITLE_LINE),
          index=raw(VALID_FM.replace("秋季运动会", "秋季\a运动会"))),
     Case("body-bel", Expect(1, "CHAR001", "U+0007(BELL)", BODY_LINE), body="运动会\a开幕。\n"),
     Case("body-ansi-colour", Expect(1, "CHAR001", "U+001B", BODY_LINE + 2), body="日志如下。\n\n\x1b[31m错误\x1b[0m\n"),
