@@ -110,6 +110,33 @@ def test_every_front_matter_field_is_in_the_editors_guide() -> None:
     assert sorted({n for n in _property_names(schema, schema) if f"`{n}`" not in doc}) == []
 
 
+def _length(prop: dict[str, Any]) -> str:
+    """How the guide writes a length limit: 1–32 字, or 最多 128 字 when there is no minimum."""
+    return f"{prop['minLength']}–{prop['maxLength']} 字" if "minLength" in prop else f"最多 {prop['maxLength']} 字"
+
+
+def test_the_editors_guide_states_the_schemas_limits() -> None:
+    """Each field's row in the table says the schema's length limit and enum values."""
+    schema = load_schema("front-matter.schema.json")
+    rows = {m[0]: m[1] for m in re.findall(r"^\| `([a-z_]+)` \|(.*)$", _read("docs/editors.md"), re.M)}
+    wrong = [name for name, prop in schema["properties"].items()
+             if ("maxLength" in prop and _length(prop) not in rows[name])
+             or any(f"`{value}`" not in rows[name] for value in prop.get("enum", ()))]
+    assert wrong == []
+
+
+def test_the_reviewers_guide_states_the_sample_schedule() -> None:
+    """The publish windows and daily caps in the guide's table are the sample policy's."""
+    import yaml
+    accounts = yaml.safe_load(_read("policies.yaml"))["accounts"]
+    rows = {m[0]: m[1] for m in re.findall(r"^\| `([a-z-]+)` [^|]*\|(.*)$", _read("docs/reviewers.md"), re.M)
+            if "篇" in m[1]}
+    wrong = [key for key, account in accounts.items()
+             if [w.replace("-", "–") for w in account["schedule"]["windows"]] != re.findall(r"\d\d:\d\d–\d\d:\d\d", rows[key])
+             or f"| {account['schedule']['daily_cap']} 篇 |" not in rows[key]]
+    assert wrong == []
+
+
 def test_every_stage_and_account_of_the_sample_policy_is_in_the_reviewers_guide() -> None:
     import yaml
     policy = yaml.safe_load(_read("policies.yaml"))
