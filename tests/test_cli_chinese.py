@@ -167,10 +167,12 @@ def _faulty_repo(repo: Path) -> tuple[str, ...]:
     return tuple(WORD.findall(typed))
 
 
-def test_lint_text_output_is_chinese(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Every severity word, message and summary of `wxpub lint` in text format is Chinese: the
-    only Latin words are rule codes, paths, what the editor typed (quoted back), the names of
-    front matter keys and their values, and LINT_TERMS."""
+def test_lint_text_output_is_chinese(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every severity word, message and summary of `wxpub lint` in text format, and the job
+    summary table reviewers read on GitHub, is Chinese: the only Latin words are rule codes,
+    paths, what the editor typed (quoted back), the names of front matter keys and their
+    values, and LINT_TERMS."""
     from pipeline.schema_check import load_schema
     typed = _faulty_repo(repo)
     schema = load_schema("front-matter.schema.json")
@@ -185,6 +187,12 @@ def test_lint_text_output_is_chinese(repo: Path, capsys: pytest.CaptureFixture[s
         assert english not in text, english
     allowed = (*typed, *LINT_TERMS, *fields, *re.findall(r"^  ([a-z][a-z0-9-]*):$", policy, re.M))
     assert english_words(UNICODE_NAME.sub("", text), typed=allowed) == [], text
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, _ = _run(["--root", str(repo), "lint", "--format", "github"], capsys)
+    table = summary.read_text(encoding="utf-8")
+    assert code == 1 and "| 错误 |" in table and "| 警告 |" in table and "| 提示 |" in table
+    assert english_words(UNICODE_NAME.sub("", table), typed=allowed) == [], table
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "github"])
