@@ -55,7 +55,7 @@ _SYNTAX_ZH: tuple[tuple[str, str], ...] = (
     ("unknown escape character", "双引号里的反斜杠 \\ 后面跟了无法识别的字符;请改用单引号或写成 \\\\"),
     ("did not find expected node content", "这里缺少值"),
     ("did not find the expected '>'", "标签 !< 没有闭合"),
-    ("directive", "YAML 指令(% 开头的行)有误;front matter 不需要指令,请删除"),
+    ("directive", "YAML 指令(% 开头的行)有误;这里用不到指令,请删除这一行"),
     ("characters are not allowed", "含 YAML 不允许的控制字符或特殊字符(常见于从网页、Word 或聊天软件复制的文字);请删除该字符"),
 )
 _VALUE_ZH: tuple[tuple[str, str], ...] = (
@@ -72,6 +72,15 @@ _VALUE_ZH: tuple[tuple[str, str], ...] = (
 
 def _in_chinese(problem: str, table: tuple[tuple[str, str], ...], otherwise: str) -> str:
     return next((chinese for phrase, chinese in table if phrase in problem), otherwise)
+
+
+def _shown_key(key: Any) -> str:
+    """A key as the editor wrote it: Python's None/True/False are not what YAML text says."""
+    if key is None:
+        return "(空键:冒号前没有写键名)"
+    if isinstance(key, bool):
+        return f"`{'true' if key else 'false'}`"
+    return f"`{key}`"
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,9 @@ class YamlBudgetError(YamlSyntaxError):
     """Nested too deep, or too many values once aliases are expanded (Chinese message)."""
 
 
-# What PyYAML raises when a scalar parses but cannot be built
-_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError)
+# What PyYAML raises when a scalar parses but cannot be built (an empty `!!int` indexes its
+# first character: IndexError)
+_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError, LookupError)
 
 
 def load_positioned(text: str, *, line_offset: int = 0, max_depth: int = MAX_DEPTH,
@@ -208,7 +218,8 @@ class _Builder:
         if len(self.stack) >= self.max_depth:
             raise self._error(YamlBudgetError, event, _too_deep(self.max_depth))
         if event.tag not in _PLAIN_TAGS:
-            raise self._error(YamlValueError, event, f"不支持的类型标签 {event.tag}")
+            shown = event.tag.replace("tag:yaml.org,2002:", "!!", 1)  # as it was written: !!int, not the URI
+            raise self._error(YamlValueError, event, f"列表或映射前不能写类型标签 {shown};请删去它")
         self._expect_value(event)
         self._new_anchor(event)
         before = self.nodes
@@ -269,7 +280,7 @@ class _Builder:
             if isinstance(value, (dict, list)):  # an alias of a mapping or sequence used as a key
                 raise self._error(YamlValueError, event, "键只能是文字,不能是列表或映射")
             if value in top.value:
-                raise self._error(YamlValueError, event, f"重复的键 `{value}`")
+                raise self._error(YamlValueError, event, f"重复的键 {_shown_key(value)}")
             top.key, top.key_line = value, line
         else:
             self.lines[(*top.path, str(top.key))] = top.key_line

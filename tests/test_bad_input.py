@@ -65,6 +65,8 @@ def test_malformed_yaml_is_art003_on_its_line(repo: Path, run: Run, bad_line: st
     ("publish_at: 2026-02-30", 13, "日期不存在"),  # YAML reads it as a date
     ("publish_at: 2026-02-30 10:00:00", 13, "日期不存在"),
     ("priority: !!int 二", 11, "不是有效的数字"),
+    ("priority: !!int", 11, "无法识别的值"),  # PyYAML's int constructor indexes the empty text: was exit 3
+    ("priority: !!float", 11, "无法识别的值"),
     ("digest: !!binary aGVsbG8=", 9, "二进制值"),
     ("digest: !lang zh", 9, "不支持的类型标签"),
     ("2026-13-01: 日期当键", 1, "月份应在 1 到 12 之间"),

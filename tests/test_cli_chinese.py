@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import COMMANDS, build_parser, main
 from tests.testing.fixtures import jpeg_bytes, write_article
@@ -205,3 +207,23 @@ def test_machine_formats_keep_english_severities(repo: Path, capsys: pytest.Capt
         assert [r["level"] for r in json.loads(out)["runs"][0]["results"]] == ["error", "warning"]
     else:
         assert [line.split(" ", 1)[0] for line in out.splitlines() if line.startswith("::")] == ["::error", "::warning"]
+
+
+# YAML that is nearly right, the way an editor gets it wrong: keys, colons, quotes, brackets,
+# indentation, tabs, anchors, tags, directives, control characters, dates that do not exist
+YAML_PIECES = st.sampled_from(["title", "digest", ":", ": ", " ", "  ", "\t", "\n", "- ", "'", '"', "[", "]", "{", "}",
+                               ",", "&a ", "*a", "*b", "!!int ", "!x ", "!<", "%YAML 1.1\n", "---\n", "? ", "|", ">",
+                               "@", "`", "#", "\\q", "2026-02-30", "2026-13-01", "12:61", "0x", "\a", "\x1b", "标题", "王芳"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(YAML_PIECES, min_size=1, max_size=14).map("".join))
+def test_every_yaml_problem_is_explained_in_chinese(text: str) -> None:
+    """Whatever libyaml or Python says about YAML, the loader's message (which lint, the policy
+    loader and the themes show) carries no English but what the editor wrote and 'YAML'."""
+    from pipeline.yamlpos import YamlBudgetError, YamlSyntaxError, YamlValueError, load_positioned
+    try:
+        load_positioned(text)
+    except (YamlSyntaxError, YamlValueError, YamlBudgetError) as exc:
+        written = set(WORD.findall(text)) | {"YAML", "Tab", "Word"}
+        assert [w for w in WORD.findall(exc.message) if w not in written] == [], (text, exc.message)
