@@ -218,7 +218,7 @@ class _Builder:
         if len(self.stack) >= self.max_depth:
             raise self._error(YamlBudgetError, event, _too_deep(self.max_depth))
         if event.tag not in _PLAIN_TAGS:
-            shown = event.tag.replace("tag:yaml.org,2002:", "!!", 1)  # as it was written: !!int, not the URI
+            shown = str(event.tag).replace("tag:yaml.org,2002:", "!!", 1)  # as it was written: !!int, not the URI
             raise self._error(YamlValueError, event, f"列表或映射前不能写类型标签 {shown};请删去它")
         self._expect_value(event)
         self._new_anchor(event)
