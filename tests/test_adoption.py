@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from pipeline.policies import load_policies
-from pipeline.scaffold import adapt_workflow
+from pipeline.scaffold import _WITH_SECRETS as WORKFLOWS_WITH_SECRETS  # the workflows that list secret names
+from pipeline.scaffold import WORKFLOW_FILES, adapt_workflow
 from tests.testing.fixtures import PROJECT, git, jpeg_bytes
 
 README_SECTION = "## Adopting it as a template"
@@ -109,7 +110,8 @@ def adopted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_readme_names_every_step_the_test_takes() -> None:
     section = _section()
     for needed in ("Use this template", "refs/wxpub/ledger", "git rm -r", "`test` job", "policies.yaml",
-                   "credentials.appid_env", "publish.yml", "wxpub codeowners --check", "WXPUB_TRUSTED_COMMIT",
+                   "credentials.appid_env", *WORKFLOWS_WITH_SECRETS, "wxpub codeowners --check", "wxpub schema --check",
+                   "WXPUB_TRUSTED_COMMIT",
                    "docs/regulations.md", "docs/editors.md", "docs/setup.md"):
         assert needed in section, needed
 
@@ -129,10 +131,11 @@ def test_a_copy_adopted_as_the_readme_says_lints_checks_and_publishes(adopted: P
                                         encoding="utf-8")
     policies = load_policies(root)
 
-    # Steps 2 and 4 in the workflows: the same edits `wxpub init` makes (the repository still
-    # installs itself, with `pip install .`)
+    # Steps 2 and 4 in the workflows: the same edits `wxpub init` makes, to every workflow it
+    # ships (the repository still installs itself, with `pip install .`)
     workflows = root / ".github" / "workflows"
-    for name in ("pull-request.yml", "publish.yml"):
+    assert sorted(p.name for p in workflows.glob("*.yml")) == sorted(WORKFLOW_FILES)
+    for name in WORKFLOW_FILES:
         path = workflows / name
         path.write_text(adapt_workflow(name, path.read_text(encoding="utf-8"), ".", policies), encoding="utf-8")
     assert 'pip install "."' in (workflows / "publish.yml").read_text(encoding="utf-8")
@@ -156,11 +159,19 @@ def test_a_copy_adopted_as_the_readme_says_lints_checks_and_publishes(adopted: P
     codeowners = (root / ".github" / "CODEOWNERS").read_text(encoding="utf-8")
     assert "/content/news/jiaowu/ @qsnu-media/jiaowu @qsnu-media/xuanchuan" in codeowners
 
+    # ... and so does the editors' schema, until it is regenerated
+    assert _wxpub(root, "schema", "--check").returncode == 1
+    assert _wxpub(root, "schema").returncode == 0
+    assert _wxpub(root, "schema", "--check").returncode == 0
+    schema = (root / ".vscode" / "wxpub-front-matter.schema.json").read_text(encoding="utf-8")
+    assert "教务处" in schema or "jiaowu" in schema
+
     lint = _wxpub(root, "lint")
     assert lint.returncode == 0 and "共检查 1 篇文章:0 个错误,0 个警告" in lint.stdout, lint.stdout + lint.stderr
 
     # Nothing the school's CI, reviewers or publisher act on names the sample school
     acted_on = [root / "policies.yaml", root / ".github" / "CODEOWNERS", *workflows.glob("*.yml"),
+                *(root / ".vscode").glob("*.json"),
                 *(root / "content").rglob("*.md")]
     traces = {p.relative_to(root).as_posix(): t for p in acted_on for t in SAMPLE_TRACES
               if t in p.read_text(encoding="utf-8")}
