@@ -132,13 +132,14 @@ def test_a_copy_adopted_as_the_readme_says_lints_checks_and_publishes(adopted: P
     policies = load_policies(root)
 
     # Steps 2 and 4 in the workflows: the same edits `wxpub init` makes, to every workflow it
-    # ships (the repository still installs itself, with `pip install .`)
+    # ships (the copy still installs itself: its setup action installs the checkout)
     workflows = root / ".github" / "workflows"
     assert sorted(p.name for p in workflows.glob("*.yml")) == sorted(WORKFLOW_FILES)
     for name in WORKFLOW_FILES:
         path = workflows / name
-        path.write_text(adapt_workflow(name, path.read_text(encoding="utf-8"), ".", policies), encoding="utf-8")
-    assert 'pip install "."' in (workflows / "publish.yml").read_text(encoding="utf-8")
+        path.write_text(adapt_workflow(name, path.read_text(encoding="utf-8"), policies), encoding="utf-8")
+    setup = (root / ".github" / "actions" / "setup-wxpub" / "action.yml").read_text(encoding="utf-8")
+    assert "pip install --no-deps --no-build-isolation ." in setup and (root / "requirements" / "ci.txt").is_file()
     assert "test" not in yaml.safe_load((workflows / "pull-request.yml").read_text(encoding="utf-8"))["jobs"]
     publish = yaml.safe_load((workflows / "publish.yml").read_text(encoding="utf-8"))
     env = next(s["env"] for s in publish["jobs"]["publish"]["steps"] if s.get("name") == "Publish")
