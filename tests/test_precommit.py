@@ -56,8 +56,8 @@ def test_the_manifest_and_the_scaffolded_config_are_valid_and_agree(school: Path
     checked = _pre_commit(school, pre_commit_home, "validate-config", ".pre-commit-config.yaml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     (repo,) = yaml.safe_load((school / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"]
-    workflow = (school / ".github/workflows/pull-request.yml").read_text(encoding="utf-8")
-    assert repo["rev"] == f"v{__version__}" and f"git+{repo['repo']}@v{__version__}" in workflow  # what CI installs
+    setup = (school / ".github/actions/setup-wxpub/action.yml").read_text(encoding="utf-8")  # every workflow's install
+    assert repo["rev"] == f"v{__version__}" and f"git+{repo['repo']}@v{__version__}" in setup  # what CI installs
     (hook,) = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert [h["id"] for h in repo["hooks"]] == [hook["id"]] == [HOOK]
 
