@@ -47,6 +47,8 @@ _ADVICE = {
     40009: "图片过大:正文图片须小于 1 MB",
     45001: "媒体文件过大",
     -1: "微信系统繁忙,请稍后重试",
+    61500: "统计接口的日期格式不对(应为 YYYY-MM-DD):这是 wxpub 的缺陷,请报告",
+    61501: "统计接口的日期范围不对:一次只能查询一天,且最晚是昨天(北京时间);请确认本机时钟正确",
 }
 
 
@@ -198,8 +200,10 @@ class WeChat:
                  retries: int = 3, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.redact = Redactor()
         self.redact.add(credentials.secret)
-        self._client = _StableTokenClient(credentials, base_url if base_url.endswith("/") else base_url + "/",
-                                          timeout, self.redact)
+        base = base_url if base_url.endswith("/") else base_url + "/"
+        self._client = _StableTokenClient(credentials, base, timeout, self.redact)
+        # Statistics live beside /cgi-bin/ under /datacube/ (https://api.weixin.qq.com/datacube/)
+        self._datacube = base.removesuffix("cgi-bin/") + "datacube/"
         self.calls: Counter[str] = Counter()
         self.used_up: dict[str, WeChatError] = {}  # APIs whose daily quota ran out during this run
         self._retries = retries
@@ -362,6 +366,15 @@ class WeChat:
         self._call("message/mass/delete",
                    lambda: self._client.post("message/mass/delete", data={"msg_id": int(msg_id), "article_idx": index}),
                    idempotent=True)
+
+    # -- statistics -------------------------------------------------------------------------
+    def day_statistics(self, endpoint: str, day: datetime.date) -> dict[str, Any]:
+        """One datacube endpoint (e.g. "getarticleread") for ONE day: the article statistics take
+        a range of one day only, so a longer one cannot be asked for. Day D can be asked from
+        D+1 (Beijing time); the answer is {"list": [...], "is_delay": bool}."""
+        text = day.isoformat()
+        return dict(self._call(f"datacube/{endpoint}", lambda: self._client.post(
+            endpoint, data={"begin_date": text, "end_date": text}, api_base_url=self._datacube), idempotent=True))
 
     def _pages(self, endpoint: str, extra: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         offset = 0

@@ -46,7 +46,7 @@ def test_publishes_each_mode_then_a_second_run_calls_nothing(site: Path, sandbox
     assert statuses(report) == {OFFICIAL: "published", COLLEGE: "mass_sent", YOUTH: "drafted"}
     published = report["published"]
     official = next(item for item in published if item["path"] == OFFICIAL)
-    assert official["url"].startswith("http://mp.weixin.qq.com/s/") and official["article_id"]
+    assert official["url"].startswith("http://mp.weixin.qq.com/s?__biz=") and official["article_id"]
     world = state(sandbox)
     assert [p["status"] for p in world["publications"]] == [0]
     assert len(world["mass_sends"]) == 1 and len(world["drafts"]) == 1  # only the draft-mode article stays
@@ -241,7 +241,7 @@ def test_job_summary_lists_links(site: Path, sandbox: str, capsys: pytest.Captur
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     publish(site, sandbox, capsys)
     text = summary.read_text(encoding="utf-8")
-    assert "| 已发表 | `" + OFFICIAL + "` | official | [http://mp.weixin.qq.com/s/" in text
+    assert "| 已发表 | `" + OFFICIAL + "` | official | [http://mp.weixin.qq.com/s?__biz=" in text
 
 
 def test_main_is_never_committed_to(site: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,12 +7,14 @@ wechatpy with the sandbox's base URL and `stable_token` instead of the plain `to
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -275,7 +277,9 @@ def test_freepublish_submit_poll_list_and_delete(sandbox: Sandbox) -> None:
     done = client.freepublish.get(publish_id)
     assert done["publish_status"] == 0 and done["article_detail"]["count"] == 2
     urls = [item["article_url"] for item in done["article_detail"]["item"]]
-    assert all(url.startswith("http://mp.weixin.qq.com/s/") for url in urls)
+    # The long form WeChat's answers carry: mid is the message's msg_data_id (the statistics' key)
+    assert urls == [url for url in urls if url.startswith("http://mp.weixin.qq.com/s?__biz=")]
+    assert [(f"mid={submitted['msg_data_id']}&idx={i}&" in url) for i, url in enumerate(urls, 1)] == [True, True]
     article_id = done["article_id"]
     listed = client.freepublish.batchget(0, 20)
     assert listed["total_count"] == 1 and listed["item"][0]["article_id"] == article_id
@@ -492,12 +496,13 @@ def test_index_page_lists_published_articles_and_shows_them(sandbox: Sandbox) ->
     media_id = add_draft(client, article(cover(client), content=f'<p>运动会现场</p><img src="{picture}">'))
     done = client.freepublish.get(client.freepublish.submit(media_id)["publish_id"])
     index = requests.get(f"{sandbox.base}/").text
-    assert "秋季运动会" in index and "已发表" in index and done["article_detail"]["item"][0]["article_url"] in index
+    url = done["article_detail"]["item"][0]["article_url"]
+    assert "秋季运动会" in index and "已发表" in index and html.escape(url) in index
     page = requests.get(f"{sandbox.base}/article/{done['article_id']}").text
     local = "/mmbiz/" + picture.rsplit("/", 1)[1]
     assert "375px" in page and "运动会现场" in page and f'src="{local}"' in page
     assert requests.get(f"{sandbox.base}{local}").content == image_bytes()
-    key = done["article_detail"]["item"][0]["article_url"].rsplit("/", 1)[1]
+    key = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["sn"][0]
     assert "运动会现场" in requests.get(f"{sandbox.base}/s/{key}").text
     assert requests.get(f"{sandbox.base}/article/nothing").status_code == 404
 

@@ -70,6 +70,8 @@ ERRMSG: dict[int, str] = {
     48006: "forbid to clear quota because of reaching the limit",
     53503: "该草稿未通过发布检查",
     53600: "Article ID 无效",
+    61500: "date format error",  # datacube/* (statistics): a date not written YYYY-MM-DD
+    61501: "date range error",  # datacube/*: a range longer than the endpoint allows, or not before today
 }
 
 

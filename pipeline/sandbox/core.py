@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
 
-from pipeline.sandbox import drafts, mass, media, publishing, tokens
+from pipeline.sandbox import drafts, mass, media, publishing, stats, tokens
 from pipeline.sandbox.call import ApiRequest, Call, Endpoint
 from pipeline.sandbox.codes import AdminError, ApiError
 from pipeline.sandbox.faults import Effect, add_faults, clear_faults, effect_for_call, listing
@@ -44,6 +44,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "message/mass/get": Endpoint(mass.get),
     "message/mass/delete": Endpoint(mass.delete),
     "message/mass/preview": Endpoint(mass.preview),
+    "datacube/getarticleread": Endpoint(stats.getarticleread),  # served under /datacube/, as WeChat does
+    "datacube/getarticleshare": Endpoint(stats.getarticleshare),
 }
 
 ACCOUNT_DEFAULTS: dict[str, Any] = {"type": "service", "verified": True, "publish_delay_polls": 1,

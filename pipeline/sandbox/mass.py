@@ -78,10 +78,10 @@ def sendall(call: Call) -> dict[str, Any]:
         raise ApiError(45065, msg_id=int(first["msg_id"]))
     articles = drafts.take(call, media_id)
     _check_quota(call)
-    for article in articles:
-        article.update(url=article_url(), is_deleted=False)
     msg_id = MSG_ID_BASE + call.store.next_number(call.db, "mass")
     msg_data_id = ID_BASE + call.store.next_number(call.db, "msg_data")
+    for idx, article in enumerate(articles, 1):
+        article.update(url=article_url(call.appid, msg_data_id, idx), is_deleted=False)
     call.db.execute("INSERT INTO mass_sends (msg_id, appid, msg_data_id, clientmsgid, filter, draft_media_id, articles, "
                     "status, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'SEND_SUCCESS', ?)",
                     (msg_id, call.appid, msg_data_id, clientmsgid, dumps(audience), media_id, dumps(articles),

@@ -9,7 +9,7 @@ import sqlite3
 from datetime import datetime
 from html import escape
 from typing import Any, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pipeline.sandbox.media import IMAGE_HOST
 from pipeline.sandbox.store import BEIJING, Store, loads
@@ -41,7 +41,9 @@ def _time(stamp: float | None) -> str:
 
 
 def _key(url: str) -> str:
-    return urlsplit(url).path.rsplit("/", 1)[-1]
+    """What tells one article link from another: `sn` of a long link, the tail of a short one."""
+    parts = urlsplit(url)
+    return dict(parse_qsl(parts.query)).get("sn") or parts.path.rsplit("/", 1)[-1]
 
 
 def page(title: str, body: str, *, width: str = "960px") -> str:
@@ -119,9 +121,9 @@ def published_article(db: sqlite3.Connection, article_id: str, idx: int) -> str 
 
 
 def short_link(db: sqlite3.Connection, key: str) -> str | None:
-    """The article behind a fake mp.weixin.qq.com/s/<key> link (published or mass-sent)."""
+    """The article whose link has `key` (its `sn`): published or mass-sent."""
     for table, when in (("publications", "finished_at"), ("mass_sends", "sent_at")):
-        for row in db.execute(f"SELECT * FROM {table} WHERE articles LIKE ?", (f"%/s/{key}%",)):  # noqa: S608
+        for row in db.execute(f"SELECT * FROM {table} WHERE articles LIKE ?", (f"%{key}%",)):  # noqa: S608
             for item in loads(row["articles"]):
                 if _key(item.get("url", "")) == key:
                     return article(db, row["appid"], item, row[when])

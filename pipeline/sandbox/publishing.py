@@ -11,6 +11,7 @@ How long a job stays at 1 is per account: `publish_delay_polls` queries and
 
 from __future__ import annotations
 
+import base64
 import secrets
 import sqlite3
 from typing import Any
@@ -25,9 +26,12 @@ FAILED = (2, 3, 4)  # original-content check, ordinary failure, platform review
 ID_BASE = 2_247_483_647  # publish_id and msg_data_id look like WeChat's ten-digit numbers
 
 
-def article_url() -> str:
-    """A fake permanent article link, in the shape WeChat returns."""
-    return f"http://mp.weixin.qq.com/s/{secrets.token_urlsafe(16)}"
+def article_url(appid: str, msg_data_id: int, idx: int) -> str:
+    """A fake permanent article link in the long shape WeChat's API answers carry: `mid` is the
+    message's msg_data_id and `idx` the article's 1-based place in it, the key the datacube
+    statistics use ("<msg_data_id>_<idx>"); `sn` tells links apart."""
+    biz = base64.b64encode(appid.encode()).decode()
+    return f"http://mp.weixin.qq.com/s?__biz={biz}&mid={msg_data_id}&idx={idx}&sn={secrets.token_hex(16)}#rd"
 
 
 def require_verified(call: Call) -> None:
@@ -68,8 +72,8 @@ def _finish(call: Call, row: sqlite3.Row) -> None:
     article_id = None
     if status not in FAILED:
         article_id = secrets.token_urlsafe(32)
-        for article in articles:
-            article.update(url=article_url(), is_deleted=status != SUCCESS)
+        for idx, article in enumerate(articles, 1):
+            article.update(url=article_url(row["appid"], int(row["msg_data_id"]), idx), is_deleted=status != SUCCESS)
     call.db.execute("UPDATE publications SET status = ?, article_id = ?, articles = ?, fail_idx = ?, finished_at = ? "
                     "WHERE publish_id = ?",
                     (status, article_id, dumps(articles), dumps(forced.get("fail_idx", [])), call.now,

@@ -3,6 +3,7 @@ the pages, and request logs that never show a token or a secret.
 
 Routes:
   /cgi-bin/<endpoint>        WeChat's API (errors as HTTP 200 + {"errcode", "errmsg"})
+  /datacube/<endpoint>       WeChat's statistics (stats.py), ENDPOINTS key "datacube/<endpoint>"
   POST   /sandbox/accounts   register or update an account
   POST   /sandbox/faults     add faults;  DELETE /sandbox/faults clears them
   GET    /sandbox/state      everything, as JSON
@@ -132,8 +133,12 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         try:
-            if url.path.startswith("/cgi-bin/"):
+            if url.path.startswith("/cgi-bin/datacube/"):  # WeChat has no statistics under /cgi-bin/
+                self._json(ApiError(40066, "statistics are served under /datacube/").body())
+            elif url.path.startswith("/cgi-bin/"):
                 self._api(method, url.path.removeprefix("/cgi-bin/"), query, body)
+            elif url.path.startswith("/datacube/"):  # statistics live beside /cgi-bin/, as on WeChat
+                self._api(method, url.path.removeprefix("/"), query, body)
             elif url.path.startswith("/sandbox/"):
                 self._admin(method, url.path.removeprefix("/sandbox/").strip("/"), body)
             else:
