@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("pipeline.commands.sandbox", "本地微信公众号接口沙箱"),
     "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
     "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),
+    "stats": ("pipeline.commands.stats", "获取已发布文章的阅读与分享数据,记录在 Git 中"),
+    "report": ("pipeline.commands.report", "由 Git 历史、发布记录和统计数据生成报告(HTML 图表、CSV、Markdown)"),
     "init": ("pipeline.commands.init", "生成一所学校的文章仓库(policies.yaml、词表、工作流、示例文章)"),
     "new": ("pipeline.commands.new", "新建一篇文章:按账号、部门和日期生成文章目录与头部字段"),
     "schema": ("pipeline.commands.schema", "由 policies.yaml 生成编辑器检查文章头部字段所用的 JSON 模式文件(.vscode/)"),

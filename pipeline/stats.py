@@ -143,14 +143,14 @@ def fetch(publications: Iterable[Entry], store: Ledger, client_for: Callable[[st
         client = client_for(account)
         lines: list[Entry] = []
         try:
-            for day in due:
-                figures = _day(client, day)
+            for date in due:
+                figures = _day(client, date)
                 if figures is None:
-                    delayed.append((account, day))
+                    delayed.append((account, date))
                     continue
-                fetched.append(DayFigures(account, day, figures))
+                fetched.append(DayFigures(account, date, figures))
                 lines.append(Entry(at=utc_now(), run=run, step=STEP, account=account,
-                                   data={"date": day.isoformat(), "articles": {k: dict(v) for k, v in figures.items()}}))
+                                   data={"date": date.isoformat(), "articles": {k: dict(v) for k, v in figures.items()}}))
         finally:  # what was fetched before an error is kept: it is not fetched again
             if lines:
                 store.append(*lines)

@@ -85,8 +85,8 @@ def _print(result: FetchResult, fmt: str, ref: str, calls: int, failure: str) ->
         reads = sum(f.get("read_user", 0) for f in day.articles.values())
         shares = sum(f.get("share_user", 0) for f in day.articles.values())
         print(f"已记录\t{day.account}\t{day.day.isoformat()}\t{len(day.articles)} 篇\t阅读 {reads} 人\t分享 {shares} 人")
-    for account, day in result.delayed:
-        print(f"稍后再取\t{account}\t{day.isoformat()}\t微信的统计数据尚未就绪(is_delay),下次运行时获取")
+    for account, date in result.delayed:
+        print(f"稍后再取\t{account}\t{date.isoformat()}\t微信的统计数据尚未就绪(is_delay),下次运行时获取")
     for item in result.untracked:
         print(f"无法统计\t{item.account}\t{item.path}\t{item.reason}")
     if failure:
