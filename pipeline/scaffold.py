@@ -37,9 +37,9 @@ from pipeline.policies import POLICY_FILE, Policies, load_policies
 
 WORKFLOWS = PurePosixPath(".github", "workflows")
 WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml", "doctor.yml",
-                  "wechat-preview.yml")
+                  "wechat-preview.yml", "stats.yml")
 # Workflows that hand the accounts' credentials to wxpub (wechat-preview.yml also the previewers' IDs)
-_WITH_SECRETS = ("publish.yml", "doctor.yml", "wechat-preview.yml")
+_WITH_SECRETS = ("publish.yml", "doctor.yml", "wechat-preview.yml", "stats.yml")
 EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
 # The one step every workflow installs wxpub with; after the locked dependencies it installs
 # this checkout, in wxpub's own repository, and the pinned release in a school's
@@ -50,7 +50,7 @@ DEPENDABOT = PurePosixPath(".github", "dependabot.yml")
 # this repository's Dependabot entry for its lock files (the last one): a school's copy of the
 # lock is wxpub's, not compiled from a pyproject.toml of its own, so it changes with wxpub's version
 _PIP_UPDATES = re.compile(r"\n  # requirements/test\.txt.*\Z", re.DOTALL)
-# publish.yml, doctor.yml and wechat-preview.yml hand each account's credentials to wxpub by
+# publish.yml, doctor.yml, wechat-preview.yml and stats.yml hand each account's credentials to wxpub by
 # name; the new policy's accounts replace the sample's between this line and the step's `run:`
 _SECRETS_START = "# The names policies.yaml gives under accounts.*.credentials (R16)"
 _SECRETS_END = "run: "

@@ -65,7 +65,8 @@ def test_actionlint_is_clean() -> None:
 
 
 def test_the_expected_workflows_exist() -> None:
-    assert {f.name for f in FILES} >= {"pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml"}
+    assert {f.name for f in FILES} >= {"pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml",
+                                       "stats.yml"}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -426,3 +427,18 @@ def test_pull_request_target_never_checks_out_pull_request_code(path: Path) -> N
     for step in _checkouts(workflow):
         ref = str(step.get("with", {}).get("ref", ""))
         assert "head" not in ref and "pull" not in ref, f"{path.name} checks out {ref}"
+
+
+def test_stats_runs_daily_in_the_wechat_environment_and_pushes_only_its_ref() -> None:
+    workflow = _load("stats.yml")
+    assert set(_triggers(workflow)) == {"schedule", "workflow_dispatch"}  # never a pull request
+    [cron] = [entry["cron"] for entry in _triggers(workflow)["schedule"]]
+    _minute, hour, *every_day = cron.split()
+    # once every day, after 08:00 Beijing time (UTC+8), when WeChat has the previous day's data
+    assert every_day == ["*", "*", "*"] and 8 <= (int(hour) + 8) % 24
+    (job,) = workflow["jobs"].values()
+    assert job["environment"] == "wechat" and job["permissions"] == {"contents": "write"}
+    runs = [s.get("run", "") for s in job["steps"]]
+    stats = next(i for i, run in enumerate(runs) if run.startswith("wxpub stats"))
+    assert "--push origin" in runs[stats]
+    assert any(run.startswith("wxpub report") for run in runs[stats + 1:])  # the report reads what was just fetched
