@@ -1,0 +1,403 @@
+"""`wxpub stats` and `wxpub report` end to end: a content repository whose pull requests git
+merges and the fake GitHub records, published into the WeChat sandbox by the real publish
+command (with --require-approvals, so the ledger records who approved), figures fetched from
+the sandbox's statistics over HTTP with the real wechatpy client, and the report checked
+number by number against the history the test built, then opened in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from pipeline.cli import main
+from pipeline.errors import UserError
+from pipeline.ledger import Ledger
+from pipeline.report import period
+from pipeline.sandbox import start_in_thread
+from pipeline.sandbox.stats import figures
+from pipeline.sandbox.store import Store
+from pipeline.stats import SANDBOX_STATS_REF, msgid_of, recorded
+from tests.test_provenance import NEWS_APPROVERS, TEAMS, School, delete
+from tests.testing.browser import browser_only, tab  # noqa: F401 - `tab` is a fixture
+from tests.testing.fake_github import FakeGitHub
+from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, run_cli, write_article
+
+BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
+TODAY = datetime.datetime.now(BEIJING).date()  # the publisher's --now 12:30 and the sandbox's day
+DAY = datetime.timedelta(days=1)
+POLICY = re.sub(r"daily_cap: \d+", "daily_cap: 8", (PROJECT / "policies.yaml").read_text(encoding="utf-8"))
+
+# path -> (account, department, title, approvers, merge minute after 09:00 Beijing time)
+PUBLICITY = "content/official/publicity"
+ARTICLES: dict[str, tuple[str, str, str, tuple[str, ...], int]] = {
+    f"{PUBLICITY}/2026-11-01-sports/index.md": ("official", "publicity", "学校举行秋季运动会", NEWS_APPROVERS, 0),
+    f"{PUBLICITY}/2026-11-02-art/index.md": ("official", "publicity", "艺术节开幕", NEWS_APPROVERS, 10),
+    f"{PUBLICITY}/2026-11-03-library/index.md": ("official", "publicity", "图书馆延长开放时间", NEWS_APPROVERS, 20),
+    "content/official/academic-affairs/2026-11-04-course/index.md":
+        ("official", "academic-affairs", "选课系统开放", ("aa-head", "pub-chief"), 30),
+    "content/youth/student-union/2026-11-05-fair/index.md":
+        ("youth", "student-union", "社团招新", ("su-chair", "league-secretary"), 40),
+    "content/youth/student-union/2026-11-06-concert/index.md":
+        ("youth", "student-union", "新年音乐会", ("su-chair", "league-secretary"), 50),
+    "content/cs-college/cs-college/2026-11-07-contest/index.md":
+        ("cs-college", "cs-college", "程序设计竞赛开赛", ("cs-dean", "pub-chief"), 60),
+    f"{PUBLICITY}/2026-11-08-unreviewed/index.md": ("official", "publicity", "未经审批的稿件", (), 70),
+}
+RETRACTED = f"{PUBLICITY}/2026-11-03-library/index.md"
+RETRACTION_MINUTE = 80
+PUBLISHED = [p for p, (a, _, _, who, _) in ARTICLES.items() if who and a != "youth"]
+DRAFTED = [p for p, (a, _, _, who, _) in ARTICLES.items() if who and a == "youth"]
+
+
+def merged_at(minute: int) -> datetime.datetime:
+    return datetime.datetime.combine(TODAY, datetime.time(9), BEIJING) + datetime.timedelta(minutes=minute)
+
+
+def at_minute(monkeypatch: pytest.MonkeyPatch, minute: int) -> None:
+    """Commits made from now on are dated `minute` minutes after 09:00 today, Beijing time."""
+    stamp = merged_at(minute).isoformat()
+    monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with FakeGitHub("jcu-media/site") as fake:
+        for slug, members in TEAMS.items():
+            fake.set_team("jcu-media", slug, members)
+        monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
+        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        monkeypatch.delenv("WXPUB_TRUSTED_COMMIT", raising=False)
+        monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        yield fake
+
+
+@pytest.fixture
+def school(tmp_path: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[School]:
+    root = make_repo(tmp_path, policies=POLICY)
+    (root / ".git" / "info" / "exclude").write_text(".wxpub/\n", encoding="utf-8")
+    at_minute(monkeypatch, -60)
+    trusted = commit_all(root, "the school adopts wxpub")
+    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
+    yield School(root, github, url, capsys, trusted)
+    server.shutdown()
+
+
+def build_history(school: School, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each article by its own pull request (the unreviewed one merged without approval),
+    published at 12:30; then the operator's pull request deleting one, published at 12:40."""
+    for path, (account, department, title, approvers, minute) in ARTICLES.items():
+        at_minute(monkeypatch, minute)
+        slug = path.split("/")[3]
+        school.pr(lambda root, a=account, d=department, s=slug, t=title: write_article(
+            root, account=a, department=d, slug=s, front_matter={"title": t}), approvers=approvers)
+    code, report = school.publish(now="12:30")
+    sent = {item["path"]: item["status"] for group in report.values() for item in group if item["path"]}
+    assert sent == {**{p: ("mass_sent" if p.startswith("content/cs-college") else "published") for p in PUBLISHED},
+                    **{p: "drafted" for p in DRAFTED}, f"{PUBLICITY}/2026-11-08-unreviewed/index.md": "failed"}, report
+    assert code == 1  # the unreviewed article is refused, and says so
+    at_minute(monkeypatch, RETRACTION_MINUTE)
+    school.pr(delete(RETRACTED.removesuffix("/index.md")), approvers=("pub-chief",))  # the operator (R15)
+    code, report = school.publish(now="12:40")
+    assert [item["path"] for item in report["retracted"]] == [RETRACTED], report
+
+
+def stats(school: School) -> dict[str, Any]:
+    code = main(["--root", str(school.root), "stats", "--sandbox-url", school.sandbox, "--format", "json"])
+    out = school.capsys.readouterr()
+    assert code == 0 and "Traceback" not in out.err, out.err
+    return dict(json.loads(out.out))
+
+
+def datacube_calls(school: School) -> int:
+    calls = http(school.sandbox + "/sandbox/state")["calls"]
+    return sum(n for endpoint, n in calls.items() if endpoint.startswith("datacube/"))
+
+
+def advance(school: School, days: int) -> None:
+    http(school.sandbox + "/sandbox/clock", {"advance": days * 86400})
+
+
+def msgids(school: School) -> dict[str, str]:
+    """Title -> msgid, from the sandbox's own record of what it published (not from the ledger)."""
+    found = {}
+    for publication in http(school.sandbox + "/sandbox/state")["publications"]:
+        for idx, article in enumerate(publication["articles"], 1):
+            found[article["title"]] = f"{publication['msg_data_id']}_{idx}"
+    return found
+
+
+def read_csv(folder: Path, name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((folder / f"{name}.csv").read_text(encoding="utf-8-sig"))))
+
+
+# -- stats ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def history(school: School, monkeypatch: pytest.MonkeyPatch) -> School:
+    build_history(school, monkeypatch)
+    return school
+
+
+def test_stats_land_in_git_once_and_a_gap_fetches_only_the_missing_days(history: School) -> None:
+    school = history
+    assert stats(school)["fetched"] == []  # today's figures exist from tomorrow on: nothing asked
+    assert datacube_calls(school) == 0
+    advance(school, 3)
+    first = stats(school)
+    # only the official account's publication can be named in WeChat's statistics; the youth
+    # account's drafts were never read, and the mass send's answer carries no article links
+    assert [(d["account"], d["date"]) for d in first["fetched"]] == [("official", (TODAY + n * DAY).isoformat())
+                                                                     for n in range(3)]
+    assert first["untracked"] == [{"path": "content/cs-college/cs-college/2026-11-07-contest/index.md",
+                                   "account": "cs-college", "reason": first["untracked"][0]["reason"]}]
+    assert first["calls"] == datacube_calls(school) == 3 * 2  # one call per endpoint and day: never a range
+    tip = Ledger.open(school.root, ref=SANDBOX_STATS_REF).tip
+    again = stats(school)
+    assert again["fetched"] == [] and again["calls"] == 0 and datacube_calls(school) == 6
+    assert Ledger.open(school.root, ref=SANDBOX_STATS_REF).tip == tip  # nothing written either
+    advance(school, 2)
+    later = stats(school)
+    assert [d["date"] for d in later["fetched"]] == [(TODAY + 3 * DAY).isoformat(), (TODAY + 4 * DAY).isoformat()]
+    assert datacube_calls(school) == 6 + 4
+    # What Git holds is what the sandbox holds, article by article and day by day
+    titles = msgids(school)
+    days = recorded(Ledger.open(school.root, ref=SANDBOX_STATS_REF).entries)
+    assert [d.day for d in days] == [TODAY + n * DAY for n in range(5)]
+    for day in days:
+        expected = {titles[ARTICLES[p][2]]: figures(titles[ARTICLES[p][2]], TODAY, day.day) for p in PUBLISHED
+                    if ARTICLES[p][0] == "official"}
+        assert day.articles == {k: {"read_user": v.read_user, "share_user": v.share_user}
+                                for k, v in expected.items() if v.read_user}
+
+
+# -- report ---------------------------------------------------------------------------------
+
+def expected_reads(school: School, path: str, last: int) -> tuple[int, int]:
+    msgid = msgids(school)[ARTICLES[path][2]]
+    days = [figures(msgid, TODAY, TODAY + n * DAY) for n in range(last + 1)]
+    return sum(d.read_user for d in days), sum(d.share_user for d in days)
+
+
+def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> None:
+    school = history
+    advance(school, 5)
+    stats(school)
+    out = tmp_path / "report"
+    code, text, err = run_cli(school.root, school.capsys, "report", "--sandbox", "-o", str(out),
+                              "--since", (TODAY - DAY).isoformat(), "--until", (TODAY + 30 * DAY).isoformat())
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["accounts.csv", "approvers.csv", "articles.csv", "daily.csv",
+                                                    "departments.csv", "report.html", "summary.md"]
+    reads = {p: expected_reads(school, p, 4) for p in PUBLISHED if ARTICLES[p][0] == "official"}
+
+    def totals(paths: list[str]) -> dict[str, str]:
+        mine = [p for p in ARTICLES if p in paths]
+        sent = [p for p in mine if p in PUBLISHED]
+        hours = sorted((datetime.datetime.combine(TODAY, datetime.time(12, 30), BEIJING)
+                        - merged_at(ARTICLES[p][4])).total_seconds() / 3600 for p in sent)
+        median = "" if not hours else str(round(hours[len(hours) // 2], 1) if len(hours) % 2 else
+                                          round((hours[len(hours) // 2 - 1] + hours[len(hours) // 2]) / 2, 1))
+        return {"投稿": str(len(mine)), "已审批": str(sum(1 for p in mine if ARTICLES[p][3])),
+                "已发布": str(len(sent)), "存草稿": str(sum(1 for p in mine if p in DRAFTED)),
+                "已撤回": str(int(RETRACTED in mine)), "阅读人数": str(sum(reads.get(p, (0, 0))[0] for p in mine)),
+                "分享人数": str(sum(reads.get(p, (0, 0))[1] for p in mine)), "合并到发布中位数(小时)": median}
+
+    names = {"official": "江城大学", "cs-college": "计算机学院", "youth": "江城大学团委"}
+    accounts = read_csv(out, "accounts")
+    assert accounts == [{"账号": a, "账号名称": accounts[i]["账号名称"],
+                         **totals([p for p, v in ARTICLES.items() if v[0] == a])}
+                        for i, a in enumerate(sorted({v[0] for v in ARTICLES.values()}))]
+    assert {row["账号"]: row["账号名称"] for row in accounts}.keys() == names.keys()
+    departments = read_csv(out, "departments")
+    keys = sorted({(v[0], v[1]) for v in ARTICLES.values()})
+    assert [(row["账号"], row["部门"]) for row in departments] == keys
+    for row, (account, department) in zip(departments, keys):
+        assert {k: v for k, v in row.items() if k not in ("账号", "部门", "部门名称")} == totals(
+            [p for p, v in ARTICLES.items() if v[:2] == (account, department)]), row
+
+    articles = {row["文章"]: row for row in read_csv(out, "articles")}
+    assert set(articles) == set(ARTICLES)
+    for path, (account, department, title, approvers, minute) in ARTICLES.items():
+        row = articles[path]
+        outcome = "已发表" if path in PUBLISHED and account == "official" else "已群发" if path in PUBLISHED else \
+            "存草稿" if path in DRAFTED else "未发出"
+        out_at = f"{TODAY.isoformat()} 12:30" if approvers else ""
+        tracked = account == "official" and path in PUBLISHED
+        assert row == {"文章": path, "账号": account, "部门": department, "标题": title,
+                       "合并时间": merged_at(minute).strftime("%Y-%m-%d %H:%M"), "结果": outcome, "发出时间": out_at,
+                       "撤回时间": f"{TODAY.isoformat()} 12:40" if path == RETRACTED else "",
+                       "合并到发布(小时)": str(round((merged_at(210) - merged_at(minute)).total_seconds() / 3600, 1))
+                       if approvers else "",
+                       "审批人": "、".join(approvers),
+                       "阅读人数": str(reads[path][0]) if tracked else "", "分享人数": str(reads[path][1]) if tracked else ""}
+
+    approvals: dict[tuple[str, str], list[str]] = {}
+    for path, (account, _, _, approvers, _) in ARTICLES.items():
+        for login in approvers:
+            approvals.setdefault((login, account), []).append(path)
+    assert [(r["审批人"], r["账号"], r["篇数"], r["文章"]) for r in read_csv(out, "approvers")] == [
+        (login, account, str(len(paths)), " ".join(sorted(paths))) for (login, account), paths in sorted(approvals.items())]
+
+    titles = msgids(school)
+    daily = read_csv(out, "daily")
+    assert daily == [{"日期": (TODAY + n * DAY).isoformat(), "账号": "official",
+                      "阅读人数": str(sum(figures(titles[ARTICLES[p][2]], TODAY, TODAY + n * DAY).read_user for p in reads)),
+                      "分享人数": str(sum(figures(titles[ARTICLES[p][2]], TODAY, TODAY + n * DAY).share_user for p in reads))}
+                     for n in range(5)]
+
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| official | 江城大学 | 5 | 4 | 4 | 0 | 1 |" in summary
+    assert "未统计" in summary and "GitHub" in summary  # what the repository does not hold is said, not guessed
+
+
+def test_a_period_before_anything_happened_counts_nothing(history: School, tmp_path: Path) -> None:
+    out = tmp_path / "empty"
+    code, _, err = run_cli(history.root, history.capsys, "report", "--sandbox", "-o", str(out),
+                           "--since", "2025-01-01", "--until", "2025-01-31", "--format", "json")
+    assert code == 0, err
+    for row in read_csv(out, "accounts"):
+        assert [row[k] for k in ("投稿", "已审批", "已发布", "存草稿", "已撤回", "阅读人数", "分享人数")] == ["0"] * 7
+    assert read_csv(out, "articles") == [] and read_csv(out, "daily") == []
+
+
+# -- the page -------------------------------------------------------------------------------
+
+@browser_only
+def test_the_page_draws_every_chart_offline(history: School, tmp_path: Path, tab: Any) -> None:  # noqa: F811
+    school = history
+    advance(school, 4)
+    stats(school)
+    out = tmp_path / "page"
+    code, _, err = run_cli(school.root, school.capsys, "report", "--sandbox", "-o", str(out),
+                           "--until", (TODAY + 10 * DAY).isoformat())
+    assert code == 0, err
+    page_html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page_html
+    asked: list[str] = []
+
+    def guard(route: Any) -> None:
+        asked.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    tab.set_viewport_size({"width": 1200, "height": 900})
+    tab.route("**/*", guard)
+    try:
+        tab.goto((out / "report.html").as_uri())
+        tab.wait_for_load_state("load")
+        figures_ = tab.query_selector_all("figure.chart")
+        assert len(figures_) == 4
+        for figure in figures_:
+            shapes = figure.evaluate("f => [...f.querySelectorAll('svg .series path, svg .series rect')]"
+                                     ".filter(e => { const b = e.getBBox(); return b.width > 0 && b.height > 0; }).length")
+            assert shapes > 0, figure.get_attribute("data-chart")
+            picture = Image.open(io.BytesIO(figure.screenshot())).convert("RGB")
+            pixels = picture.tobytes()
+            coloured = sum(1 for i in range(0, len(pixels), 3) if max(pixels[i:i + 3]) - min(pixels[i:i + 3]) > 40)
+            assert coloured > 500, f"{figure.get_attribute('data-chart')}: {coloured} coloured pixels"
+        shot = tmp_path / "report.png"  # looked at by the author: see the commit message
+        tab.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+    finally:
+        tab.unroute("**/*")
+    assert asked == [(out / "report.html").as_uri()]  # the page itself, and nothing else
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, said", [
+    (["--since", "上周一"], "--since 的日期无法识别"),
+    (["--until", "2026-13-40"], "--until 的日期无法识别"),
+    (["--since", "2026-12-01", "--until", "2026-11-01"], "晚于"),
+])
+def test_bad_dates_are_refused_in_chinese(repo: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                          said: str) -> None:
+    commit_all(repo, "policy")
+    code, out, err = run_cli(repo, capsys, "report", "-o", str(repo / "out"), *args)
+    assert code == 2 and said in err and "提示" in err, err
+    assert not (repo / "out").exists()  # nothing written half-way
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_any_since_text_is_a_date_or_a_clear_refusal(text: str) -> None:
+    try:
+        span = period(text, "2026-12-31", TODAY)
+    except UserError as error:
+        assert "--since" in str(error) or "晚于" in str(error)
+    else:
+        assert span.since == datetime.date.fromisoformat(text.strip()) and span.since <= span.until
+
+
+@given(st.integers(0, 10**12), st.integers(1, 8), st.text(alphabet="abcdef0123456789", max_size=32))
+def test_the_msgid_is_read_from_wechats_article_link(mid: int, idx: int, sn: str) -> None:
+    assert msgid_of(f"http://mp.weixin.qq.com/s?__biz=MzA=&mid={mid}&idx={idx}&sn={sn}#rd") == f"{mid}_{idx}"
+
+
+@given(st.text(max_size=80))
+def test_a_link_without_mid_and_idx_names_no_article(url: str) -> None:
+    found = msgid_of(url)
+    assert found is None or re.fullmatch(r"\d+_\d+", found)
+    assert msgid_of("http://mp.weixin.qq.com/s/" + url.replace("?", "").replace("#", "")) is None
+
+
+@given(st.text(max_size=12), st.integers(0, 60))
+def test_sandbox_figures_decay_and_shares_stay_below_reads(msgid: str, age: int) -> None:
+    day = TODAY + age * DAY
+    today, tomorrow = figures(msgid, TODAY, day), figures(msgid, TODAY, day + DAY)
+    assert tomorrow.read_user <= today.read_user and today.share_user <= today.read_user
+    assert figures(msgid, TODAY, TODAY - DAY).read_user == 0  # nothing before it went out
+
+
+# -- the sandbox is as strict as WeChat about dates -------------------------------------------
+
+def test_the_sandbox_refuses_what_wechat_refuses(tmp_path: Path) -> None:
+    server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
+    try:
+        http(url + "/sandbox/accounts", {"appid": "wxstats", "secret": "s" * 32})
+        token = requests.post(url + "/cgi-bin/stable_token", json={"grant_type": "client_credential", "appid": "wxstats",
+                                                                   "secret": "s" * 32}).json()["access_token"]
+        today = datetime.date.fromisoformat(datetime.datetime.fromtimestamp(Store(tmp_path / "sandbox.sqlite3").now(
+            Store(tmp_path / "sandbox.sqlite3").connect()), BEIJING).date().isoformat())
+
+        def ask(path: str, begin: str, end: str) -> dict[str, Any]:
+            return dict(requests.post(f"{url}/{path}?access_token={token}",
+                                      json={"begin_date": begin, "end_date": end}).json())
+
+        yesterday = (today - DAY).isoformat()
+        for endpoint in ("getarticleread", "getarticleshare"):
+            assert ask(f"datacube/{endpoint}", yesterday, yesterday) == {"list": [], "is_delay": False}
+            two_days = ask(f"datacube/{endpoint}", (today - 2 * DAY).isoformat(), yesterday)
+            assert two_days["errcode"] == 61501  # one day per call
+            assert ask(f"datacube/{endpoint}", today.isoformat(), today.isoformat())["errcode"] == 61501  # not over yet
+            assert ask(f"datacube/{endpoint}", "2026/11/01", "2026/11/01")["errcode"] == 61500
+            assert ask(f"cgi-bin/datacube/{endpoint}", yesterday, yesterday)["errcode"] == 40066  # not under /cgi-bin/
+        assert requests.post(f"{url}/datacube/getarticleread", json={}).json()["errcode"] == 41001  # no token
+    finally:
+        server.shutdown()
+
+
+def test_stats_on_a_repository_without_publications_calls_nothing(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                                   sandbox: str) -> None:
+    commit_all(repo, "policy")
+    code, out, err = run_cli(repo, capsys, "stats", "--sandbox-url", sandbox)
+    assert code == 0 and "没有需要获取的新数据" in out, err
+    assert not any(k.startswith("datacube/") for k in http(sandbox + "/sandbox/state")["calls"])
+    assert git(repo, "for-each-ref", "refs/wxpub/") == ""  # an empty day writes nothing
