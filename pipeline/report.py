@@ -305,10 +305,20 @@ def _in_period(row: Row, p: Period) -> bool:
 
 def csv_text(table: Table) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF as RFC 4180 says: the writer then quotes any cell holding \r or \n, so no text splits a row
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.header)
-    writer.writerows(table.rows)
+    writer.writerows([[_inert(cell) for cell in row] for row in table.rows])
     return out.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (an editor's title "=HYPERLINK(...)"),
+    prefixed with an apostrophe so Excel and WPS show it as text; numbers stay numbers."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
 
 
 # -- charts ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from pipeline.ledger import Entry, Ledger, utc_now
-from pipeline.wechat import WeChat
+from pipeline.wechat import WeChat, WeChatError
 
 STATS_REF = "refs/wxpub/stats"
 SANDBOX_STATS_REF = "refs/wxpub/sandbox-stats"
@@ -71,6 +71,7 @@ class FetchResult:
     fetched: tuple[DayFigures, ...]
     delayed: tuple[tuple[str, datetime.date], ...]  # WeChat said the day's data is not final yet
     untracked: tuple[Untracked, ...]
+    failed: tuple[tuple[str, str], ...] = ()  # (account, WeChat's error with advice): the other accounts go on
 
 
 def msgid_of(url: str) -> str | None:
@@ -134,15 +135,16 @@ def fetch(publications: Iterable[Entry], store: Ledger, client_for: Callable[[st
         have.setdefault(day.account, set()).add(day.day)
     fetched: list[DayFigures] = []
     delayed: list[tuple[str, datetime.date]] = []
+    failed: list[tuple[str, str]] = []
     run = uuid.uuid4().hex
     for account in sorted(wanted):
         due = days_due([a for a in articles if a.account == account], have.get(account, set()),
                        today - datetime.timedelta(days=1))
         if not due:
             continue
-        client = client_for(account)
         lines: list[Entry] = []
         try:
+            client = client_for(account)
             for date in due:
                 figures = _day(client, date)
                 if figures is None:
@@ -151,10 +153,12 @@ def fetch(publications: Iterable[Entry], store: Ledger, client_for: Callable[[st
                 fetched.append(DayFigures(account, date, figures))
                 lines.append(Entry(at=utc_now(), run=run, step=STEP, account=account,
                                    data={"date": date.isoformat(), "articles": {k: dict(v) for k, v in figures.items()}}))
+        except WeChatError as error:  # one account's whitelist or quota must not stop the others
+            failed.append((account, str(error)))
         finally:  # what was fetched before an error is kept: it is not fetched again
             if lines:
                 store.append(*lines)
-    return FetchResult(tuple(fetched), tuple(delayed), tuple(untracked))
+    return FetchResult(tuple(fetched), tuple(delayed), tuple(untracked), tuple(failed))
 
 
 def _day(client: WeChat, day: datetime.date) -> dict[str, dict[str, int]] | None:

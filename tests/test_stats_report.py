@@ -23,12 +23,12 @@ from PIL import Image
 
 from pipeline.cli import main
 from pipeline.errors import UserError
-from pipeline.ledger import Ledger
-from pipeline.report import period
+from pipeline.ledger import Entry, Ledger
+from pipeline.report import Contribution, Period, build, period, write
 from pipeline.sandbox import start_in_thread
 from pipeline.sandbox.stats import figures
 from pipeline.sandbox.store import Store
-from pipeline.stats import SANDBOX_STATS_REF, msgid_of, recorded
+from pipeline.stats import SANDBOX_STATS_REF, DayFigures, msgid_of, recorded
 from tests.test_provenance import NEWS_APPROVERS, TEAMS, School, delete
 from tests.testing.browser import browser_only, tab  # noqa: F401 - `tab` is a fixture
 from tests.testing.fake_github import FakeGitHub
@@ -142,7 +142,8 @@ def msgids(school: School) -> dict[str, str]:
 
 
 def read_csv(folder: Path, name: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO((folder / f"{name}.csv").read_text(encoding="utf-8-sig"))))
+    # bytes, not read_text: universal newlines would turn a quoted \r inside a cell into \n
+    return list(csv.DictReader(io.StringIO((folder / f"{name}.csv").read_bytes().decode("utf-8-sig"), newline="")))
 
 
 # -- stats ----------------------------------------------------------------------------------
@@ -401,3 +402,27 @@ def test_stats_on_a_repository_without_publications_calls_nothing(repo: Path, ca
     assert code == 0 and "没有需要获取的新数据" in out, err
     assert not any(k.startswith("datacube/") for k in http(sandbox + "/sandbox/state")["calls"])
     assert git(repo, "for-each-ref", "refs/wxpub/") == ""  # an empty day writes nothing
+
+
+# -- what editors and the policy write cannot get into the page or run in a spreadsheet ------
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(max_size=40), name=st.text(max_size=20))
+def test_titles_and_names_are_text_in_the_page_and_in_the_csvs(tmp_path_factory: pytest.TempPathFactory,
+                                                               title: str, name: str) -> None:
+    path = "content/official/publicity/2026-11-01-x/index.md"
+    moment = datetime.datetime.combine(TODAY, datetime.time(12, 30), BEIJING)
+    ledger = [Entry(at=moment.isoformat(), run="r", step="published", account="official", path=path,
+                    data={"url": "http://mp.weixin.qq.com/s?__biz=MzA=&mid=7&idx=1&sn=0#rd", "approved_by": [name]})]
+    figures_ = [DayFigures("official", TODAY, {"7_1": {"read_user": 5, "share_user": 1}})]
+    report = build(Period(TODAY - DAY, TODAY + DAY), BEIJING, [Contribution(path, title, "c" * 40, moment)], ledger,
+                   figures_, {"official": name, "publicity": name}, [name])
+    out = tmp_path_factory.mktemp("hostile")
+    write(report, out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower() and "<img" not in page.lower() and "<iframe" not in page.lower()
+    [row] = read_csv(out, "articles")
+    shown = "'" + title if title.startswith(("=", "+", "-", "@", "\t", "\r")) else title
+    assert row["标题"] == shown and row["审批人"] == ("'" + name if name.startswith(("=", "+", "-", "@", "\t", "\r")) else name)
+    assert not row["标题"].startswith(("=", "+", "-", "@"))
+    assert read_csv(out, "accounts")[0]["阅读人数"] == "5"

@@ -16,7 +16,7 @@ from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.snapshot import CommitTree
 from pipeline.stats import SANDBOX_STATS_REF, STATS_REF, WECHAT_DAY, FetchResult, fetch
-from pipeline.wechat import WeChat, WeChatError, server_time
+from pipeline.wechat import WeChat, server_time
 
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
@@ -53,12 +53,9 @@ def run(args: argparse.Namespace) -> int:
     # WeChat's date decides what "yesterday" is: the runner's clock may be off, or in UTC
     told = server_time(api, timeout)
     today = (told or datetime.datetime.now(datetime.timezone.utc)).astimezone(WECHAT_DAY).date()
-    failure = ""
     try:
         result = fetch(ledger.entries, store, client_for, today,
                        accounts=[a for a in {e.account for e in ledger.entries} if a in policies.accounts])
-    except WeChatError as error:
-        result, failure = FetchResult((), (), ()), str(error)
     finally:
         server = getattr(args, "sandbox_server", None)
         if server is not None:
@@ -66,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
     if args.push:
         store.sync(args.push)
     calls = sum(n for c in clients.values() for endpoint, n in c.calls.items() if endpoint.startswith("datacube/"))
-    _print(result, args.format, store.ref, calls, failure)
-    return ExitCode.FINDINGS if failure else ExitCode.OK
+    _print(result, args.format, store.ref, calls)
+    return ExitCode.FINDINGS if result.failed else ExitCode.OK
 
 
-def _print(result: FetchResult, fmt: str, ref: str, calls: int, failure: str) -> None:
+def _print(result: FetchResult, fmt: str, ref: str, calls: int) -> None:
     if fmt == "json":
         out = {"fetched": [{"account": d.account, "date": d.day.isoformat(), "articles": len(d.articles),
                             "read_user": sum(f.get("read_user", 0) for f in d.articles.values()),
@@ -78,7 +75,7 @@ def _print(result: FetchResult, fmt: str, ref: str, calls: int, failure: str) ->
                            for d in result.fetched],
                "delayed": [{"account": a, "date": d.isoformat()} for a, d in result.delayed],
                "untracked": [{"path": u.path, "account": u.account, "reason": u.reason} for u in result.untracked],
-               "calls": calls, "failed": failure, "ref": ref}
+               "failed": [{"account": a, "message": m} for a, m in result.failed], "calls": calls, "ref": ref}
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
         return
     for day in result.fetched:
@@ -89,7 +86,7 @@ def _print(result: FetchResult, fmt: str, ref: str, calls: int, failure: str) ->
         print(f"稍后再取\t{account}\t{date.isoformat()}\t微信的统计数据尚未就绪(is_delay),下次运行时获取")
     for item in result.untracked:
         print(f"无法统计\t{item.account}\t{item.path}\t{item.reason}")
-    if failure:
-        print(f"失败\t{failure}", file=sys.stderr)
+    for account, message in result.failed:
+        print(f"失败\t{account}\t{message}", file=sys.stderr)
     print(f"本次:记录 {len(result.fetched)} 个账号日的数据,调用统计接口 {calls} 次;记录保存在 {ref}"
           if result.fetched else f"本次:没有需要获取的新数据(每个账号每天只获取一次);记录保存在 {ref}")
