@@ -173,6 +173,7 @@ class Final(Record):
     article_id: str = ""
     url: str = ""
     msg_id: str = ""
+    msg_data_id: str = ""  # a mass send's id in WeChat's statistics, whose article key is "<msg_data_id>_<index>"
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from pygal.style import Style
 from pipeline.content import parse_article
 from pipeline.errors import UserError
 from pipeline.ledger import Entry
-from pipeline.stats import DayFigures, msgid_of
+from pipeline.stats import DayFigures, msgid_for
 
 CONTENT = "content"
 FINAL_STEPS = ("published", "mass_sent", "drafted")
@@ -188,7 +188,7 @@ def build(period_: Period, tz: datetime.tzinfo, added: Sequence[Contribution], l
             retracted.setdefault(entry.path, entry)
     msgids: dict[str, str] = {}
     for entry in ledger:
-        msgid = msgid_of(str(entry.data.get("url", ""))) if entry.step in SENT_STEPS else None
+        msgid = msgid_for(entry)
         if msgid:
             msgids.setdefault(msgid, entry.path)
     reads: dict[str, int] = {}

@@ -523,7 +523,7 @@ def _mass_send(run: Run, message: Message, *, recovering: bool = False) -> None:
     (45065) instead of reaching followers twice, so this may be called again on recovery."""
     client = run.wechat(run.policies.accounts[message.account])
     try:
-        msg_id = client.mass_send(message.media_id, message.clientmsgid)
+        msg_id, msg_data_id = client.mass_send(message.media_id, message.clientmsgid)
     except WeChatError as error:
         if error.transient or error.errcode in QUOTA_ERRORS:
             raise
@@ -537,7 +537,7 @@ def _mass_send(run: Run, message: Message, *, recovering: bool = False) -> None:
         run.fail(message, str(error))
         sweep_message(run, run.state.messages[message.batch])
         return
-    _write_finals(run, message, Step.MASS_SENT, msg_id=msg_id)
+    _write_finals(run, message, Step.MASS_SENT, msg_id=msg_id, msg_data_id=msg_data_id)
 
 
 def _complete(run: Run, message: Message) -> None:
@@ -551,11 +551,11 @@ def _complete(run: Run, message: Message) -> None:
         client = run.wechat(run.policies.accounts[message.account])
         urls = [str(item.get("url", "")) for item in client.published_article(str(shared["article_id"]))]
     _write_finals(run, message, step, article_id=str(shared.get("article_id", "")),
-                  msg_id=str(shared.get("msg_id", "")), urls=urls)
+                  msg_id=str(shared.get("msg_id", "")), msg_data_id=str(shared.get("msg_data_id", "")), urls=urls)
 
 
 def _write_finals(run: Run, message: Message, step: Step, *, article_id: str = "", msg_id: str = "",
-                  urls: list[str] | None = None) -> None:
+                  msg_data_id: str = "", urls: list[str] | None = None) -> None:
     urls = urls or []
     lines = []
     for index, article in enumerate(message.articles, 1):
@@ -563,7 +563,7 @@ def _write_finals(run: Run, message: Message, step: Step, *, article_id: str = "
             continue
         record = Final(message.batch, media_id=message.media_id, index=index, approved_by=article.approved_by,
                        publish_id=message.publish_id, article_id=article_id,
-                       url=urls[index - 1] if index - 1 < len(urls) else "", msg_id=msg_id)
+                       url=urls[index - 1] if index - 1 < len(urls) else "", msg_id=msg_id, msg_data_id=msg_data_id)
         lines.append(run.entry(record, message.account, article.path, article.content_hash, step=step))
     if lines:
         run.write(*lines)

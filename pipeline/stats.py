@@ -9,9 +9,10 @@ getarticlesummary family is no longer maintained by WeChat and covers mass sends
 Favourites are not in the newer endpoints' documented answers, so they are not recorded.
 
 Which article is which: WeChat's article links carry `mid=<msg_data_id>&idx=<n>`; the ledger
-records each publication's link, so the key is read from there. A publication whose link
-lacks them (a mass send, whose answer has no links; a draft, never read) is listed as
-untracked, with the reason.
+records each publication's link, so the key is read from there; a mass send's answer has no
+links, so its final lines record the send's msg_data_id beside the article's index. A
+publication with neither (a mass send recorded before that, or one a resend's 45065 answered)
+is listed as untracked, with the reason; drafts were never read and are not asked about.
 
 Where they are kept: the ref `refs/wxpub/stats` (`refs/wxpub/sandbox-stats` for sandbox
 runs), written by the ledger's own code (`Ledger`: append-only JSON lines, one commit per
@@ -81,6 +82,16 @@ def msgid_of(url: str) -> str | None:
     return f"{mid}_{idx}" if mid.isdigit() and idx.isdigit() else None
 
 
+def msgid_for(entry: Entry) -> str | None:
+    """The statistics' key of a final ledger line: from its link (发表), else from the mass
+    send's msg_data_id and the article's 1-based index (群发, whose answer has no links)."""
+    if entry.step not in TRACKED_STEPS:
+        return None
+    found = msgid_of(str(entry.data.get("url", "")))
+    mid, index = str(entry.data.get("msg_data_id", "")), str(entry.data.get("index", ""))
+    return found or (f"{mid}_{index}" if mid.isdigit() and index.isdigit() and int(index) > 0 else None)
+
+
 def tracked(entries: Iterable[Entry]) -> tuple[list[Tracked], list[Untracked]]:
     """Every article that went out (retracted ones too: they were read before), once per msgid."""
     found: dict[str, Tracked] = {}
@@ -88,9 +99,10 @@ def tracked(entries: Iterable[Entry]) -> tuple[list[Tracked], list[Untracked]]:
     for entry in entries:
         if entry.step not in TRACKED_STEPS or not entry.path:
             continue
-        msgid = msgid_of(str(entry.data.get("url", "")))
+        msgid = msgid_for(entry)
         if msgid is None:
-            reason = "群发的答复不含文章链接,无法对应到微信统计中的文章" if entry.step == "mass_sent" else "发布记录中的文章链接不含 mid/idx"
+            reason = ("群发记录中没有 msg_data_id(本版本之前的群发,或重发时微信只答复了首次的 msg_id),无法对应到微信统计中的文章"
+                      if entry.step == "mass_sent" else "发布记录中的文章链接不含 mid/idx,无法对应到微信统计中的文章")
             untracked.setdefault(entry.path, Untracked(entry.path, entry.account, reason))
             continue
         found.setdefault(msgid, Tracked(entry.path, entry.account, msgid, entry.moment.astimezone(WECHAT_DAY).date()))

@@ -332,9 +332,11 @@ class WeChat:
                    lambda: self._client.post("freepublish/delete", data={"article_id": article_id, "index": index}),
                    idempotent=False)
 
-    def mass_send(self, media_id: str, clientmsgid: str) -> str:
+    def mass_send(self, media_id: str, clientmsgid: str) -> tuple[str, str]:
         """message/mass/sendall to every follower; `clientmsgid` makes a resend return the first
-        send (45065) instead of reaching followers twice, so this call may be retried."""
+        send (45065) instead of reaching followers twice, so this call may be retried. Returns
+        (msg_id, msg_data_id): msg_data_id names the send in WeChat's statistics ("" when only
+        a resend's 45065 answered, which does not carry it)."""
         payload = {"filter": {"is_to_all": True}, "mpnews": {"media_id": media_id}, "msgtype": "mpnews",
                    "send_ignore_reprint": 0, "clientmsgid": clientmsgid}
         try:
@@ -343,11 +345,11 @@ class WeChat:
         except WeChatError as error:
             if error.errcode == 45065:  # already sent with this clientmsgid: the first result stands
                 if "msg_id" in error.body:
-                    return str(error.body["msg_id"])
+                    return str(error.body["msg_id"]), str(error.body.get("msg_data_id", ""))
                 match = re.search(r"\d{6,}", error.errmsg)
-                return match.group() if match else ""
+                return (match.group() if match else ""), ""
             raise
-        return _field(result, "msg_id", "message/mass/sendall")
+        return _field(result, "msg_id", "message/mass/sendall"), str(result.get("msg_data_id", ""))
 
     def preview(self, media_id: str, *, kind: str, receiver: str) -> str:
         """message/mass/preview of a draft to one person: `kind` is "openid" (touser) or "wxname"

@@ -135,9 +135,10 @@ def advance(school: School, days: int) -> None:
 def msgids(school: School) -> dict[str, str]:
     """Title -> msgid, from the sandbox's own record of what it published (not from the ledger)."""
     found = {}
-    for publication in http(school.sandbox + "/sandbox/state")["publications"]:
-        for idx, article in enumerate(publication["articles"], 1):
-            found[article["title"]] = f"{publication['msg_data_id']}_{idx}"
+    world = http(school.sandbox + "/sandbox/state")
+    for sent in [*world["publications"], *world["mass_sends"]]:
+        for idx, article in enumerate(sent["articles"], 1):
+            found[article["title"]] = f"{sent['msg_data_id']}_{idx}"
     return found
 
 
@@ -160,28 +161,29 @@ def test_stats_land_in_git_once_and_a_gap_fetches_only_the_missing_days(history:
     assert datacube_calls(school) == 0
     advance(school, 3)
     first = stats(school)
-    # only the official account's publication can be named in WeChat's statistics; the youth
-    # account's drafts were never read, and the mass send's answer carries no article links
-    assert [(d["account"], d["date"]) for d in first["fetched"]] == [("official", (TODAY + n * DAY).isoformat())
+    # the published (发表) and the mass-sent (群发) articles; the youth account's drafts were never read
+    assert [(d["account"], d["date"]) for d in first["fetched"]] == [(account, (TODAY + n * DAY).isoformat())
+                                                                     for account in ("cs-college", "official")
                                                                      for n in range(3)]
-    assert first["untracked"] == [{"path": "content/cs-college/cs-college/2026-11-07-contest/index.md",
-                                   "account": "cs-college", "reason": first["untracked"][0]["reason"]}]
-    assert first["calls"] == datacube_calls(school) == 3 * 2  # one call per endpoint and day: never a range
+    assert first["untracked"] == [] and first["failed"] == []
+    assert first["calls"] == datacube_calls(school) == 2 * 3 * 2  # one call per endpoint, account and day: never a range
     tip = Ledger.open(school.root, ref=SANDBOX_STATS_REF).tip
     again = stats(school)
-    assert again["fetched"] == [] and again["calls"] == 0 and datacube_calls(school) == 6
+    assert again["fetched"] == [] and again["calls"] == 0 and datacube_calls(school) == 12
     assert Ledger.open(school.root, ref=SANDBOX_STATS_REF).tip == tip  # nothing written either
     advance(school, 2)
     later = stats(school)
-    assert [d["date"] for d in later["fetched"]] == [(TODAY + 3 * DAY).isoformat(), (TODAY + 4 * DAY).isoformat()]
-    assert datacube_calls(school) == 6 + 4
-    # What Git holds is what the sandbox holds, article by article and day by day
+    assert [(d["account"], d["date"]) for d in later["fetched"]] == [
+        (account, (TODAY + n * DAY).isoformat()) for account in ("cs-college", "official") for n in (3, 4)]
+    assert datacube_calls(school) == 12 + 8
+    # What Git holds is what the sandbox holds, account by account, article by article, day by day
     titles = msgids(school)
     days = recorded(Ledger.open(school.root, ref=SANDBOX_STATS_REF).entries)
-    assert [d.day for d in days] == [TODAY + n * DAY for n in range(5)]
+    assert sorted((d.account, d.day) for d in days) == [(account, TODAY + n * DAY) for account in ("cs-college", "official")
+                                                        for n in range(5)]
     for day in days:
         expected = {titles[ARTICLES[p][2]]: figures(titles[ARTICLES[p][2]], TODAY, day.day) for p in PUBLISHED
-                    if ARTICLES[p][0] == "official"}
+                    if ARTICLES[p][0] == day.account}
         assert day.articles == {k: {"read_user": v.read_user, "share_user": v.share_user}
                                 for k, v in expected.items() if v.read_user}
 
@@ -204,7 +206,7 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["accounts.csv", "approvers.csv", "articles.csv", "daily.csv",
                                                     "departments.csv", "report.html", "summary.md"]
-    reads = {p: expected_reads(school, p, 4) for p in PUBLISHED if ARTICLES[p][0] == "official"}
+    reads = {p: expected_reads(school, p, 4) for p in PUBLISHED}
 
     def totals(paths: list[str]) -> dict[str, str]:
         mine = [p for p in ARTICLES if p in paths]
@@ -238,7 +240,7 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
         outcome = "已发表" if path in PUBLISHED and account == "official" else "已群发" if path in PUBLISHED else \
             "存草稿" if path in DRAFTED else "未发出"
         out_at = f"{TODAY.isoformat()} 12:30" if approvers else ""
-        tracked = account == "official" and path in PUBLISHED
+        tracked = path in PUBLISHED
         assert row == {"文章": path, "账号": account, "部门": department, "标题": title,
                        "合并时间": merged_at(minute).strftime("%Y-%m-%d %H:%M"), "结果": outcome, "发出时间": out_at,
                        "撤回时间": f"{TODAY.isoformat()} 12:40" if path == RETRACTED else "",
@@ -256,10 +258,12 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
 
     titles = msgids(school)
     daily = read_csv(out, "daily")
-    assert daily == [{"日期": (TODAY + n * DAY).isoformat(), "账号": "official",
-                      "阅读人数": str(sum(figures(titles[ARTICLES[p][2]], TODAY, TODAY + n * DAY).read_user for p in reads)),
-                      "分享人数": str(sum(figures(titles[ARTICLES[p][2]], TODAY, TODAY + n * DAY).share_user for p in reads))}
-                     for n in range(5)]
+    assert daily == [{"日期": (TODAY + n * DAY).isoformat(), "账号": account,
+                      "阅读人数": str(sum(figures(titles[ARTICLES[p][2]], TODAY, TODAY + n * DAY).read_user
+                                      for p in reads if ARTICLES[p][0] == account)),
+                      "分享人数": str(sum(figures(titles[ARTICLES[p][2]], TODAY, TODAY + n * DAY).share_user
+                                      for p in reads if ARTICLES[p][0] == account))}
+                     for n in range(5) for account in ("cs-college", "official")]
 
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "| official | 江城大学 | 5 | 4 | 4 | 0 | 1 |" in summary
