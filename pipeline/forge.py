@@ -63,6 +63,7 @@ class PullRequest:
     # answers of commits/{sha}/pulls). The file list stops at MAX_PR_FILES, this count does not.
     changed_files: int | None = None
     merged_at: str = ""  # ISO 8601 UTC, as Review.submitted_at; "" unless merged
+    created_at: str = ""  # ISO 8601 UTC: when it was opened (wxpub report's timings)
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ class GitHubForge:
             base_sha=pr.base.sha, base_ref=pr.base.ref, merged=merged,
             merge_commit_sha=(pr.merge_commit_sha or None) if merged else None, state=pr.state, url=pr.html_url,
             changed_files=pr.changed_files if full else None,
-            merged_at=_iso(pr.merged_at),
+            merged_at=_iso(pr.merged_at), created_at=_iso(pr.created_at),
         )
 
     def pull_request(self, number: int) -> PullRequest:

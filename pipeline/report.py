@@ -11,10 +11,11 @@ Where each number comes from, so that it can be checked:
   publisher proved (`approved_by`, recorded with `--require-approvals`), and its `retracted`
   line; dated by those lines;
 - reads and shares: the figures `wxpub stats` recorded (`pipeline/stats.py`), per day;
-- merge → publication: from the commit that added the article to its first final line.
-What the repository does not hold is said in the report's notes instead of being guessed:
-when a pull request was opened and when each stage approved (on GitHub), and the lint findings
-that held pull requests back (they live in each pull request's checks).
+- merge → publication: from the commit that added the article to its first final line;
+- pull request opened → each reviewer's approval: from GitHub (`pipeline/forge.py`), only when
+  the report is given a token; without one the report says these times were not read.
+What neither holds is said in the report's notes instead of being guessed: the lint findings
+that held pull requests back live only in each pull request's checks.
 
 Charts are pygal SVG, drawn here and put inline in the page: nothing is loaded when the page
 is opened (no script, no font, no stylesheet from anywhere).
@@ -38,6 +39,7 @@ from pygal.style import Style
 
 from pipeline.content import parse_article
 from pipeline.errors import UserError
+from pipeline.forge import Forge
 from pipeline.ledger import Entry
 from pipeline.stats import DayFigures, msgid_for
 
@@ -121,6 +123,37 @@ def _when(commit: pygit2.Commit) -> datetime.datetime:
 
 
 @dataclass(frozen=True)
+class PullTimes:
+    """What GitHub knows of the pull request that brought an article: when it was opened, when
+    each reviewer approved (their last approval on it), when it was merged."""
+
+    number: int
+    opened: datetime.datetime
+    approvals: tuple[tuple[str, datetime.datetime], ...]  # (login, when), in time order
+    merged: datetime.datetime | None
+
+
+def pull_times(forge: Forge, commit: str) -> PullTimes | None:
+    """The merged pull request that put `commit` on the branch (None: a direct push, or one
+    GitHub does not list); ForgeError when GitHub cannot be read."""
+    merged = [pr for pr in forge.pulls_for_commit(commit) if pr.merged]
+    if not merged:
+        return None
+    pull = next((pr for pr in merged if pr.merge_commit_sha == commit), merged[0])
+    latest: dict[str, datetime.datetime] = {}
+    for review in forge.reviews(pull.number):
+        if review.state == "APPROVED" and review.submitted_at:
+            latest[review.user] = _utc(review.submitted_at)
+    return PullTimes(pull.number, _utc(pull.created_at) if pull.created_at else _utc("1970-01-01T00:00:00Z"),
+                     tuple(sorted(latest.items(), key=lambda item: item[1])),
+                     _utc(pull.merged_at) if pull.merged_at else None)
+
+
+def _utc(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
 class Row:
     """One article, everything the report knows about it."""
 
@@ -136,12 +169,20 @@ class Row:
     reads: int  # within the period
     shares: int
     tracked: bool  # whether WeChat's statistics can name it (its link carries mid/idx)
+    pull: PullTimes | None = None  # from GitHub, when the report was given a token
 
     @property
     def hours_to_publish(self) -> float | None:
         if self.merged_at is None or self.out_at is None:
             return None
         return round((self.out_at - self.merged_at).total_seconds() / 3600, 1)
+
+    @property
+    def hours_to_approval(self) -> float | None:
+        """From the pull request's opening to its last approval (every stage met by then)."""
+        if self.pull is None or not self.pull.approvals:
+            return None
+        return round((self.pull.approvals[-1][1] - self.pull.opened).total_seconds() / 3600, 1)
 
 
 @dataclass(frozen=True)
@@ -154,14 +195,23 @@ class Totals:
     reads: int = 0
     shares: int = 0
     hours: tuple[float, ...] = ()  # merge → publication of those published in the period
+    approval_hours: tuple[float, ...] = ()  # pull request opened → last approval, of those contributed
 
     @property
     def median_hours(self) -> float | None:
-        if not self.hours:
-            return None
-        ordered = sorted(self.hours)
-        middle = len(ordered) // 2
-        return ordered[middle] if len(ordered) % 2 else round((ordered[middle - 1] + ordered[middle]) / 2, 1)
+        return _median(self.hours)
+
+    @property
+    def median_approval_hours(self) -> float | None:
+        return _median(self.approval_hours)
+
+
+def _median(values: tuple[float, ...]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else round((ordered[middle - 1] + ordered[middle]) / 2, 1)
 
 
 @dataclass(frozen=True)
@@ -177,8 +227,10 @@ class Report:
 
 
 def build(period_: Period, tz: datetime.tzinfo, added: Sequence[Contribution], ledger: Sequence[Entry],
-          figures: Sequence[DayFigures], names: Mapping[str, str], notes: Sequence[str] = ()) -> Report:
-    """The report over `period_` (dates in `tz`, the school's time zone)."""
+          figures: Sequence[DayFigures], names: Mapping[str, str], notes: Sequence[str] = (),
+          pulls: Mapping[str, PullTimes] | None = None) -> Report:
+    """The report over `period_` (dates in `tz`, the school's time zone); `pulls` maps an
+    article's path to its pull request's times, when GitHub was read."""
     firsts: dict[str, Entry] = {}
     retracted: dict[str, Entry] = {}
     for entry in ledger:
@@ -218,7 +270,7 @@ def build(period_: Period, tz: datetime.tzinfo, added: Sequence[Contribution], l
                         retracted_at=gone.moment.astimezone(tz) if gone else None,
                         approved_by=tuple(str(a) for a in first.data.get("approved_by", [])) if first else (),
                         reads=reads.get(path, 0), shares=shares.get(path, 0),
-                        tracked=any(p == path for p in msgids.values())))
+                        tracked=any(p == path for p in msgids.values()), pull=(pulls or {}).get(path)))
     by_account: dict[str, Totals] = {}
     by_department: dict[tuple[str, str], Totals] = {}
     for row in rows:
@@ -233,18 +285,20 @@ def build(period_: Period, tz: datetime.tzinfo, added: Sequence[Contribution], l
 def _count(row: Row, p: Period) -> Totals:
     out = row.out_at is not None and p.holds(row.out_at.date())
     sent = out and row.outcome in SENT_STEPS
-    hours = row.hours_to_publish
-    return Totals(contributed=int(row.merged_at is not None and p.holds(row.merged_at.date())),
+    hours, approval = row.hours_to_publish, row.hours_to_approval
+    contributed = row.merged_at is not None and p.holds(row.merged_at.date())
+    return Totals(contributed=int(contributed),
                   approved=int(out and bool(row.approved_by)), published=int(sent),
                   drafted=int(out and row.outcome == "drafted"),
                   retracted=int(row.retracted_at is not None and p.holds(row.retracted_at.date())),
-                  reads=row.reads, shares=row.shares, hours=(hours,) if sent and hours is not None else ())
+                  reads=row.reads, shares=row.shares, hours=(hours,) if sent and hours is not None else (),
+                  approval_hours=(approval,) if contributed and approval is not None else ())
 
 
 def _add(a: Totals, b: Totals) -> Totals:
     return Totals(a.contributed + b.contributed, a.approved + b.approved, a.published + b.published,
                   a.drafted + b.drafted, a.retracted + b.retracted, a.reads + b.reads, a.shares + b.shares,
-                  a.hours + b.hours)
+                  a.hours + b.hours, a.approval_hours + b.approval_hours)
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -257,13 +311,17 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
 
 
-TOTAL_HEADER = ("投稿", "已审批", "已发布", "存草稿", "已撤回", "阅读人数", "分享人数", "合并到发布中位数(小时)")
+TOTAL_HEADER = ("投稿", "已审批", "已发布", "存草稿", "已撤回", "阅读人数", "分享人数", "创建到批准中位数(小时)",
+                "合并到发布中位数(小时)")
 
 
 def _totals_cells(t: Totals) -> tuple[Any, ...]:
-    median = t.median_hours
     return (t.contributed, t.approved, t.published, t.drafted, t.retracted, t.reads, t.shares,
-            "" if median is None else median)
+            _blank(t.median_approval_hours), _blank(t.median_hours))
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def tables(report: Report) -> list[Table]:
@@ -272,11 +330,15 @@ def tables(report: Report) -> list[Table]:
                      tuple((a, name(a, a), *_totals_cells(t)) for a, t in report.by_account.items()))
     departments = Table("departments", "按部门", ("账号", "部门", "部门名称", *TOTAL_HEADER),
                         tuple((a, d, name(d, d), *_totals_cells(t)) for (a, d), t in report.by_department.items()))
-    articles = Table("articles", "每篇文章", ("文章", "账号", "部门", "标题", "合并时间", "结果", "发出时间", "撤回时间",
+    tz = report.tz
+    articles = Table("articles", "每篇文章", ("文章", "账号", "部门", "标题", "合并请求", "创建时间", "各审批人批准时间",
+                                              "创建到批准(小时)", "合并时间", "结果", "发出时间", "撤回时间",
                                               "合并到发布(小时)", "审批人", "阅读人数", "分享人数"),
-                     tuple((r.path, r.account, r.department, r.title, _stamp(r.merged_at), OUTCOMES.get(r.outcome, "未发出"),
-                            _stamp(r.out_at), _stamp(r.retracted_at),
-                            "" if r.hours_to_publish is None else r.hours_to_publish, "、".join(r.approved_by),
+                     tuple((r.path, r.account, r.department, r.title, f"#{r.pull.number}" if r.pull else "",
+                            _stamp(r.pull.opened.astimezone(tz)) if r.pull else "",
+                            "、".join(f"{login} {_stamp(at.astimezone(tz))}" for login, at in r.pull.approvals) if r.pull else "",
+                            _blank(r.hours_to_approval), _stamp(r.merged_at), OUTCOMES.get(r.outcome, "未发出"),
+                            _stamp(r.out_at), _stamp(r.retracted_at), _blank(r.hours_to_publish), "、".join(r.approved_by),
                             r.reads if r.tracked else "", r.shares if r.tracked else "")
                            for r in report.rows if _in_period(r, report.period)))
     approvals: dict[tuple[str, str], list[str]] = {}

@@ -72,6 +72,27 @@ def at_minute(monkeypatch: pytest.MonkeyPatch, minute: int) -> None:
     monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
 
 
+class TimedSchool(School):
+    """Each pull request opened an hour before it is merged, its reviewers approving in turn at
+    20, 30, ... minutes after it was opened, as GitHub records them."""
+
+    def merge(self, name: str, *, method: str = "merge", approvers: tuple[str, ...] = (),
+              author: str = "editor-li", base_sha: str | None = None) -> tuple[int, str]:
+        number, merged = super().merge(name, method=method, author=author, base_sha=base_sha)
+        head, onto = git(self.root, "rev-parse", name), git(self.root, "rev-parse", f"{merged}^1")
+        when = datetime.datetime.fromisoformat(git(self.root, "show", "-s", "--format=%cI", merged))
+        self.github.merge_from_git(number, author, self.root, head=head, merge_commit=merged, onto=onto,
+                                   created_at=utc(when - datetime.timedelta(hours=1)), merged_at=utc(when))
+        for i, user in enumerate(approvers):
+            self.github.add_review(number, user, "APPROVED", head,
+                                   submitted_at=utc(when - datetime.timedelta(minutes=40 - 10 * i)))
+        return number, merged
+
+
+def utc(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with FakeGitHub("jcu-media/site") as fake:
@@ -93,7 +114,7 @@ def school(tmp_path: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str
     at_minute(monkeypatch, -60)
     trusted = commit_all(root, "the school adopts wxpub")
     server, url = start_in_thread(tmp_path / "sandbox.sqlite3")
-    yield School(root, github, url, capsys, trusted)
+    yield TimedSchool(root, github, url, capsys, trusted)
     server.shutdown()
 
 
@@ -218,7 +239,9 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
         return {"投稿": str(len(mine)), "已审批": str(sum(1 for p in mine if ARTICLES[p][3])),
                 "已发布": str(len(sent)), "存草稿": str(sum(1 for p in mine if p in DRAFTED)),
                 "已撤回": str(int(RETRACTED in mine)), "阅读人数": str(sum(reads.get(p, (0, 0))[0] for p in mine)),
-                "分享人数": str(sum(reads.get(p, (0, 0))[1] for p in mine)), "合并到发布中位数(小时)": median}
+                "分享人数": str(sum(reads.get(p, (0, 0))[1] for p in mine)),
+                "创建到批准中位数(小时)": "0.5" if any(ARTICLES[p][3] for p in mine) else "",  # two approvers each
+                "合并到发布中位数(小时)": median}
 
     names = {"official": "江城大学", "cs-college": "计算机学院", "youth": "江城大学团委"}
     accounts = read_csv(out, "accounts")
@@ -241,7 +264,13 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
             "存草稿" if path in DRAFTED else "未发出"
         out_at = f"{TODAY.isoformat()} 12:30" if approvers else ""
         tracked = path in PUBLISHED
-        assert row == {"文章": path, "账号": account, "部门": department, "标题": title,
+        number = list(ARTICLES).index(path) + 1
+        opened = merged_at(minute) - datetime.timedelta(hours=1)
+        approved = [(login, opened + datetime.timedelta(minutes=20 + 10 * i)) for i, login in enumerate(approvers)]
+        assert row == {"文章": path, "账号": account, "部门": department, "标题": title, "合并请求": f"#{number}",
+                       "创建时间": opened.strftime("%Y-%m-%d %H:%M"),
+                       "各审批人批准时间": "、".join(f"{login} {at.strftime('%Y-%m-%d %H:%M')}" for login, at in approved),
+                       "创建到批准(小时)": str(round((approved[-1][1] - opened).total_seconds() / 3600, 1)) if approved else "",
                        "合并时间": merged_at(minute).strftime("%Y-%m-%d %H:%M"), "结果": outcome, "发出时间": out_at,
                        "撤回时间": f"{TODAY.isoformat()} 12:40" if path == RETRACTED else "",
                        "合并到发布(小时)": str(round((merged_at(210) - merged_at(minute)).total_seconds() / 3600, 1))
@@ -270,11 +299,15 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
     assert "未统计" in summary and "GitHub" in summary  # what the repository does not hold is said, not guessed
 
 
-def test_a_period_before_anything_happened_counts_nothing(history: School, tmp_path: Path) -> None:
+def test_a_period_before_anything_happened_counts_nothing(history: School, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WXPUB_FORGE_TOKEN")  # and no GITHUB_TOKEN: GitHub is not read, and the report says so
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     out = tmp_path / "empty"
-    code, _, err = run_cli(history.root, history.capsys, "report", "--sandbox", "-o", str(out),
-                           "--since", "2025-01-01", "--until", "2025-01-31", "--format", "json")
+    code, text, err = run_cli(history.root, history.capsys, "report", "--sandbox", "-o", str(out),
+                              "--since", "2025-01-01", "--until", "2025-01-31", "--format", "json")
     assert code == 0, err
+    assert any("没有提供 GitHub 令牌" in note for note in json.loads(text)["notes"])
     for row in read_csv(out, "accounts"):
         assert [row[k] for k in ("投稿", "已审批", "已发布", "存草稿", "已撤回", "阅读人数", "分享人数")] == ["0"] * 7
     assert read_csv(out, "articles") == [] and read_csv(out, "daily") == []

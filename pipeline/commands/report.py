@@ -15,13 +15,16 @@ from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.errors import ExitCode
 from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
-from pipeline.report import build, contributions, period, tables, write
+from pipeline.forge import ForgeError, forge_from_env
+from pipeline.report import Contribution, PullTimes, build, contributions, period, pull_times, tables, write
 from pipeline.snapshot import CommitTree
 from pipeline.stats import SANDBOX_STATS_REF, STATS_REF, recorded, tracked
 
-APPROVAL_NOTE = ("「已审批」取自发布记录:发布时逐篇核验并记录的审批人(wxpub publish --require-approvals);"
-                 "尚未发布的合并请求的审批、合并请求的创建时间和各审批阶段的批准时间只保存在 GitHub 上,"
-                 "本报告不读取,因此时长只统计「合并到发布」。")
+APPROVAL_NOTE = "「已审批」「审批人」取自发布记录:发布时逐篇核验并记录的审批人(wxpub publish --require-approvals)。"
+NO_FORGE_NOTE = ("合并请求的创建时间和各审批人的批准时间只保存在 GitHub 上;本次没有提供 GitHub 令牌"
+                 "(GITHUB_REPOSITORY 与 WXPUB_FORGE_TOKEN 或 GITHUB_TOKEN),未读取,相应各列留空。")
+FORGE_NOTE = ("合并请求的创建时间和各审批人的批准时间读自 GitHub(每人在该合并请求上最后一次批准);"
+              "「创建到批准」到最后一位审批人批准为止。")
 LINT_NOTE = ("拦下合并请求的检查问题(lint)未统计:它们只出现在各合并请求的检查注释和作业摘要中,"
              "wxpub 不在仓库或发布记录中保存,报告无从计算。")
 
@@ -36,6 +39,24 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p.add_argument("--rev", default="HEAD", help="统计哪个提交的历史(默认 HEAD)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
     p.set_defaults(run=run)
+
+
+def _pulls(added: list[Contribution]) -> tuple[dict[str, PullTimes], str]:
+    """The pull request times of the articles contributed in the period, when a GitHub token is
+    given; otherwise (or when GitHub cannot be read) none, and a note that says why."""
+    environ = os.environ
+    if not environ.get("GITHUB_REPOSITORY") or not (environ.get("WXPUB_FORGE_TOKEN") or environ.get("GITHUB_TOKEN")):
+        return {}, NO_FORGE_NOTE
+    forge = forge_from_env(environ)
+    found: dict[str, PullTimes] = {}
+    try:
+        for contribution in added:
+            times = pull_times(forge, contribution.commit)
+            if times is not None:
+                found[contribution.path] = times
+    except ForgeError as error:
+        return {}, f"读取 GitHub 上的合并请求失败,相应各列留空:{error.message}"
+    return found, FORGE_NOTE
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
     if untracked:
         notes.append(f"{len(untracked)} 篇文章无法对应到微信统计(如群发的答复不含文章链接),其阅读与分享数留空。")
     names = {**{a.id: a.name for a in policies.accounts.values()}, **{d.id: d.name for d in policies.departments.values()}}
-    report = build(span, policies.tz, contributions(repo, head), ledger.entries, figures, names, notes)
+    added = contributions(repo, head)
+    pulls, forge_note = _pulls([c for c in added if span.holds(c.at.astimezone(policies.tz).date())])
+    notes.append(forge_note)
+    report = build(span, policies.tz, added, ledger.entries, figures, names, notes, pulls)
     out = args.output if args.output.is_absolute() else Path.cwd() / args.output
     files = write(report, out)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -91,6 +91,7 @@ class _Pull:
     files: list[tuple[str, str, str | None]]
     requested_teams: list[str] = field(default_factory=list)
     merged_at: str | None = None  # when merged (also its closed_at); None: the fake's fixed closing time
+    created_at: str = "2026-03-01T07:00:00Z"  # when it was opened
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,8 @@ class FakeGitHub:
                 self.add_pull(number, author, head, base_sha=base, files=files)
 
     def merge_from_git(self, number: int, author: str, root: Path, *, head: str, merge_commit: str, onto: str,
-                       base_sha: str | None = None, merged_at: str | None = None) -> None:
+                       base_sha: str | None = None, merged_at: str | None = None,
+                       created_at: str | None = None) -> None:
         """A pull request merged in the real repository at `root`, as GitHub records it.
 
         `head` is the pull request's latest commit (what reviewers approve), `onto` the base
@@ -279,13 +281,16 @@ class FakeGitHub:
         the pull request in commits/{sha}/pulls, and answers 422 for commits the repository
         does not have. `base_sha` is what GitHub reports as base.sha (default `onto`): the base
         branch's commit when the pull request was last updated, which can be older. `merged_at`
-        (ISO 8601 UTC) defaults to the fake's fixed closing time, after its default review times."""
+        (ISO 8601 UTC) defaults to the fake's fixed closing time, after its default review times;
+        `created_at` (when it was opened) to the fake's fixed opening time before them."""
         self._git = root
         files = _changed_files(root, _git(root, "merge-base", onto, head).strip(), head)
         self.add_pull(number, author, head, base_sha=base_sha or onto, merged=True, merge_commit_sha=merge_commit,
                       files=files)
         with self._lock:
             self._pulls[number].merged_at = merged_at
+            if created_at:
+                self._pulls[number].created_at = created_at
         for sha in _git(root, "rev-list", merge_commit, f"^{onto}").split():
             self.link_commit(sha, number)
 
@@ -356,7 +361,7 @@ class FakeGitHub:
             "node_id": f"PR_{pull.number}", "html_url": f"https://github.com/{self.repo}/pull/{pull.number}",
             "number": pull.number, "state": pull.state, "locked": False, "title": f"Pull request {pull.number}",
             "user": self._user(pull.author), "body": "", "draft": False, "author_association": "MEMBER",
-            "created_at": "2026-03-01T07:00:00Z", "updated_at": "2026-03-01T07:00:00Z",
+            "created_at": pull.created_at, "updated_at": pull.created_at,
             "closed_at": closed_at, "merged_at": closed_at if pull.merged else None,
             "merge_commit_sha": pull.merge_commit_sha,
             "head": {"label": f"{self.owner}:pr-{pull.number}", "ref": f"pr-{pull.number}", "sha": pull.head_sha, **ref},
