@@ -452,12 +452,15 @@ def markdown(report: Report, tabs: Sequence[Table]) -> str:
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows] or ["| 无 |"]
         lines.append("")
     if report.notes:
-        lines += ["### 说明", "", *(f"- {note}" for note in report.notes), ""]
+        lines += ["### 说明", "", *(f"- {_md_cell(note)}" for note in report.notes), ""]
     return "\n".join(lines)
 
 
 def _md_cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """Text as a table cell of GitHub Markdown, which renders HTML in job summaries: a name in
+    the policy shows as written, never as a tag, a link or a broken row."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
 def write(report: Report, out: Path) -> list[Path]:

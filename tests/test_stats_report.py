@@ -463,3 +463,7 @@ def test_titles_and_names_are_text_in_the_page_and_in_the_csvs(tmp_path_factory:
     assert row["标题"] == shown and row["审批人"] == ("'" + name if name.startswith(("=", "+", "-", "@", "\t", "\r")) else name)
     assert not row["标题"].startswith(("=", "+", "-", "@"))
     assert read_csv(out, "accounts")[0]["阅读人数"] == "5"
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "<" not in summary and "](" not in summary  # GitHub renders HTML and links in a job summary
+    accounts_table = summary.split("### 按账号")[1].split("###")[0]
+    assert len([line for line in accounts_table.splitlines() if line.startswith("| official")]) == 1  # one row, unbroken
