@@ -33,6 +33,7 @@ from tests.test_provenance import NEWS_APPROVERS, TEAMS, School, delete
 from tests.testing.browser import browser_only, tab  # noqa: F401 - `tab` is a fixture
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, run_cli, write_article
+from tests.testing.publishing import with_bare_remote
 
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.datetime.now(BEIJING).date()  # the publisher's --now 12:30 and the sandbox's day
@@ -467,3 +468,32 @@ def test_titles_and_names_are_text_in_the_page_and_in_the_csvs(tmp_path_factory:
     assert "<" not in summary and "](" not in summary  # GitHub renders HTML and links in a job summary
     accounts_table = summary.split("### 按账号")[1].split("###")[0]
     assert len([line for line in accounts_table.splitlines() if line.startswith("| official")]) == 1  # one row, unbroken
+
+
+def test_stats_are_shared_through_the_remote_and_no_runner_fetches_a_day_twice(history: School,
+                                                                               tmp_path: Path) -> None:
+    school = history
+    remote = with_bare_remote(school.root, tmp_path)
+    git(school.root, "push", "-q", "origin", "refs/wxpub/sandbox-ledger")  # the publish workflow pushes it
+    advance(school, 2)
+
+    def run_stats(root: Path) -> dict[str, Any]:
+        code = main(["--root", str(root), "stats", "--sandbox-url", school.sandbox, "--push", "origin", "--format", "json"])
+        out = school.capsys.readouterr()
+        assert code == 0 and "Traceback" not in out.err, out.err
+        return dict(json.loads(out.out))
+
+    first = run_stats(school.root)
+    assert len(first["fetched"]) == 2 * 2  # two accounts, two days
+    tip = git(school.root, "rev-parse", SANDBOX_STATS_REF)
+    assert git(remote, "rev-parse", SANDBOX_STATS_REF) == tip
+    other = tmp_path / "other-runner"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    assert run_stats(other)["calls"] == 0  # what the first runner recorded is not fetched again
+    advance(school, 1)
+    gap = run_stats(other)
+    assert [(d["account"], d["date"]) for d in gap["fetched"]] == [(a, (TODAY + 2 * DAY).isoformat())
+                                                                   for a in ("cs-college", "official")]
+    assert git(remote, "rev-parse", SANDBOX_STATS_REF) == git(other, "rev-parse", SANDBOX_STATS_REF) != tip
+    assert run_stats(school.root)["calls"] == 0  # the first runner fetches the other's days instead
+    assert datacube_calls(school) == 2 * 2 * 2 + 2 * 2
