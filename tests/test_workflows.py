@@ -437,8 +437,11 @@ def test_stats_runs_daily_in_the_wechat_environment_and_pushes_only_its_ref() ->
     # once every day, after 08:00 Beijing time (UTC+8), when WeChat has the previous day's data
     assert every_day == ["*", "*", "*"] and 8 <= (int(hour) + 8) % 24
     (job,) = workflow["jobs"].values()
-    assert job["environment"] == "wechat" and job["permissions"] == {"contents": "write"}
+    assert job["environment"] == "wechat" and job["permissions"] == {"contents": "write", "pull-requests": "read"}
     runs = [s.get("run", "") for s in job["steps"]]
     stats = next(i for i, run in enumerate(runs) if run.startswith("wxpub stats"))
     assert "--push origin" in runs[stats]
-    assert any(run.startswith("wxpub report") for run in runs[stats + 1:])  # the report reads what was just fetched
+    report = next(i for i, run in enumerate(runs) if run.startswith("wxpub report"))
+    assert report > stats  # the report reads what was just fetched
+    # the report gets the run's own read-only token (pull request times), never the WeChat secrets
+    assert job["steps"][report]["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
