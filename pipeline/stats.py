@@ -192,7 +192,9 @@ def _item(item: Any, measure: str) -> tuple[str, int]:
     if not isinstance(item, dict) or not isinstance(item.get("detail"), dict):
         return "", 0
     value = item["detail"].get(measure, 0)
-    return str(item.get("msgid", "")), int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    # WeChat counts people: a whole number; anything else (a float, NaN, a string) is not a count
+    count = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    return str(item.get("msgid", "")), count
 
 
 def totals(days: Iterable[DayFigures]) -> dict[str, dict[str, int]]:

@@ -28,7 +28,7 @@ from pipeline.report import Contribution, Period, build, period, write
 from pipeline.sandbox import start_in_thread
 from pipeline.sandbox.stats import figures
 from pipeline.sandbox.store import Store
-from pipeline.stats import SANDBOX_STATS_REF, DayFigures, msgid_of, recorded
+from pipeline.stats import SANDBOX_STATS_REF, TRACK_DAYS, DayFigures, Tracked, _item, days_due, msgid_of, recorded
 from tests.test_provenance import NEWS_APPROVERS, TEAMS, School, delete
 from tests.testing.browser import browser_only, tab  # noqa: F401 - `tab` is a fixture
 from tests.testing.fake_github import FakeGitHub
@@ -372,6 +372,36 @@ def test_bad_dates_are_refused_in_chinese(repo: Path, capsys: pytest.CaptureFixt
     code, out, err = run_cli(repo, capsys, "report", "-o", str(repo / "out"), *args)
     assert code == 2 and said in err and "提示" in err, err
     assert not (repo / "out").exists()  # nothing written half-way
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_in_chinese(repo: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    commit_all(repo, "policy")
+    (repo / "taken").write_text("a file, not a folder", encoding="utf-8")
+    code, _, err = run_cli(repo, capsys, "report", "-o", str(repo / "taken"))
+    assert code == 2 and "无法写入报告目录" in err and "-o" in err, err
+    code, _, err = run_cli(repo, capsys, "report", "-o", str(repo / "taken" / "below"))
+    assert code == 2 and "无法写入报告目录" in err, err
+
+
+@given(st.lists(st.integers(-40, 40), max_size=6), st.sets(st.integers(-40, 40), max_size=20), st.integers(-40, 40))
+def test_the_days_due_are_each_articles_window_up_to_yesterday_less_what_is_recorded(
+        published: list[int], have: set[int], yesterday: int) -> None:
+    articles = [Tracked(f"p{i}", "official", f"{i}_1", TODAY + n * DAY) for i, n in enumerate(published)]
+    due = days_due(articles, {TODAY + n * DAY for n in have}, TODAY + yesterday * DAY)
+    windows = {TODAY + (n + k) * DAY for n in published for k in range(TRACK_DAYS) if n + k <= yesterday}
+    assert due == sorted(windows - {TODAY + n * DAY for n in have})
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                    max_leaves=12))
+def test_any_answer_item_is_read_or_skipped_never_a_crash(item: Any) -> None:
+    msgid, value = _item(item, "read_user")
+    assert isinstance(msgid, str) and isinstance(value, int)
+    assert _item({"msgid": "7_1", "detail": {"read_user": 12}}, "read_user") == ("7_1", 12)
+    for odd in (float("nan"), float("inf"), -3, True, "12", 1.5):
+        assert _item({"msgid": "7_1", "detail": {"read_user": odd}}, "read_user") == ("7_1", 0)
 
 
 @settings(max_examples=200, deadline=None)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.changes import open_repository, resolve_commit
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
-from pipeline.errors import ExitCode
+from pipeline.errors import ExitCode, UserError
 from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.forge import ForgeError, forge_from_env
@@ -80,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
     notes.append(forge_note)
     report = build(span, policies.tz, added, ledger.entries, figures, names, notes, pulls)
     out = args.output if args.output.is_absolute() else Path.cwd() / args.output
-    files = write(report, out)
+    try:
+        files = write(report, out)
+    except OSError as error:  # a file where the folder should be, no permission, a full disk
+        raise UserError(f"无法写入报告目录 {out}:{error.strerror or error}",
+                        hint="用 -o 指定一个可写的目录(不存在时会自动创建)") from None
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
