@@ -111,15 +111,18 @@ def tracked(entries: Iterable[Entry]) -> tuple[list[Tracked], list[Untracked]]:
 
 
 def recorded(entries: Iterable[Entry]) -> list[DayFigures]:
-    """The figures kept in the stats ref, oldest first."""
-    days: list[DayFigures] = []
+    """The figures kept in the stats ref, oldest first, one per account and day: two runners that
+    fetched the same day at once both keep their line when their pushes are merged (the ledger's
+    merge loses nothing), and counting both would count that day twice."""
+    days: dict[tuple[str, datetime.date], DayFigures] = {}
     for entry in entries:
         if entry.step != STEP:
             continue
+        day = datetime.date.fromisoformat(str(entry.data["date"]))
         articles = entry.data.get("articles", {})
-        days.append(DayFigures(entry.account, datetime.date.fromisoformat(str(entry.data["date"])),
-                               {str(k): {m: int(n) for m, n in v.items()} for k, v in dict(articles).items()}))
-    return days
+        days.setdefault((entry.account, day), DayFigures(
+            entry.account, day, {str(k): {m: int(n) for m, n in v.items()} for k, v in dict(articles).items()}))
+    return list(days.values())
 
 
 def days_due(articles: Iterable[Tracked], have: set[datetime.date], yesterday: datetime.date) -> list[datetime.date]:

@@ -527,3 +527,15 @@ def test_stats_are_shared_through_the_remote_and_no_runner_fetches_a_day_twice(h
     assert git(remote, "rev-parse", SANDBOX_STATS_REF) == git(other, "rev-parse", SANDBOX_STATS_REF) != tip
     assert run_stats(school.root)["calls"] == 0  # the first runner fetches the other's days instead
     assert datacube_calls(school) == 2 * 2 * 2 + 2 * 2
+
+
+def test_a_day_two_runners_both_recorded_counts_once() -> None:
+    def line(reads: int) -> Entry:
+        return Entry(at="2026-12-01T01:30:00+00:00", run=str(reads), step="day_figures", account="official",
+                     data={"date": "2026-11-30", "articles": {"7_1": {"read_user": reads, "share_user": 1}}})
+
+    days = recorded([line(10), line(10), Entry(at="2026-12-01T01:30:00+00:00", run="r", step="day_figures",
+                                                account="youth", data={"date": "2026-11-30", "articles": {}})])
+    assert [(d.account, d.day, dict(d.articles)) for d in days] == [
+        ("official", datetime.date(2026, 11, 30), {"7_1": {"read_user": 10, "share_user": 1}}),
+        ("youth", datetime.date(2026, 11, 30), {})]
