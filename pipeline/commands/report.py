@@ -31,7 +31,7 @@ LINT_NOTE = ("拦下合并请求的检查问题(lint)未统计:它们只出现�
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("report", help=help_text, description=help_text)
-    p.add_argument("--since", metavar="DATE", help="起始日期 YYYY-MM-DD(默认 --until 之前 30 天)")
+    p.add_argument("--since", metavar="DATE", help="起始日期 YYYY-MM-DD(默认:截至 --until 的 30 天)")
     p.add_argument("--until", metavar="DATE", help="结束日期 YYYY-MM-DD,含当天(默认今天,策略时区)")
     p.add_argument("-o", "--output", metavar="DIR", type=Path, default=Path("report"),
                    help="输出目录(默认 report/):report.html、每个表格的 CSV、summary.md")

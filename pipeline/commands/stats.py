@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p = subparsers.add_parser("stats", help=help_text, description=help_text + "(每个账号每天只获取一次)")
     add_connection_arguments(p)
     p.add_argument("--format", choices=("text", "json"), default="text", help="输出格式(默认 text)")
-    p.add_argument("--push", metavar="REMOTE", help="先获取、再把统计记录(及发布记录)推送到远程,例如 origin")
+    p.add_argument("--push", metavar="REMOTE", help="先从远程获取发布记录和统计记录,再把统计记录推送回去,例如 origin")
     p.add_argument("--rev", default="HEAD", help="从哪个提交读取 policies.yaml(默认 HEAD)")
     p.set_defaults(run=run)
 
