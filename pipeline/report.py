@@ -58,22 +58,15 @@ class Period:
         return self.since <= moment <= self.until
 
 
-def period(since: str | None, until: str | None, today: datetime.date) -> Period:
-    """--since/--until as a Period; a date that cannot be read, or since after until, is a
-    UserError naming the option and the form to use."""
-    end = _date(until, "--until") if until is not None else today
-    start = _date(since, "--since") if since is not None else end - datetime.timedelta(days=DEFAULT_DAYS - 1)
+def period(since: datetime.date | None, until: datetime.date | None, today: datetime.date) -> Period:
+    """--since/--until (read by argparse, pipeline/commands/arguments.date) as a Period: by
+    default the DEFAULT_DAYS days ending today; since after until is a UserError."""
+    end = until if until is not None else today
+    start = since if since is not None else end - datetime.timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise UserError(f"--since {start.isoformat()} 晚于 --until {end.isoformat()}:统计区间为空",
                         hint="--since 应不晚于 --until,例如 --since 2026-09-01 --until 2026-12-31")
     return Period(start, end)
-
-
-def _date(text: str, option: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{option} 的日期无法识别:{text!r}", hint=f"写作 YYYY-MM-DD,例如 {option} 2026-09-01") from None
 
 
 @dataclass(frozen=True)

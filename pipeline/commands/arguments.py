@@ -7,6 +7,7 @@ what to write instead), never later as a traceback from the socket or process po
 from __future__ import annotations
 
 import argparse
+import datetime
 
 MAX_PORT = 65535
 
@@ -32,3 +33,11 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"应为不小于 1 的整数,收到 {value}")
     return value
+
+
+def date(text: str) -> datetime.date:
+    """A calendar date written YYYY-MM-DD (wxpub new --date, wxpub report --since/--until)."""
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效的日期:{text}(写作 YYYY-MM-DD,例如 2026-09-01)") from None

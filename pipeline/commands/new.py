@@ -7,6 +7,7 @@ import datetime
 import os
 from pathlib import Path
 
+from pipeline.commands import arguments
 from pipeline.errors import ExitCode
 from pipeline.newarticle import COVER_FILE, NewArticle, create, slug_from
 from pipeline.policies import load_policies
@@ -19,18 +20,11 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p.add_argument("--title", default="", metavar="TITLE", help="文章标题(可稍后在 index.md 中填写)")
     p.add_argument("--author", default="", metavar="NAME", help="作者姓名(可稍后填写)")
     p.add_argument("--category", default="", metavar="NAME", help="栏目(须为 policies.yaml 所列栏目之一;可稍后填写)")
-    p.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+    p.add_argument("--date", type=arguments.date, default=None, metavar="YYYY-MM-DD",
                    help="目录名中的日期(默认为策略时区的今天)")
     p.add_argument("--slug", default=None, metavar="NAME",
                    help="目录名中的英文短名(小写字母、数字和连字符;默认取标题中的英文单词,标题中没有英文时用通用短名)")
     p.set_defaults(run=run)
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"不是有效的日期:{text}(写作 YYYY-MM-DD)") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from pipeline.changes import open_repository, resolve_commit
+from pipeline.commands import arguments
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.errors import ExitCode, UserError
 from pipeline.ledger import Ledger
@@ -31,8 +32,8 @@ LINT_NOTE = ("拦下合并请求的检查问题(lint)未统计:它们只出现�
 
 def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("report", help=help_text, description=help_text)
-    p.add_argument("--since", metavar="DATE", help="起始日期 YYYY-MM-DD(默认:截至 --until 的 30 天)")
-    p.add_argument("--until", metavar="DATE", help="结束日期 YYYY-MM-DD,含当天(默认今天,策略时区)")
+    p.add_argument("--since", metavar="DATE", type=arguments.date, help="起始日期 YYYY-MM-DD(默认:截至 --until 的 30 天)")
+    p.add_argument("--until", metavar="DATE", type=arguments.date, help="结束日期 YYYY-MM-DD,含当天(默认今天,策略时区)")
     p.add_argument("-o", "--output", metavar="DIR", type=Path, default=Path("report"),
                    help="输出目录(默认 report/):report.html、每个表格的 CSV、summary.md")
     p.add_argument("--sandbox", action="store_true", help="读取沙箱的发布记录与统计(refs/wxpub/sandbox-*)")
