@@ -287,6 +287,8 @@ INTENDED_FINDINGS = [
     ("approvals.yml", "dangerous-triggers"), ("approvals.yml", "dangerous-triggers"),
     # publishing pushes the ledger with the checkout's credentials (and uploads no artifact)
     ("publish.yml", "artipacked"),
+    # stats pushes refs/wxpub/stats with them; its artifact is a folder outside the checkout
+    ("stats.yml", "artipacked"),
     # a preview on reviewers' phones is asked for from the pull request (a label or a comment)
     # and sent with the accounts' secrets, by the default branch's code only
     ("wechat-preview.yml", "dangerous-triggers"), ("wechat-preview.yml", "dangerous-triggers"),
