@@ -117,6 +117,15 @@ class Bundle:
         symlink is not served, so it is not part of the article either."""
         digest = hashlib.sha256()
         digest.update(b"index.md\0" + index_digest)
+        for name, file_digest in self.media_digests().items():
+            # surrogateescape: the name's bytes as stored, also when they are not UTF-8 (a GBK file
+            # name from a Windows zip): hashing must not stop the publisher for a file nobody shows
+            digest.update(str(name).encode("utf-8", "surrogateescape") + b"\0" + file_digest)
+        return digest.hexdigest()
+
+    def media_digests(self) -> dict[PurePosixPath, bytes]:
+        """sha256 of every file the bundle serves but index.md, by name, in a stable order."""
+        digests: dict[PurePosixPath, bytes] = {}
         for name in self.files():
             if name == PurePosixPath(ARTICLE_FILE):
                 continue
@@ -124,10 +133,8 @@ class Bundle:
             with self.snapshot.open(self.folder / name) as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     file_digest.update(chunk)
-            # surrogateescape: the name's bytes as stored, also when they are not UTF-8 (a GBK file
-            # name from a Windows zip): hashing must not stop the publisher for a file nobody shows
-            digest.update(str(name).encode("utf-8", "surrogateescape") + b"\0" + file_digest.digest())
-        return digest.hexdigest()
+            digests[name] = file_digest.digest()
+        return digests
 
 
 def _inside(name: str) -> PurePosixPath | None:

@@ -31,6 +31,7 @@ from pipeline.lint.model import Severity
 from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
 from pipeline.progress import Progress
+from pipeline.readertext import reader_text
 from pipeline.records import ClaimedArticle, Failed, Record, Step
 from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
@@ -377,21 +378,21 @@ def published_versions(root: Path) -> PublishedVersion:
             commit = repo.revparse_single(named).peel(pygit2.Commit)
         except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
             raise UserError(f"{publication.path} 的文件夹已不在本次提交中,而它发布时所用的提交 {named[:12]} 不在本仓库中"
-                            "(浅克隆?):无法判断同名文件夹中的文章是它移动后的版本还是另一篇文章,本次不予发布",
+                            "(浅克隆?):无法判断本次提交中同一账号新出现的文章是它移动或改名后的版本还是另一篇文章,本次不予发布",
                             hint="用完整历史的克隆运行(CI 中检出时用 fetch-depth: 0)") from None
         loaded = load_article(CommitTree(commit.tree), PurePosixPath(publication.path))
         return loaded if isinstance(loaded, Article) else None
     return version
 
 
-# How alike a moved article's text must be to the published one to be the same piece: the
-# Dice coefficient of their character-bigram multisets (`text_likeness`). A reworded title
-# plus a typo fixed every hundred characters stays above 0.9; the sample school's unrelated
-# articles score at most 0.25 against each other. A folder name is dated and chosen by its
-# editor, so a same-named folder only has to be alike; a renamed one has to be nearly the
-# same text, so that this week's notice written over last week's (a new folder, the old one
-# deleted) is still published. Either way, sending the piece again would reach every
-# follower twice, and a move that is really a new version says how to publish it.
+# How alike a moved article must be to the published one to be the same piece: the Dice
+# coefficient of their features (`_features`: what a reader sees, and the files). A reworded
+# title plus a typo fixed every hundred characters stays above 0.9; the sample school's
+# unrelated articles score at most 0.25 against each other. A folder name is dated and chosen
+# by its editor, so a same-named folder only has to be alike; a renamed one has to be nearly
+# the same, so that this week's notice written over last week's (a new folder, the old one
+# deleted) is still published. Either way, sending the piece again would reach every follower
+# twice, and a move that is really a new version says how to publish it.
 SAME_FOLDER_LIKENESS = 0.8
 RENAMED_FOLDER_LIKENESS = 0.9
 
@@ -400,7 +401,10 @@ def text_likeness(first: str, second: str) -> float:
     """1.0 for the same characters in the same order, towards 0.0 for texts that share no
     two adjacent characters. Whitespace is left out (a re-wrapped paragraph is the same
     text); linear time and memory, whatever the texts."""
-    left, right = _bigrams(first), _bigrams(second)
+    return _dice(_bigrams(first), _bigrams(second))
+
+
+def _dice(left: Counter[str], right: Counter[str]) -> float:
     total = sum(left.values()) + sum(right.values())
     return 2 * sum((left & right).values()) / total if total else 1.0
 
@@ -410,34 +414,14 @@ def _bigrams(text: str) -> Counter[str]:
     return Counter(packed[i:i + 2] for i in range(len(packed) - 1))
 
 
-def _title_and_body(article: Article) -> str:
-    return f"{article.front_matter.get('title') or ''}\n{article.body}"
-
-
-def _identical(publication: Publication, article: Article, published: PublishedVersion) -> bool:
-    return publication.entry.content_hash == article.content_hash
-
-
-def _same_folder_same_piece(publication: Publication, article: Article, published: PublishedVersion) -> bool:
-    """A same-named folder still holding the piece that went out: its title or its body is
-    unchanged, or both together are alike (a move to another department changes
-    `department:`, and the editor may reword the title or fix a typo on the way). Unknown
-    (the publication names no commit): the folder name alone says."""
-    if PurePosixPath(publication.path).parent.name != article.bundle.name:
-        return False
-    was = published(publication)
-    if was is None:
-        return True
-    return (was.front_matter.get("title") == article.front_matter.get("title") or was.body == article.body
-            or text_likeness(_title_and_body(was), _title_and_body(article)) >= SAME_FOLDER_LIKENESS)
-
-
-def _renamed_same_piece(publication: Publication, article: Article, published: PublishedVersion) -> bool:
-    """A renamed folder whose text is nearly the published text (a slug fixed and a typo
-    with it). Unknown published text: not a move, as nothing but the text could say."""
-    was = published(publication)
-    return was is not None and (
-        text_likeness(_title_and_body(was), _title_and_body(article)) >= RENAMED_FOLDER_LIKENESS)
+def _features(article: Article) -> Counter[str]:
+    """What makes an article the piece it is: the character bigrams of the text a reader sees
+    (title, digest, author, body, the web addresses listed) and one feature per image or other
+    file, by its bytes. Not the Markdown: two photo galleries written `![](1.jpg)` share every
+    bigram of their syntax and file names, and differ only in their photos."""
+    features = _bigrams(reader_text(article).text)
+    features.update(f"file:{digest.hex()}" for digest in article.files.media_digests().values())
+    return features
 
 
 def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
@@ -447,25 +431,50 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
     article. Articles are keyed by path, so a move would otherwise be one retraction and one
     new publication: a mass send reaching every follower twice. Identical content pairs first,
     over all articles, so that an unrelated article reusing the old folder name cannot take the
-    pair from the moved copy (which would then go out again). What is left pairs by the same
-    folder name (a move to another department's folder, whose `department:` changes with it)
-    when the piece is still the one that went out (`published`: the article as published), so
-    that an unrelated article reusing a withdrawn one's folder name is published and the
-    withdrawn one retracted; then any folder whose text is nearly the published text. An edit
-    with `republish: true` is a new version, not a move."""
+    pair from the moved copy (which would then go out again). What is left pairs by likeness to
+    the article as published (`published`): a same-named folder (a move to another department's
+    folder, whose `department:` changes with it) at SAME_FOLDER_LIKENESS, any other folder at
+    RENAMED_FOLDER_LIKENESS, the most alike pairs first: the first pair that passes is not
+    always the right one (two campuses' versions of one notice, both moved, or one moved and
+    the other new). An unrelated article reusing a withdrawn one's folder name is published and
+    the withdrawn one retracted. An edit with `republish: true` is a new version, not a move."""
     waiting = list(articles)
     moves: dict[str, str] = {}
-    for pairs in (_identical, _same_folder_same_piece, _renamed_same_piece):
-        for article in waiting:
-            if str(article.path) in moves.values() or (
-                    pairs is not _identical and article.front_matter.get("republish") is True):
+    taken: set[str] = set()
+
+    def pair(scored: list[tuple[float, bool, str, str]]) -> None:
+        for _, _, path, new in sorted(scored, key=lambda s: (-s[0], not s[1], s[2], s[3])):
+            if path not in moves and new not in taken:
+                moves[path] = new
+                taken.add(new)
+
+    pair([(1.0, True, path, str(article.path)) for article in waiting for path, publication in gone.items()
+          if publication.entry.account == article.account and publication.entry.content_hash == article.content_hash])
+    was: dict[str, Counter[str] | None] = {}  # the published version's features, read once per publication
+    now: dict[str, Counter[str]] = {}
+    scored: list[tuple[float, bool, str, str]] = []
+    for article in waiting:
+        new = str(article.path)
+        if new in taken or article.front_matter.get("republish") is True:
+            continue
+        for path, publication in gone.items():
+            if path in moves or publication.entry.account != article.account:
                 continue
-            for path, publication in gone.items():
-                if path in moves or publication.entry.account != article.account:
-                    continue
-                if pairs(publication, article, published):
-                    moves[path] = str(article.path)
-                    break
+            if path not in was:
+                version = published(publication)
+                was[path] = None if version is None else _features(version)
+            same_name = PurePosixPath(path).parent.name == article.bundle.name
+            published_features = was[path]
+            if published_features is None:  # the publication names no commit: the folder name alone says
+                if same_name:
+                    scored.append((0.0, True, path, new))
+                continue
+            if new not in now:
+                now[new] = _features(article)
+            likeness = _dice(published_features, now[new])
+            if likeness >= (SAME_FOLDER_LIKENESS if same_name else RENAMED_FOLDER_LIKENESS):
+                scored.append((likeness, same_name, path, new))
+    pair(scored)
     return moves
 
 
