@@ -11,11 +11,12 @@ pipeline.sending; this module decides what to do and reports what happened.
 from __future__ import annotations
 
 import datetime
+import math
 import subprocess
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
@@ -356,6 +357,18 @@ def gone_publications(state: LedgerState, on_commit: Iterable[str]) -> dict[str,
             if path not in present and path not in state.retractions and state.live_holder(path) is None}
 
 
+def in_flight_elsewhere(state: LedgerState, on_commit: Iterable[str]) -> dict[str, Publication]:
+    """Articles a live message is sending (claimed, not confirmed: a runner within its lease,
+    or one that died) whose folder is not on the commit, as the publications their message may
+    still make: a folder one of them moved to is the same piece, and publishing it before the
+    message ends would send it twice. Its version is the one claimed, from the claim's commit."""
+    present = set(on_commit)
+    return {claimed.path: Publication(replace(message.started, path=claimed.path, content_hash=claimed.content_hash,
+                                              account=message.account), message.media_id, 0)
+            for message in state.messages.values() if message.live for claimed in message.articles
+            if claimed.path not in present and claimed.path not in state.publications}
+
+
 PublishedVersion = Callable[[Publication], "Article | None"]
 
 
@@ -388,7 +401,7 @@ def published_versions(root: Path) -> PublishedVersion:
 # How alike a moved article must be to the published one to be the same piece: the Dice
 # coefficient of their features (`_features`: what a reader sees, and the files). A reworded
 # title plus a typo fixed every hundred characters stays above 0.9; the sample school's
-# unrelated articles score at most 0.25 against each other. A folder name is dated and chosen
+# unrelated articles score at most 0.17 against each other. A folder name is dated and chosen
 # by its editor, so a same-named folder only has to be alike; a renamed one has to be nearly
 # the same, so that this week's notice written over last week's (a new folder, the old one
 # deleted) is still published. Either way, sending the piece again would reach every follower
@@ -401,12 +414,15 @@ def text_likeness(first: str, second: str) -> float:
     """1.0 for the same characters in the same order, towards 0.0 for texts that share no
     two adjacent characters. Whitespace is left out (a re-wrapped paragraph is the same
     text); linear time and memory, whatever the texts."""
-    return _dice(_bigrams(first), _bigrams(second))
+    return _dice(_counted(_bigrams(first)), _counted(_bigrams(second)))
 
 
-def _dice(left: Counter[str], right: Counter[str]) -> float:
-    total = sum(left.values()) + sum(right.values())
-    return 2 * sum((left & right).values()) / total if total else 1.0
+Features = frozenset[tuple[str, int]]  # each feature with its occurrence number: a multiset as a set
+
+
+def _dice(left: Features, right: Features) -> float:
+    total = len(left) + len(right)
+    return 2 * len(left & right) / total if total else 1.0
 
 
 def _bigrams(text: str) -> Counter[str]:
@@ -414,14 +430,28 @@ def _bigrams(text: str) -> Counter[str]:
     return Counter(packed[i:i + 2] for i in range(len(packed) - 1))
 
 
-def _features(article: Article) -> Counter[str]:
+def _counted(features: Counter[str]) -> Features:
+    return frozenset((feature, n) for feature, count in features.items() for n in range(count))
+
+
+def _features(article: Article) -> Features:
     """What makes an article the piece it is: the character bigrams of the text a reader sees
     (title, digest, author, body, the web addresses listed) and one feature per image or other
     file, by its bytes. Not the Markdown: two photo galleries written `![](1.jpg)` share every
     bigram of their syntax and file names, and differ only in their photos."""
     features = _bigrams(reader_text(article).text)
     features.update(f"file:{digest.hex()}" for digest in article.files.media_digests().values())
-    return features
+    return _counted(features)
+
+
+def _rarest(features: Features, rarity: Callable[[tuple[str, int]], tuple[float, tuple[str, int]]]) -> list[tuple[str, int]]:
+    """The rarest features, as many as any text at least SAME_FOLDER_LIKENESS alike must share
+    one of (prefix filtering): Dice >= t needs an overlap of at least t/(2-t) of either side,
+    and two sets that share that many share one of the first |set| - overlap + 1 in any one
+    order. Rounded down, so never one too few. Only pairs that share one are scored: a
+    department's folder renamed moves hundreds of articles at once, on every run after it."""
+    needed = math.floor(SAME_FOLDER_LIKENESS * len(features) / (2 - SAME_FOLDER_LIKENESS))
+    return sorted(features, key=rarity)[:len(features) - needed + 1]
 
 
 def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
@@ -442,38 +472,43 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
     moves: dict[str, str] = {}
     taken: set[str] = set()
 
-    def pair(scored: list[tuple[float, bool, str, str]]) -> None:
+    def pair(scored: Iterable[tuple[float, bool, str, str]]) -> None:
         for _, _, path, new in sorted(scored, key=lambda s: (-s[0], not s[1], s[2], s[3])):
             if path not in moves and new not in taken:
                 moves[path] = new
                 taken.add(new)
 
-    pair([(1.0, True, path, str(article.path)) for article in waiting for path, publication in gone.items()
-          if publication.entry.account == article.account and publication.entry.content_hash == article.content_hash])
-    was: dict[str, Counter[str] | None] = {}  # the published version's features, read once per publication
-    now: dict[str, Counter[str]] = {}
+    pair((1.0, True, path, str(article.path)) for article in waiting for path, publication in gone.items()
+         if publication.entry.account == article.account and publication.entry.content_hash == article.content_hash)
+    left = [a for a in waiting if str(a.path) not in taken and a.front_matter.get("republish") is not True]
+    accounts = {a.account for a in left}
+    # Read (from the commit each names) only the publications a left article could be the move of
+    was = {path: published(publication) for path, publication in gone.items()
+           if path not in moves and publication.entry.account in accounts}
+    now = {str(a.path): (a, _features(a)) for a in left}
+    then = {path: _features(version) for path, version in was.items() if version is not None}
+    frequency = Counter(f for features in [*then.values(), *(f for _, f in now.values())] for f in features)
+
+    def rarity(feature: tuple[str, int]) -> tuple[int, tuple[str, int]]:
+        return frequency[feature], feature
+
+    holding: dict[tuple[str, int], list[str]] = {}
+    for path, features in then.items():
+        for feature in _rarest(features, rarity):
+            holding.setdefault(feature, []).append(path)
     scored: list[tuple[float, bool, str, str]] = []
-    for article in waiting:
-        new = str(article.path)
-        if new in taken or article.front_matter.get("republish") is True:
-            continue
-        for path, publication in gone.items():
-            if path in moves or publication.entry.account != article.account:
-                continue
-            if path not in was:
-                version = published(publication)
-                was[path] = None if version is None else _features(version)
+    for new, (article, features) in now.items():
+        alike = {path for feature in _rarest(features, rarity) for path in holding.get(feature, ())}
+        for path in (alike if features else then):  # nothing to share: every one is a candidate
             same_name = PurePosixPath(path).parent.name == article.bundle.name
-            published_features = was[path]
-            if published_features is None:  # the publication names no commit: the folder name alone says
-                if same_name:
-                    scored.append((0.0, True, path, new))
-                continue
-            if new not in now:
-                now[new] = _features(article)
-            likeness = _dice(published_features, now[new])
-            if likeness >= (SAME_FOLDER_LIKENESS if same_name else RENAMED_FOLDER_LIKENESS):
+            likeness = _dice(then[path], features)
+            if gone[path].entry.account == article.account and \
+                    likeness >= (SAME_FOLDER_LIKENESS if same_name else RENAMED_FOLDER_LIKENESS):
                 scored.append((likeness, same_name, path, new))
+        # the publication names no commit (early version-1 lines): the folder name alone says
+        scored.extend((0.0, True, path, new) for path, version in was.items() if version is None
+                      and gone[path].entry.account == article.account
+                      and PurePosixPath(path).parent.name == article.bundle.name)
     pair(scored)
     return moves
 
@@ -506,10 +541,13 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     paths = list(paths)
     twins = same_names(paths)
     gone = gone_publications(state, (str(p) for p in paths))
-    unpublished = (load_article(run.source, p) for p in paths if str(p) not in state.publications) if gone else ()
-    moved = find_moves(gone, (a for a in unpublished if isinstance(a, Article)),  # gone path -> new path
+    elsewhere = in_flight_elsewhere(state, (str(p) for p in paths))
+    unpublished = (load_article(run.source, p) for p in paths if str(p) not in state.publications) \
+        if gone or elsewhere else ()
+    moved = find_moves({**gone, **elsewhere}, (a for a in unpublished if isinstance(a, Article)),  # old -> new path
                        published_versions(run.root))
-    moved_to = {new: old for old, new in moved.items()}
+    moved_to = {new: old for old, new in moved.items() if old in gone}
+    sending_as = {new: old for old, new in moved.items() if old in elsewhere}
     for path in paths:
         present.add(str(path))
         if path in twins and str(path) not in state.publications:
@@ -525,6 +563,11 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
             failed.append(Outcome("failed", str(path), loaded.account, "账号未在 policies.yaml 中定义"))
             continue
         previous = state.publications.get(str(path))
+        if previous is None and str(path) in sending_as:
+            waiting.append(Outcome("queued", str(path), account.id,
+                                   f"与正在发布中的 {sending_as[str(path)]} 是同一篇文章(目录移动或改名);"
+                                   "等那次发布完成后再判断,不会重复发送"))
+            continue
         source = moved_to.get(str(path)) if previous is None else None
         if loaded.front_matter.get("retracted") is True:
             if previous is not None and str(path) not in state.retractions:

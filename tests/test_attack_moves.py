@@ -13,15 +13,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.content import Article, load_article
 from pipeline.ledger import Entry
 from pipeline.messages import Publication
-from pipeline.publish import find_moves, text_likeness
+from pipeline.publish import SAME_FOLDER_LIKENESS, _bigrams, _counted, _dice, _features, _rarest, find_moves, text_likeness
 from pipeline.snapshot import WorkTree
-from tests.testing.fixtures import commit_all, git, jpeg_bytes, make_repo, run_cli, write_article
+from tests.testing.fixtures import PROJECT, commit_all, git, jpeg_bytes, make_repo, run_cli, write_article
 from tests.testing.publishing import (
     POLICY, KillPoint, by_status, bundle_index, kill_at, live_copies, verify, world,
 )
@@ -314,24 +314,35 @@ def test_a_moved_article_marked_republish_goes_out_as_a_new_version(
 
 # -- a move while its publication is still under way ---------------------------------------------
 
-def test_an_article_moved_while_its_message_is_in_flight_waits_for_it(tmp_path: Path, sandbox: str) -> None:
+def test_an_article_moved_while_its_message_is_in_flight_waits_for_it(tmp_path: Path, sandbox: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """A runner was killed after freepublish/submit took effect, its lease not over; the editor
     then fixed the slug. The next run left the live message alone and published the renamed
-    folder as a new article: once the message's takeover completes it, the piece is out twice."""
+    folder as a new article: once the message's takeover completed it, the piece was out twice."""
     from tests.testing.publishing import finish, publisher
 
+    lease = 45.0
     root = make_repo(tmp_path, policies=POLICY)
     write_article(root, slug="2026-11-20-sprots", front_matter={"title": "秋季运动会开幕"}, body=SPORTS)
     commit_all(root, "article")
-    assert kill_at(root, sandbox, KillPoint("call", "freepublish/submit", 1, "after"), tmp_path, "--lease", "600",
+    assert kill_at(root, sandbox, KillPoint("call", "freepublish/submit", 1, "after"), tmp_path, "--lease", str(lease),
                    now=DAYS[0])
+    killed = time.monotonic()
     git(root, "mv", "content/official/publicity/2026-11-20-sprots", "content/official/publicity/2026-11-20-sports")
     commit_all(root, "slug fixed")
-    code, report, err = finish(publisher(root, sandbox, "--lease", "600", now=DAYS[0].replace("12:30", "12:40")))
+    code, report, err = finish(publisher(root, sandbox, now=DAYS[0].replace("12:30", "12:40")))
+    assert time.monotonic() - killed < lease, "the run came after the lease: it proved nothing"
     statuses = by_status(report)
     assert code == 0 and not statuses.get("published") and not statuses.get("failed"), (report, err)
     assert bundle_index("official", "publicity", "2026-11-20-sports") in statuses.get("queued", set()), report
+
+    time.sleep(max(0.0, lease + 1 - (time.monotonic() - killed)))  # the lease is over: the next run takes over
+    code, report, err = finish(publisher(root, sandbox, now=DAYS[0].replace("12:30", "12:50")))
+    statuses = by_status(report)
+    assert code == 0 and statuses.get("moved") == {bundle_index("official", "publicity", "2026-11-20-sports")}, report
+    assert not statuses.get("retracted"), report
     assert [a["title"] for p in world(sandbox)["publications"] for a in p["articles"]] == ["秋季运动会开幕"]
+    assert verify(root, sandbox, capsys) == []
 
 
 # -- a shallow clone ------------------------------------------------------------------------------
@@ -435,3 +446,32 @@ def test_likeness_stays_linear_on_huge_bodies() -> None:
         text_likeness(text, text.replace("开幕式后", "开幕式结束后"))
         timings.append(time.perf_counter() - started)
     assert timings[1] < timings[0] * 8 * 4 + 0.05, timings  # 8 times the text: about 8 times the time
+
+
+def test_no_two_sample_articles_are_alike_by_what_the_publisher_compares() -> None:
+    """The features find_moves compares (reader text and files), over the sample school."""
+    articles = [load_article(WorkTree(PROJECT), PurePosixPath(p.relative_to(PROJECT).as_posix()))
+                for p in sorted((PROJECT / "content").rglob("index.md"))]
+    features = [_features(a) for a in articles if isinstance(a, Article)]
+    assert len(features) >= 10
+    closest = max(_dice(a, b) for i, a in enumerate(features) for b in features[i + 1:])
+    assert closest < 0.17 < SAME_FOLDER_LIKENESS / 2, closest
+
+
+SMALL = st.text(alphabet="春夏秋冬东西南北", min_size=0, max_size=60)
+
+
+@settings(max_examples=400)
+@given(first=SMALL, edits=st.lists(st.tuples(st.integers(0, 60), SMALL.map(lambda t: t[:2])), max_size=4),
+       order=st.randoms(use_true_random=False))
+def test_pairs_alike_enough_to_be_a_move_always_share_one_of_their_rarest_features(
+        first: str, edits: list[tuple[int, str]], order: Any) -> None:
+    """find_moves scores only pairs that share one of `_rarest` (prefix filtering): it must
+    never leave out a pair at SAME_FOLDER_LIKENESS, whatever the order and the rounding."""
+    second = first
+    for at, text in edits:
+        second = second[:at] + text + second[at + 1:]
+    left, right = _counted(_bigrams(first)), _counted(_bigrams(second))
+    assume(left and right and _dice(left, right) >= SAME_FOLDER_LIKENESS)
+    ranks = {feature: order.random() for feature in left | right}
+    assert set(_rarest(left, lambda f: (ranks[f], f))) & set(_rarest(right, lambda f: (ranks[f], f)))
