@@ -485,8 +485,9 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
     # Read (from the commit each names) only the publications a left article could be the move of
     was = {path: published(publication) for path, publication in gone.items()
            if path not in moves and publication.entry.account in accounts}
-    now = {str(a.path): (a, _features(a)) for a in left}
     then = {path: _features(version) for path, version in was.items() if version is not None}
+    compared = {gone[path].entry.account for path in was}
+    now = {str(a.path): (a, _features(a)) for a in left if a.account in compared}
     frequency = Counter(f for features in [*then.values(), *(f for _, f in now.values())] for f in features)
 
     def rarity(feature: tuple[str, int]) -> tuple[int, tuple[str, int]]:
