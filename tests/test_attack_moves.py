@@ -21,7 +21,7 @@ from pipeline.ledger import Entry
 from pipeline.messages import Publication
 from pipeline.publish import SAME_FOLDER_LIKENESS, _bigrams, _counted, _dice, _features, _rarest, find_moves, text_likeness
 from pipeline.snapshot import WorkTree
-from tests.testing.fixtures import PROJECT, commit_all, git, jpeg_bytes, make_repo, run_cli, write_article
+from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
 from tests.testing.publishing import (
     POLICY, KillPoint, by_status, bundle_index, kill_at, live_copies, verify, world,
 )
@@ -277,6 +277,27 @@ def test_a_draft_mode_article_moved_beside_an_unrelated_new_one(
     assert statuses.get("published") == {bundle_index("youth", "youth-league", "2026-11-21-choir")}, statuses
     assert not statuses.get("retracted"), statuses
     assert live_copies(sandbox) == ["合唱团招新", "志愿者招募"]
+    assert verify(root, sandbox, capsys) == []
+
+
+def test_a_mass_sent_article_renamed_with_its_title_reworded_reaches_followers_once(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo(tmp_path, policies=POLICY)
+    write_article(root, account="cs-college", department="cs-college", slug="2026-11-20-sports-mtg",
+                  front_matter={"title": "学院运动会动员", "category": "学生活动"}, body=SPORTS)
+    commit_all(root, "mass")
+    assert published_ok(root, capsys, sandbox, DAYS[0])["published"]
+    remove(root, "cs-college", "cs-college", "2026-11-20-sports-mtg")
+    write_article(root, account="cs-college", department="cs-college", slug="2026-11-20-sports-meeting",
+                  front_matter={"title": "学院运动会动员大会", "category": "学生活动"},
+                  body=SPORTS.replace("开幕式后", "开幕式结束后"))
+    commit_all(root, "slug spelled out, title completed, a phrase fixed")
+    http(sandbox.rstrip("/") + "/sandbox/clock", {"advance": 86400})
+    statuses = published_ok(root, capsys, sandbox, DAYS[1])
+    assert statuses.get("moved") == {bundle_index("cs-college", "cs-college", "2026-11-20-sports-meeting")}, statuses
+    assert not statuses.get("published") and not statuses.get("retracted"), statuses
+    assert [send["status"] for send in world(sandbox)["mass_sends"]] != ["DELETE"]
+    assert len(world(sandbox)["mass_sends"]) == 1
     assert verify(root, sandbox, capsys) == []
 
 
