@@ -60,7 +60,7 @@ def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable
     gone = gone_publications(state, on_commit)
     unpublished = (load_article(commit, PurePosixPath(path)) for path in sorted(on_commit - set(state.publications)))
     # what the publisher counts as moved, not as deleted (publish.find_moves)
-    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article)), published) if gone else {}
+    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article)), published, state.moves) if gone else {}
     found = []
     for path, publication in state.publications.items():
         if path in moves:

@@ -30,7 +30,7 @@ from typing import Mapping
 from pipeline.ledger import Entry
 from pipeline.records import (
     Abandoned, ClaimedArticle, CoverUploaded, DraftAdded, DraftAdding, DraftRebuilding, DraftRebuilt,
-    Failed, FileRef, Final, ImageUploaded, MassSending, MessageStarted, OrphanDeleted, Record, Retracted, Retracting,
+    Failed, FileRef, Final, ImageUploaded, MassSending, MessageStarted, Moved, OrphanDeleted, Record, Retracted, Retracting,
     Step, Submitted, Submitting, TakenOver, read,
 )
 
@@ -167,6 +167,8 @@ class LedgerState:
     # Every attempt whose markers may be in WeChat: the messages' and the draft rebuilds' (a
     # rebuilt draft carries a new attempt's markers, publish.refuse_rewound_ledger)
     attempts: frozenset[str] = frozenset()
+    # old path -> the folder the piece moved to, as last recorded (publish.find_moves)
+    moves: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def live_holder(self, path: str) -> Message | None:
         return next((m for m in self.messages.values() if m.live and m.holds(path)), None)
@@ -203,7 +205,7 @@ def fold(entries: tuple[Entry, ...] | list[Entry], tz: datetime.tzinfo = datetim
     return LedgerState(MappingProxyType(folder.messages), MappingProxyType(folder.publications),
                        MappingProxyType(folder.retractions), MappingProxyType(folder.uploads),
                        MappingProxyType(folder.rejected), frozenset(folder.void), tuple(folder.loose),
-                       frozenset(folder.messages) | rebuilds)
+                       frozenset(folder.messages) | rebuilds, MappingProxyType(folder.moves))
 
 
 def _read(entry: Entry) -> Record | None:
@@ -223,6 +225,7 @@ class _Folder:
         self.rejected: dict[tuple[str, str], Failed] = {}
         self.void: set[str] = set()
         self.loose: list[Entry] = []
+        self.moves: dict[str, str] = {}
 
     def apply(self, entry: Entry, record: Record) -> bool:
         """Count one line; False when it is void."""
@@ -235,6 +238,13 @@ class _Folder:
             return self._start_v1(entry, record)
         if isinstance(record, (Retracting, DraftRebuilding, DraftRebuilt, Retracted)):
             return self._retraction(entry, record)
+        if isinstance(record, Moved):  # about a publication of its account, to another folder
+            publication = self.publications.get(entry.path)
+            if publication is None or publication.entry.account != entry.account or not record.to \
+                    or record.to == entry.path:
+                return False
+            self.moves[entry.path] = record.to
+            return True
         if isinstance(record, Final) and not entry.path:
             return False  # a final line is about one article
         if isinstance(record, Final) and entry.v == 1 and record.batch not in self.messages:

@@ -33,7 +33,7 @@ from pipeline.messages import LedgerState, Message, Publication
 from pipeline.policies import Account, Policies
 from pipeline.progress import Progress
 from pipeline.readertext import reader_text
-from pipeline.records import ClaimedArticle, Failed, Record, Step
+from pipeline.records import ClaimedArticle, Failed, Moved, Record, Step
 from pipeline.render import render_article
 from pipeline.schedule import may_publish, parse_publish_at
 from pipeline.snapshot import CommitTree, Snapshot
@@ -97,6 +97,7 @@ class Plan:
     failed: tuple[Outcome, ...]
     retractions: tuple[RetractionPlan, ...]
     in_flight: tuple[str, ...]  # messages other runs left unfinished (batch ids)
+    moves: tuple[tuple[str, str, str], ...] = ()  # (old path, new path, account): moves to record
 
 
 @dataclass
@@ -455,7 +456,7 @@ def _rarest(features: Features, rarity: Callable[[tuple[str, int]], tuple[float,
 
 
 def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
-               published: PublishedVersion) -> dict[str, str]:
+               published: PublishedVersion, recorded: Mapping[str, str] | None = None) -> dict[str, str]:
     """{gone path: the folder it moved to}: published articles whose folder is gone from the
     commit, each paired with at most one unpublished article of its account that is the same
     article. Articles are keyed by path, so a move would otherwise be one retraction and one
@@ -467,10 +468,19 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
     RENAMED_FOLDER_LIKENESS, the most alike pairs first: the first pair that passes is not
     always the right one (two campuses' versions of one notice, both moved, or one moved and
     the other new). An unrelated article reusing a withdrawn one's folder name is published and
-    the withdrawn one retracted. An edit with `republish: true` is a new version, not a move."""
+    the withdrawn one retracted. An edit with `republish: true` is a new version, not a move.
+    A move the ledger already records (`recorded`, old path -> new path) holds first, however
+    the new folder was edited since."""
     waiting = list(articles)
     moves: dict[str, str] = {}
     taken: set[str] = set()
+    by_path = {str(a.path): a for a in waiting}
+    for path, to in (recorded or {}).items():
+        article = by_path.get(to)
+        if path in gone and article is not None and to not in taken and article.account == gone[path].entry.account \
+                and article.front_matter.get("republish") is not True:
+            moves[path] = to
+            taken.add(to)
 
     def pair(scored: Iterable[tuple[float, bool, str, str]]) -> None:
         for _, _, path, new in sorted(scored, key=lambda s: (-s[0], not s[1], s[2], s[3])):
@@ -546,7 +556,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     unpublished = (load_article(run.source, p) for p in paths if str(p) not in state.publications) \
         if gone or elsewhere else ()
     moved = find_moves({**gone, **elsewhere}, (a for a in unpublished if isinstance(a, Article)),  # old -> new path
-                       published_versions(run.root))
+                       published_versions(run.root), state.moves)
     moved_to = {new: old for old, new in moved.items() if old in gone}
     sending_as = {new: old for old, new in moved.items() if old in elsewhere}
     for path in paths:
@@ -628,7 +638,9 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         failed.extend(Outcome("failed", held_path, "", proof.message) for held_path, proof in run.gate.held())
     batches, queued = _schedule(run, candidates)
     in_flight = tuple(m.batch for m in state.messages.values() if m.live)
-    return Plan(tuple(batches), tuple(waiting + queued), tuple(failed), tuple(retractions), in_flight)
+    to_record = tuple((old, new, gone[old].entry.account) for old, new in moved.items()
+                      if old in gone and state.moves.get(old) != new)
+    return Plan(tuple(batches), tuple(waiting + queued), tuple(failed), tuple(retractions), in_flight, to_record)
 
 
 def _refused_text(refused: Failed) -> str:
@@ -781,6 +793,9 @@ def _take_over(run: Run, message: Message) -> None:
 def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Outcome]:
     """Retract, then publish the batches of the plan (made after `resume`)."""
     run.outcomes.extend(plan_.failed)
+    if plan_.moves:  # before anything is sent: a later run must see these as moves whatever is edited
+        run.refuse_later_commits()
+        run.write(*(run.entry(Moved(to=new), account, path=old) for old, new, account in plan_.moves))
     run.progress.expect(len(plan_.retractions) + len(plan_.batches))
     for retraction in plan_.retractions:
         run.progress.working_on(f"撤回 {retraction.path}")

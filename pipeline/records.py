@@ -45,6 +45,8 @@ class Step(StrEnum):
     DRAFT_REBUILDING = "draft_rebuilding"  # intent: draft/add of the draft's other articles (WeChat cannot remove one)
     DRAFT_REBUILT = "draft_rebuilt"  # result: the siblings' new draft; the old one is deleted next
     RETRACTED = "retracted"  # result: WeChat confirmed the article is gone
+    # A published article whose folder moved (publish.find_moves): the folder it now lives in
+    MOVED = "moved"  # fact: the piece at `path` is the article at `to`; nothing is sent or deleted
 
 
 FINAL_STEPS = (Step.PUBLISHED, Step.DRAFTED, Step.MASS_SENT)  # after these, an article is out
@@ -241,6 +243,16 @@ class Retracted(Record):
     how: str = ""  # what WeChat confirmed: deleted | already_deleted | draft_gone | rebuilt
 
 
+@dataclass(frozen=True)
+class Moved(Record):
+    """Recorded the first time a move is recognised, so that it stays one whatever edits the
+    new folder gets later: likeness to the published text would fade with each of them, and the
+    piece would go out again once it fell below the threshold (at its old path, the same edits
+    would never be sent without `republish: true`)."""
+    STEP = Step.MOVED
+    to: str  # the article's path now
+
+
 RECORD_TYPES: Mapping[Step, type[Record]] = types.MappingProxyType({
     Step.MESSAGE_STARTED: MessageStarted, Step.TAKEN_OVER: TakenOver, Step.IMAGE_UPLOADED: ImageUploaded,
     Step.COVER_UPLOADED: CoverUploaded, Step.DRAFT_ADDING: DraftAdding, Step.DRAFT_ADDED: DraftAdded,
@@ -248,6 +260,7 @@ RECORD_TYPES: Mapping[Step, type[Record]] = types.MappingProxyType({
     Step.PUBLISHED: Final, Step.DRAFTED: Final, Step.MASS_SENT: Final, Step.FAILED: Failed,
     Step.ABANDONED: Abandoned, Step.ORPHAN_DELETED: OrphanDeleted, Step.RETRACTING: Retracting,
     Step.DRAFT_REBUILDING: DraftRebuilding, Step.DRAFT_REBUILT: DraftRebuilt, Step.RETRACTED: Retracted,
+    Step.MOVED: Moved,
 })
 
 

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.content import Article, load_article
-from pipeline.ledger import Entry
+from pipeline.ledger import Entry, Ledger
+from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.messages import Publication
 from pipeline.publish import SAME_FOLDER_LIKENESS, _bigrams, _counted, _dice, _features, _rarest, find_moves, text_likeness
 from pipeline.snapshot import WorkTree
@@ -231,11 +232,6 @@ def test_moved_twice_and_back_is_published_once(tmp_path: Path, sandbox: str,
     assert live_copies(sandbox) == ["秋季运动会开幕"]
 
 
-@pytest.mark.xfail(strict=True, reason="find_moves compares the moved folder with the published version on every run "
-                   "and remembers no move: after a recognised move, later edits without `republish: true` (which at the "
-                   "old path would never be sent, PUB001) add up until the likeness drops under the threshold, and the "
-                   "piece is then published a second time and the original retracted. Needs the move recorded (a ledger "
-                   "line) or the comparison made at the commit that moved it")
 def test_edits_after_a_move_never_send_it_again_without_republish(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_repo(tmp_path, policies=POLICY)
@@ -253,6 +249,35 @@ def test_edits_after_a_move_never_send_it_again_without_republish(
         statuses = published_ok(root, capsys, sandbox, DAYS[day])
         assert not statuses.get("published") and not statuses.get("retracted"), (rewritten, statuses)
     assert live_copies(sandbox) == ["秋季运动会开幕"]
+    assert verify(root, sandbox, capsys) == []
+    moves = [e for e in Ledger.open(root, ref=SANDBOX_LEDGER_REF).entries if e.step == "moved"]
+    assert [(e.path, e.data["to"]) for e in moves] == [  # recorded once, at the run that recognised it
+        ("content/official/publicity/2026-11-20-sprots/index.md", "content/official/publicity/2026-11-20-sports/index.md")]
+    assert text_likeness(SPORTS, "。".join(sentences)) < SAME_FOLDER_LIKENESS  # long past what likeness alone would hold
+
+    # The edited piece goes out as a new version only when the editor says so
+    write_article(root, slug="2026-11-20-sports", front_matter={"title": "秋季运动会开幕", "republish": True},
+                  body="。".join(sentences))
+    commit_all(root, "republish the rewritten piece")
+    statuses = published_ok(root, capsys, sandbox, DAYS[-1])
+    assert statuses.get("published") == {bundle_index("official", "publicity", "2026-11-20-sports")}, statuses
+    assert statuses.get("retracted") == {bundle_index("official", "publicity", "2026-11-20-sprots")}, statuses
+
+
+def test_a_dry_run_records_no_move(tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo(tmp_path, policies=POLICY)
+    write_article(root, slug="2026-11-20-sprots", front_matter={"title": "秋季运动会开幕"}, body=SPORTS)
+    commit_all(root, "article")
+    assert published_ok(root, capsys, sandbox, DAYS[0])["published"]
+    git(root, "mv", "content/official/publicity/2026-11-20-sprots", "content/official/publicity/2026-11-20-sports")
+    commit_all(root, "slug fixed")
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[1], "--dry-run",
+                             "--format", "json")
+    assert code == 0, err
+    assert [e for e in Ledger.open(root, ref=SANDBOX_LEDGER_REF).entries if e.step == "moved"] == []
+    assert published_ok(root, capsys, sandbox, DAYS[1]).get("moved")
+    assert published_ok(root, capsys, sandbox, DAYS[2]).get("moved")  # recognised again, recorded once
+    assert len([e for e in Ledger.open(root, ref=SANDBOX_LEDGER_REF).entries if e.step == "moved"]) == 1
 
 
 # -- modes, accounts, flags ---------------------------------------------------------------------
