@@ -3,6 +3,7 @@
 
     git archive main pipeline | tar -x -C /tmp/wxpub-before
     python bench/compare_lint.py --repo bench/out/repo-10000 [--before /tmp/wxpub-before] [--rounds 5] [-- --jobs 1]
+    python bench/compare_lint.py --repo bench/out/repo-10000 --pull-request 5 --skip floor [...]
 
 Contenders, each one process run per round, the order rotating every round so a shared
 machine's load falls on all alike:
@@ -12,6 +13,9 @@ machine's load falls on all alike:
   for hashing every article and writing the cache);
 - warm: this checkout with a cache filled by one untimed run before the rounds;
 - nocache: this checkout with --no-cache;
+- with --pull-request N, every contender lints a copy of the repository in which N articles
+  were edited in one commit, with `--changed-since` the commit before (the pull request
+  workflow's check);
 - floor: a process that imports markdown-it-py, reads every index.md and splits off the front
   matter (untimed), then times `parser().parse(body)` over all bodies (parse only: what lint
   needs) and `parser().render(body)` (parse+render). The floor's figure is that in-process
@@ -40,7 +44,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[str, int, int, str, str]]]:
-    """Wall time of one lint with the package in `tree`, and its findings."""
+    """Wall time of one lint with the package in `tree`, and what it reported: the number of
+    articles linted, then its findings."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(repo), "lint", "--format", "json", *extra],
@@ -48,8 +53,9 @@ def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[st
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"lint with {tree} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    findings = json.loads(done.stdout)["findings"]
-    return elapsed, sorted((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in findings)
+    payload = json.loads(done.stdout)
+    findings = sorted((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in payload["findings"])
+    return elapsed, [("files linted", payload["files"], 0, "", ""), *findings]
 
 
 def floor(repo: Path) -> dict[str, float]:
@@ -81,6 +87,20 @@ def run_floor(tree: Path, repo: Path) -> tuple[float, dict[str, float]]:
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def _pull_request(repo: Path, copy: Path, edits: int) -> tuple[Path, str]:
+    """A copy of `repo` with `edits` articles changed in one new commit, and the commit before it.
+    `git commit -a` also refreshes the copy's index (its files have new inodes and times), as a
+    fresh checkout in CI has a fresh index."""
+    sys.path.insert(0, str(PROJECT / "bench"))
+    from bench_lint import edit_articles, git
+
+    shutil.copytree(repo, copy, symlinks=True)
+    base = git(copy, "rev-parse", "HEAD")
+    edit_articles(copy, edits)
+    git(copy, "commit", "-q", "-am", f"Edit {edits} articles")
+    return copy, base
+
+
 def machine_load() -> str:
     pressure = Path("/proc/pressure/cpu")
     some = pressure.read_text().splitlines()[0] if pressure.exists() else "n/a"
@@ -93,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repo", type=Path, help="the content repository to lint")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--skip", nargs="*", default=[], help="contenders to leave out (before cold warm nocache floor)")
+    ap.add_argument("--pull-request", type=int, default=0, metavar="N",
+                    help="lint a copy of --repo with N articles edited and committed, --changed-since the commit "
+                         "before (a pull request's check)")
     ap.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("extra", nargs="*", help="more lint arguments, after --")
     args = ap.parse_args(argv)
@@ -106,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     # A copy of this checkout's package, so editing it while the rounds run changes nothing measured
     after = scratch / "after"
     shutil.copytree(PROJECT / "pipeline", after / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    if args.pull_request:
+        repo, base = _pull_request(repo, scratch / "pull-request", args.pull_request)
+        args.extra = [*args.extra, "--changed-since", base]
     head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(PROJECT), "status", "--porcelain", "--", "pipeline"], capture_output=True,
                            text=True).stdout.strip()
@@ -165,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| floor: parse+render | {spread([f['render'] for f in floors])} | |")
     same = len({json.dumps(findings) for findings in seen.values()}) <= 1
     first = next(iter(seen.values()), [])
-    print(f"\n{len(first)} findings; " + ("every lint reported the same findings" if same else "THE FINDINGS DIFFER"))
+    print(f"\n{first[0][1] if first else 0} articles linted, {max(len(first) - 1, 0)} findings; "
+          + ("every lint reported the same articles and findings" if same else "THE FINDINGS DIFFER"))
     return 0 if same else 1
 
 
