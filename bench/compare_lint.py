@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,14 +44,20 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+CPU: list[float] = []  # user+system seconds of each lint's process tree (its git children included)
+
+
 def lint(tree: Path, repo: Path, extra: list[str]) -> tuple[float, list[tuple[str, int, int, str, str]]]:
     """Wall time of one lint with the package in `tree`, and what it reported: the number of
     articles linted, then its findings."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(repo), "lint", "--format", "json", *extra],
                           env=env, capture_output=True, text=True, cwd="/")
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if done.returncode not in (0, 1):
         raise SystemExit(f"lint with {tree} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     payload = json.loads(done.stdout)
@@ -151,10 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     contenders = {k: v for k, v in contenders.items() if k not in args.skip}
     print(f"# {' '.join(sys.argv)}\n# this checkout: {head}{' with uncommitted changes in pipeline/' if dirty else ''}\n"
           f"# at start: {machine_load()}", flush=True)
-    lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])  # fill the warm cache (untimed)
+    if "warm" in contenders:
+        lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])  # fill the warm cache (untimed)
     names = [*contenders, *(["floor"] if "floor" not in args.skip else [])]
     times: dict[str, list[float]] = {name: [] for name in names}
     ratios: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     seen: dict[str, list[tuple[str, int, int, str, str]]] = {}
     floors: list[dict[str, float]] = []
     try:
@@ -169,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     wall, findings = contenders[name]()  # type: ignore[operator]
                     times[name].append(wall)
+                    cpu[name].append(CPU[-1])
                     seen[name] = findings
                     this_round[name] = wall
             if floors:
@@ -181,14 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"# at end: {machine_load()}")
     spread = lambda values: f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"  # noqa: E731
-    print("\n| contender | wall, s: median (min–max) | ÷ parse-only floor of its round: median (min–max) |")
-    print("|---|---|---|")
+    print("\n| contender | wall, s: median (min–max) | CPU (user+system), s: median (min–max) "
+          "| ÷ parse-only floor of its round: median (min–max) |")
+    print("|---|---|---|---|")
     for name in contenders:
-        print(f"| {name} | {spread(times[name])} | {spread(ratios[name]) if ratios[name] else '–'} |")
+        print(f"| {name} | {spread(times[name])} | {spread(cpu[name])} | {spread(ratios[name]) if ratios[name] else '–'} |")
     if floors:
-        print(f"| floor process (start-up, imports, reading, parse and render) | {spread(times['floor'])} | |")
-        print(f"| floor: parse only, {int(floors[0]['bodies'])} bodies in memory | {spread([f['parse'] for f in floors])} | 1 |")
-        print(f"| floor: parse+render | {spread([f['render'] for f in floors])} | |")
+        print(f"| floor process (start-up, imports, reading, parse and render) | {spread(times['floor'])} | | |")
+        print(f"| floor: parse only, {int(floors[0]['bodies'])} bodies in memory | {spread([f['parse'] for f in floors])} | | 1 |")
+        print(f"| floor: parse+render | {spread([f['render'] for f in floors])} | | |")
     same = len({json.dumps(findings) for findings in seen.values()}) <= 1
     first = next(iter(seen.values()), [])
     print(f"\n{first[0][1] if first else 0} articles linted, {max(len(first) - 1, 0)} findings; "
