@@ -22,6 +22,13 @@ One SQLite file, not a file per article: creating and renaming 10,000 small file
 transaction, so a run that dies leaves the cache as it was.
 `--no-cache` turns it off; `--fix` never uses it (a fix changes the files).
 
+For CI (actions/cache): the path to keep is `.wxpub-cache` in the repository's root; the
+workflow's cache key decides only which old file is restored, never what an entry may answer
+for (each entry's own key does), so any key works and a stale file costs misses. The inputs
+above are all file contents and versions, except that the policy's repr also holds the
+absolute paths of the repository and of wxpub's shipped files: restored into a checkout at
+another path (another runner's workspace, a moved clone), every entry misses, none is wrong.
+
 Trust: an entry is used only if it parses, is of this format, names its own key and article,
 has exactly the fields `put` writes and every value has its type; anything else (a truncated
 row, a row copied from another key, a file that is not a database) is a miss, never a pass. The article is hashed
