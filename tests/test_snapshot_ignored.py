@@ -1,10 +1,10 @@
 """The working tree's "left out of a commit" check against git itself.
 
 snapshot asks libgit2's ignore rules first and reads the index only for an ignored file (the
-index of a big repository costs 15-30 ms to load, and lint opens files one by one). Whatever
-the order, the answer must be git's: a file is in a commit of this checkout exactly when
-`git ls-files --cached --others --exclude-standard` lists it (tracked, or untracked and not
-ignored). Hypothesis draws the files, which of them are tracked (some past their .gitignore,
+index of a big repository costs 15-30 ms to load, and lint opens files one by one), or, after
+many files, the index first. In either order the answer must be git's: a file is in a commit
+of this checkout exactly when `git ls-files --cached --others --exclude-standard` lists it
+(tracked, or untracked and not ignored). Hypothesis draws the files, which of them are tracked (some past their .gitignore,
 with `git add -f`) and the ignore rules, at the top and in a folder.
 """
 
@@ -46,7 +46,14 @@ def test_left_out_of_commits_is_what_git_leaves_out(files: set[str], tracked: se
         (root / "bundle" / ".gitignore").write_text("".join(f"{rule}\n" for rule in inner), encoding="utf-8")
         listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                                 check=True, capture_output=True).stdout.decode().split("\0")
-        snapshot._REPOSITORIES.clear()  # a new repository in a reused temporary path
-        for name in files:
-            path = PurePosixPath("bundle", name)
-            assert snapshot.left_out_of_commits(root, path) == (str(path) not in listed), (name, top, inner, forced)
+        saved = snapshot.INDEX_FIRST_AFTER
+        try:
+            for index_first_after in (10**9, -1):  # the ignore rules first, then the index first
+                snapshot.INDEX_FIRST_AFTER = index_first_after
+                snapshot._REPOSITORIES.clear()  # a new repository in a reused temporary path
+                for name in files:
+                    path = PurePosixPath("bundle", name)
+                    assert snapshot.left_out_of_commits(root, path) == (str(path) not in listed), \
+                        (name, top, inner, forced, index_first_after)
+        finally:
+            snapshot.INDEX_FIRST_AFTER = saved
