@@ -8,7 +8,8 @@
 Contenders, each one process run per round, the order rotating every round so a shared
 machine's load falls on all alike:
 
-- before: `wxpub lint --format json EXTRA` with the package in --before (when given);
+- before: `wxpub lint --format json EXTRA` with the package in --before (when given), with
+  --no-cache when that version has a findings cache;
 - cold: this checkout with an empty findings cache (a new --cache-dir each round: it pays
   for hashing every article and writing the cache);
 - warm: this checkout with a cache filled by one untimed run before the rounds;
@@ -150,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     warm_cache = scratch / "warm"
     contenders: dict[str, object] = {}
     if args.before:
-        contenders["before"] = lambda: lint(args.before.resolve(), repo, args.extra)
+        # Without a cache, as nocache: a version that has one would otherwise fill the
+        # repository's .wxpub-cache in its first round and answer from it in the next
+        no_cache = ["--no-cache"] if '"--no-cache"' in (args.before / "pipeline/commands/lint.py").read_text() else []
+        contenders["before"] = lambda: lint(args.before.resolve(), repo, [*args.extra, *no_cache])
     cold_round = iter(range(10**6))
     contenders["cold"] = lambda: lint(after, repo, [*args.extra, "--cache-dir", str(scratch / f"cold-{next(cold_round)}")])
     contenders["warm"] = lambda: lint(after, repo, [*args.extra, "--cache-dir", str(warm_cache)])
