@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     render_ms, floor_ms = 1000 * render / n, 1000 * floor / n
     ok = lambda cond: "**met**" if cond else "**NOT met**"  # noqa: E731
     spread = lambda runs: f"runs {min(runs):.2f}–{max(runs):.2f} s"  # noqa: E731
-    command = f"/work/venv/bin/python bench/bench_render.py --articles {n} --browser-articles {args.browser_articles}" + \
+    command = f"/work/venv/bin/python bench/bench_render.py --articles {n} --repeat {args.repeat} --chunk {args.chunk} " \
+              f"--browser-articles {args.browser_articles}" + \
               (f" --profile-articles {args.profile_articles}" if args.profile_articles else "")
     try:
         stages = stage_breakdown(repo, paths, policies)
