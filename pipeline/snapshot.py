@@ -125,10 +125,20 @@ def _in_commits(repo: pygit2.Repository, relative: str) -> bool:
     """Tracked, or not ignored."""
     try:
         if next(_asked) <= INDEX_FIRST_AFTER:
-            return not repo.path_is_ignored(relative) or relative in _index(repo)
+            return not _ignored(repo, relative) or relative in _index(repo)
     except UnicodeEncodeError:  # a name that is not UTF-8: libgit2's ignore check takes only text, the index bytes
         pass
-    return relative in _index(repo) or not repo.path_is_ignored(relative)
+    return relative in _index(repo) or not _ignored(repo, relative)
+
+
+def _ignored(repo: pygit2.Repository, relative: str) -> bool:
+    """Whether the ignore rules leave `relative` out: itself, or a folder above it. git never
+    looks inside an ignored folder, so `*` then `!keep.jpg` leaves out `folder/keep.jpg`;
+    libgit2's path_is_ignored answers for the name alone and says it is not ignored."""
+    if repo.path_is_ignored(relative):
+        return True
+    parts = relative.rstrip("/").split("/")
+    return any(repo.path_is_ignored("/".join(parts[:depth]) + "/") for depth in range(1, len(parts)))
 
 
 def _index(repo: pygit2.Repository) -> pygit2.Index:
