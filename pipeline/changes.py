@@ -1,5 +1,5 @@
-"""Which articles changed since a Git revision: the revision resolved with pygit2, the changed
-files listed by the git command (no checkout, no tree walk).
+"""Which articles changed since a Git revision: the revision resolved and the changed files
+listed by the git command (no checkout, no tree walk); pygit2 explains a revision git refuses.
 
 pygit2 and pipeline.content are imported where they are used: `lint --changed-since` starts
 git's slowest listing (the untracked files) before they are loaded."""

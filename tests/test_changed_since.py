@@ -1,4 +1,4 @@
-"""`--changed-since REV` lints only what changed, found from Git (the revision with pygit2, the files with the git command)."""
+"""`--changed-since REV` lints only what changed, found from Git (the revision and the files with the git command, pygit2's words for a revision it refuses)."""
 
 from __future__ import annotations
 
