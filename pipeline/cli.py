@@ -15,9 +15,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Iterator, NoReturn, Sequence
 
-from pipeline import __version__
+from pipeline import POLICY_FILE, __version__
 from pipeline.errors import ExitCode, UserError
-from pipeline.policies import POLICY_FILE
 
 # Command name -> (module, one-line help). Only the module of the command being run is
 # imported: `wxpub lint` should not pay for the WeChat and GitHub clients at start-up.

@@ -18,13 +18,13 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Collection, Mapping
 
+from pipeline import POLICY_FILE as POLICY_FILE  # re-exported: the name lives in pipeline/__init__.py
 from pipeline import schema_check, textcheck
 from pipeline.defaults import with_defaults
 from pipeline.errors import UserError
 from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, Refused, Snapshot, WorkTree
 from pipeline.yamlpos import KeyPath, PositionedYaml, YamlBudgetError, YamlSyntaxError, load_positioned
 
-POLICY_FILE = "policies.yaml"
 ARTICLE_DEPARTMENT = "article"  # stage department meaning "the article's own department"
 # What a conditional rule's `require_field` may name: the fields an article can have
 FRONT_MATTER_FIELDS = frozenset(schema_check.load_schema("front-matter.schema.json")["properties"])

@@ -1,4 +1,4 @@
-"""`--changed-since REV` lints only what changed, found from Git (the revision with pygit2, the files with the git command)."""
+"""`--changed-since REV` lints only what changed, found from Git (the revision and the files with the git command, pygit2's words for a revision it refuses)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pipeline.changes import changed_since
+from pipeline.changes import _resolve, changed_since, open_repository, resolve_commit
+from pipeline.errors import UserError
 from pipeline.cli import main
 from tests.testing.fixtures import commit_all, git, write_article
 
@@ -112,3 +115,55 @@ def test_a_root_below_the_top_of_the_repository(tmp_path: Path, history: Path) -
     write_article(outer / "site", slug="2026-10-07-new")
     changes = changed_since(outer / "site", "HEAD")
     assert [str(p) for p in changes.bundles] == ["content/official/publicity/2026-10-07-new/index.md"]
+
+
+@pytest.mark.parametrize("rev", ["--output=OUT", "-p", "--help", "--all", "-", "@{-1}", "HEAD^{tree}", "HEAD:content",
+                                 "base\n", " base", "base~99", "base..HEAD", "\u7248\u672c"])
+def test_a_revision_is_only_ever_a_name_to_look_up(history: Path, tmp_path: Path, rev: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """git resolves the revision (pygit2 only explains a failure): an attacker's `--output=FILE`
+    must neither write a file nor be read as an option, and what names no commit is refused."""
+    rev = rev.replace("OUT", str(tmp_path / "written"))
+    assert main(["--root", str(history), "lint", f"--changed-since={rev}"]) == 2
+    assert f"找不到 Git 版本 `{rev}`" in capsys.readouterr().err
+    assert not (tmp_path / "written").exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rev=st.one_of(
+    st.sampled_from(["HEAD", "HEAD~1", "HEAD^", "base", "base^{commit}", "HEAD~0", "main", "master", "refs/tags/base",
+                     "tags/base", "HEAD@{0}", "base^0", "HEAD~2", "nope", ""]),
+    st.text(alphabet="HEADbse~^@{}:/.-0123456789abcdef ", max_size=12)))
+def test_git_and_pygit2_agree_on_every_revision(history: Path, rev: str) -> None:
+    """The fast path (git rev-parse) names the same commit pygit2 does, or both refuse it."""
+    if not (history / "content/official/publicity/2026-10-08-later").exists():  # the fixture outlives one example
+        write_article(history, slug="2026-10-08-later")
+        commit_all(history, "later")
+    try:
+        fast: tuple[Path, str] | None = _resolve(history, rev)
+    except UserError:
+        fast = None
+    try:
+        repo = open_repository(history, "")
+        slow: tuple[Path, str] | None = (Path(repo.workdir).resolve(), str(resolve_commit(repo, rev, "").id))
+    except UserError:
+        slow = None
+    if slow is not None:
+        assert fast == slow
+    # git may refuse what libgit2 accepts; the fall-back then asks pygit2: never a different commit
+    assert fast is None or slow is None or fast == slow
+
+
+def test_a_gitignore_above_the_content_root_still_counts(tmp_path: Path, history: Path) -> None:
+    """The untracked files are listed from the content root: the outer repository's .gitignore
+    still applies there, as it does for a commit."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git(outer, "init", "-q")
+    shutil.copytree(history, outer / "site", ignore=shutil.ignore_patterns(".git"))
+    (outer / ".gitignore").write_text("*.tmp\n", encoding="utf-8")
+    commit_all(outer, "site")
+    (outer / "site/content/official/publicity/2026-10-01-news-1/notes.tmp").write_text("x", encoding="utf-8")
+    (outer / "site/content/official/publicity/2026-10-02-news-2/notes.txt").write_text("x", encoding="utf-8")
+    changes = changed_since(outer / "site", "HEAD")
+    assert [str(p) for p in changes.bundles] == ["content/official/publicity/2026-10-02-news-2/index.md"]

@@ -272,3 +272,21 @@ def test_a_cache_committed_into_the_repository_is_never_read(repo: Path, capsys:
     code, out, err = run_cli(repo, capsys, "lint", "--format", "json")
     assert code == 1 and codes(json.loads(out)) == ["PII002"]
     assert "被提交进了仓库" in err
+
+
+def test_library_versions_are_what_importlib_metadata_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache key's library versions come from dist-info folder names (importlib.metadata
+    costs 20-60 ms to import); they must be its answers, the first on sys.path winning, and a
+    library installed without a dist-info folder still has its version asked."""
+    from importlib import metadata
+
+    from pipeline.lint.cache import _LIBRARIES, library_versions
+
+    assert library_versions() == {name: metadata.version(name) for name in _LIBRARIES}
+    shadow = tmp_path / "shadow"
+    (shadow / "Pillow-99.1.dev3+local.dist-info").mkdir(parents=True)  # earlier on sys.path: what import would load
+    (shadow / "markdown_it_py-0.0.1.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(shadow))
+    versions = library_versions()
+    assert versions["pillow"] == "99.1.dev3+local" and versions["markdown-it-py"] == "0.0.1"
+    assert versions["jinja2"] == metadata.version("jinja2")

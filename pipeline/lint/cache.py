@@ -22,12 +22,21 @@ One SQLite file, not a file per article: creating and renaming 10,000 small file
 transaction, so a run that dies leaves the cache as it was.
 `--no-cache` turns it off; `--fix` never uses it (a fix changes the files).
 
+For CI (actions/cache): the path to keep is `.wxpub-cache` in the repository's root; the
+workflow's cache key decides only which old file is restored, never what an entry may answer
+for (each entry's own key does), so any key works and a stale file costs misses. The inputs
+above are all file contents and versions, except that the policy's repr also holds the
+absolute paths of the repository and of wxpub's shipped files: restored into a checkout at
+another path (another runner's workspace, a moved clone), every entry misses, none is wrong.
+
 Trust: an entry is used only if it parses, is of this format, names its own key and article,
 has exactly the fields `put` writes and every value has its type; anything else (a truncated
 row, a row copied from another key, a file that is not a database) is a miss, never a pass. The article is hashed
 before and after it is linted and the entry is written only if both agree (a file saved
 mid-lint is not filed under what it no longer is). A file that is not a database is
-ignored when read and replaced when written. Whoever can write the cache folder can still make a pull
+ignored when read and replaced when written. Writes are not synced to disk: a power cut may
+lose or damage the last rows, and a damaged row fails the checks above (a row that survives
+whole answers for its own key, which names every input, so it is still the truth). Whoever can write the cache folder can still make a pull
 request's lint report less than the truth (a well-formed forged entry cannot be told from
 a real one without a secret, and CI's cache is written by CI's own runs); the publisher never reads the cache: it lints
 the merged commit afresh (pipeline/publish.py calls lint_article), so promise one does not
@@ -39,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import stat
 import sys
@@ -116,6 +126,10 @@ class FindingsCache:
             for attempt in (1, 2):
                 try:
                     with closing(sqlite3.connect(self.database, timeout=30)) as db, db:
+                        # No fsync (20-45 ms a run on this disk, a tenth of a pull request's check):
+                        # a cache may lose its last rows. SQLite stays consistent if wxpub dies; if
+                        # the machine does, a damaged file is a miss (see Trust above), not a pass
+                        db.execute("PRAGMA synchronous=OFF")
                         db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
                         db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", _rows(reports))
                     return
@@ -168,19 +182,52 @@ def _ignore_in_git(folder: Path) -> None:
 
 
 def _run_digest(root: Path, policies: Policies) -> str:
-    from importlib import metadata  # only when the cache is used
-
     digest = hashlib.sha256(f"format {FORMAT}\0{sys.version}\0".encode())
+    versions = library_versions()
     for name in _LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name} {version}\0".encode())
+        digest.update(f"{name} {versions[name]}\0".encode())
     digest.update(_tree_digest(_PACKAGE, skip=("__pycache__",)).encode())
     digest.update(repr(policies).encode("utf-8", "surrogateescape"))
     digest.update((_tree_digest(root / "themes") or "no themes").encode())
     return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """The installed version of each library in _LIBRARIES ("-" when it is not installed).
+
+    Read from the names of the `NAME-VERSION.dist-info` folders pip installs (the wheel format
+    spells them so), the first one on sys.path as import finds it: one listing per sys.path
+    folder. importlib.metadata answers the same, but importing it (email, zipfile, csv) and
+    parsing each METADATA file costs 20-60 ms, a tenth of a pull request's check; it is asked
+    only for a library installed some other way (an .egg-info)."""
+    wanted = {_normalised(name): name for name in _LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if folder.endswith(".dist-info"):
+                name, _, version = folder[:-len(".dist-info")].rpartition("-")
+                library = wanted.get(_normalised(name))
+                if library is not None and version:
+                    found.setdefault(library, version)
+    missing = [name for name in _LIBRARIES if name not in found]
+    if missing:
+        from importlib import metadata
+
+        for name in missing:
+            try:
+                found[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                found[name] = "-"
+    return found
+
+
+def _normalised(name: str) -> str:
+    """A distribution's name as PEP 503 compares them: case and runs of -_. do not matter."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _tree_digest(top: Path, skip: tuple[str, ...] = ()) -> str:

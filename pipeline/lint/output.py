@@ -9,7 +9,6 @@ from typing import Callable
 
 from pipeline import __version__
 from pipeline.lint.model import Finding, LintReport, Severity
-from pipeline.lint.registry import RULES
 
 
 def _summary_line(report: LintReport) -> str:
@@ -105,6 +104,8 @@ def sarif(report: LintReport) -> str:
         if justification is not None:
             item["suppressions"] = [{"kind": "inSource", "justification": justification}]
         return item
+
+    from pipeline.lint.registry import RULES  # every rule module: only SARIF names the rules
 
     used = sorted({f.code for f in report.findings} | {f.code for f, _ in report.suppressed})
     rules = [{"id": code, "shortDescription": {"text": RULES[code].title if code in RULES else code}}

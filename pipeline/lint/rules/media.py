@@ -40,9 +40,9 @@ def _sizes(size: int, limit: int) -> str:
 
 
 def check(doc: Document) -> Iterator[Finding]:
-    yield from _cover(doc)
+    sniffed: dict[PurePosixPath, media.MediaInfo] = {}  # once per file, however often the article shows it
+    yield from _cover(doc, sniffed)
     images = 0
-    sniffed: dict[PurePosixPath, media.MediaInfo] = {}  # once per file, however often the body shows it
     for ref in doc.references:
         if not ref.is_image:
             continue
@@ -53,9 +53,7 @@ def check(doc: Document) -> Iterator[Finding]:
         resolved = doc.resolve(ref.target)
         if resolved.name is None:
             continue  # LINK001/LINK002 already say why
-        if resolved.name not in sniffed:
-            sniffed[resolved.name] = _sniff(doc, resolved.name)
-        info = sniffed[resolved.name]
+        info = _sniff(doc, resolved.name, sniffed)
         images += info.kind == "image"
         yield from _body_media(doc, info, resolved.name, resolved.shown, ref.line, ref.column)
     limit = doc.policies.images.max_count
@@ -63,7 +61,7 @@ def check(doc: Document) -> Iterator[Finding]:
         yield doc.finding("MEDIA011", doc.article.body_line, 1, f"正文有 {images} 张图片,超过上限 {limit} 张;请精选图片")
 
 
-def _cover(doc: Document) -> Iterator[Finding]:
+def _cover(doc: Document, sniffed: dict[PurePosixPath, media.MediaInfo]) -> Iterator[Finding]:
     name = doc.article.front_matter.get("cover")
     if not isinstance(name, str) or not name:
         return  # FM001/FM002 report a missing or mistyped field
@@ -76,7 +74,7 @@ def _cover(doc: Document) -> Iterator[Finding]:
                           binding=True)  # the publisher cannot send an article without its cover
         return
     limits = doc.policies.cover
-    info = _sniff(doc, resolved.name)
+    info = _sniff(doc, resolved.name, sniffed)  # the body often shows the cover too: read once
     yield from _identity(doc, info, resolved.name, name, line, 1)
     if info.kind != "image" or info.too_many_pixels:
         return
@@ -92,9 +90,11 @@ def _cover(doc: Document) -> Iterator[Finding]:
         yield _gps(doc, info, name, line, 1)
 
 
-def _sniff(doc: Document, name: PurePosixPath) -> media.MediaInfo:
-    with doc.article.files.open(str(name)) as handle:
-        return media.sniff(handle)
+def _sniff(doc: Document, name: PurePosixPath, sniffed: dict[PurePosixPath, media.MediaInfo]) -> media.MediaInfo:
+    if name not in sniffed:
+        with doc.article.files.open(str(name)) as handle:
+            sniffed[name] = media.sniff(handle)
+    return sniffed[name]
 
 
 def _body_media(doc: Document, info: media.MediaInfo, path: PurePosixPath, name: str, line: int,
