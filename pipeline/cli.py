@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("pipeline.commands.serve", "启动本地预览服务器(保存即刷新)"),
     "publish": ("pipeline.commands.publish", "把 main 上已审核的文章发布到微信公众号"),
     "status": ("pipeline.commands.status", "查看发布记录"),
+    "backup": ("pipeline.commands.backup", "备份微信中的文章、草稿与素材,并与发布记录核对偏差"),
     "sandbox": ("pipeline.commands.sandbox", "本地微信公众号接口沙箱"),
     "codeowners": ("pipeline.commands.codeowners", "由 policies.yaml 生成 .github/CODEOWNERS"),
     "approvals": ("pipeline.commands.approvals", "检查合并请求的分级审批"),

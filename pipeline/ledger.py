@@ -5,7 +5,6 @@ never shows up in `main`'s history, working tree or pull requests). Each append 
 commit whose parent is the previous ledger commit; its tree holds
 
     ledger.jsonl              the whole log: one JSON object per line, UTF-8, keys sorted
-    content/<sha256>.html     optional backups of rendered content (R17)
 
 so the tip alone answers every question (one blob, one parse) and the commit history is
 the audit trail of who appended what when (R14). The ref is moved with compare-and-swap:
@@ -48,10 +47,8 @@ if TYPE_CHECKING:
 LEDGER_REF = "refs/wxpub/ledger"
 FORMAT_VERSION = 2  # docs/ledger.md: 1 = no `v` field (before 2026-12); 2 = `v` and `id` on every line
 LOG_FILE = "ledger.jsonl"
-BACKUP_DIR = "content"
 UPLOAD_STEPS = {"image_uploaded": "image", "cover_uploaded": "cover"}
 _ZERO = "0" * 40
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
 
 
@@ -239,19 +236,9 @@ class Ledger:
                             "删改会让已发出的内容被当作未发出而再次发送", where=self.ref,
                             hint=f"用 git log -p {tracking} 查看远程的改动,由管理员把远程记录恢复为本地的 {ours[:12]} 之后的追加")
 
-    def backup(self, key: str) -> bytes | None:
-        """The rendered content stored under `key` (a sha256) by `append(..., backups=)`."""
-        if self._tip is None or not _SHA256.match(key):
-            return None
-        try:
-            blob = self._tree(self._tip)[f"{BACKUP_DIR}/{key}.html"]
-        except KeyError:
-            return None
-        return blob.peel(pygit2.Blob).data if blob.type_str == "blob" else None
-
     # -- writing ------------------------------------------------------------------------
 
-    def append(self, *entries: Entry, backups: Mapping[str, bytes] | None = None) -> None:
+    def append(self, *entries: Entry) -> None:
         """Append in one commit; the ref moves only if it is still at `.tip` (else LedgerConflict).
 
         When this returns, the commit and the ref are on disk (git writes objects and the ref
@@ -263,24 +250,16 @@ class Ledger:
         for line in lines:
             Entry.from_json(line)  # never write a line that reading would reject
         raw = _join(self._raw, "".join(line + "\n" for line in lines).encode("utf-8"))
-        tree = self._write_tree(self._tree(self._tip) if self._tip else None, raw, backups or {})
+        tree = self._write_tree(self._tree(self._tip) if self._tip else None, raw)
         path = f" {entries[0].path}" if entries[0].path else ""
         more = f" (+{len(entries) - 1})" if len(entries) > 1 else ""
         commit = self._commit(tree, [self._tip] if self._tip else [], f"wxpub: {entries[0].step}{path}{more}\n")
         self._move(self.ref, commit, self._tip)
         self._tip, self._raw, self._entries = commit, raw, self._entries + tuple(entries)
 
-    def _write_tree(self, base: pygit2.Tree | None, raw: bytes, backups: Mapping[str, bytes]) -> pygit2.Oid:
+    def _write_tree(self, base: pygit2.Tree | None, raw: bytes) -> pygit2.Oid:
         builder = self._repo.TreeBuilder(base) if base is not None else self._repo.TreeBuilder()
         builder.insert(LOG_FILE, self._repo.create_blob(raw), pygit2.enums.FileMode.BLOB)
-        if backups:
-            folder = _subtree(base, BACKUP_DIR)
-            sub = self._repo.TreeBuilder(folder) if folder is not None else self._repo.TreeBuilder()
-            for key, html in backups.items():
-                if not _SHA256.match(key):
-                    raise ValueError(f"backup key must be a lowercase sha256, got {key!r}")
-                sub.insert(f"{key}.html", self._repo.create_blob(html), pygit2.enums.FileMode.BLOB)
-            builder.insert(BACKUP_DIR, sub.write(), pygit2.enums.FileMode.TREE)
         return builder.write()
 
     def _commit(self, tree: pygit2.Oid, parents: list[str], message: str) -> str:
@@ -398,15 +377,8 @@ class Ledger:
         their_tree = self._tree(theirs)
         raw = _join(_log_blob(their_tree, tracking), ours_only)
         _parse(raw, self.ref)
-        backups: dict[str, bytes] = {}
-        folder = _subtree(self._tree(ours), BACKUP_DIR)
-        theirs_folder = _subtree(their_tree, BACKUP_DIR)
-        for item in folder or []:
-            name = item.name or ""
-            if name.endswith(".html") and _SHA256.match(name[:-5]) and (theirs_folder is None or name not in theirs_folder):
-                backups[name[:-5]] = item.peel(pygit2.Blob).data
         count = len(_parse(ours_only, self.ref))
-        tree = self._write_tree(their_tree, raw, backups)
+        tree = self._write_tree(their_tree, raw)
         commit = self._commit(tree, [theirs, ours], f"wxpub: re-append {count} local entries after the remote's\n")
         self._move(self.ref, commit, ours)
         return count
@@ -601,13 +573,6 @@ def _stale(lock: Path, seconds: float) -> bool:
         return time.time() - lock.stat().st_mtime >= seconds
     except FileNotFoundError:
         return False
-
-
-def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Tree | None:
-    if tree is None or name not in tree:
-        return None
-    item = tree[name]
-    return item.peel(pygit2.Tree) if item.type_str == "tree" else None
 
 
 def _join(log: bytes, more: bytes) -> bytes:

@@ -103,6 +103,7 @@ class Message:
     abandoned_at: Entry | None = None
     orphans: tuple[str, ...] = ()  # drafts of this attempt to delete (media_ids)
     intent_at: Entry | None = None  # its latest intent line (when the last call was announced)
+    fingerprints: tuple[str, ...] = ()  # what each article was sent as (sending.fingerprint), by index
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -124,6 +125,7 @@ class Publication:
     media_id: str
     index: int
     marker: str = ""  # data-wxpub of its article in WeChat ("" for version 1 lines)
+    fingerprint: str = ""  # what it was sent as (sending.fingerprint; "" when the ledger did not record it)
 
     @property
     def path(self) -> str:
@@ -310,7 +312,7 @@ class _Folder:
             changes |= {"owner": entry.run, "lease_until": record.lease_until}
         elif isinstance(record, DraftAdding):
             changes |= {"marker": record.marker, "lease_until": max(message.lease_until, record.lease_until),
-                        "intent_at": entry}
+                        "intent_at": entry, "fingerprints": record.fingerprints}
         elif isinstance(record, DraftAdded):
             changes["media_id"] = record.media_id
         elif isinstance(record, Submitting):
@@ -329,7 +331,8 @@ class _Folder:
             changes["finals"] = MappingProxyType(finals)
             if len(finals) == len(message.articles):
                 changes["phase"] = Phase.DONE
-            self._out(entry, record)
+            sent = message.fingerprints
+            self._out(entry, record, sent[record.index - 1] if 0 < record.index <= len(sent) else "")
         elif isinstance(record, Failed):
             changes["failure"] = record
             if record.draft_left and message.media_id:  # WeChat kept the draft it refused to send
@@ -346,10 +349,10 @@ class _Folder:
         self.messages[message.batch] = replace(message, **changes)  # type: ignore[arg-type]
         return True
 
-    def _out(self, entry: Entry, record: Final) -> None:
+    def _out(self, entry: Entry, record: Final, fingerprint: str = "") -> None:
         self.publications.pop(entry.path, None)  # re-insert: the order follows the latest publication
         mark = f"{record.batch}.{record.index}" if record.batch and entry.v >= 2 else ""
-        self.publications[entry.path] = Publication(entry, record.media_id, record.index, mark)
+        self.publications[entry.path] = Publication(entry, record.media_id, record.index, mark, fingerprint)
         self.retractions.pop(entry.path, None)
 
     # -- retractions -----------------------------------------------------------------------

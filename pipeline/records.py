@@ -122,6 +122,10 @@ class DraftAdding(Record):
     batch: str
     marker: str = ""  # the attempt's marker in every article's content (data-wxpub); "" in version 1
     lease_until: float = 0.0
+    # sending.fingerprint of each article as sent, in draft order: what `wxpub backup` compares
+    # WeChat's copy with (DRIFT003). Added in 2026-12 without a format version: older lines lack
+    # it (nothing to compare with), and older readers ignore it
+    fingerprints: tuple[str, ...] = ()
     # Version 1 started a message here, without a claim, and recognised drafts by (title, cover)
     paths: tuple[str, ...] = ()
     hashes: tuple[str, ...] = ()

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from pipeline.messages import CONTENT_REFUSALS, Message, Phase, Publication, Retraction, refused_articles
 from pipeline.records import (
@@ -121,6 +122,28 @@ def marked_batches(items: Iterable[Mapping[str, Any]]) -> set[str]:
     found = (_BATCH.fullmatch(marker_of(str(news.get("content", ""))) or "")
              for item in items for news in item.get("content", {}).get("news_item", []))
     return {match.group(1) for match in found if match}
+
+
+_SPACES = re.compile(r"[\s\u00a0\u200b\ufeff]+")
+
+
+def fingerprint(title: str, content: str) -> str:
+    """What a reader sees of an article, hashed: its title, the words of its HTML (whitespace
+    collapsed) and the images it shows (host and path of each src). Styles, attributes and our
+    own marker are left out: WeChat restyles what it stores, a draft rebuild gives an article a
+    new marker, and neither is a change of content; an edit of a word or an image is. The
+    ledger records it for every article sent (`draft_adding`), and `wxpub backup` compares it
+    with what WeChat holds (DRIFT003)."""
+    document = check.parse(content)
+    words = _SPACES.sub(" ", document.root.text()).strip()
+    images = []
+    for element in document.elements:
+        if element.tag == "img":
+            attrs = dict(element.attrs)
+            source = urlsplit((attrs.get("data-src") or attrs.get("src") or "").strip())
+            images.append(f"{source.netloc.lower()}{source.path}")
+    text = "\n".join([_SPACES.sub(" ", title).strip(), words, *images])
+    return "t1:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def carries(content: str, mark: str) -> bool:
@@ -223,8 +246,9 @@ def send_new(run: Run, message: Message, built: list[Built]) -> None:
             run.fail(message, f"插入图片地址后,{too_long}")
             return
         articles.append(item)
-    if not run.write(run.entry(DraftAdding(message.batch, marker=message.batch, lease_until=run.lease_until()),
-                               account.id)):
+    sent = tuple(fingerprint(str(item["title"]), str(item["content"])) for item in articles)
+    if not run.write(run.entry(DraftAdding(message.batch, marker=message.batch, lease_until=run.lease_until(),
+                                           fingerprints=sent), account.id)):
         return
     try:
         media_id = client.add_draft(articles)

@@ -128,6 +128,11 @@ def _field(result: Mapping[str, Any], key: str, endpoint: str) -> str:
     return str(result[key])
 
 
+def KEEP_FILE(result: Any) -> Any:  # noqa: N802 - a marker passed as wechatpy's result_processor
+    """Marks a call whose answer may be a file (material/get_material of an image)."""
+    return result
+
+
 class _StableTokenClient(WeChatClient):  # type: ignore[misc]
     """wechatpy's client with the stable token endpoint and no unbounded token retries."""
 
@@ -141,6 +146,10 @@ class _StableTokenClient(WeChatClient):  # type: ignore[misc]
         # wechatpy hands back the raw Response when the body is not JSON, and its processors
         # index the answer (x["url"]): either would surface far from the call as a TypeError
         decoded = res if isinstance(res, dict) else self._decode_result(res)
+        if result_processor is KEEP_FILE:  # an endpoint that answers with a file: its bytes, or its JSON error
+            if not isinstance(decoded, dict):
+                return res
+            result_processor = None
         if not isinstance(decoded, dict):
             raise UnreadableAnswer(f"answer is not a JSON object (HTTP {getattr(res, 'status_code', '?')})")
 
@@ -296,12 +305,27 @@ class WeChat:
             if error.errcode != 40007:
                 raise
 
-    def drafts(self) -> Iterator[dict[str, Any]]:
-        yield from self._pages("draft/batchget")
+    def drafts(self, *, content: bool = True) -> Iterator[dict[str, Any]]:
+        """The draft box, newest first; `content=False` leaves each article's HTML out (no_content)."""
+        yield from self._pages("draft/batchget", content=content)
 
     def materials(self) -> Iterator[dict[str, Any]]:
-        """Permanent images, newest first (material/batchget_material): media_id, name, url."""
-        yield from self._pages("material/batchget_material", {"type": "image"})
+        """Permanent images, newest first (material/batchget_material): media_id, name, url, update_time."""
+        yield from self._pages("material/batchget_material", {"type": "image"}, content=None)
+
+    def material_file(self, media_id: str) -> bytes:
+        """The bytes of a permanent image (material/get_material answers with the file itself)."""
+        result = self._call("material/get_material", lambda: self._client.post(
+            "material/get_material", data={"media_id": media_id}, result_processor=KEEP_FILE), idempotent=True)
+        if isinstance(result, requests.Response):
+            return result.content
+        raise WeChatError("material/get_material", None, "微信返回的不是素材文件,无法确认内容")
+
+    def material_count(self) -> dict[str, int]:
+        """material/get_materialcount: how many permanent materials of each kind the account holds."""
+        result = self._call("material/get_materialcount", lambda: self._client.get("material/get_materialcount"),
+                            idempotent=True)
+        return {key: int(value) for key, value in result.items() if key.endswith("_count")}
 
     # -- publishing -----------------------------------------------------------------------
     def submit(self, media_id: str) -> str:
@@ -315,8 +339,9 @@ class WeChat:
                                lambda: self._client.post("freepublish/get", data={"publish_id": publish_id}),
                                idempotent=True))
 
-    def published(self) -> Iterator[dict[str, Any]]:
-        yield from self._pages("freepublish/batchget")
+    def published(self, *, content: bool = True) -> Iterator[dict[str, Any]]:
+        """Publications, newest first; `content=False` leaves each article's HTML out (no_content)."""
+        yield from self._pages("freepublish/batchget", content=content)
 
     def published_article(self, article_id: str) -> list[dict[str, Any]]:
         """The articles of one publication (freepublish/getarticle), with url and is_deleted."""
@@ -378,11 +403,15 @@ class WeChat:
         return dict(self._call(f"datacube/{endpoint}", lambda: self._client.post(
             endpoint, data={"begin_date": text, "end_date": text}, api_base_url=self._datacube), idempotent=True))
 
-    def _pages(self, endpoint: str, extra: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def _pages(self, endpoint: str, extra: Mapping[str, Any] | None = None, *,
+               content: bool | None = True) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, 20 a page (WeChat's most). `content` None: the endpoint
+        has no no_content switch."""
         offset = 0
+        switch = {} if content is None else {"no_content": 0 if content else 1}
         while True:
             page = self._call(endpoint, lambda: self._client.post(
-                endpoint, data={**(extra or {}), "offset": offset, "count": 20, "no_content": 0}), idempotent=True)
+                endpoint, data={**(extra or {}), "offset": offset, "count": 20, **switch}), idempotent=True)
             items = page.get("item", [])
             yield from items
             offset += len(items)

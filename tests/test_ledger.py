@@ -7,7 +7,6 @@ processes.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import signal
 import subprocess
@@ -116,33 +115,20 @@ def test_main_is_never_touched(repo: Path) -> None:
     (repo / "draft.txt").write_text("uncommitted work\n", encoding="utf-8")
     status = git(repo, "status", "--porcelain")
     ledger = Ledger.open(repo)
-    ledger.append(entry("published"), backups={"a" * 64: b"<p>x</p>"})
+    ledger.append(entry("published"))
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "symbolic-ref", "HEAD") == "refs/heads/main"
     assert git(repo, "rev-list", "--count", "main") == "1"
     assert git(repo, "status", "--porcelain") == status
     assert git(repo, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main", LEDGER_REF]
-    assert not (repo / "ledger.jsonl").exists() and not (repo / "content" / ("a" * 64 + ".html")).exists()
+    assert not (repo / "ledger.jsonl").exists()
+    assert git(repo, "ls-tree", "--name-only", LEDGER_REF).split() == ["ledger.jsonl"]  # the log, nothing else
 
 
 def test_works_before_main_has_a_commit(repo: Path) -> None:
     Ledger.open(repo).append(entry("published"))
     assert subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "-q", "HEAD"]).returncode != 0
     assert len(Ledger.open(repo).entries) == 1
-
-
-def test_backups_are_blobs_in_the_ledger_tree(repo: Path) -> None:
-    html = "<section><p>运动会</p></section>".encode()
-    key = hashlib.sha256(html).hexdigest()
-    ledger = Ledger.open(repo)
-    ledger.append(entry("published"), backups={key: html})
-    ledger.append(entry("published", OTHER), backups={"b" * 64: b"<p>2</p>"})
-    reopened = Ledger.open(repo)
-    assert reopened.backup(key) == html and reopened.backup("b" * 64) == b"<p>2</p>"
-    assert reopened.backup("c" * 64) is None and reopened.backup("../x") is None
-    assert git(repo, "show", f"{LEDGER_REF}:content/{key}.html") == html.decode()
-    with pytest.raises(ValueError):
-        ledger.append(entry("published"), backups={"not-a-hash": b""})
 
 
 def test_ten_thousand_entries_read_fast(repo: Path) -> None:
@@ -302,9 +288,8 @@ def clone(remote: Path, target: Path) -> Path:
 
 
 def test_push_clone_fetch_sees_the_same_entries(repo: Path, remote: Path, tmp_path: Path) -> None:
-    html = b"<p>backup</p>"
     ours = Ledger.open(repo)
-    ours.append(entry("drafted"), entry("published"), backups={hashlib.sha256(html).hexdigest(): html})
+    ours.append(entry("drafted"), entry("published"))
     ours.push()
     assert git(remote, "rev-parse", LEDGER_REF) == ours.tip
     other = clone(remote, tmp_path / "other")
@@ -313,7 +298,6 @@ def test_push_clone_fetch_sees_the_same_entries(repo: Path, remote: Path, tmp_pa
     notes: list[str] = []
     theirs.fetch(say=notes.append)
     assert theirs.entries == ours.entries and theirs.tip == ours.tip and notes == []
-    assert theirs.backup(hashlib.sha256(html).hexdigest()) == html
     # and back: the clone appends and pushes, we fast-forward
     theirs.append(entry("retracted"))
     theirs.push()

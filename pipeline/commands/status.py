@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         _print(rows, ledger.ref)
         if problems is not None:
             for problem in problems:
-                print(f"不一致\t{problem['account']}\t{problem['path'] or '-'}\t{problem['message']}")
+                print(f"不一致\t{problem['code']}\t{problem['account']}\t{problem['path'] or '-'}\t{problem['message']}")
             print("核对结果:发布记录、微信和仓库一致" if not problems else f"核对结果:{len(problems)} 处不一致")
     return ExitCode.FINDINGS if problems else ExitCode.OK
 
@@ -85,4 +85,4 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
         server = getattr(args, "sandbox_server", None)
         if server is not None:
             server.shutdown()
-    return [{"account": d.account, "path": d.path, "message": d.message} for d in found]
+    return [d.as_dict() for d in found]

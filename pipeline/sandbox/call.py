@@ -86,7 +86,26 @@ def int_arg(data: Mapping[str, Any], name: str, default: int, low: int, high: in
     return number
 
 
-Handler = Callable[[Call], dict[str, Any]]
+def page_args(data: Mapping[str, Any], page_max: int) -> tuple[int, int]:
+    """(offset, count) of a list endpoint (draft/batchget, freepublish/batchget,
+    material/batchget_material): both are required by WeChat's documentation, count 1..20."""
+    for name in ("offset", "count"):
+        if data.get(name) is None:
+            raise ApiError(40097, f"{name} missing")
+    return int_arg(data, "offset", 0, 0, 10**9), int_arg(data, "count", page_max, 1, page_max)
+
+
+@dataclass(frozen=True)
+class FileAnswer:
+    """An answer that is a file, not JSON: WeChat answers material/get_material of an image
+    with the image's bytes."""
+
+    data: bytes
+    mime: str
+    filename: str
+
+
+Handler = Callable[[Call], "dict[str, Any] | FileAnswer"]
 
 
 @dataclass(frozen=True)

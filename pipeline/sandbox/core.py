@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pipeline.sandbox import drafts, mass, media, publishing, stats, tokens
-from pipeline.sandbox.call import ApiRequest, Call, Endpoint
+from pipeline.sandbox.call import ApiRequest, Call, Endpoint, FileAnswer
 from pipeline.sandbox.codes import AdminError, ApiError
 from pipeline.sandbox.faults import Effect, add_faults, clear_faults, effect_for_call, listing
 from pipeline.sandbox.store import ACCOUNT_TYPES, Account, Store, loads
@@ -29,6 +29,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "material/add_material": Endpoint(media.add_material),
     "material/batchget_material": Endpoint(media.batchget_material),
     "material/get_materialcount": Endpoint(media.get_materialcount, method="GET"),
+    "material/get_material": Endpoint(media.get_material),
     "draft/add": Endpoint(drafts.add),
     "draft/get": Endpoint(drafts.get),
     "draft/update": Endpoint(drafts.update),
@@ -66,7 +67,7 @@ class Sandbox:
             self.store.count_call(db, request.endpoint, appid)
             return effect_for_call(db, request.endpoint, appid)
 
-    def dispatch(self, request: ApiRequest) -> dict[str, Any]:
+    def dispatch(self, request: ApiRequest) -> dict[str, Any] | FileAnswer:
         """The WeChat answer to one call (errors included: WeChat answers them with HTTP 200)."""
         endpoint = ENDPOINTS.get(request.endpoint)
         if endpoint is None:

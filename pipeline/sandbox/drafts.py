@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 from typing import Any, Callable, Iterable
 
-from pipeline.sandbox.call import Call, int_arg, text_arg
+from pipeline.sandbox.call import Call, int_arg, page_args, text_arg
 from pipeline.sandbox.codes import ApiError
 from pipeline.sandbox.content import clean_content, plain_text, url_key
 from pipeline.sandbox.store import dumps, loads
@@ -172,8 +172,7 @@ def count(call: Call) -> dict[str, Any]:
 
 def batchget(call: Call) -> dict[str, Any]:
     data = call.json()
-    offset = int_arg(data, "offset", 0, 0, 10**9)
-    size = int_arg(data, "count", PAGE_MAX, 1, PAGE_MAX)
+    offset, size = page_args(data, PAGE_MAX)
     no_content = bool(int_arg(data, "no_content", 0, 0, 1))
     total = count(call)["total_count"]
     rows = call.db.execute("SELECT * FROM drafts WHERE appid = ? ORDER BY updated_at DESC, rowid DESC LIMIT ? OFFSET ?",

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.sandbox.call import Call, int_arg
+from pipeline.sandbox.call import Call, FileAnswer, page_args, text_arg
 from pipeline.sandbox.codes import ApiError
 
 IMAGE_HOST = "http://mmbiz.qpic.cn/sandbox/"  # the local route /mmbiz/<name> serves these
@@ -126,8 +126,7 @@ def batchget_material(call: Call) -> dict[str, Any]:
     kind = data.get("type")
     if kind not in ("image", "video", "voice", "news"):
         raise ApiError(40007, "type must be image, video, voice or news")
-    offset = int_arg(data, "offset", 0, 0, 10**9)
-    size = int_arg(data, "count", 20, 1, 20)
+    offset, size = page_args(data, 20)
     total = call.db.execute("SELECT COUNT(*) AS n FROM materials WHERE appid = ? AND type IN (?, ?)",
                             (call.appid, kind, "thumb" if kind == "image" else kind)).fetchone()["n"]
     rows = call.db.execute("SELECT * FROM materials WHERE appid = ? AND type IN (?, ?) "
@@ -136,6 +135,17 @@ def batchget_material(call: Call) -> dict[str, Any]:
     items = [{"media_id": r["media_id"], "name": r["filename"], "update_time": int(r["created_at"]), "url": r["url"]}
              for r in rows]
     return {"total_count": int(total), "item_count": len(items), "item": items}
+
+
+def get_material(call: Call) -> FileAnswer:
+    """material/get_material {media_id}: for an image (or thumb) WeChat answers with the file
+    itself, not JSON; an unknown media_id, or another account's, is 40007."""
+    media_id = text_arg(call.json(), "media_id", missing=40007)
+    row = call.db.execute("SELECT m.filename, m.name, b.data, b.mime FROM materials m JOIN blobs b ON b.sha256 = m.sha256 "
+                          "WHERE m.media_id = ? AND m.appid = ?", (media_id, call.appid)).fetchone()
+    if row is None:
+        raise ApiError(40007, "no such permanent material")
+    return FileAnswer(bytes(row["data"]), str(row["mime"]), str(row["filename"] or row["name"]))
 
 
 def get_materialcount(call: Call) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import sqlite3
 from typing import Any
 
 from pipeline.sandbox import drafts
-from pipeline.sandbox.call import Call, int_arg, text_arg
+from pipeline.sandbox.call import Call, int_arg, page_args, text_arg
 from pipeline.sandbox.codes import ApiError
 from pipeline.sandbox.store import day_of, dumps, loads
 
@@ -107,6 +107,12 @@ def get(call: Call) -> dict[str, Any]:
     return status_body(_publication(call, "publish_id", row["publish_id"], 40097))
 
 
+def edited_at(db: sqlite3.Connection, article_id: str) -> float | None:
+    """When a person last edited the publication in the back end (sandbox/backend.py), if ever."""
+    row = db.execute("SELECT edited_at FROM published_edits WHERE article_id = ?", (article_id,)).fetchone()
+    return float(row["edited_at"]) if row else None
+
+
 def published_items(articles: list[dict[str, Any]], no_content: bool = False) -> list[dict[str, Any]]:
     return drafts.news_items(articles, no_content=no_content)
 
@@ -114,8 +120,7 @@ def published_items(articles: list[dict[str, Any]], no_content: bool = False) ->
 def batchget(call: Call) -> dict[str, Any]:
     require_verified(call)
     data = call.json()
-    offset = int_arg(data, "offset", 0, 0, 10**9)
-    size = int_arg(data, "count", drafts.PAGE_MAX, 1, drafts.PAGE_MAX)
+    offset, size = page_args(data, drafts.PAGE_MAX)
     no_content = bool(int_arg(data, "no_content", 0, 0, 1))
     # WeChat finishes a publication on its own schedule, polled or not: one whose time has
     # come is listed (a publisher that died after submit finds it here, without a publish_id)
@@ -127,10 +132,12 @@ def batchget(call: Call) -> dict[str, Any]:
     total = call.db.execute(f"SELECT COUNT(*) AS n {where}", (call.appid, SUCCESS)).fetchone()["n"]  # noqa: S608
     rows = call.db.execute(f"SELECT * {where} ORDER BY finished_at DESC, rowid DESC LIMIT ? OFFSET ?",  # noqa: S608
                            (call.appid, SUCCESS, size, offset)).fetchall()
-    items = [{"article_id": r["article_id"], "update_time": int(r["finished_at"]),
-              "content": {"news_item": published_items(loads(r["articles"]), no_content),
-                          "create_time": int(r["submitted_at"]), "update_time": int(r["finished_at"])}}
-             for r in rows]
+    items = []
+    for r in rows:
+        updated = int(edited_at(call.db, r["article_id"]) or r["finished_at"])
+        items.append({"article_id": r["article_id"], "update_time": updated,
+                      "content": {"news_item": published_items(loads(r["articles"]), no_content),
+                                  "create_time": int(r["submitted_at"]), "update_time": updated}})
     return {"total_count": int(total), "item_count": len(items), "item": items}
 
 

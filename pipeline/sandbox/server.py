@@ -17,7 +17,10 @@ Routes:
                              reaches only them) and the daily preview limit (default WeChat's 100)
   GET    /                   published articles per account
   GET    /article/<article_id>[?idx=N], /s/<key>   one article as WeChat shows it
-  GET    /mmbiz/<name>       the bytes behind http://mmbiz.qpic.cn/sandbox/<name>
+  GET    /mmbiz/<name>       the bytes behind http://mmbiz.qpic.cn/sandbox/<name>; the same
+                             bytes to a client using the sandbox as HTTP proxy for that URL
+  POST   /sandbox/published/edit  {appid, article_id, index, title?, content?}: edit a
+                             published article as a person does in the back end
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from pathlib import Path
 from typing import IO, Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pipeline.sandbox import mass, pages, tokens
-from pipeline.sandbox.call import ApiRequest
+from pipeline.sandbox import backend, mass, pages, tokens
+from pipeline.sandbox.call import ApiRequest, FileAnswer
 from pipeline.sandbox.codes import AdminError, ApiError, errmsg, not_whitelisted
 from pipeline.sandbox.core import Sandbox
+from pipeline.sandbox.media import IMAGE_HOST
 
 MAX_BODY = 32 * 1024 * 1024  # above add_material's 10 MB, so "too big" is WeChat's 40009
 _SECRET_PARAMS = re.compile(r"(access_token|secret|appsecret)=[^&\s\"']*", re.IGNORECASE)
@@ -133,7 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         try:
-            if url.path.startswith("/cgi-bin/datacube/"):  # WeChat has no statistics under /cgi-bin/
+            if url.netloc:  # an absolute URL: the sandbox asked to act as the HTTP proxy to WeChat's image host
+                self._proxied(method, url.netloc, url.path)
+            elif url.path.startswith("/cgi-bin/datacube/"):  # WeChat has no statistics under /cgi-bin/
                 self._json(ApiError(40066, "statistics are served under /datacube/").body())
             elif url.path.startswith("/cgi-bin/"):
                 self._api(method, url.path.removeprefix("/cgi-bin/"), query, body)
@@ -157,10 +163,15 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(effect.delay)
         if effect.drop == "before":
             return self._drop()
+        answer: dict[str, Any] | FileAnswer
         if effect.errcode is not None:
             answer = {"errcode": effect.errcode, "errmsg": effect.errmsg or self._fault_errmsg(effect.errcode)}
         else:
             answer = sandbox.dispatch(request)
+        if isinstance(answer, FileAnswer):  # material/get_material of an image: the bytes themselves
+            if effect.drop == "after":
+                return self._drop()
+            return self._send(200, answer.data, answer.mime)
         if effect.drop == "after":
             # With a delay, the call has taken effect and the caller is left waiting: the moment a
             # crash test kills the client, to prove the ledger recovers what it never heard back
@@ -185,16 +196,27 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, AdminError) as exc:
             self._json({"ok": False, "error": str(exc)}, 400)
 
+    def _proxied(self, method: str, host: str, path: str) -> None:
+        """The bytes behind an image URL the sandbox gave out (http://mmbiz.qpic.cn/sandbox/...),
+        for a client that uses the sandbox as its HTTP proxy: the very URL WeChat answered is
+        fetched, and nothing leaves this machine. Any other host is refused."""
+        if method != "GET" or host.lower() != urlsplit(IMAGE_HOST).netloc or not path.startswith("/sandbox/"):
+            return self._send(403, b"the sandbox proxies its own image URLs only", "text/plain; charset=utf-8")
+        self._image(unquote(path.removeprefix("/sandbox/")))
+
+    def _image(self, name: str) -> None:
+        found = self.server.sandbox.image(name)
+        if found is None:
+            return self._send(404, b"no such image", "text/plain; charset=utf-8")
+        self._send(200, found[0], found[1])
+
     # -- pages ------------------------------------------------------------------------------
     def _page(self, method: str, path: str, query: dict[str, str]) -> None:
         if method != "GET":
             return self._send(405, b"method not allowed", "text/plain; charset=utf-8")
         store = self.server.sandbox.store
         if path.startswith("/mmbiz/"):
-            found = self.server.sandbox.image(unquote(path.removeprefix("/mmbiz/")))
-            if found is None:
-                return self._send(404, b"no such image", "text/plain; charset=utf-8")
-            return self._send(200, found[0], found[1])
+            return self._image(unquote(path.removeprefix("/mmbiz/")))
         with store.transaction() as db:
             if path == "/":
                 return self._html(pages.index(store, db))
@@ -259,6 +281,7 @@ ADMIN: dict[tuple[str, str], Callable[[Sandbox, Any], dict[str, Any]]] = {
     ("POST", "clock"): _advance_clock,
     ("POST", "whitelist"): _whitelist,
     ("POST", "followers"): _followers,
+    ("POST", "published/edit"): lambda sandbox, spec: backend.edit_published(sandbox.store, _object(spec)),
 }
 
 

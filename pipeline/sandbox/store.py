@@ -61,12 +61,14 @@ CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, endpoint TEXT NOT NULL, appid TEXT,
     nth INTEGER NOT NULL, count INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0,
     action TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS published_edits (article_id TEXT PRIMARY KEY, edited_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS publish_faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, status INTEGER NOT NULL, fail_idx TEXT NOT NULL);
 """
 
 TABLES = ("meta", "accounts", "tokens", "calls", "quota", "blobs", "uploads", "materials", "drafts",
-          "publications", "mass_sends", "previews", "faults", "publish_faults")
+          "publications", "mass_sends", "previews", "faults", "publish_faults",
+          "published_edits")
 
 # WeChat's daily quotas reset at midnight Beijing time
 BEIJING = timezone(timedelta(hours=8))
