@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     p = subparsers.add_parser("backup", help=help_text, description=help_text)
     add_connection_arguments(p)
     p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
-                   help=f"导出到哪个目录(默认仓库根目录下的 {DEFAULT_DIR},它不会进入 Git);"
+                   help=f"导出到哪个目录(默认仓库根目录下的 {DEFAULT_DIR}/,它不会进入 Git);"
                         "每个账号每天一个文件夹 DIR/<账号>/<日期>/")
     p.add_argument("--account", action="append", default=None, metavar="ID",
                    help="只备份这个账号(可重复;默认 policies.yaml 中的全部账号)")
@@ -55,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"policies.yaml 中没有账号 {', '.join(unknown)}", where="policies.yaml",
                         hint=f"可选的账号:{', '.join(sorted(policies.accounts))}")
     out = (args.output if args.output is not None else root / DEFAULT_DIR).resolve()
-    writable(out)
     timeout = timeout_from(os.environ)
     api, ledger_ref, credentials = connect(args, root, policies)
     try:
         keys = {account: credentials(policies.accounts[account]) for account in chosen}  # all, before any call
+        writable(out)
         ledger = Ledger.open(root, ref=ledger_ref)
         if args.fetch:
             ledger.fetch(args.fetch)

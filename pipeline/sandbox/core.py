@@ -147,6 +147,11 @@ class Sandbox:
         finally:
             db.close()
 
+    def count_download(self, host: str) -> None:
+        """Count a fetch of an image URL (as the calls of `host`, e.g. mmbiz.qpic.cn, in the state)."""
+        with self.store.transaction() as db:
+            self.store.count_call(db, host, "")
+
     def image(self, name: str) -> tuple[bytes, str] | None:
         with self.store.transaction() as db:
             return media.image(db, name)

@@ -202,6 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
         fetched, and nothing leaves this machine. Any other host is refused."""
         if method != "GET" or host.lower() != urlsplit(IMAGE_HOST).netloc or not path.startswith("/sandbox/"):
             return self._send(403, b"the sandbox proxies its own image URLs only", "text/plain; charset=utf-8")
+        self.server.sandbox.count_download(host.lower())  # so a test can tell an image was not fetched twice
         self._image(unquote(path.removeprefix("/sandbox/")))
 
     def _image(self, name: str) -> None:
