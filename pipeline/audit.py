@@ -72,11 +72,13 @@ def ledger_accounts(state: LedgerState) -> list[str]:
 
 
 def against_wechat(state: LedgerState, account: str, drafts: list[dict[str, Any]],
-                   publications: list[dict[str, Any]]) -> list[Disagreement]:
+                   publications: list[dict[str, Any]] | None) -> list[Disagreement]:
     """Where the ledger and one account's WeChat disagree. `drafts` and `publications` are the
     draft box and the publication list as `draft/batchget` and `freepublish/batchget` give them,
-    with content: read live (`status --verify`) or from an export (`wxpub backup`)."""
-    return _drafts(state, account, drafts) + _publications(state, account, publications)
+    with content: read live (`status --verify`) or from an export (`wxpub backup`).
+    `publications` None: WeChat would not list them (48001), so they are not judged."""
+    found = _drafts(state, account, drafts)
+    return found if publications is None else found + _publications(state, account, publications)
 
 
 def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath],

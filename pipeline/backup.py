@@ -48,6 +48,7 @@ IMAGE_HOSTS = frozenset({"mmbiz.qpic.cn", "mmbiz.qlogo.cn"})  # where WeChat ser
 IMAGE_MAX = 10 * 1024 * 1024  # WeChat's largest image (a permanent material)
 _SAFE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+UNLISTABLE = "微信不允许该账号通过接口列出已发表文章(48001,未认证账号):已发表文章未备份,也未与发布记录核对"
 _MAGIC = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"), (b"BM", "bmp"), (b"RIFF", "webp"))
 
 
@@ -91,7 +92,7 @@ class Export:
 
     account: str
     folder: Path
-    publications: tuple[dict[str, Any], ...]
+    publications: tuple[dict[str, Any], ...] | None  # None: WeChat lets this account list none (48001)
     drafts: tuple[dict[str, Any], ...]
     manifest: Mapping[str, Any]
     fetched: Mapping[str, int]
@@ -148,22 +149,24 @@ def export(client: WeChat, account: str, out: Path, day: datetime.date, images: 
         publications = _publications(client, build)
         drafts = _drafts(client, build)
         materials = _materials(client, build)
-        missing = _images(build, (*publications, *drafts), images)
+        missing = _images(build, (*(publications or []), *drafts), images)
         manifest = {
             "format": FORMAT, "account": account, "date": day.isoformat(),
             "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "counts": {"published": len(publications), "drafts": len(drafts), "materials": len(materials),
+            "counts": {"published": len(publications or []), "drafts": len(drafts), "materials": len(materials),
                        "images": len(build.images), **{f"wechat_{k}": v for k, v in client.material_count().items()}},
-            "published": [_listed(item) for item in publications], "drafts": [_listed(item) for item in drafts],
+            "published": [_listed(item) for item in publications or []], "drafts": [_listed(item) for item in drafts],
             "materials": materials, "images": build.images,
         }
+        if publications is None:
+            manifest["published_unavailable"] = UNLISTABLE
         build.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"))
         _swap(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Export(account, final, tuple(publications), tuple(drafts), manifest, dict(build.fetched),
-                  dict(build.reused), missing)
+    return Export(account, final, None if publications is None else tuple(publications), tuple(drafts), manifest,
+                  dict(build.fetched), dict(build.reused), missing)
 
 
 def latest_export(home: Path) -> Path | None:
@@ -204,8 +207,10 @@ def _safe(name: str) -> str:
 
 
 def _listing_key(item: Mapping[str, Any]) -> str:
-    """What a list answer without content says about an item: when it changes, fetch it again."""
-    news = [{k: v for k, v in n.items() if k != "content"} for n in item.get("content", {}).get("news_item", [])]
+    """What a list answer without content says about an item: when it changes, fetch it again.
+    A draft's `url` is a temporary preview link WeChat may issue afresh on every call: left out."""
+    volatile = ("content", "url") if "media_id" in item else ("content",)
+    news = [{k: v for k, v in n.items() if k not in volatile} for n in item.get("content", {}).get("news_item", [])]
     text = json.dumps({"update_time": item.get("update_time"), "news": news}, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -240,9 +245,17 @@ def _saved(build: _Build, folder: str, news: list[dict[str, Any]]) -> list[dict[
     return records
 
 
-def _publications(client: WeChat, build: _Build) -> list[dict[str, Any]]:
+def _publications(client: WeChat, build: _Build) -> list[dict[str, Any]] | None:
+    """None when WeChat refuses this account the publication list: since 2025 unverified
+    accounts get 48001 on every freepublish/* API (they publish by hand, from drafts)."""
     out = []
-    for listed in client.published(content=False):
+    try:
+        listing = list(client.published(content=False))
+    except WeChatError as error:
+        if error.errcode == 48001:
+            return None
+        raise
+    for listed in listing:
         article_id = str(listed["article_id"])
         folder = f"published/{_safe(article_id)}"
         news = _articles(build, listed, _earlier(build, "published", "article_id", article_id),

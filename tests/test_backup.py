@@ -5,6 +5,7 @@ edited or published by hand in WeChat is reported against the ledger (DRIFT0xx).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import html
 import json
@@ -17,7 +18,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.backup import Downloader, _safe, image_urls
+from pipeline.audit import against_wechat
+from pipeline.backup import Downloader, _safe, export, image_urls
 from pipeline.cli import main
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
@@ -180,11 +182,30 @@ def test_a_failed_export_keeps_the_previous_one_and_says_why(published: Path, sa
     assert backup(published, sandbox, out, capsys)[0] == 0
     [folder] = (out / "official").iterdir()
     manifest = (folder / "manifest.json").read_bytes()
-    http(sandbox + "/sandbox/faults", {"endpoint": "draft/batchget", "errcode": 40164})
-    code, report = backup(published, sandbox, out, capsys, "--account", "official")
-    assert code == 2 and "IP 白名单" in report["stderr"] and "账号 official 的备份失败" in report["stderr"]
+    http(sandbox + "/sandbox/faults", {"endpoint": "draft/batchget", "appid": "wxsandboxofficial", "errcode": 40164})
+    code = main(["--root", str(published), "backup", "--sandbox-url", sandbox, "-o", str(out), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2 and "IP 白名单" in captured.err and "账号 official 的备份失败" in captured.err
+    assert "Traceback" not in captured.err
     assert [p.name for p in (out / "official").iterdir()] == [folder.name]  # no half export beside it
     assert (folder / "manifest.json").read_bytes() == manifest  # the earlier export, untouched
+    # the other accounts were backed up all the same, and said so
+    assert sorted(e["account"] for e in json.loads(captured.out)["exports"]) == ["cs-college", "youth"]
+
+
+def test_an_unverified_account_is_backed_up_without_its_publication_list(
+        published: Path, sandbox: str, tmp_path: Path) -> None:
+    """Since 2025 WeChat answers 48001 to every freepublish/* call of an unverified account: its
+    drafts and materials are still exported, and its publications are said to be missing."""
+    secrets = json.loads((published / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    http(sandbox + "/sandbox/accounts", {"appid": "wxsandboxyouth", "verified": False})
+    client = WeChat(Credentials("wxsandboxyouth", secrets["wxsandboxyouth"]), base_url=sandbox + "/cgi-bin/")
+    done = export(client, "youth", tmp_path / "b", datetime.date(2026, 11, 25), Downloader(proxy=sandbox))
+    assert done.publications is None and "48001" in done.manifest["published_unavailable"]
+    assert [a["title"] for d in done.manifest["drafts"] for a in d["articles"]] == ["暑期夏令营招募"]
+    assert len(done.manifest["materials"]) == 1 and (done.folder / "manifest.json").is_file()
+    state_now = Ledger.open(published, ref=SANDBOX_LEDGER_REF).state()
+    assert against_wechat(state_now, "youth", list(done.drafts), done.publications) == []
 
 
 def test_bad_input_is_a_chinese_message_never_a_traceback(published: Path, sandbox: str, tmp_path: Path,

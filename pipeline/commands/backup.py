@@ -69,13 +69,16 @@ def run(args: argparse.Namespace) -> int:
         day = datetime.datetime.now(policies.tz).date()
         exports: list[Export] = []
         drift: list[Disagreement] = []
-        for account in chosen:
+        errors: list[UserError] = []
+        for account in chosen:  # one account's failure does not cost the others their backup
             client = WeChat(keys[account], base_url=api, timeout=timeout)
             try:
                 done = export(client, account, out, day, images, full=args.full)
             except (WeChatError, OSError) as error:
-                raise failed(account, error) from None
-            found = against_wechat(state, account, list(done.drafts), list(done.publications))
+                errors.append(failed(account, error))
+                continue
+            publications = None if done.publications is None else list(done.publications)
+            found = against_wechat(state, account, list(done.drafts), publications)
             _record_drift(done, found)
             exports.append(done)
             drift += found
@@ -84,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.shutdown()
     _report(exports, drift, args.format)
+    for problem in errors:
+        print(f"错误:{problem}", file=sys.stderr)
+    if errors:  # an account without its backup is the graver news: it outranks drift
+        return ExitCode.USAGE
     return ExitCode.FINDINGS if drift else ExitCode.OK
 
 
@@ -97,7 +104,8 @@ def _summary(done: Export) -> dict[str, object]:
     counts = done.manifest["counts"]
     return {"account": done.account, "folder": str(done.folder), "counts": counts,
             "fetched": dict(done.fetched), "reused": dict(done.reused),
-            "missing_images": [{"url": url, "why": why} for url, why in done.missing_images]}
+            "missing_images": [{"url": url, "why": why} for url, why in done.missing_images],
+            "published_unavailable": str(done.manifest.get("published_unavailable", ""))}
 
 
 def _report(exports: list[Export], drift: list[Disagreement], fmt: str) -> None:
@@ -111,6 +119,8 @@ def _report(exports: list[Export], drift: list[Disagreement], fmt: str) -> None:
         reused = "、".join(f"{_NAMES[k]} {v}" for k, v in done.reused.items() if v) or "无"
         print(f"账号 {done.account}:已导出到 {done.folder}(已发表 {counts['published']} 条、草稿 {counts['drafts']} 条、"
               f"永久图片素材 {counts['materials']} 个、正文图片 {counts['images']} 张);本次下载:{fetched};沿用上次导出:{reused}")
+        if "published_unavailable" in done.manifest:
+            print(f"提示 {done.account}:{done.manifest['published_unavailable']}")
         for url, why in done.missing_images:
             print(f"警告 BACKUP001 {done.account}:图片 {url} 未备份({why})")
     for d in drift:
