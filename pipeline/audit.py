@@ -145,9 +145,27 @@ def _drafts(state: LedgerState, account: str, drafts: list[dict[str, Any]]) -> l
     return found
 
 
+def _adoption(state: LedgerState, account: str) -> float | None:
+    """When wxpub began publishing for the account (its first message), as a Unix time; None
+    when it never has. What the account published before is its history, not drift."""
+    moments = [m.started.moment for m in state.messages.values() if m.account == account]
+    moments += [e.moment for e in state.loose if e.account == account]
+    return min(moments).timestamp() if moments else None
+
+
+def _after_adoption(update_time: object, adopted: float | None) -> bool:
+    """Whether a publication WeChat last changed at `update_time` went out (or was changed)
+    once wxpub published for the account; a time WeChat did not give counts as after."""
+    if adopted is None:
+        return False
+    return not isinstance(update_time, (int, float)) or isinstance(update_time, bool) or update_time >= adopted
+
+
 def _publications(state: LedgerState, account: str, items: list[dict[str, Any]]) -> list[Disagreement]:
     found = []
     by_article = {str(item["article_id"]): item.get("content", {}).get("news_item", []) for item in items}
+    updated = {str(item["article_id"]): item.get("update_time") for item in items}
+    adopted = _adoption(state, account)
     # Every version wxpub ever published counts as known (an earlier version stays up after a republish)
     known = {(str(e.data.get("article_id", "")), int(e.data.get("index", 0)))
              for m in state.messages.values() for e in m.finals.values() if e.step == Step.PUBLISHED}
@@ -180,12 +198,12 @@ def _publications(state: LedgerState, account: str, items: list[dict[str, Any]])
                 continue
             if (article_id, index) in known:
                 continue  # an earlier version of an article wxpub published, still up
-            if mark is None:
+            if mark is None and _after_adoption(updated.get(article_id), adopted):
                 found.append(Disagreement(account, "", f"微信中有一篇发布记录里没有的已发表文章「{item.get('title', '')}」"
                                                        "(article_id " + article_id + f",第 {index} 篇):它不是经 wxpub "
                                                        "发出的,没有经过分级审批;请核实来源,需要保留的请把文章补进仓库"
                                                        "并走审批,否则在公众号后台删除", HAND_PUBLISHED))
-            else:
+            elif mark is not None:
                 found.append(Disagreement(account, "", f"微信中有一篇 wxpub 发出、发布记录里没有的已发表文章"
                                                        f"「{item.get('title', '')}」;是重复发表的文章", UNRECORDED))
     return found

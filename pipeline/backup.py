@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
@@ -73,12 +74,12 @@ class Downloader:
             with session.get(url, timeout=self.timeout, stream=True, allow_redirects=False) as response:
                 if response.status_code != 200:
                     return f"HTTP {response.status_code}"
-                data = b""
+                data = bytearray()
                 for chunk in response.iter_content(64 * 1024):
                     data += chunk
                     if len(data) > IMAGE_MAX:
                         return "超过 10 MB,未下载"
-                return data
+                return bytes(data)
         except requests.RequestException as exc:
             return f"下载失败:{type(exc).__name__}"
         finally:
@@ -115,6 +116,7 @@ class _Build:
     def write(self, relative: str, data: bytes) -> dict[str, Any]:
         target = self.staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)  # never write through a link into an earlier export
         target.write_bytes(data)
         return {"file": relative, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
@@ -130,7 +132,13 @@ class _Build:
         data = source.read_bytes()
         if hashlib.sha256(data).hexdigest() != record.get("sha256"):
             return None  # changed or damaged since: fetch it again
-        self.write(relative, data)
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:  # a hard link: daily exports of unchanged images cost no space
+            target.unlink(missing_ok=True)
+            os.link(source, target)
+        except OSError:
+            self.write(relative, data)
         return data
 
 
@@ -142,6 +150,7 @@ def export(client: WeChat, account: str, out: Path, day: datetime.date, images: 
     previous = None if full else latest_export(home)
     before = _manifest(previous) if previous is not None else {}
     home.mkdir(parents=True, exist_ok=True)
+    _sweep(home)
     staging = home / f".{day.isoformat()}.partial-{secrets.token_hex(4)}"
     staging.mkdir()
     build = _Build(staging, previous if before else None, before)
@@ -167,6 +176,15 @@ def export(client: WeChat, account: str, out: Path, day: datetime.date, images: 
         raise
     return Export(account, final, None if publications is None else tuple(publications), tuple(drafts), manifest,
                   dict(build.fetched), dict(build.reused), missing)
+
+
+def _sweep(home: Path, older_than: float = 3600.0) -> None:
+    """Remove what a killed export left behind (its staging folder, a replaced export not yet
+    deleted): an hour old, it belongs to no running export."""
+    now = datetime.datetime.now().timestamp()
+    for leftover in home.glob(".*-*"):
+        if (".partial-" in leftover.name or ".old-" in leftover.name) and now - leftover.stat().st_mtime > older_than:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def latest_export(home: Path) -> Path | None:

@@ -305,3 +305,47 @@ def test_any_wechat_id_becomes_one_plain_file_name(name: str) -> None:
     assert os.sep not in safe and "/" not in safe and safe not in (".", "..") and not safe.startswith(".")
     assert 0 < len(safe) <= 80 and safe.isascii()
     assert _safe(name) == safe and (safe == name or safe.startswith("id-"))
+
+
+def test_daily_exports_share_unchanged_files_and_leftovers_are_swept(published: Path, sandbox: str,
+                                                                      tmp_path: Path) -> None:
+    client = official(published, sandbox)
+    out = tmp_path / "b"
+    stale = out / "official" / ".2026-11-24.partial-dead"  # what a killed export left, hours ago
+    stale.mkdir(parents=True)
+    os.utime(stale, (0, 0))
+    monday = export(client, "official", out, datetime.date(2026, 11, 30), Downloader(proxy=sandbox))
+    tuesday = export(client, "official", out, datetime.date(2026, 12, 1), Downloader(proxy=sandbox))
+    assert not stale.exists() and sorted(p.name for p in (out / "official").iterdir()) == ["2026-11-30", "2026-12-01"]
+    assert tuesday.fetched == dict.fromkeys(("articles", "drafts", "materials", "images"), 0)
+    [image] = tuesday.manifest["images"].values()
+    before, after = monday.folder / image["file"], tuesday.folder / image["file"]
+    assert before.stat().st_ino == after.stat().st_ino and after.read_bytes() == PHOTO  # one copy on disk
+    # Monday's export is a snapshot: a later export never writes into its files
+    html_file = monday.folder / monday.manifest["published"][0]["articles"][0]["file"]
+    kept = html_file.read_bytes()
+    export(client, "official", out, datetime.date(2026, 12, 1), Downloader(proxy=sandbox), full=True)
+    assert html_file.read_bytes() == kept and (monday.folder / image["file"]).read_bytes() == PHOTO
+
+
+def test_what_an_account_published_before_wxpub_is_history_not_drift(
+        repo: Path, sandbox: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A school's account has years of articles published by hand before it adopted wxpub
+    write_article(repo, slug="2026-12-01-first", front_matter={"title": "第一篇"})
+    commit_all(repo, "the first article through wxpub")
+    base = ["--root", str(repo), "publish", "--sandbox-url", sandbox, "--format", "json"]
+    assert backup(repo, sandbox, tmp_path / "before", capsys, "--account", "official")[0] == 0  # nothing yet
+    client = official(repo, sandbox)
+    cover = client.upload_cover(jpeg_bytes(900, 500), "old.jpg")[0]
+    publish_id = client.submit(client.add_draft([{"title": "往年的通知", "content": "<p>旧文。</p>",
+                                                  "thumb_media_id": cover}]))
+    while client.publish_status(publish_id)["publish_status"] == 1:
+        pass
+    # wxpub's first publication for the account is later than that one (a day on, by the ledger's clock)
+    tomorrow = datetime.datetime.now() + datetime.timedelta(days=1)
+    assert main([*base, "--now", tomorrow.strftime("%Y-%m-%d 12:30")]) == 0
+    capsys.readouterr()
+    code, report = backup(repo, sandbox, tmp_path / "b", capsys, "--account", "official")
+    assert code == 0 and report["drift"] == [], report["drift"]
+    assert json.loads((Path(report["exports"][0]["folder"]) / "manifest.json").read_text(encoding="utf-8"))[
+        "counts"]["published"] == 2  # history is backed up all the same
