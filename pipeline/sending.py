@@ -129,20 +129,24 @@ _SPACES = re.compile(r"[\s\u00a0\u200b\ufeff]+")
 
 def fingerprint(title: str, content: str) -> str:
     """What a reader sees of an article, hashed: its title, the words of its HTML (whitespace
-    collapsed) and the images it shows (host and path of each src). Styles, attributes and our
-    own marker are left out: WeChat restyles what it stores, a draft rebuild gives an article a
-    new marker, and neither is a change of content; an edit of a word or an image is. The
+    collapsed), the images it shows and the links it has (host and path of each image's src and
+    each link's href: WeChat may change the scheme and query of its own URLs). Styles, other
+    attributes and our own marker are left out: WeChat restyles what it stores, a draft rebuild
+    gives an article a new marker, and neither is a change of content; an edit of a word, an
+    image or a link is. The
     ledger records it for every article sent (`draft_adding`), and `wxpub backup` compares it
     with what WeChat holds (DRIFT003)."""
     document = check.parse(content)
     words = _SPACES.sub(" ", document.root.text()).strip()
-    images = []
+    targets = []  # the images shown and the links followed (a link's target changed is an edit too)
     for element in document.elements:
-        if element.tag == "img":
-            attrs = dict(element.attrs)
-            source = urlsplit((attrs.get("data-src") or attrs.get("src") or "").strip())
-            images.append(f"{source.netloc.lower()}{source.path}")
-    text = "\n".join([_SPACES.sub(" ", title).strip(), words, *images])
+        attrs = dict(element.attrs)
+        url = (attrs.get("data-src") or attrs.get("src")) if element.tag == "img" else (
+            attrs.get("href") if element.tag == "a" else None)
+        if url:
+            parts = urlsplit(url.strip())
+            targets.append(f"{element.tag} {parts.netloc.lower()}{parts.path}")
+    text = "\n".join([_SPACES.sub(" ", title).strip(), words, *targets])
     return "t1:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

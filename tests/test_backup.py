@@ -296,6 +296,10 @@ def test_fingerprint_counts_each_image(path: str) -> None:
     assert fingerprint("t", one) == fingerprint("t", one.replace("http://", "https://").replace('.jpg"', '.jpg?wx_fmt=jpeg"'))
     assert fingerprint("t", one) != fingerprint("t", other)
     assert fingerprint("t", one) != fingerprint("t", "<p>图</p>")
+    # a link whose words stay and whose target changes is an edit (a reader would be sent elsewhere)
+    link = '<p><a href="https://mp.weixin.qq.com/s/abc">往期回顾</a></p>'
+    assert fingerprint("t", link) != fingerprint("t", link.replace("/s/abc", f"/s/abc{html.escape(path)}"))
+    assert fingerprint("t", link) == fingerprint("t", link.replace("https://", "http://"))
 
 
 @settings(max_examples=300, deadline=None)
