@@ -353,3 +353,29 @@ def test_what_an_account_published_before_wxpub_is_history_not_drift(
     assert code == 0 and report["drift"] == [], report["drift"]
     assert json.loads((Path(report["exports"][0]["folder"]) / "manifest.json").read_text(encoding="utf-8"))[
         "counts"]["published"] == 2  # history is backed up all the same
+
+
+def test_every_page_is_exported_and_a_draft_edited_in_the_draft_box_is_drift(
+        published: Path, sandbox: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secrets = json.loads((published / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    youth = WeChat(Credentials("wxsandboxyouth", secrets["wxsandboxyouth"]), base_url=sandbox + "/cgi-bin/")
+    cover = next(m["media_id"] for m in state(sandbox)["materials"] if m["appid"] == "wxsandboxyouth")
+    for number in range(20):  # 21 drafts with wxpub's: two pages of draft/batchget (20 at most)
+        youth.add_draft([{"title": f"手写草稿 {number}", "content": f"<p>草稿 {number}</p>", "thumb_media_id": cover}])
+    ledger = Ledger.open(published, ref=SANDBOX_LEDGER_REF)
+    camp = next(e for e in ledger.published() if e.account == "youth")
+    draft = youth.get_draft(str(camp.data["media_id"]))
+    assert draft is not None
+    edited = {**draft["news_item"][0], "content": draft["news_item"][0]["content"].replace("</p>", "(已改)</p>", 1)}
+    youth._client.post("draft/update", data={"media_id": camp.data["media_id"], "index": 0, "articles": {
+        k: edited[k] for k in ("title", "author", "digest", "content", "content_source_url", "thumb_media_id",
+                               "need_open_comment", "only_fans_can_comment")}})
+    before = state(sandbox)["calls"].get("draft/batchget", 0)
+    code, report = backup(published, sandbox, tmp_path / "b", capsys, "--account", "youth")
+    assert state(sandbox)["calls"]["draft/batchget"] - before == 2
+    [export_] = report["exports"]
+    assert export_["counts"]["drafts"] == 21
+    manifest = json.loads((Path(export_["folder"]) / "manifest.json").read_text(encoding="utf-8"))
+    assert len({d["media_id"] for d in manifest["drafts"]}) == 21
+    # hand-made drafts are not drift (nothing went out); the edited wxpub draft is
+    assert code == 1 and [(d["code"], d["path"]) for d in report["drift"]] == [("DRIFT003", camp.path)]
