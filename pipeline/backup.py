@@ -123,8 +123,8 @@ class _Build:
     def reuse(self, record: Mapping[str, Any]) -> bytes | None:
         """The file a previous export recorded, copied into this one; None when it is not there
         intact (then it is fetched again)."""
-        if self.previous is None or not isinstance(record.get("file"), str):
-            return None
+        if self.previous is None or not isinstance(record, Mapping) or not isinstance(record.get("file"), str):
+            return None  # (a manifest edited by hand is read as far as it makes sense, never trusted)
         relative = str(record["file"])
         source = self.previous / relative
         if ".." in Path(relative).parts or Path(relative).is_absolute() or not source.is_file():
@@ -244,14 +244,19 @@ def _articles(build: _Build, listed: Mapping[str, Any], earlier: Mapping[str, An
     when its listing is unchanged and every file is intact, else fetched."""
     if earlier is not None and earlier.get("listing") == _listing_key(listed):
         records = earlier.get("articles", [])
-        copied = [build.reuse(r) for r in records] if isinstance(records, list) else [None]
+        wanted = len(listed.get("content", {}).get("news_item", []))
+        copied = [build.reuse(r) for r in records] if isinstance(records, list) and len(records) == wanted else [None]
         if copied and all(data is not None for data in copied):
-            build.reused[kind] += 1
-            return [{**{k: v for k, v in r.items() if k not in ("file", "sha256", "size")},
-                     "content": data.decode("utf-8")} for r, data in zip(records, copied) if data is not None]
+            try:
+                reused = [{**{k: v for k, v in r.items() if k not in ("file", "sha256", "size")},
+                           "content": data.decode("utf-8")} for r, data in zip(records, copied) if data is not None]
+            except UnicodeDecodeError:
+                reused = []
+            if reused:
+                build.reused[kind] += 1
+                return reused
     build.fetched[kind] += 1
-    news: list[dict[str, Any]] = fetch()
-    return [dict(n) for n in news]
+    return [dict(n) for n in fetch()]
 
 
 def _saved(build: _Build, folder: str, news: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.audit import against_wechat
@@ -379,3 +379,32 @@ def test_every_page_is_exported_and_a_draft_edited_in_the_draft_box_is_drift(
     assert len({d["media_id"] for d in manifest["drafts"]}) == 21
     # hand-made drafts are not drift (nothing went out); the edited wxpub draft is
     assert code == 1 and [(d["code"], d["path"]) for d in report["drift"]] == [("DRIFT003", camp.path)]
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+                     max_leaves=10)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(section=st.sampled_from(["published", "drafts", "materials", "images"]), garbage=_JSON,
+       path=st.sampled_from(["../../../etc/passwd", "/etc/passwd", "manifest.json", "images", ""]))
+def test_a_manifest_edited_by_hand_is_never_trusted_nor_a_crash(published: Path, sandbox: str, tmp_path_factory:
+                                                                pytest.TempPathFactory, section: str, garbage: Any,
+                                                                path: str) -> None:
+    client = official(published, sandbox)
+    out = tmp_path_factory.mktemp("b")
+    day = datetime.date(2026, 11, 30)
+    first = export(client, "official", out, day, Downloader(proxy=sandbox))
+    manifest = json.loads((first.folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest[section] = garbage
+    for entry in manifest["published"] if isinstance(manifest["published"], list) else []:
+        for article in entry.get("articles", []) if isinstance(entry, dict) else []:
+            if isinstance(article, dict):
+                article["file"] = path  # pointed outside the export, or at something else in it
+    (first.folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = export(client, "official", out, day + datetime.timedelta(days=1), Downloader(proxy=sandbox))
+    saved = again.manifest["published"][0]["articles"]
+    sent = [a for p in state(sandbox)["publications"] for a in p["articles"] if p["appid"] == "wxsandboxofficial"]
+    assert [(again.folder / a["file"]).read_text(encoding="utf-8") for a in saved] == [a["content"] for a in sent]
+    assert [image["sha256"] for image in again.manifest["images"].values()] == [hashlib.sha256(PHOTO).hexdigest()]
