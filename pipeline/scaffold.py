@@ -37,9 +37,9 @@ from pipeline.policies import POLICY_FILE, Policies, load_policies
 
 WORKFLOWS = PurePosixPath(".github", "workflows")
 WORKFLOW_FILES = ("pull-request.yml", "approvals.yml", "review-submitted.yml", "publish.yml", "doctor.yml",
-                  "wechat-preview.yml", "stats.yml")
+                  "backup.yml", "wechat-preview.yml", "stats.yml")
 # Workflows that hand the accounts' credentials to wxpub (wechat-preview.yml also the previewers' IDs)
-_WITH_SECRETS = ("publish.yml", "doctor.yml", "wechat-preview.yml", "stats.yml")
+_WITH_SECRETS = ("publish.yml", "doctor.yml", "backup.yml", "wechat-preview.yml", "stats.yml")
 EXAMPLE_ARTICLE = PurePosixPath("content", "official", "publicity", "2026-01-01-example")
 # The one step every workflow installs wxpub with; after the locked dependencies it installs
 # this checkout, in wxpub's own repository, and the pinned release in a school's
