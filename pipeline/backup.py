@@ -47,6 +47,10 @@ MANIFEST = "manifest.json"
 FORMAT = 1  # of manifest.json
 IMAGE_HOSTS = frozenset({"mmbiz.qpic.cn", "mmbiz.qlogo.cn"})  # where WeChat serves article and material images
 IMAGE_MAX = 10 * 1024 * 1024  # WeChat's largest image (a permanent material)
+# update_time has whole seconds, and WeChat's clock is read from a Date header: an item changed
+# within this many seconds of the previous export's listing may have changed after it
+SETTLE_SECONDS = 5.0
+UNKNOWN_CLOCK_SECONDS = 900.0  # without WeChat's time, our own clock, allowed to be this far off
 _SAFE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 UNLISTABLE = "微信不允许该账号通过接口列出已发表文章(48001,未认证账号):已发表文章未备份,也未与发布记录核对"
@@ -109,6 +113,7 @@ class _Build:
     staging: Path
     previous: Path | None
     before: Mapping[str, Any]
+    settled_before: float  # an item WeChat last changed before this (its clock) is as the previous export saw it
     fetched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("articles", "drafts", "materials", "images"), 0))
     reused: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("articles", "drafts", "materials", "images"), 0))
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -143,8 +148,9 @@ class _Build:
 
 
 def export(client: WeChat, account: str, out: Path, day: datetime.date, images: Downloader, *,
-           full: bool = False) -> Export:
-    """Export one account into `out/<account>/<day>/`; `full` ignores earlier exports."""
+           full: bool = False, clock: Callable[[], float | None] = lambda: None) -> Export:
+    """Export one account into `out/<account>/<day>/`; `full` ignores earlier exports. `clock`
+    tells WeChat's time (wechat.server_time), recorded as when the lists were read."""
     home = out / account
     final = home / day.isoformat()
     previous = None if full else latest_export(home)
@@ -153,14 +159,19 @@ def export(client: WeChat, account: str, out: Path, day: datetime.date, images: 
     _sweep(home)
     staging = home / f".{day.isoformat()}.partial-{secrets.token_hex(4)}"
     staging.mkdir()
-    build = _Build(staging, previous if before else None, before)
+    earlier_listing = before.get("listed_at")
+    settled = float(earlier_listing) - SETTLE_SECONDS if isinstance(earlier_listing, (int, float)) else 0.0
+    build = _Build(staging, previous if before else None, before, settled)
+    listed_at = clock()
+    if listed_at is None:
+        listed_at = datetime.datetime.now(datetime.timezone.utc).timestamp() - UNKNOWN_CLOCK_SECONDS
     try:
         publications = _publications(client, build)
         drafts = _drafts(client, build)
         materials = _materials(client, build)
         missing = _images(build, (*(publications or []), *drafts), images)
         manifest = {
-            "format": FORMAT, "account": account, "date": day.isoformat(),
+            "format": FORMAT, "account": account, "date": day.isoformat(), "listed_at": listed_at,
             "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "counts": {"published": len(publications or []), "drafts": len(drafts), "materials": len(materials),
                        "images": len(build.images), **{f"wechat_{k}": v for k, v in client.material_count().items()}},
@@ -242,7 +253,7 @@ def _articles(build: _Build, listed: Mapping[str, Any], earlier: Mapping[str, An
               fetch: Callable[[], list[dict[str, Any]]], kind: str) -> list[dict[str, Any]]:
     """The articles of one publication or draft, with content: copied from the previous export
     when its listing is unchanged and every file is intact, else fetched."""
-    if earlier is not None and earlier.get("listing") == _listing_key(listed):
+    if earlier is not None and earlier.get("listing") == _listing_key(listed) and _settled(build, listed):
         records = earlier.get("articles", [])
         wanted = len(listed.get("content", {}).get("news_item", []))
         copied = [build.reuse(r) for r in records] if isinstance(records, list) and len(records) == wanted else [None]
@@ -257,6 +268,13 @@ def _articles(build: _Build, listed: Mapping[str, Any], earlier: Mapping[str, An
                 return reused
     build.fetched[kind] += 1
     return [dict(n) for n in fetch()]
+
+
+def _settled(build: _Build, listed: Mapping[str, Any]) -> bool:
+    """Whether WeChat's `update_time` of an item is before the previous export read the lists: an
+    edit in the same second as that reading leaves update_time as it was, and must not be missed."""
+    updated = listed.get("update_time")
+    return isinstance(updated, (int, float)) and not isinstance(updated, bool) and updated < build.settled_before
 
 
 def _saved(build: _Build, folder: str, news: list[dict[str, Any]]) -> list[dict[str, Any]]:

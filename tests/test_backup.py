@@ -11,7 +11,7 @@ import html
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 import requests
@@ -24,7 +24,7 @@ from pipeline.cli import main
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.sending import fingerprint, with_marker
-from pipeline.wechat import Credentials, WeChat
+from pipeline.wechat import Credentials, WeChat, server_time
 from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
 
 LUNCH = "2026-11-25 12:30"
@@ -71,7 +71,18 @@ def published(repo: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> P
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report
     assert sorted(i["path"] for i in report["published"] if i["status"] == "published") == [FIRST, SECOND]
+    # WeChat's update_time has whole seconds: what changed in the second a backup lists it in is
+    # fetched again by the next one. Ten seconds on, nothing here is that fresh any more.
+    http(sandbox + "/sandbox/clock", {"advance": 10})
     return repo
+
+
+def wechat_clock(url: str) -> Callable[[], float | None]:
+    """WeChat's (the sandbox's) time, as `wxpub backup` reads it."""
+    def now() -> float | None:
+        told = server_time(url + "/cgi-bin/", 5)
+        return None if told is None else told.timestamp()
+    return now
 
 
 def test_export_holds_every_article_draft_material_and_image_byte_for_byte(
@@ -318,8 +329,10 @@ def test_daily_exports_share_unchanged_files_and_leftovers_are_swept(published: 
     stale = out / "official" / ".2026-11-24.partial-dead"  # what a killed export left, hours ago
     stale.mkdir(parents=True)
     os.utime(stale, (0, 0))
-    monday = export(client, "official", out, datetime.date(2026, 11, 30), Downloader(proxy=sandbox))
-    tuesday = export(client, "official", out, datetime.date(2026, 12, 1), Downloader(proxy=sandbox))
+    monday = export(client, "official", out, datetime.date(2026, 11, 30), Downloader(proxy=sandbox),
+                    clock=wechat_clock(sandbox))
+    tuesday = export(client, "official", out, datetime.date(2026, 12, 1), Downloader(proxy=sandbox),
+                     clock=wechat_clock(sandbox))
     assert not stale.exists() and sorted(p.name for p in (out / "official").iterdir()) == ["2026-11-30", "2026-12-01"]
     assert tuesday.fetched == dict.fromkeys(("articles", "drafts", "materials", "images"), 0)
     [image] = tuesday.manifest["images"].values()
@@ -408,3 +421,30 @@ def test_a_manifest_edited_by_hand_is_never_trusted_nor_a_crash(published: Path,
     sent = [a for p in state(sandbox)["publications"] for a in p["articles"] if p["appid"] == "wxsandboxofficial"]
     assert [(again.folder / a["file"]).read_text(encoding="utf-8") for a in saved] == [a["content"] for a in sent]
     assert [image["sha256"] for image in again.manifest["images"].values()] == [hashlib.sha256(PHOTO).hexdigest()]
+
+
+def test_an_edit_in_the_second_a_backup_listed_is_not_missed(published: Path, sandbox: str, tmp_path: Path) -> None:
+    """update_time has whole seconds: an edit in the same second as the one before it, with a
+    listing in between, leaves the listing as it was. The next export fetches it all the same."""
+    client = official(published, sandbox)
+    article_id = state(sandbox)["publications"][0]["article_id"]
+    day = datetime.date(2026, 11, 30)
+
+    def edit(text: str) -> None:
+        http(sandbox + "/sandbox/published/edit", {"appid": "wxsandboxofficial", "article_id": article_id,
+                                                    "index": 1, "content": f"<p>{text}</p>"})
+
+    for attempt in range(20):  # until both edits and the listing between them fall in one second
+        edit(f"第一次改 {attempt}")
+        first = export(client, "official", tmp_path / f"b{attempt}", day, Downloader(proxy=sandbox),
+                       clock=wechat_clock(sandbox))
+        edit("第二次改")
+        if next(client.published(content=False))["update_time"] == first.manifest["published"][0]["update_time"]:
+            break
+    else:
+        pytest.fail("never managed an edit in the second of the listing before it")
+    again = export(client, "official", tmp_path / f"b{attempt}", day, Downloader(proxy=sandbox),
+                   clock=wechat_clock(sandbox))
+    assert again.fetched["articles"] == 1  # the listing looked the same; it was fetched anyway
+    saved = again.folder / again.manifest["published"][0]["articles"][0]["file"]
+    assert saved.read_text(encoding="utf-8") == "<p>第二次改</p>"

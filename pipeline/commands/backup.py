@@ -23,7 +23,7 @@ from pipeline.errors import ExitCode, UserError
 from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.snapshot import CommitTree
-from pipeline.wechat import WeChat, WeChatError
+from pipeline.wechat import WeChat, WeChatError, server_time
 
 DEFAULT_DIR = Path(".wxpub-backup")
 
@@ -67,13 +67,18 @@ def run(args: argparse.Namespace) -> int:
         sandboxed = ledger_ref != LEDGER_REF
         images = Downloader(proxy=api.removesuffix("/").removesuffix("/cgi-bin") if sandboxed else None, timeout=timeout)
         day = datetime.datetime.now(policies.tz).date()
+
+        def wechat_clock() -> float | None:
+            told = server_time(api, timeout)
+            return None if told is None else told.timestamp()
+
         exports: list[Export] = []
         drift: list[Disagreement] = []
         errors: list[UserError] = []
         for account in chosen:  # one account's failure does not cost the others their backup
             client = WeChat(keys[account], base_url=api, timeout=timeout)
             try:
-                done = export(client, account, out, day, images, full=args.full)
+                done = export(client, account, out, day, images, full=args.full, clock=wechat_clock)
             except (WeChatError, OSError) as error:
                 errors.append(failed(account, error))
                 continue
