@@ -136,7 +136,7 @@ def test_a_schedule_that_leaves_publishing_unbounded_is_a_warning(tmp_path: Path
     (('"17:30-22:00"', '"22:00-17:30"'), "开始时间应早于结束时间"),
     (('"17:30-22:00"', '"17:30-25:00"'), "windows"),
     (("timezone: Asia/Shanghai", "timezone: Asia/Beijing"), "未知时区"),
-    (("      renewal: 2027-08-31", "      renewal: 2027-02-30"), "day is out of range"),
+    (("      renewal: 2027-08-31", "      renewal: 2027-02-30"), "日期不存在"),
     (("      李四: {openid_env: WXPUB_PREVIEW_OPENID_LISI}", "      李四: {openid: x, wxname: lisi_jcu}"), "previewers"),
 ])
 def test_a_policy_that_does_not_load_is_reported_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],

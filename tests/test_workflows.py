@@ -258,12 +258,13 @@ def test_an_unpinned_action_is_found(line: str) -> None:
     assert unpinned(f"jobs:\n{line}\n") != []
 
 
+_OWNER = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}", fullmatch=True)  # GitHub's rule for account names
 _NAME = st.from_regex(r"[A-Za-z0-9_.-]{1,20}", fullmatch=True)
 _SHA = st.text("0123456789abcdef", min_size=40, max_size=40)
 _VERSION = st.from_regex(r"v\d{1,3}(\.\d{1,3}){0,2}", fullmatch=True)
 
 
-@given(owner=_NAME, repo=_NAME, sha=_SHA, version=_VERSION, indent=st.sampled_from(["      - ", "        ", "    "]))
+@given(owner=_OWNER, repo=_NAME, sha=_SHA, version=_VERSION, indent=st.sampled_from(["      - ", "        ", "    "]))
 def test_every_commit_pin_passes_and_every_damaged_one_fails(owner: str, repo: str, sha: str, version: str,
                                                              indent: str) -> None:
     assert unpinned(f"{indent}uses: {owner}/{repo}@{sha} # {version}\n") == []
