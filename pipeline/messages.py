@@ -169,7 +169,8 @@ class LedgerState:
     # Every attempt whose markers may be in WeChat: the messages' and the draft rebuilds' (a
     # rebuilt draft carries a new attempt's markers, publish.refuse_rewound_ledger)
     attempts: frozenset[str] = frozenset()
-    # old path -> the folder the piece moved to, as last recorded (publish.find_moves)
+    # old path -> the folder the piece moved to, as last recorded (publish.find_moves); a move
+    # ends when the piece is back in its folder or a new piece is published there
     moves: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def live_holder(self, path: str) -> Message | None:
@@ -240,11 +241,12 @@ class _Folder:
             return self._start_v1(entry, record)
         if isinstance(record, (Retracting, DraftRebuilding, DraftRebuilt, Retracted)):
             return self._retraction(entry, record)
-        if isinstance(record, Moved):  # about a publication of its account, to another folder
+        if isinstance(record, Moved):  # about a publication of its account
             publication = self.publications.get(entry.path)
-            if publication is None or publication.entry.account != entry.account or not record.to \
-                    or record.to == entry.path:
+            if publication is None or publication.entry.account != entry.account or not record.to:
                 return False
+            if record.to == entry.path:  # back in its own folder: the move is over
+                return self.moves.pop(entry.path, None) is not None
             self.moves[entry.path] = record.to
             return True
         if isinstance(record, Final) and not entry.path:
@@ -354,6 +356,7 @@ class _Folder:
         mark = f"{record.batch}.{record.index}" if record.batch and entry.v >= 2 else ""
         self.publications[entry.path] = Publication(entry, record.media_id, record.index, mark, fingerprint)
         self.retractions.pop(entry.path, None)
+        self.moves.pop(entry.path, None)  # a new piece at the path: a recorded move named the one before
 
     # -- retractions -----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping
 
 import pygit2
 
@@ -97,7 +97,8 @@ class Plan:
     failed: tuple[Outcome, ...]
     retractions: tuple[RetractionPlan, ...]
     in_flight: tuple[str, ...]  # messages other runs left unfinished (batch ids)
-    moves: tuple[tuple[str, str, str], ...] = ()  # (old path, new path, account): moves to record
+    # (old path, new path, account): moves to record; new path == old path: the move is over
+    moves: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -370,6 +371,30 @@ def in_flight_elsewhere(state: LedgerState, on_commit: Iterable[str]) -> dict[st
             if claimed.path not in present and claimed.path not in state.publications}
 
 
+def recorded_moves_at_home(state: LedgerState, on_commit: Collection[str],
+                           load: Callable[[str], Article | None]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Recorded moves whose old folder is on the commit again: ({new folder: old path} of those
+    that still stand, the old paths whose move is over). Another article written in the freed
+    old folder is an edit of the publication there, and the piece stays the article it moved
+    to: sending that folder would be the piece's second time out. With the moved folder gone,
+    published or marked `republish: true`, the piece is back home (the old folder is it, as
+    before the move) and the move ends, so that the record cannot pair a later, unrelated
+    article in that folder with it (find_moves pairs recorded moves first, whatever the text)."""
+    standing: dict[str, str] = {}
+    ended: list[str] = []
+    for old, new in state.moves.items():
+        publication = state.publications.get(old)
+        if publication is None or old not in on_commit:
+            continue
+        article = load(new) if new in on_commit and new not in state.publications else None
+        if article is not None and article.account == publication.entry.account \
+                and article.front_matter.get("republish") is not True:
+            standing[new] = old
+        else:
+            ended.append(old)
+    return standing, tuple(ended)
+
+
 PublishedVersion = Callable[[Publication], "Article | None"]
 
 
@@ -557,7 +582,12 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if gone or elsewhere else ()
     moved = find_moves({**gone, **elsewhere}, (a for a in unpublished if isinstance(a, Article)),  # old -> new path
                        published_versions(run.root), state.moves)
-    moved_to = {new: old for old, new in moved.items() if old in gone}
+    def article_at(path: str) -> Article | None:
+        loaded = load_article(run.source, PurePosixPath(path))
+        return loaded if isinstance(loaded, Article) else None
+
+    standing, ended = recorded_moves_at_home(state, {str(p) for p in paths}, article_at)
+    moved_to = {new: old for old, new in moved.items() if old in gone} | standing
     sending_as = {new: old for old, new in moved.items() if old in elsewhere}
     for path in paths:
         present.add(str(path))
@@ -583,8 +613,9 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if loaded.front_matter.get("retracted") is True:
             if previous is not None and str(path) not in state.retractions:
                 retract(str(path), account.id, previous)
-            elif source is not None:  # the moved article is taken down where it now is
-                retract(source, account.id, gone[source], bundle=loaded.bundle)
+            elif source is not None and all(r.path != source for r in retractions):
+                # the moved article is taken down where it now is
+                retract(source, account.id, state.publications[source], bundle=loaded.bundle)
             continue
         if source is not None:
             waiting.append(Outcome("moved", str(path), account.id,
@@ -639,7 +670,8 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     batches, queued = _schedule(run, candidates)
     in_flight = tuple(m.batch for m in state.messages.values() if m.live)
     to_record = tuple((old, new, gone[old].entry.account) for old, new in moved.items()
-                      if old in gone and state.moves.get(old) != new)
+                      if old in gone and state.moves.get(old) != new) \
+        + tuple((old, old, state.publications[old].entry.account) for old in ended)  # back home
     return Plan(tuple(batches), tuple(waiting + queued), tuple(failed), tuple(retractions), in_flight, to_record)
 
 
