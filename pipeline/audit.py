@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState, Publication
 from pipeline.policies import Account, Policies
-from pipeline.publish import PublishedVersion, find_moves, gone_publications
+from pipeline.publish import LastVersion, PublishedVersion, find_moves, gone_publications
 from pipeline.records import Step
 from pipeline.sending import fingerprint, marker_of
 from pipeline.snapshot import Snapshot
@@ -45,12 +45,13 @@ DRAFT_GONE = "DRIFT005"  # the ledger says in the draft box, the draft box does 
 
 
 def verify(state: LedgerState, policies: Policies, client: Callable[[Account], WeChat], commit: Snapshot,
-           paths_on_commit: Iterable[PurePosixPath], published: PublishedVersion) -> list[Disagreement]:
+           paths_on_commit: Iterable[PurePosixPath], published: PublishedVersion,
+           last: LastVersion | None = None) -> list[Disagreement]:
     """Every disagreement found (none: the ledger, WeChat and the commit agree); `commit` is
     the commit's tree, read as the publisher reads it; `published` reads an article as it went
-    out (publish.published_versions)."""
+    out (publish.published_versions), `last` a moved folder as it last was (publish.last_versions)."""
     found: list[Disagreement] = []
-    found += _against_git(state, commit, paths_on_commit, published)
+    found += _against_git(state, commit, paths_on_commit, published, last)
     for account_id in ledger_accounts(state):
         account = policies.accounts.get(account_id)
         if account is None:
@@ -82,12 +83,13 @@ def against_wechat(state: LedgerState, account: str, drafts: list[dict[str, Any]
 
 
 def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath],
-                 published: PublishedVersion) -> list[Disagreement]:
+                 published: PublishedVersion, last: LastVersion | None) -> list[Disagreement]:
     on_commit = {str(p) for p in paths_on_commit}
     gone = gone_publications(state, on_commit)
     unpublished = (load_article(commit, PurePosixPath(path)) for path in sorted(on_commit - set(state.publications)))
     # what the publisher counts as moved, not as deleted (publish.find_moves)
-    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article)), published, state.moves) if gone else {}
+    moves = find_moves(gone, (a for a in unpublished if isinstance(a, Article)), published, state.moves,
+                       last) if gone else {}
     found = []
     for path, publication in state.publications.items():
         if path in moves:

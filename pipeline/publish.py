@@ -424,6 +424,35 @@ def published_versions(root: Path) -> PublishedVersion:
     return version
 
 
+LastVersion = Callable[[str], "Article | None"]
+
+
+def last_versions(root: Path, head: str) -> LastVersion:
+    """A folder's article as it last was on `head`'s first-parent history (main's own states,
+    newest first): where a recorded move's folder went, its edits since the move were never
+    sent, and its next folder is compared with them as well as with the text as published
+    (find_moves). None when no commit reachable in the clone has the folder (a shallow clone
+    reads as far back as it goes)."""
+    try:
+        repo = open_repository(root, "")
+        start: pygit2.Commit | None = repo.revparse_single(head).peel(pygit2.Commit)
+    except (UserError, KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
+        return lambda _: None
+
+    def version(path: str) -> Article | None:
+        commit = start
+        while commit is not None:
+            loaded = load_article(CommitTree(commit.tree), PurePosixPath(path))
+            if isinstance(loaded, Article):
+                return loaded
+            try:
+                commit = commit.parents[0] if commit.parents else None
+            except (KeyError, pygit2.GitError):  # the edge of a shallow clone
+                return None
+        return None
+    return version
+
+
 # How alike a moved article must be to the published one to be the same piece: the Dice
 # coefficient of their features (`_features`: what a reader sees, and the files). A reworded
 # title plus a typo fixed every hundred characters stays above 0.9; the sample school's
@@ -481,7 +510,8 @@ def _rarest(features: Features, rarity: Callable[[tuple[str, int]], tuple[float,
 
 
 def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
-               published: PublishedVersion, recorded: Mapping[str, str] | None = None) -> dict[str, str]:
+               published: PublishedVersion, recorded: Mapping[str, str] | None = None,
+               last: LastVersion | None = None) -> dict[str, str]:
     """{gone path: the folder it moved to}: published articles whose folder is gone from the
     commit, each paired with at most one unpublished article of its account that is the same
     article. Articles are keyed by path, so a move would otherwise be one retraction and one
@@ -495,7 +525,8 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
     the other new). An unrelated article reusing a withdrawn one's folder name is published and
     the withdrawn one retracted. An edit with `republish: true` is a new version, not a move.
     A move the ledger already records (`recorded`, old path -> new path) holds first, however
-    the new folder was edited since."""
+    the new folder was edited since; when that folder is gone, the others are compared with its
+    last version too (`last`: a rename after edits is the same piece, as those edits were)."""
     waiting = list(articles)
     moves: dict[str, str] = {}
     taken: set[str] = set()
@@ -521,25 +552,33 @@ def find_moves(gone: Mapping[str, Publication], articles: Iterable[Article],
     was = {path: published(publication) for path, publication in gone.items()
            if path not in moves and publication.entry.account in accounts}
     then = {path: _features(version) for path, version in was.items() if version is not None}
+    # a recorded move's folder, gone too: the piece as it was there (edits never sent)
+    moved_last = {path: (to, last(to)) for path, to in (recorded or {}).items()
+                  if last is not None and path in then and to not in by_path}
+    moved_then = {path: (to, _features(version)) for path, (to, version) in moved_last.items() if version is not None}
     compared = {gone[path].entry.account for path in was}
     now = {str(a.path): (a, _features(a)) for a in left if a.account in compared}
-    frequency = Counter(f for features in [*then.values(), *(f for _, f in now.values())] for f in features)
+    frequency = Counter(f for features in [*then.values(), *(f for _, f in moved_then.values()),
+                                           *(f for _, f in now.values())] for f in features)
 
     def rarity(feature: tuple[str, int]) -> tuple[int, tuple[str, int]]:
         return frequency[feature], feature
 
     holding: dict[tuple[str, int], list[str]] = {}
-    for path, features in then.items():
+    for path, features in [*then.items(), *((path, f) for path, (_, f) in moved_then.items())]:
         for feature in _rarest(features, rarity):
             holding.setdefault(feature, []).append(path)
     scored: list[tuple[float, bool, str, str]] = []
     for new, (article, features) in now.items():
         alike = {path for feature in _rarest(features, rarity) for path in holding.get(feature, ())}
         for path in (alike if features else then):  # nothing to share: every one is a candidate
-            same_name = PurePosixPath(path).parent.name == article.bundle.name
-            likeness = _dice(then[path], features)
-            if gone[path].entry.account == article.account and \
-                    likeness >= (SAME_FOLDER_LIKENESS if same_name else RENAMED_FOLDER_LIKENESS):
+            versions = [(path, then[path]), *([moved_then[path]] if path in moved_then else [])]
+            passing = [(likeness, same_name) for folder_of, version in versions
+                       for same_name in [PurePosixPath(folder_of).parent.name == article.bundle.name]
+                       for likeness in [_dice(version, features)]
+                       if likeness >= (SAME_FOLDER_LIKENESS if same_name else RENAMED_FOLDER_LIKENESS)]
+            if gone[path].entry.account == article.account and passing:
+                likeness, same_name = max(passing)
                 scored.append((likeness, same_name, path, new))
         # the publication names no commit (early version-1 lines): the folder name alone says
         scored.extend((0.0, True, path, new) for path, version in was.items() if version is None
@@ -581,7 +620,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
     unpublished = (load_article(run.source, p) for p in paths if str(p) not in state.publications) \
         if gone or elsewhere else ()
     moved = find_moves({**gone, **elsewhere}, (a for a in unpublished if isinstance(a, Article)),  # old -> new path
-                       published_versions(run.root), state.moves)
+                       published_versions(run.root), state.moves, last_versions(run.root, run.commit))
     def article_at(path: str) -> Article | None:
         loaded = load_article(run.source, PurePosixPath(path))
         return loaded if isinstance(loaded, Article) else None

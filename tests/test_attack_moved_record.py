@@ -143,8 +143,6 @@ def test_an_unrelated_article_at_the_old_folder_does_not_send_the_moved_piece_ag
 
 # -- the moved folder moves on, is deleted, is withdrawn -----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="find_moves compares a recorded move's next folder with the text as "
-                   "published, not with the moved folder's edited text: the rename sends the piece again")
 def test_a_recorded_move_moved_on_after_edits_is_still_the_same_piece(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     """OLD→NEW recorded, NEW rewritten (no republish: nothing sent, as at OLD), then NEW
@@ -164,6 +162,24 @@ def test_a_recorded_move_moved_on_after_edits_is_still_the_same_piece(
     assert not statuses.get("published") and not statuses.get("retracted"), statuses
     assert statuses.get("moved") == {FAR}, statuses
     assert live_copies(sandbox) == ["秋季运动会开幕"]
+    assert verify(root, sandbox, capsys) == []
+
+
+def test_a_recorded_move_withdrawn_beside_an_unrelated_new_article_is_a_retraction_and_a_publication(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The moved folder's last version counts as the piece, not as a licence: an unrelated
+    article added as NEW is deleted is new (one step beyond the rename above)."""
+    root = recorded_move(tmp_path, sandbox, capsys)
+    rewrite(root, "2026-11-20-sports")
+    commit_all(root, "rewritten")
+    publish(root, capsys, sandbox, DAYS[2])
+    shutil.rmtree(root / folder(NEW))
+    write_article(root, department="school-office", slug="2026-11-20-sports-day", front_matter={"title": "合唱团招新"},
+                  body=CHOIR)
+    commit_all(root, "withdrawn; another article")
+    statuses = publish(root, capsys, sandbox, DAYS[3])
+    assert statuses.get("published") == {FAR} and statuses.get("retracted") == {OLD}, statuses
+    assert live_copies(sandbox) == ["合唱团招新"]
     assert verify(root, sandbox, capsys) == []
 
 

@@ -61,7 +61,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
     from pipeline.audit import verify  # only --verify talks to WeChat
     from pipeline.changes import open_repository, resolve_commit
     from pipeline.policies import Account, load_policies
-    from pipeline.publish import articles_on, published_versions
+    from pipeline.publish import articles_on, last_versions, published_versions
     from pipeline.snapshot import CommitTree
     from pipeline.wechat import WeChat
 
@@ -80,7 +80,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
 
     try:
         found = verify(ledger.state(policies.tz), policies, client, commit, articles_on(args.root, head),
-                       published_versions(args.root))
+                       published_versions(args.root), last_versions(args.root, str(head.id)))
     finally:
         server = getattr(args, "sandbox_server", None)
         if server is not None:
