@@ -414,6 +414,56 @@ def test_status_stats_and_report_read_a_ledger_with_moved_lines(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = recorded_move(tmp_path, sandbox, capsys)
     for args in (("status", "--sandbox-url", sandbox, "--format", "json"),
-                 ("report", "--sandbox", "--format", "json")):
+                 ("stats", "--sandbox-url", sandbox, "--format", "json"),
+                 ("report", "--sandbox", "--format", "json", "--since", "2026-11-01", "--until", "2026-11-30",
+                  "-o", str(tmp_path / "report"))):
         code, out, err = run_cli(root, capsys, *args)
         assert code == 0 and "Traceback" not in err, (args, out, err)
+    assert verify(root, sandbox, capsys) == []
+
+
+def test_a_run_of_an_older_commit_than_a_moved_line_publishes_nothing(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The `moved` line names the commit it was written from, like every line: a run of an
+    older checkout (where OLD is still present) is refused, not taken for the move undone."""
+    root = recorded_move(tmp_path, sandbox, capsys)
+    git(root, "checkout", "-q", "HEAD~1")
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[2], "--format", "json")
+    assert code == 2, (code, out, err)  # a refusal with its reason, not a traceback (3)
+    assert "不包含发布记录最近一次发布所用的提交" in err, err
+    assert moved_lines(root) == [(OLD, NEW)]
+
+
+def test_a_run_killed_after_the_move_was_pushed_and_rerun_sends_each_piece_once(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The commit moves the piece and adds a new article: the `moved` line is written and
+    pushed, then the run is killed at its next write (the new article's claim). The rerun
+    finds the move recorded, writes no second line, and sends the new article once."""
+    root = make_repo(tmp_path, policies=POLICY)
+    write_article(root, slug="2026-11-20-sprots", front_matter={"title": "秋季运动会开幕"}, body=SPORTS)
+    commit_all(root, "article")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(root, "remote", "add", "origin", str(origin))
+    git(root, "push", "-q", "origin", "main")
+    assert publish(root, capsys, sandbox, DAYS[0])["published"] == {OLD}
+    git(root, "push", "-q", "origin", f"{SANDBOX_LEDGER_REF}:{SANDBOX_LEDGER_REF}")
+    hook = root / ".git" / "hooks" / "reference-transaction"
+    hook.write_text(HOOK, encoding="utf-8")
+    hook.chmod(0o755)
+    git(root, "mv", folder(OLD), folder(NEW))
+    write_article(root, slug="2026-11-21-choir", front_matter={"title": "合唱团招新"}, body=CHOIR)
+    commit_all(root, "slug fixed; a new notice")
+    git(root, "push", "-q", "origin", "main")
+    assert kill_at(root, sandbox, KillPoint("write", "", 2, "prepared"), tmp_path, "--push", "origin", now=DAYS[1])
+    git(root, "fetch", "-q", "origin", f"+{SANDBOX_LEDGER_REF}:refs/remote-ledger")
+    shared = Ledger.open(root, ref="refs/remote-ledger")
+    assert [(e.path, e.data["to"]) for e in shared.entries if e.step == "moved"] == [(OLD, NEW)]  # pushed
+    code, report, err = finish(publisher(root, sandbox, "--push", "origin", now=DAYS[1]))
+    statuses = by_status(report)
+    assert code == 0 and statuses.get("moved") == {NEW}, (report, err)
+    assert statuses.get("published") == {bundle_index("official", "publicity", "2026-11-21-choir")}, report
+    assert not statuses.get("retracted"), report
+    assert moved_lines(root) == [(OLD, NEW)]
+    assert live_copies(sandbox) == ["合唱团招新", "秋季运动会开幕"]
+    assert verify(root, sandbox, capsys) == []
