@@ -600,7 +600,10 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
 
     def retract(path: str, account: str, target: Publication, bundle: PurePosixPath | None = None) -> None:
         # Taking an article down needs the same proof as publishing it (and the operator's stage),
-        # asked of the folder that says so (`bundle`: where a moved article now is)
+        # asked of the folder that says so (`bundle`: where a moved article now is). Once: the old
+        # folder and the one a recorded move went to may both say `retracted: true`
+        if any(r.path == path for r in retractions):
+            return
         proof = run.gate.retraction(bundle or PurePosixPath(path).parent) if run.gate is not None else None
         if proof is not None and not proof.allowed:
             failed.append(Outcome("failed", path, account, proof.message))
@@ -652,8 +655,7 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if loaded.front_matter.get("retracted") is True:
             if previous is not None and str(path) not in state.retractions:
                 retract(str(path), account.id, previous)
-            elif source is not None and all(r.path != source for r in retractions):
-                # the moved article is taken down where it now is
+            elif source is not None:  # the moved article is taken down where it now is
                 retract(source, account.id, state.publications[source], bundle=loaded.bundle)
             continue
         if source is not None:
@@ -666,6 +668,12 @@ def plan(run: Run, paths: Iterable[PurePosixPath]) -> Plan:
         if previous is not None and (previous.entry.content_hash == loaded.content_hash
                                      or loaded.front_matter.get("republish") is not True):
             continue  # published already (an edit needs `republish: true`; lint says so on the PR)
+        moved_away = next((new for new, old in standing.items() if old == str(path)), None)
+        if moved_away is not None:  # a new publication here would end the move, and the piece go out again
+            failed.append(Outcome("failed", str(path), account.id,
+                                  f"这里原来发布的文章已移到 {PurePosixPath(moved_away).parent}(发布记录中记着这次移动);"
+                                  "在这个目录重新发布,那篇文章会被当作新文章再发一次。请把新文章放到新的目录"))
+            continue
         refused = state.rejected.get((str(path), loaded.content_hash))
         if refused is not None:
             failed.append(Outcome("failed", str(path), account.id, _refused_text(refused)))

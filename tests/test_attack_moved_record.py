@@ -141,6 +141,40 @@ def test_an_unrelated_article_at_the_old_folder_does_not_send_the_moved_piece_ag
     assert verify(root, sandbox, capsys) == []
 
 
+def test_withdrawn_in_both_the_reused_old_folder_and_the_moved_one_is_one_retraction(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = recorded_move(tmp_path, sandbox, capsys)
+    write_article(root, slug="2026-11-20-sprots", front_matter={"title": "合唱团招新", "retracted": True}, body=CHOIR)
+    rewrite(root, "2026-11-20-sports", retracted=True)
+    commit_all(root, "both say retracted")
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[2], "--format", "json")
+    assert code == 0, (out, err)
+    assert by_status(json.loads(out)).get("retracted") == {OLD}, out
+    assert live_copies(sandbox) == []
+    lines = [e.step for e in Ledger.open(root, ref=SANDBOX_LEDGER_REF).entries if e.path == OLD]
+    assert lines.count("retracting") == 1 and lines.count("retracted") == 1, lines
+    assert verify(root, sandbox, capsys) == []
+
+
+def test_republishing_the_reused_old_folder_while_the_move_stands_is_refused_with_the_fix(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new publication at OLD would end the record (it names the piece before it), and NEW,
+    the piece, would then go out a second time as a new article. The publisher refuses and
+    says where to put the new article."""
+    root = recorded_move(tmp_path, sandbox, capsys)
+    write_article(root, slug="2026-11-20-sprots", front_matter={"title": "合唱团招新", "republish": True}, body=CHOIR)
+    commit_all(root, "another article republished in the old folder")
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[2], "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and [o["path"] for o in report["failed"]] == [OLD], report
+    assert "2026-11-20-sports" in report["failed"][0]["message"] and "新的目录" in report["failed"][0]["message"], report
+    assert by_status(report).get("moved") == {NEW} and not by_status(report).get("published"), report
+    assert live_copies(sandbox) == ["秋季运动会开幕"]
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[3], "--format", "json")
+    assert not by_status(json.loads(out)).get("published"), out  # and on every run after
+    assert live_copies(sandbox) == ["秋季运动会开幕"]
+
+
 # -- the moved folder moves on, is deleted, is withdrawn -----------------------------------------------
 
 def test_a_recorded_move_moved_on_after_edits_is_still_the_same_piece(
