@@ -386,9 +386,12 @@ def recorded_moves_at_home(state: LedgerState, on_commit: Collection[str],
         publication = state.publications.get(old)
         if publication is None or old not in on_commit:
             continue
-        article = load(new) if new in on_commit and new not in state.publications else None
-        if article is not None and article.account == publication.entry.account \
-                and article.front_matter.get("republish") is not True:
+        if new not in on_commit or new in state.publications:
+            ended.append(old)
+            continue
+        article = load(new)  # None: unreadable on this commit (reported as such): still the piece's folder
+        if article is None or (article.account == publication.entry.account
+                               and article.front_matter.get("republish") is not True):
             standing[new] = old
         else:
             ended.append(old)
