@@ -175,6 +175,25 @@ def test_republishing_the_reused_old_folder_while_the_move_stands_is_refused_wit
     assert live_copies(sandbox) == ["秋季运动会开幕"]
 
 
+def test_an_unreadable_moved_folder_beside_the_reused_old_one_keeps_the_move(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """NEW broken for one commit (reported) while OLD holds another article: had that ended the
+    move, NEW would go out as a new article once fixed."""
+    root = recorded_move(tmp_path, sandbox, capsys)
+    write_article(root, slug="2026-11-20-sprots", front_matter={"title": "合唱团招新"}, body=CHOIR)
+    good = (root / NEW).read_text(encoding="utf-8")
+    (root / NEW).write_text("---\ntitle: [秋季运动会开幕\n---\n\n" + SPORTS, encoding="utf-8")
+    commit_all(root, "old folder reused; the moved one broken")
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[2], "--format", "json")
+    assert code == 1 and [o["path"] for o in json.loads(out)["failed"]] == [NEW], out
+    assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).state().moves == {OLD: NEW}
+    (root / NEW).write_text(good, encoding="utf-8")
+    commit_all(root, "fixed")
+    statuses = publish(root, capsys, sandbox, DAYS[3])
+    assert statuses.get("moved") == {NEW} and not statuses.get("published"), statuses
+    assert live_copies(sandbox) == ["秋季运动会开幕"]
+
+
 # -- the moved folder moves on, is deleted, is withdrawn -----------------------------------------------
 
 def test_a_recorded_move_moved_on_after_edits_is_still_the_same_piece(
