@@ -463,13 +463,14 @@ def test_a_run_killed_around_the_move_write_and_rerun_sends_nothing(
 
 # -- the other readers of the ledger ---------------------------------------------------------------
 
-def test_status_stats_and_report_read_a_ledger_with_moved_lines(
+def test_status_stats_report_and_backup_read_a_ledger_with_moved_lines(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = recorded_move(tmp_path, sandbox, capsys)
     for args in (("status", "--sandbox-url", sandbox, "--format", "json"),
                  ("stats", "--sandbox-url", sandbox, "--format", "json"),
                  ("report", "--sandbox", "--format", "json", "--since", "2026-11-01", "--until", "2026-11-30",
-                  "-o", str(tmp_path / "report"))):
+                  "-o", str(tmp_path / "report")),
+                 ("backup", "--sandbox-url", sandbox, "-o", str(tmp_path / "backup"), "--format", "json")):
         code, out, err = run_cli(root, capsys, *args)
         assert code == 0 and "Traceback" not in err, (args, out, err)
     assert verify(root, sandbox, capsys) == []
