@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Entry, Ledger
@@ -521,3 +523,30 @@ def test_a_run_killed_after_the_move_was_pushed_and_rerun_sends_each_piece_once(
     assert moved_lines(root) == [(OLD, NEW)]
     assert live_copies(sandbox) == ["合唱团招新", "秋季运动会开幕"]
     assert verify(root, sandbox, capsys) == []
+
+
+# -- the fold, over any order of lines ----------------------------------------------------------------
+
+PATHS = [OLD, NEW, FAR]
+LINE = st.tuples(st.sampled_from(["published", "moved", "retracted"]), st.sampled_from(PATHS),
+                 st.sampled_from(PATHS), st.sampled_from(["official", "youth"]))
+
+
+@given(st.lists(LINE, max_size=12))
+def test_a_counted_move_always_names_a_live_publication_of_its_account_published_before_it(
+        lines: list[tuple[str, str, str, str]]) -> None:
+    """Whatever order moved, published and retracted lines come in (forged, reordered, from
+    races): a move in the state is about a publication that is out, of the line's account, to
+    another folder, and written after that publication's latest final line."""
+    entries = [Entry(at=f"2026-11-20T04:{n:02d}:00+00:00", run="r", step=step, account=account, path=path,
+                     data={"to": to} if step == "moved" else {"media_id": f"m{n}", "index": 1}, v=1)
+               for n, (step, path, to, account) in enumerate(lines)]
+    state = fold(entries)
+    for path, to in state.moves.items():
+        publication = state.publications[path]
+        assert to != path
+        latest_final = max(n for n, (step, p, _, _) in enumerate(lines) if step == "published" and p == path)
+        recording = max(n for n, (step, p, t, a) in enumerate(lines) if step == "moved" and p == path and t == to
+                        and a == publication.entry.account)
+        assert recording > latest_final
+        assert not any(step == "moved" and p == path and t == path for step, p, t, _ in lines[recording + 1:])
