@@ -379,6 +379,7 @@ class _Folder:
         if current is None:
             if isinstance(record, Retracted) and target is not None and entry.v == 1:
                 self.publications.pop(path, None)  # version 1 wrote no intent for some
+                self.moves.pop(path, None)
                 return True
             return False
         if isinstance(record, DraftRebuilding):
@@ -397,5 +398,6 @@ class _Folder:
             return True
         assert isinstance(record, Retracted)
         self.publications.pop(path, None)
+        self.moves.pop(path, None)  # the piece is gone: nothing left to have moved
         del self.retractions[path]
         return True

@@ -549,4 +549,6 @@ def test_a_counted_move_always_names_a_live_publication_of_its_account_published
         recording = max(n for n, (step, p, t, a) in enumerate(lines) if step == "moved" and p == path and t == to
                         and a == publication.entry.account)
         assert recording > latest_final
-        assert not any(step == "moved" and p == path and t == path for step, p, t, _ in lines[recording + 1:])
+        assert not any(step == "moved" and p == path and t == path and a == publication.entry.account
+                       for step, p, t, a in lines[recording + 1:])
+        assert not any(step == "retracted" and p == path for step, p, _, _ in lines[recording + 1:])
