@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import autocorrect_py
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from pipeline.lint.rules.typography import _excerpt
 
 from tests.testing.fixtures import PROJECT, found, lint_json, where, write_article
 
@@ -78,3 +84,61 @@ def test_a_body_its_grammar_gives_up_on_is_typo002_in_a_fresh_process_too(repo: 
     assert result.returncode == 0, result.stderr
     [notice] = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "TYPO002"]
     assert notice["severity"] == "notice" and "已跳过" in notice["message"]
+
+
+# -- the suggestion shows the same stretch of the line before and after ----------------------
+
+def _applied(old: str, new: str) -> tuple[str, int]:
+    """`old` with the excerpt's stretch replaced by its suggestion, and where the suggestion ends."""
+    start, before, after = _excerpt(old, new)
+    begin = max(0, start - 6)
+    assert old[begin:begin + len(before)] == before and new[begin:begin + len(after)] == after
+    assert old[:start] == new[:start] and before != after
+    return old[:begin] + after + old[begin + len(before):], begin + len(after)
+
+
+def _shows_the_same_stretch(old: str, new: str) -> None:
+    fixed, end = _applied(old, new)
+    _, before, after = _excerpt(old, new)
+    if fixed == new:
+        return
+    # the stretch ends on unchanged text, the same in both (not 「上午」 before and 「日」 after)
+    assert before[-1:] == after[-1:] != ""
+    if len(before) <= 18:  # not cut for length: the next change is more than 6 characters on
+        assert fixed[:end + 1] == new[:end + 1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(old=st.text(alphabet="ab 1我爱,，。.P", max_size=40), new=st.text(alphabet="ab 1我爱,，。.P", max_size=40))
+def test_copying_the_suggestion_changes_only_what_it_shows(old: str, new: str) -> None:
+    """Found walking through as an editor: 「10月20日上午」→「10 月 20 日」 showed four
+    characters fewer after the arrow than before it, as if 上午 were to be deleted. Whatever
+    two lines: the stretch after the arrow replaces the one before it, and the line then
+    agrees with the corrected one up to and including the character after the stretch."""
+    assume(old != new)
+    _shows_the_same_stretch(old, new)
+
+
+@settings(max_examples=100, deadline=None)
+@given(old=st.text(alphabet="我爱Python,。 2026年", max_size=60))
+def test_autocorrects_own_fix_is_shown_whole(old: str) -> None:
+    new = autocorrect_py.format(old)
+    assume(old != new)
+    _shows_the_same_stretch(old, new)
+
+
+def test_a_very_long_line_is_excerpted_quickly() -> None:
+    """An attacker's paragraph: one line, repetitive, thousands of characters."""
+    old = "a我" * 50_000
+    began = time.perf_counter()
+    start, before, after = _excerpt(old, autocorrect_py.format(old))
+    assert time.perf_counter() - began < 2
+    assert start == 1 and len(before) < 30 and before.startswith("a我a我") and after.startswith("a 我 a 我")
+    assert before[-1] == after[-1]
+
+
+def test_the_message_keeps_the_words_after_the_change(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_article(repo, body="10月20日上午,学校秋季运动会在东区操场开幕。\n")
+    _, data = lint_json(repo, capsys)
+    [hit] = found(data, "TYPO001")
+    assert "「10月20日上午" in hit["message"] and "→「10 月 20 日上午" in hit["message"]

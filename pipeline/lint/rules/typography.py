@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 from typing import Iterator
 
 import autocorrect_py
@@ -20,12 +22,31 @@ INFO = (
 autocorrect_py.lint_for("", "md")
 
 
-def _excerpt(old: str, new: str, width: int = 6) -> tuple[int, str, str]:
-    """Where the line first changes (0-based) and a few characters around it, before and after."""
-    start = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+def _excerpt(old: str, new: str, width: int = 6, reach: int = 400) -> tuple[int, str, str]:
+    """Where the line first changes (0-based) and the same stretch of it before and after.
+
+    The stretch is the first change (with the changes at most `width` characters after it,
+    while it is shorter than `3 * width`) and up to `width` unchanged characters on each side, the same characters in both, so
+    an editor who copies the suggestion neither loses nor duplicates a word. Only `reach`
+    characters from the first change are compared: a difference costs up to quadratic time
+    in the length compared, and a paragraph can be one line of any length.
+    """
+    start = len(os.path.commonprefix([old, new]))
+    if start == len(old) == len(new):
+        return start, "", ""
+    ahead_old, ahead_new = old[start:start + reach], new[start:start + reach]
+    changes = [(i1, i2, j2) for tag, i1, i2, _, j2
+               in difflib.SequenceMatcher(None, ahead_old, ahead_new, autojunk=False).get_opcodes() if tag != "equal"]
+    _, end_old, end_new = changes[0]
+    following = len(ahead_old)  # where the next change not shown begins
+    for i1, i2, j2 in changes[1:]:
+        if i1 - end_old > width or end_old > 3 * width:  # far enough, or the stretch is long enough
+            following = i1
+            break
+        end_old, end_new = i2, j2
     begin = max(0, start - width)
-    grown = len(new) - len(old)  # the fix inserts spaces, so show the same stretch a little wider
-    return start, old[begin:start + width], new[begin:start + width + max(grown, 0) // 4 + 1]
+    tail = min(width, following - end_old)  # unchanged after the stretch, so as long in `new`
+    return start, old[begin:start + end_old + tail], new[begin:start + end_new + tail]
 
 
 def _segment_column(source: str, segment: str, reported: int) -> int:
