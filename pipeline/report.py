@@ -27,6 +27,7 @@ import csv
 import datetime
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping, Sequence
@@ -379,17 +380,37 @@ def _inert(cell: Any) -> Any:
 # -- charts ---------------------------------------------------------------------------------
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL)
-_STYLE = Style(font_family="'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif",
+# Sizes for the chart as it is shown: about 600 px wide, two side by side on a laptop, so
+# labels stay at least 12 px on screen (pygal's own 10 px labels on a 760 px chart were 7 px)
+_WIDTH, _LABEL = 600, 13
+_STYLE = Style(font_family="'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif",
                background="white", plot_background="white",
+               label_font_size=_LABEL, major_label_font_size=_LABEL, legend_font_size=_LABEL + 1,
+               title_font_size=_LABEL + 3, no_data_font_size=_LABEL * 2, value_font_size=_LABEL,
+               tooltip_font_size=_LABEL,
                colors=("#07c160", "#576b95", "#fa9d3b", "#e64340", "#10aeff", "#9c6ade"))
+
+
+def _wide_extra(labels: Sequence[str], size: int) -> int:
+    """How much wider than pygal guesses the widest label is drawn.
+
+    pygal sizes a label as 0.6 em per character, a Latin letter; a Chinese character is a
+    full em, so the department names on the left of a horizontal bar chart were cut off.
+    """
+    return max((round(0.4 * size * sum(1 for c in label if unicodedata.east_asian_width(c) in "WF"))
+                for label in labels), default=0)
 
 
 def _chart(kind: type[pygal.graph.graph.Graph], title: str, labels: Sequence[str],
            series: Iterable[tuple[str, Sequence[float]]], **options: Any) -> str:
     # js=[]: pygal would otherwise add a <script> loading its tooltips from the network
-    chart = kind(title=title, style=_STYLE, js=[], disable_xml_declaration=True, width=760, height=360,
-                 x_label_rotation=30 if len(labels) > 6 else 0, legend_at_bottom=True, print_values=False,
-                 no_data_text="无数据", **options)
+    if kind is pygal.HorizontalBar:  # the labels stand on the left: room for them drawn at full width
+        options.setdefault("margin_left", 20 + _wide_extra(labels, _LABEL))
+    else:  # many labels under the plot, slanted so they do not run into each other
+        options.setdefault("x_label_rotation", 30 if len(labels) > 6 else 0)
+    chart = kind(title=title, style=_STYLE, js=[], disable_xml_declaration=True, width=_WIDTH, height=340,
+                 legend_at_bottom=True, print_values=False,
+                 truncate_legend=-1, truncate_label=-1, no_data_text="无数据", **options)
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, list(values))
@@ -411,8 +432,9 @@ def charts(report: Report) -> list[tuple[str, str]]:
         ("已撤回", [report.by_account[a].retracted for a in accounts])])
     departments = list(report.by_department)
     per_department = _chart(pygal.HorizontalBar, "各部门投稿与发布", [f"{name(a, a)} · {name(d, d)}" for a, d in departments], [
-        ("已发布", [report.by_department[k].published for k in departments]),
-        ("投稿", [report.by_department[k].contributed for k in departments])])
+        # the series in the order, so the colours, of the chart above: 投稿 green in both
+        ("投稿", [report.by_department[k].contributed for k in departments]),
+        ("已发布", [report.by_department[k].published for k in departments])])
     days = sorted({d for d, _, _, _ in report.daily})
     by_day = {(d, a): r for d, a, r, _ in report.daily}
     reads = _chart(pygal.Line, "每日阅读人数", days,

@@ -361,6 +361,52 @@ def test_the_page_draws_every_chart_offline(history: School, tmp_path: Path, tab
     assert asked == [(out / "report.html").as_uri()]  # the page itself, and nothing else
 
 
+@browser_only
+def test_the_charts_are_readable_whole_and_coloured_alike(tmp_path: Path, tab: Any) -> None:  # noqa: F811
+    """Seen in the report's screenshot while walking through the set-up: the department chart
+    cut its Chinese labels off on the left (pygal sizes a label for Latin letters), its labels
+    were 7 px on screen, and 投稿 was green in one chart and blue in the next. Every label is
+    drawn inside its chart at a readable size, and a series has one colour in every chart."""
+    departments = ["党委宣传部新闻中心融媒体工作室", "教务处", "计算机科学与技术学院", "校团委", "学生工作部", "图书馆",
+                   "信息化建设与管理中心", "研究生院"]
+    moment = datetime.datetime.combine(TODAY, datetime.time(12, 30), BEIJING)
+    added, ledger = [], []
+    for i, department in enumerate(departments):
+        path = f"content/official/d{i}/2026-11-0{i + 1}-x/index.md"
+        added.append(Contribution(path, f"文章{i}", "c" * 40, moment))
+        if i % 2:
+            ledger.append(Entry(at=moment.isoformat(), run="r", step="published", account="official", path=path,
+                                data={"url": f"http://mp.weixin.qq.com/s?__biz=MzA=&mid={i}&idx=1&sn=0#rd"}))
+    names = {"official": "江城大学官方微信公众号", **{f"d{i}": d for i, d in enumerate(departments)}}
+    report = build(Period(TODAY - 10 * DAY, TODAY + DAY), BEIJING, added, ledger, [], names, [])
+    out = tmp_path / "page"
+    write(report, out)
+    tab.set_viewport_size({"width": 1200, "height": 900})
+    tab.goto((out / "report.html").as_uri())
+    charts = tab.evaluate("""() => [...document.querySelectorAll('figure.chart svg')].map(svg => {
+        const box = svg.getBoundingClientRect();
+        const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => {
+            const r = t.getBoundingClientRect();
+            return {text: t.textContent, left: r.left - box.left, right: box.right - r.right, height: r.height,
+                    label: !!t.closest('.axis')};
+        });
+        const legend = [...svg.querySelectorAll('.legends > g')].map(g =>
+            [g.querySelector('text').textContent, getComputedStyle(g.querySelector('rect')).fill]);
+        return {texts, legend};
+    })""")
+    assert len(charts) == 4
+    colours: dict[str, set[str]] = {}
+    for chart in charts:
+        for text in chart["texts"]:
+            assert text["left"] >= -1 and text["right"] >= -1, f"cut off: {text}"
+            if text["label"]:
+                assert text["height"] >= 12, f"too small to read: {text}"
+        for name, fill in chart["legend"]:
+            colours.setdefault(name, set()).add(fill)
+    assert {"投稿", "已发布"} <= set(colours)
+    assert all(len(fills) == 1 for fills in colours.values()), colours
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, said", [
@@ -489,6 +535,9 @@ def test_stats_on_a_repository_without_publications_calls_nothing(repo: Path, ca
     assert code == 0 and "没有需要获取的新数据" in out, err
     assert not any(k.startswith("datacube/") for k in http(sandbox + "/sandbox/state")["calls"])
     assert git(repo, "for-each-ref", "refs/wxpub/") == ""  # an empty day writes nothing
+    code, out, err = run_cli(repo, capsys, "report", "--sandbox", "-o", str(repo / "report"), "--format", "json")
+    [note] = [n for n in json.loads(out)["notes"] if "还没有阅读数据" in n]
+    assert "stats 工作流" in note and "发布工作流" not in note and "次日" in note  # who fetches them, and when
 
 
 # -- what editors and the policy write cannot get into the page or run in a spreadsheet ------

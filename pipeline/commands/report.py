@@ -71,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
     figures = recorded(store.entries)
     notes = [APPROVAL_NOTE, LINT_NOTE]
     if not figures:
-        notes.append(f"还没有阅读数据:{store.ref} 为空,请先运行 wxpub stats(发布工作流每天运行一次)。")
+        # the stats workflow fetches them, not the publish one; and a day's figures exist only
+        # from the next day, so a report on the day of the first publication has none yet
+        notes.append(f"还没有阅读数据:{store.ref} 为空。阅读与分享数由 wxpub stats 获取(stats 工作流每天运行一次),"
+                     "微信在文章发布的次日才提供前一天的数据。")
     untracked = tracked(ledger.entries)[1]
     if untracked:
         notes.append(f"{len(untracked)} 篇文章无法对应到微信统计(如群发的答复不含文章链接),其阅读与分享数留空。")
