@@ -91,6 +91,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
     shown = json.dumps(error.instance, ensure_ascii=False)
     if len(shown) > 60:
         shown = shown[:57] + "..."
+    what = error.schema.get("description") if isinstance(error.schema, dict) else None
+    wanted = f";请填写:{what}" if what else ";请填写"
+    if v == "type" and error.instance is None:  # `author:` with nothing after it: YAML reads null
+        return f"没有填写{wanted}"
     if v == "type":
         expected = " 或 ".join(_TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value))
         return f"值 {shown} 的类型不对,应为{expected}"
@@ -99,9 +103,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if v == "const":
         return f"值 {shown} 不对,应为 {json.dumps(value, ensure_ascii=False)}"
     if v == "maxLength":
-        return f"长度 {len(error.instance)} 超过上限 {value}"
-    if v == "minLength":
-        return "不能为空" if value == 1 else f"长度不足 {value}"
+        return f"长度 {len(error.instance)} 超过上限 {value};请删减到 {value} 字以内"
+    if v == "minLength":  # what to write comes from the schema's own description of the field
+        return f"不能为空{wanted}" if value == 1 else f"长度不足 {value}{wanted}"
     if v in ("minimum", "maximum"):
         return f"值 {shown} 应{'不小于' if v == 'minimum' else '不大于'} {value}"
     if v in ("minItems", "minProperties"):

@@ -76,7 +76,10 @@ def test_empty_front_matter_reports_every_required_field(repo: Path, lint: Lint)
 
 @pytest.mark.parametrize(("key", "value", "expected"), [
     ("title", "title: 123", "值 123 的类型不对,应为字符串"),
-    ("title", 'title: ""', "不能为空"),
+    ("title", 'title: ""', "不能为空;请填写:文章标题"),
+    ("author", "author: ''", "不能为空;请填写:作者姓名"),  # as wxpub new leaves it: say what to write
+    ("author", "author:", "没有填写;请填写:作者姓名"),  # YAML's null, not "值 null 的类型不对"
+    ("cover", 'cover: ""', "不能为空;请填写:文章目录中的封面图片文件名"),
     ("original", "original: yes please", "应为true/false"),
     ("department", "department: [publicity]", "应为字符串"),
 ])
