@@ -91,3 +91,26 @@ def test_a_source_that_could_inject_into_the_workflows_is_refused(tmp_path: Path
         return
     assert code == 2 and "--source" in err and "Traceback" not in err
     assert not (tmp_path / "school").exists()  # refused before anything is written
+
+
+def test_working_as_the_guides_say_leaves_nothing_to_commit_by_mistake(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by following the README from `wxpub init`: after the guides' `wxpub preview -o 预览`
+    and a sandbox run, `git status` offered the preview pages and `.wxpub/` (the sandbox's
+    database and its credentials) for the next `git add -A`. They keep out of Git now, and the
+    sandbox's folder does so by itself, whatever .gitignore a school keeps."""
+    school = tmp_path / "school"
+    assert main(["init", str(school)]) == 0
+    (school / ".gitignore").write_text("\n".join(
+        line for line in (school / ".gitignore").read_text(encoding="utf-8").splitlines() if ".wxpub" not in line))
+    for command in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "init"]):
+        subprocess.run(command, cwd=school, check=True)
+    assert main(["--root", str(school), "preview", "-o", str(school / "预览")]) == 0
+    assert main(["--root", str(school), "publish", "--sandbox", "--now", "12:30"]) == 0
+    assert main(["--root", str(school), "backup", "--sandbox"]) == 0
+    capsys.readouterr()
+    assert (school / ".wxpub" / "sandbox.secrets.json").is_file()
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=school,
+                            capture_output=True, text=True, check=True).stdout
+    assert status == ""

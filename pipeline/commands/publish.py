@@ -37,6 +37,21 @@ LEDGER_REF = "refs/wxpub/ledger"
 SANDBOX_LEDGER_REF = "refs/wxpub/sandbox-ledger"  # sandbox runs never mark real articles as published
 SANDBOX_STATE = Path(".wxpub/sandbox.sqlite3")
 
+
+def sandbox_state(root: Path) -> Path:
+    """The sandbox's state file in the repository, in a folder that keeps itself out of Git.
+
+    `git add -A` in a school's repository (whose .gitignore wxpub init wrote without it) would
+    otherwise commit the sandbox's database and the sandbox credentials beside it.
+    """
+    state = root / SANDBOX_STATE
+    state.parent.mkdir(parents=True, exist_ok=True)
+    ignore = state.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# wxpub's local WeChat sandbox: state and sandbox credentials, never committed\n*\n",
+                          encoding="utf-8")
+    return state
+
 _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发", "queued": "排队中", "moved": "已移动",
            "retracted": "已撤回", "failed": "失败"}
 
@@ -107,13 +122,11 @@ def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[
     from pipeline import sandbox  # only sandbox runs need the server code
 
     base = args.sandbox_url
+    state = sandbox_state(root)
     if not base:
-        state = root / SANDBOX_STATE
-        state.parent.mkdir(parents=True, exist_ok=True)
         server, base = sandbox.start_in_thread(state)
         args.sandbox_server = server
-    secret_file = root / SANDBOX_STATE.with_suffix(".secrets.json")
-    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    secret_file = state.with_suffix(".secrets.json")
     known = json.loads(secret_file.read_text(encoding="utf-8")) if secret_file.exists() else {}
 
     def credentials(account: Account) -> Credentials:

@@ -14,10 +14,10 @@ from pathlib import Path
 from types import FrameType
 
 from pipeline.commands import arguments
+from pipeline.commands.publish import SANDBOX_STATE, sandbox_state
 from pipeline.errors import ExitCode, UserError
 from pipeline.sandbox import base_url, make_server
 
-DEFAULT_STATE = Path(".wxpub/sandbox.sqlite3")
 DEFAULT_PORT = 8765
 
 
@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction, help_text: str) -> None: 
     serve.add_argument("--port", type=arguments.port, default=DEFAULT_PORT, metavar="N",
                        help=f"监听端口(默认 {DEFAULT_PORT};0 表示任选空闲端口)")
     serve.add_argument("--state", type=Path, metavar="FILE",
-                       help=f"状态文件(SQLite,默认 仓库根目录/{DEFAULT_STATE})")
+                       help=f"状态文件(SQLite,默认 仓库根目录/{SANDBOX_STATE})")
     serve.add_argument("-v", "--verbose", action="store_true", help="打印请求日志(已隐去访问令牌与密钥)")
     serve.set_defaults(run=run)
 
@@ -39,7 +39,7 @@ def _stop(_signum: int, _frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    state: Path = args.state if args.state is not None else args.root / DEFAULT_STATE
+    state: Path = args.state if args.state is not None else sandbox_state(args.root)
     try:
         server = make_server(state, args.host, args.port, verbose=args.verbose)
     except (ValueError, sqlite3.Error) as exc:
