@@ -286,9 +286,11 @@ def parse_article(rel_path: PurePosixPath, raw: bytes, snapshot: Snapshot = NoFi
                            f"front matter 超出限制({exc.message});front matter 只需简单的“键: 值”,"
                            "不要用别名(*)重复引用大段内容,也不要层层嵌套")
     except YamlValueError as exc:
+        if "请" in exc.message:  # the loader said exactly what to do (a repeated key, a merge key...)
+            return LoadProblem(rel_path, exc.line, exc.column, "ART003", f"front matter 有误:{exc.message}")
         return LoadProblem(rel_path, exc.line, exc.column, "ART003",
                            f"front matter 中的值无法识别({exc.message});日期须真实存在(如没有 2026-02-30),"
-                           "不要使用 !! 或 ! 开头的类型标签,键不能重复;要当作文字的值请加引号")
+                           "不要使用 !! 或 ! 开头的类型标签;要当作文字的值请加引号")
     except YamlSyntaxError as exc:
         return LoadProblem(rel_path, exc.line, exc.column, "ART003", f"front matter 的 YAML 语法错误:{exc.message};检查缩进、冒号后的空格和引号")
     data = doc.data if doc.data is not None else {}

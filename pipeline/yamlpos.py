@@ -280,7 +280,9 @@ class _Builder:
             if isinstance(value, (dict, list)):  # an alias of a mapping or sequence used as a key
                 raise self._error(YamlValueError, event, "键只能是文字,不能是列表或映射")
             if value in top.value:
-                raise self._error(YamlValueError, event, f"重复的键 {_shown_key(value)}")
+                first = self.lines.get((*top.path, str(value)))
+                where = f"(第 {first} 行已经写过)" if first is not None else ""
+                raise self._error(YamlValueError, event, f"重复的键 {_shown_key(value)}{where};请删去其中一行,只留一个")
             top.key, top.key_line = value, line
         else:
             self.lines[(*top.path, str(top.key))] = top.key_line

@@ -79,6 +79,20 @@ def test_yaml_value_that_cannot_be_built_is_art003(repo: Path, run: Run, bad_lin
     assert "加引号" in finding["message"]
 
 
+@pytest.mark.parametrize(("bad_line", "column", "said"), [
+    ("author: 王芳", 1, "重复的键 `author`(第 3 行已经写过);请删去其中一行"),  # seen walking through as an editor
+    ("<<: {a: 1}", 1, "不支持合并键 <<;请把要用的键逐个写出"),
+])
+def test_a_yaml_mistake_with_its_own_fix_is_told_only_that(repo: Path, run: Run, bad_line: str, column: int,
+                                                            said: str) -> None:
+    """A repeated key used to get the generic advice for impossible dates and type tags as well."""
+    write_article(repo, raw=f"---\n{VALID_FM}{bad_line}\n---\n{BODY}")
+    finding = only(lint_findings(run, repo))
+    assert (finding["code"], finding["line"], finding["column"]) == ("ART003", 8, column)
+    assert finding["message"].startswith(f"front matter 有误:{said}")
+    assert "2026-02-30" not in finding["message"] and "!!" not in finding["message"]
+
+
 def test_quoted_impossible_date_reaches_the_front_matter_rule(repo: Path, run: Run) -> None:
     write_article(repo, raw=f'---\n{VALID_FM}publish_at: "2026-02-30 10:00"\n---\n{BODY}')
     finding = only(lint_findings(run, repo))
