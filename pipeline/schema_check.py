@@ -97,7 +97,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"没有填写{wanted}"
     if v == "type":
         expected = " 或 ".join(_TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value))
-        return f"值 {shown} 的类型不对,应为{expected}"
+        return f"值 {shown} 的类型不对,应为{expected}" + (f";{what}" if what else "")
     if v == "enum":
         return f"值 {shown} 不在可选范围内,可选:{', '.join(map(str, value))}"
     if v == "const":

@@ -93,6 +93,14 @@ def test_wrong_type_is_fm002_on_its_line(repo: Path, lint: Lint, key: str, value
     assert any(m.startswith(f"字段 {key}:") and expected in m for m in fm002), fm002
 
 
+def test_a_wrong_type_says_what_the_field_holds(repo: Path, lint: Lint) -> None:
+    """`source: 中国青年报` said only 应为映射(键: 值), a word editors do not use."""
+    article(repo, replace_line(VALID_FM, "original", "source: 中国青年报"))
+    _, findings = lint(repo)
+    [said] = [f["message"] for f in findings if f["code"] == "FM002"]
+    assert said.endswith("应为映射(键: 值);转载文章的来源:name(来源名称)与 url(原文链接)都必填(R9)。")
+
+
 @pytest.mark.parametrize(("line", "expected"), [
     ("comments: maybe", '值 "maybe" 不在可选范围内,可选:open, fans, closed'),
     ("classification: 公开", "不在可选范围内"),
