@@ -344,6 +344,10 @@ def test_serve_shows_a_broken_article_as_a_page_not_a_crash(site: Path) -> None:
     with running_serve(site) as base:
         status, page = http_get(base + "content/official/publicity/2026-10-22-broken/")
         assert status == 500 and "YAML" in page and "location.reload()" in page and "Traceback" not in page
+        # where and which rule, as lint says it, so the editors' guide can be looked up; said once
+        assert re.search(r"content/official/publicity/2026-10-22-broken/index.md:\d+:\d+<", page) and "错误 ART003 " in page
+        assert page.count("自动刷新") == 1
+        assert "ART003" in http_get(base)[1]  # the index names the rule too
         assert http_get(base)[0] == 200
 
 

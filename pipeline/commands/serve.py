@@ -136,7 +136,7 @@ def render_index(site: Site) -> str:
             entries.append(index_entry(loaded, policies, f"/{quote(key, errors='surrogateescape')}/"))
         else:
             entries.append(IndexEntry(f"/{quote(key, errors='surrogateescape')}/", bundle.parent.name, bundle.parts[1] if len(bundle.parts) > 1 else "",
-                                      "", str(bundle), problem=f"第 {loaded.line} 行：{loaded.message}"))
+                                      "", str(bundle), problem=f"第 {loaded.line} 行:{loaded.code} {loaded.message}"))
     note = f"共 {len(entries)} 篇文章；保存文件后预览页会自动刷新"
     return build_index(entries, heading=f"文章预览 · {site.base.relative_to(site.root).as_posix() or '.'}", note=note, live=live)
 
@@ -147,7 +147,9 @@ def render_article_page(site: Site, bundle: PurePosixPath) -> tuple[int, str]:
         policies = site.policies()
         loaded = load_article(WorkTree(site.root), bundle)
         if not isinstance(loaded, Article):
-            raise UserError(loaded.message, where=f"{loaded.path}:{loaded.line}", hint="修改后保存，本页会自动刷新")
+            # as lint says it (file:line:column, the code the editors' guide explains), and no
+            # hint: the page itself says that saving reloads it
+            raise UserError(f"错误 {loaded.code} {loaded.message}", where=f"{loaded.path}:{loaded.line}:{loaded.column}")
         return 200, build_preview(loaded, policies, theme=site.theme, live=live)
     except UserError as exc:
         return 500, _error_page(f"无法预览 {bundle.parent.name}", exc, live)
