@@ -101,7 +101,7 @@ def article_text(policies: Policies, request: NewArticle) -> str:
         _field("original", True, "原创;转载请删去此行,改写 source: {name: 来源名称, url: 原文链接}"),
         "# TODO:正文写在下面一行 --- 之后(现在是空的,wxpub lint 会报 BODY002 正文为空)。",
         f"# 图片放在本目录中,在正文里用 ![图片说明](文件名.jpg) 插入;封面存为 {COVER_FILE}。",
-        "# 各字段与写法的说明见 docs/editors.md(编辑指南)。",
+        "# 各字段与写法的说明见 wxpub 的编辑指南 docs/editors.md。",
         "---",
         "",
     ]

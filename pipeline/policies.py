@@ -253,7 +253,7 @@ def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
         errors = _check_references(doc, files)
     if errors:
         raise UserError(f"{POLICY_FILE} 有 {len(errors)} 处错误:\n  " + "\n  ".join(errors),
-                        hint="按上面的行号修改;字段说明见 docs/policies.md")
+                        hint="按上面的行号修改;字段说明见 wxpub 的 docs/policies.md")
     return _build(doc, root, files)
 
 

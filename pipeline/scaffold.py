@@ -106,8 +106,10 @@ def scaffold(root: Path, *, force: bool, source: str | None = None) -> Scaffold:
         PurePosixPath(".gitignore"): _packaged("gitignore").encode(),
         EXAMPLE_ARTICLE / "index.md": _packaged("example/index.md").encode(),
         EXAMPLE_ARTICLE / "cover.jpg": _cover(),
+        # the guides stay in wxpub's repository: the README says where, at this version
         PurePosixPath("README.md"): _packaged("README.md").replace("@SCHOOL@", "示例学校")
-        .replace("@EXAMPLE@", f"{EXAMPLE_ARTICLE}/").replace("@INSTALL@", install).encode(),
+        .replace("@EXAMPLE@", f"{EXAMPLE_ARTICLE}/").replace("@INSTALL@", install)
+        .replace("@REPOSITORY@", repository(source)).replace("@VERSION@", __version__).encode(),
     }
     # where editors work: pre-commit runs wxpub lint at the same tag the workflows install;
     # VS Code gets the settings, extension recommendations and remark config (the schema

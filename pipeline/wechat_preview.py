@@ -84,7 +84,7 @@ def receivers(policies: Policies, account: Account, names: Sequence[str],
         raise UserError(f"账号「{account.name}」没有设置可接收预览的人(accounts.{account.id}.previewers)",
                         where=f"{POLICY_FILE}:{policies.line_of('accounts', account.id)}",
                         hint=f"在 accounts.{account.id}.previewers 下列出姓名及其 wxname 或 openid"
-                             "(或存放它的环境变量 wxname_env / openid_env),见 docs/policies.md")
+                             "(或存放它的环境变量 wxname_env / openid_env),见 wxpub 的 docs/policies.md")
     unknown = [name for name in names if name not in allowed]
     if unknown:
         raise UserError(f"「{'」「'.join(unknown)}」不在账号「{account.name}」的预览名单中;可选:{'、'.join(allowed)}",

@@ -29,6 +29,12 @@ def test_init_writes_a_repository_that_lints_clean(tmp_path: Path, lint, capsys:
     assert main(["--root", str(school), "codeowners", "--check"]) == 0
     readme = (school / "README.md").read_text(encoding="utf-8")
     assert "@" + "SCHOOL@" not in readme and "投稿" in readme
+    # lint's messages and wxpub new's comments cite docs/editors.md, which a school's repository
+    # does not have: its README says where the guides are, at the version it installs
+    from pipeline import __version__
+    from pipeline.scaffold import repository
+    assert "docs/editors.md" in readme and f"{repository(None)}" in readme and f"v{__version__}" in readme
+    assert not re.search(r"@[A-Z]+@", readme)  # every placeholder filled
     assert "policies/wordlists/prohibited.txt" in {w.source for w in policies.wordlists}
     assert (school / "policies" / "wordlists" / "prohibited.txt").is_file()
 

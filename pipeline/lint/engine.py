@@ -204,7 +204,7 @@ def code_findings(policies: Policies) -> list[Finding]:
             guess = f"(是否想写 `{close[0]}`?)" if close else ""
             findings.append(Finding(POLICY_FILE, policies.line_of("rules", code), 1, "POL001",
                                     f"rules 下的 `{code}` 不是任何规则的代码{guess},这项设置不会生效;"
-                                    "代码见 docs/rules.md"))
+                                    "代码见 wxpub 的 docs/rules.md"))
     for i, rule in enumerate(policies.custom_rules):
         if rule.code in RULES:
             findings.append(Finding(POLICY_FILE, policies.line_of("custom_rules", i, "code"), 1, "POL001",

@@ -63,7 +63,7 @@ def _schema(doc: Document) -> Iterator[Finding]:
             yield doc.finding("FM001", problem.line, 1, f"缺少必填字段 {missing}({label});请在 front matter 中加上 `{missing}: ...`",
                               binding=missing == "cover", regulation=_REQUIRED_BY.get(missing, ""))  # the publisher cannot send an article without a cover
         elif problem.is_unknown_key:
-            yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};该字段不会发布,字段说明见 docs/editors.md")
+            yield doc.finding("FM003", problem.line, 1, f"front matter {problem.message};该字段不会发布,字段说明见 wxpub 的编辑指南 docs/editors.md")
         elif problem.kind == "maxLength" and key in _LENGTH_CODES and len(problem.path) == 1:
             code, limit = _LENGTH_CODES[key]
             length = len(str(article.front_matter[key]))
