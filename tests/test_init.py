@@ -99,11 +99,11 @@ def test_a_source_that_could_inject_into_the_workflows_is_refused(tmp_path: Path
     assert not (tmp_path / "school").exists()  # refused before anything is written
 
 
-def test_working_as_the_guides_say_leaves_nothing_to_commit_by_mistake(tmp_path: Path,
-                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_working_as_the_guides_say_leaves_nothing_to_commit_by_mistake(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by following the README from `wxpub init`: after the guides' `wxpub preview -o 预览`
-    and a sandbox run, `git status` offered the preview pages and `.wxpub/` (the sandbox's
-    database and its credentials) for the next `git add -A`. They keep out of Git now, and the
+    and a sandbox run, `git status` offered the preview pages, `.wxpub/` (the sandbox's database
+    and its credentials) and wxpub report's default `report/` for the next `git add -A`. They keep out of Git now, and the
     sandbox's folder does so by itself, whatever .gitignore a school keeps."""
     school = tmp_path / "school"
     assert main(["init", str(school)]) == 0
@@ -115,6 +115,8 @@ def test_working_as_the_guides_say_leaves_nothing_to_commit_by_mistake(tmp_path:
     assert main(["--root", str(school), "preview", "-o", str(school / "预览")]) == 0
     assert main(["--root", str(school), "publish", "--sandbox", "--now", "12:30"]) == 0
     assert main(["--root", str(school), "backup", "--sandbox"]) == 0
+    monkeypatch.chdir(school)  # as a person runs it: in the repository, the report where it goes by default
+    assert main(["report", "--sandbox"]) == 0 and (school / "report" / "report.html").is_file()
     capsys.readouterr()
     assert (school / ".wxpub" / "sandbox.secrets.json").is_file()
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=school,
