@@ -535,3 +535,36 @@ def test_state_has_no_secrets(sandbox: Sandbox) -> None:
     client.draft.count()
     text = json.dumps(sandbox.state())
     assert SECRET not in text and client.access_token not in text
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="/usr/bin/chromium 不存在")
+def test_index_page_is_readable_with_long_links_and_shows_the_draft_box(sandbox: Sandbox) -> None:
+    """Seen in a screenshot while following the README: the article link, one unbreakable word,
+    took the table's width, so titles and 方式/状态 were one character per line; and an account
+    that leaves articles in the draft box showed only 尚未发表文章."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_preview_browser import CHROMIUM, CHROMIUM_ARGS
+    client = sandbox.account(publish_delay_polls=0)
+    thumb = cover(client)
+    for _ in range(2):
+        client.freepublish.get(client.freepublish.submit(add_draft(client, article(thumb)))["publish_id"])
+    add_draft(client, article(thumb, title="留在草稿箱的文章"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            tab.goto(f"{sandbox.base}/")
+            cells = tab.evaluate("""() => [...document.querySelectorAll('tr')].map(tr => [...tr.children].map(c => {
+                const range = document.createRange();
+                range.selectNodeContents(c);  // the lines its text takes, not the row's height
+                const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                return {text: c.textContent, width: c.getBoundingClientRect().width, lines: tops.size};
+            }))""")
+            text = tab.inner_text("main")
+        finally:
+            browser.close()
+    header, *rows = cells
+    assert [c["lines"] for c in header] == [1] * 5, header
+    assert rows and all(row[0]["width"] > 150 and [c["lines"] for c in row[1:4]] == [1, 1, 1] for row in rows), rows
+    assert "草稿箱中有 1 条草稿" in text and "留在草稿箱的文章" in text

@@ -27,6 +27,12 @@ body {{ font-family: -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif
 main {{ max-width: {width}; margin: 0 auto; background: #fff; padding: 20px 16px 40px; min-height: 100vh; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
 th, td {{ border-bottom: 1px solid #eee; padding: 6px 4px; text-align: left; vertical-align: top; }}
+/* the link is one unbreakable word as long as the table: it breaks anywhere, so the title keeps
+   its room and 方式/时间/状态 stay on one line instead of one character per line */
+th {{ white-space: nowrap; }}
+td.short {{ white-space: nowrap; }}
+td.title {{ min-width: 12em; }}
+td.url {{ word-break: break-all; color: #888; font-size: 12px; }}
 .meta {{ color: #888; font-size: 14px; margin: 8px 0 20px; }}
 .note {{ color: #576b95; }}
 .rich_media_content {{ font-size: 17px; line-height: 1.75; overflow-wrap: break-word; }}
@@ -68,8 +74,8 @@ def _rows(db: sqlite3.Connection, appid: str) -> Iterator[str]:
         title = escape(article["title"])
         cell = f'<a href="{escape(link)}">{title}</a>' if link else title
         url = escape(article.get("url", ""))
-        yield (f"<tr><td>{cell}</td><td>{kind}</td><td>{_time(stamp)}</td><td>{status}</td>"
-               f"<td>{url or '—'}</td></tr>")
+        yield (f'<tr><td class="title">{cell}</td><td class="short">{kind}</td><td class="short">{_time(stamp)}</td>'
+               f'<td class="short">{status}</td><td class="url">{url or "—"}</td></tr>')
 
 
 def index(store: Store, db: sqlite3.Connection) -> str:
@@ -88,6 +94,13 @@ def index(store: Store, db: sqlite3.Connection) -> str:
                          + "".join(rows) + "</table>")
         else:
             parts.append("<p>尚未发表文章。</p>")
+        # an account that leaves articles in the draft box (publish_mode: draft) showed only
+        # 尚未发表文章 after a publish run that put them there
+        drafts = [loads(row["articles"]) for row in
+                  db.execute("SELECT articles FROM drafts WHERE appid = ? ORDER BY updated_at DESC", (account["appid"],))]
+        if drafts:
+            titles = "、".join(f"「{escape(str(a.get('title', '')))}」" for items in drafts for a in items)
+            parts.append(f'<p class="meta">草稿箱中有 {len(drafts)} 条草稿:{titles}</p>')
     return page("微信公众号沙箱", "\n".join(parts))
 
 
