@@ -122,3 +122,20 @@ def test_working_as_the_guides_say_leaves_nothing_to_commit_by_mistake(tmp_path:
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=school,
                             capture_output=True, text=True, check=True).stdout
     assert status == ""
+
+
+def test_the_commented_certification_and_previewers_are_valid_once_uncommented(tmp_path: Path) -> None:
+    """Working from wxpub init, `wxpub preview --wechat` refused with 'no previewers' and doctor
+    said 'no certification dates', and the new policy showed neither key: it now shows both,
+    commented, and they are valid as written once the comment marks are taken away."""
+    school = tmp_path / "school"
+    assert main(["init", str(school)]) == 0
+    policy = school / "policies.yaml"
+    text = policy.read_text(encoding="utf-8")
+    uncommented = re.sub(r"^    # (certification:|previewers:)", r"    \1", text, flags=re.M)
+    uncommented = re.sub(r"^    #   (?=\S)", "      ", uncommented, flags=re.M)
+    assert uncommented != text
+    policy.write_text(uncommented, encoding="utf-8")
+    official = load_policies(school).accounts["official"]
+    assert set(official.previewers) == {"张三", "李四"}
+    assert official.verified_until and official.annual_review and official.renewal
