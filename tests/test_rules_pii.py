@@ -80,6 +80,9 @@ def test_valid_id_number_is_pii001_masked(repo: Path, capsys: pytest.CaptureFixt
     assert hits[0]["regulation"] == REGULATION_B6
     assert f"疑似居民身份证号码 {number[:3]}{'*' * 11}{number[-4:]}" in hits[0]["message"]
     assert "请删除或打码" in hits[0]["message"]
+    # the example of masking is this number masked, not a phone number (found walking through)
+    assert f"打码(如 {number[:3]}{'*' * 11}{number[-4:]})" in hits[0]["message"]
+    assert "138****5678" not in hits[0]["message"]
     assert number not in out and number.upper() not in out
     assert code == 1
 
@@ -131,7 +134,7 @@ def test_mobile_number_is_pii002_masked(repo: Path, capsys: pytest.CaptureFixtur
     line, column = where(index, text)
     assert [(f["code"], f["line"], f["column"]) for f in hits] == [("PII002", line, column + start)]
     assert hits[0]["severity"] == "error"
-    assert f"疑似手机号码 {masked};" in hits[0]["message"]
+    assert f"疑似手机号码 {masked};" in hits[0]["message"] and f"打码(如 {masked})" in hits[0]["message"]
     digits = "".join(c for c in text if c.isdigit())
     assert digits[-11:] not in out.replace(" ", "").replace("-", "")
     assert code == 1

@@ -70,23 +70,26 @@ def _scan(doc: Document, text: str, line: int | None) -> Iterator[Finding]:
         return doc.position(offset) if line is None else (line, 1)
 
     taken: list[tuple[int, int]] = []  # spans already reported, so a card is not also a phone
-    hint = "公开发布前请删除或打码(如 138****5678),确需公开的请取得本人同意并抑制此条"
+    def hint(masked: str) -> str:  # the example is what was found, masked: not a phone number for an ID card
+        return f"公开发布前请删除或打码(如 {masked}),确需公开的请取得本人同意并抑制此条"
+
     for m in _ID_NUMBER.finditer(text):
         if id_checksum_ok(m.group()):
             taken.append(m.span())
-            yield doc.finding("PII001", *at(m.start()), f"疑似居民身份证号码 {_mask(m.group())};{hint}")
+            yield doc.finding("PII001", *at(m.start()), f"疑似居民身份证号码 {_mask(m.group())};{hint(_mask(m.group()))}")
     for m in _BANK_CARD.finditer(text):
         digits = re.sub(r"[ -]", "", m.group())
         if 16 <= len(digits) <= 19 and luhn_ok(digits) and not _overlaps(m.span(), taken):
             taken.append(m.span())
-            yield doc.finding("PII003", *at(m.start()), f"疑似银行卡号 {_mask(digits)};{hint}")
+            yield doc.finding("PII003", *at(m.start()), f"疑似银行卡号 {_mask(digits)};{hint(_mask(digits))}")
     for m in _MOBILE.finditer(text):
         if not _overlaps(m.span(), taken):
             taken.append(m.span())
-            yield doc.finding("PII002", *at(m.start()), f"疑似手机号码 {_mask(re.sub(r'[ -]', '', m.group()))};{hint}")
+            masked = _mask(re.sub(r"[ -]", "", m.group()))
+            yield doc.finding("PII002", *at(m.start()), f"疑似手机号码 {masked};{hint(masked)}")
     for m in _STUDENT_NO.finditer(text):
         if not _overlaps(m.span(1), taken):
-            yield doc.finding("PII004", *at(m.start(1)), f"含学号/学籍号 {_mask(m.group(1))};学生个人信息不得公开,{hint}")
+            yield doc.finding("PII004", *at(m.start(1)), f"含学号/学籍号 {_mask(m.group(1))};学生个人信息不得公开,{hint(_mask(m.group(1)))}")
     for m in _EMAIL.finditer(text):
         yield doc.finding("PII005", *at(m.start()), f"含电子邮箱 {_mask(m.group())};个人邮箱请删除,公务邮箱可抑制此条并说明")
 
