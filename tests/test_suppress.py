@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,24 @@ def test_malformed_directive_is_sup003(repo: Path, capsys: pytest.CaptureFixture
     problem = found(data, "SUP003")[0]
     assert problem["severity"] == "error"
     assert "抑制注释格式应为 <!-- wxpub-disable 规则代码: 理由 -->" in problem["message"]
+    assert problem["message"].endswith(WHAT_IS_WRONG[directive])  # which part to fix
     assert data["suppressions"] == []
     assert code == 1
+
+
+WHAT_IS_WRONG = {
+    "<!-- wxpub-disable -->": ";没有写规则代码", "<!-- wxpub-disable-file -->": ";没有写规则代码",
+    "<!-- wxpub-disable pii005: 公务邮箱 -->": ";「pii005」不是规则代码(大写字母加三位数字,如 PII002,见检查结果中的代码)",
+    "<!-- wxpub-disable PII5: 公务邮箱 -->": ";「PII5」不是规则代码(大写字母加三位数字,如 PII002,见检查结果中的代码)",
+    "<!-- wxpub-disable PII005 PII002: 少了逗号 -->": ";多个代码之间要用逗号分开",
+}
+
+
+def test_a_number_in_a_malformed_directive_is_not_repeated(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_article(repo, body="正文。\n\n<!-- wxpub-disable 13812345678: 公开电话 -->\n办公室 13812345678\n")
+    _, data = lint_json(repo, capsys)
+    [problem] = found(data, "SUP003")
+    assert "不是规则代码" in problem["message"] and "1381234" not in json.dumps(data)
 
 
 def test_unused_directive_is_sup002_and_still_listed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

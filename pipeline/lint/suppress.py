@@ -25,6 +25,7 @@ UNSUPPRESSIBLE = frozenset(code.code for code in INFO)
 
 _DIRECTIVE = re.compile(r"<!--\s*wxpub-disable(?P<file>-file)?\b(?P<rest>.*?)-->")
 _INLINE_CODE = re.compile(r"(`+).+?\1")
+_CODE = re.compile(r"[A-Z]+\d{3}")
 _CODES_AND_REASON = re.compile(r"^\s*(?P<codes>[A-Z]+\d{3}(?:\s*[,，]\s*[A-Z]+\d{3})*)\s*(?:[:：](?P<reason>.*))?$", re.S)
 
 
@@ -51,7 +52,7 @@ def parse(doc: Document) -> tuple[list[_Directive], list[Finding]]:
             parsed = _CODES_AND_REASON.match(match.group("rest"))
             if not parsed:
                 problems.append(doc.finding("SUP003", line, column, "抑制注释格式应为 <!-- wxpub-disable 规则代码: 理由 -->,"
-                                            "例如 <!-- wxpub-disable PII005: 公务邮箱,可公开 -->"))
+                                            f"例如 <!-- wxpub-disable PII005: 公务邮箱,可公开 -->{_what_is_wrong(match.group('rest'))}"))
                 continue
             codes = tuple(c.strip() for c in re.split("[,，]", parsed.group("codes")))
             reason = (parsed.group("reason") or "").strip()
@@ -67,6 +68,21 @@ def parse(doc: Document) -> tuple[list[_Directive], list[Finding]]:
                 scope, covered = "line", frozenset({doc.body_line(content_after[index])})
             directives.append(_Directive(Suppression(str(doc.article.path), line, codes, reason, scope), covered))
     return directives, problems
+
+
+def _what_is_wrong(rest: str) -> str:
+    """The part of a malformed directive that is not a code (`PII02`, `pii002`), named, so an
+    editor who wrote the format right sees which word to fix."""
+    words = [w for w in re.split(r"[\s,，]+", re.split(r"[:：]", rest, maxsplit=1)[0]) if w]
+    wrong = [w for w in words if not _CODE.fullmatch(w)]
+    if not words:
+        return ";没有写规则代码"
+    if wrong:
+        # named only when it looks like a mistyped code: any other text may be the very phone
+        # number the directive was meant for, which lint never repeats
+        shown = f"「{wrong[0]}」" if re.fullmatch(r"[A-Za-z]{1,8}\d{0,4}", wrong[0]) else "其中的"
+        return f";{shown}不是规则代码(大写字母加三位数字,如 PII002,见检查结果中的代码)"
+    return ";多个代码之间要用逗号分开" if len(words) > 1 else ""
 
 
 def _inline_code(text: str) -> list[tuple[int, int]]:
