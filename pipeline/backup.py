@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_reason
 from pipeline.render import check
 from pipeline.wechat import WeChat, WeChatError
 
@@ -393,7 +393,7 @@ def writable(out: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"备份目录无法写入:{exc.strerror or exc}", where=str(out),
+        raise UserError(f"备份目录无法写入:{os_reason(exc)}", where=str(out),
                         hint="用 -o 指定一个可写的目录,或检查该目录的权限与剩余空间") from None
     ignore = out / ".gitignore"
     if not ignore.exists():  # an export in the repository must never be committed to main by accident
@@ -403,7 +403,7 @@ def writable(out: Path) -> None:
 def failed(account: str, error: WeChatError | OSError) -> UserError:
     """Why one account's export stopped, for a person (nothing of it was kept)."""
     if isinstance(error, OSError):
-        return UserError(f"账号 {account} 的备份写入失败:{error.strerror or error}", where=str(error.filename or ""),
+        return UserError(f"账号 {account} 的备份写入失败:{os_reason(error)}", where=str(error.filename or ""),
                          hint="检查备份目录的权限与剩余空间后重新运行;未完成的导出已删除,此前的导出不受影响")
     return UserError(f"账号 {account} 的备份失败:{error}",
                      hint="按上面的提示处理后重新运行;未完成的导出已删除,此前的导出不受影响")

@@ -28,7 +28,7 @@ import yaml
 
 from pipeline import textcheck
 from pipeline.content import ARTICLE_FILE, BUNDLE_NAME, CONTENT_DIR, Article, parse_article
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_reason
 from pipeline.policies import Policies
 
 COVER_FILE = "cover.jpg"
@@ -134,7 +134,7 @@ def create(root: Path, policies: Policies, request: NewArticle) -> PurePosixPath
         with (folder / ARTICLE_FILE).open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except OSError as exc:
-        raise UserError(f"无法新建文章目录:{exc.strerror}", where=str(bundle), hint="检查 content/ 目录是否可写") from None
+        raise UserError(f"无法新建文章目录:{os_reason(exc)}", where=str(bundle), hint="检查 content/ 目录是否可写") from None
     return index
 
 

@@ -21,7 +21,7 @@ from typing import Any, Collection, Mapping
 from pipeline import POLICY_FILE as POLICY_FILE  # re-exported: the name lives in pipeline/__init__.py
 from pipeline import schema_check, textcheck
 from pipeline.defaults import with_defaults
-from pipeline.errors import UserError
+from pipeline.errors import UserError, os_reason
 from pipeline.snapshot import MISSING, NOT_A_FILE, OUTSIDE, SYMLINK, Refused, Snapshot, WorkTree
 from pipeline.yamlpos import KeyPath, PositionedYaml, YamlBudgetError, YamlSyntaxError, load_positioned
 
@@ -232,7 +232,7 @@ def load_policies(root: Path, files: Snapshot | None = None) -> Policies:
         raise UserError(f"无法读取:{POLICY_FILE} {_REFUSED.get(refused.problem, '不是普通文件')}", where=POLICY_FILE,
                         hint="policies.yaml 应为仓库根目录下的普通文件") from None
     except OSError as exc:
-        raise UserError(f"无法读取:{exc.strerror}", where=str(root / POLICY_FILE), hint="policies.yaml 应为仓库根目录下的普通文件") from None
+        raise UserError(f"无法读取:{os_reason(exc)}", where=str(root / POLICY_FILE), hint="policies.yaml 应为仓库根目录下的普通文件") from None
     text = textcheck.decode(raw)
     if isinstance(text, textcheck.NotUtf8):
         raise UserError(str(text), where=f"{POLICY_FILE}:{text.line}", hint="请在编辑器中以 UTF-8 编码重新保存该文件") from None

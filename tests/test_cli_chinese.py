@@ -9,7 +9,9 @@ short list of proper names and abbreviations, each there for a reason."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import re
 from pathlib import Path
 
@@ -17,7 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pipeline
 from pipeline.cli import COMMANDS, build_parser, main
+from pipeline.errors import os_reason
 from tests.testing.fixtures import jpeg_bytes, write_article
 
 # Names and abbreviations Chinese documentation writes in Latin letters too
@@ -129,10 +133,28 @@ def test_our_own_errors_say_hint_in_chinese(tmp_path: Path, capsys: pytest.Captu
     assert code == 2 and "提示:" in text and "Hint" not in text, text
 
 
+@given(code=st.sampled_from(sorted(errno.errorcode)))
+def test_a_failed_file_or_network_call_is_said_in_chinese(code: int) -> None:
+    """Walking through, `wxpub serve` on a busy port said 'Address already in use' to an editor:
+    every OSError a command turns into a message goes through os_reason."""
+    said = os_reason(OSError(code, os.strerror(code)))
+    assert re.search(r"[\u4e00-\u9fff]", said)
+    assert said.startswith("系统错误(") or os.strerror(code) not in said
+
+
+def test_every_command_words_an_os_error_through_os_reason() -> None:
+    """No message built from an OSError's English strerror is left in the package."""
+    offenders = [f"{path.relative_to(PACKAGE)}:{n}" for path in PACKAGE.rglob("*.py")
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if "strerror" in line and path.name != "errors.py"]
+    assert offenders == []
+
+
 # -- lint's text output: what an editor reads in a terminal or a pre-commit hook ----------------
 
 # Latin-letter words lint's Chinese messages name on purpose: the format names editors see in
 # their own tools, proper names, and the key words of the article's YAML
+PACKAGE = Path(pipeline.__file__).parent
 LINT_TERMS = frozenset({"YAML", "front", "matter", "EXIF", "PNG", "GIF", "MP4", "FLV", "F4V", "Word", "Tab",
                         "base64", "URL"})
 UNICODE_NAME = re.compile(r"U\+[0-9A-F]{4,6}\([A-Z0-9 \-]+\)")  # a character's standard name after its code

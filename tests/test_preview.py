@@ -367,6 +367,7 @@ def test_serve_reports_a_busy_port(site: Path) -> None:
         result = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(site), "serve", "--port", str(port)],
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--port" in result.stderr and "Traceback" not in result.stderr
+    assert "端口已被占用" in result.stderr and "Address already in use" not in result.stderr  # editors run serve
 
 
 def test_sample_articles_all_preview(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

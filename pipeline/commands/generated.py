@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import ExitCode, UserError
+from pipeline.errors import ExitCode, UserError, os_reason
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def write_or_check(root: Path, args: argparse.Namespace, generated: Generated, t
         with target.open("w", encoding="utf-8", newline="\n") as handle:  # the same bytes on every platform
             handle.write(text)
     except OSError as exc:
-        raise UserError(f"无法写入 {shown}:{exc.strerror}", hint="用 -o 指定一个可写的文件,或检查目录权限") from None
+        raise UserError(f"无法写入 {shown}:{os_reason(exc)}", hint="用 -o 指定一个可写的文件,或检查目录权限") from None
     print(f"已写入 {shown}")
     return ExitCode.OK
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.changes import changed_since
 from pipeline.content import Article, find_bundles, load_article
-from pipeline.errors import ExitCode, UserError
+from pipeline.errors import ExitCode, UserError, os_reason
 from pipeline.policies import Policies, load_policies
 from pipeline.progress import Progress, bar_wanted
 from pipeline.preview import IndexEntry, build_index, build_preview, index_entry, preview_file_name
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         with Progress.start("生成预览", "篇", shown=bar_wanted()) as bar:
             written, problems = write_previews(root, policies, bundles, output, args.theme, bar)
     except OSError as exc:
-        raise UserError(f"无法写入预览:{exc.strerror}", where=str(exc.filename or output),
+        raise UserError(f"无法写入预览:{os_reason(exc)}", where=str(exc.filename or output),
                         hint="用 -o 指定一个可写的目录") from None
     for path in written:
         print(_display(path))

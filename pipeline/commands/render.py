@@ -16,7 +16,7 @@ import sys
 from pathlib import Path, PurePosixPath
 
 from pipeline.content import Article, find_bundles, load_article
-from pipeline.errors import ExitCode, UserError
+from pipeline.errors import ExitCode, UserError, os_reason
 from pipeline.policies import Policies, load_policies
 from pipeline.render import RenderedArticle, render_article
 from pipeline.render.check import StructureProblem, check_html
@@ -91,7 +91,7 @@ def write(rendered: RenderedArticle, output: Path | None) -> None:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(rendered.content + "\n", encoding="utf-8")
         except OSError as exc:
-            raise UserError(f"无法写入:{exc.strerror}", where=str(exc.filename or output),
+            raise UserError(f"无法写入:{os_reason(exc)}", where=str(exc.filename or output),
                             hint="换一个可写的 -o 路径,或不加 -o 输出到标准输出") from None
         print(f"已写入 {output}", file=sys.stderr)
     else:

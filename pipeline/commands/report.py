@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.changes import open_repository, resolve_commit
 from pipeline.commands import arguments
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
-from pipeline.errors import ExitCode, UserError
+from pipeline.errors import ExitCode, UserError, os_reason
 from pipeline.ledger import Ledger
 from pipeline.policies import load_policies
 from pipeline.forge import ForgeError, forge_from_env
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         files = write(report, out)
     except OSError as error:  # a file where the folder should be, no permission, a full disk
-        raise UserError(f"无法写入报告目录 {out}:{error.strerror or error}",
+        raise UserError(f"无法写入报告目录 {out}:{os_reason(error)}",
                         hint="用 -o 指定一个可写的目录(不存在时会自动创建)") from None
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

@@ -15,7 +15,7 @@ from types import FrameType
 
 from pipeline.commands import arguments
 from pipeline.commands.publish import SANDBOX_STATE, sandbox_state
-from pipeline.errors import ExitCode, UserError
+from pipeline.errors import ExitCode, UserError, os_reason
 from pipeline.sandbox import base_url, make_server
 
 DEFAULT_PORT = 8765
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"无法使用沙箱状态文件:{exc}", where=str(state),
                         hint="换一个 --state 文件,或删除这个沙箱状态文件(其中只有沙箱数据)") from None
     except OSError as exc:
-        raise UserError(f"无法在 {args.host}:{args.port} 启动沙箱:{exc.strerror or exc}",
+        raise UserError(f"无法在 {args.host}:{args.port} 启动沙箱:{os_reason(exc)}",
                         hint="换一个端口(--port N),或用 --port 0 任选空闲端口") from None
     print(base_url(server), flush=True)
     print(f"沙箱已启动,状态文件 {state};按 Ctrl-C 停止", file=sys.stderr, flush=True)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pipeline.content import CONTENT_DIR, Article, find_bundles, load_article
 from pipeline.commands import arguments
-from pipeline.errors import ExitCode, UserError
+from pipeline.errors import ExitCode, UserError, os_reason
 from pipeline.policies import POLICY_FILE, Policies, load_policies
 from pipeline.preview import IndexEntry, build_index, build_preview, index_entry, live_reload_script, page
 from pipeline.render.themes import THEMES_DIR, load_theme
@@ -219,7 +219,7 @@ def make_server(site: Site, host: str, port: int) -> http.server.ThreadingHTTPSe
     try:
         server: http.server.ThreadingHTTPServer = server_class((host, port), handler)
     except OSError as exc:
-        raise UserError(f"无法在 {host}:{port} 上启动服务:{exc.strerror}",
+        raise UserError(f"无法在 {host}:{port} 上启动服务:{os_reason(exc)}",
                         hint="端口可能已被占用:用 --port 指定其他端口,或 --port 0 自动选择") from None
     server.daemon_threads = True
     return server
