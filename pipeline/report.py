@@ -473,9 +473,13 @@ def markdown(report: Report, tabs: Sequence[Table]) -> str:
 
 def _md_cell(value: Any) -> str:
     """Text as a table cell of GitHub Markdown, which renders HTML in job summaries: a name in
-    the policy shows as written, never as a tag, a link or a broken row."""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+    the policy shows as written, never as a tag, a link or a broken row. Every ASCII punctuation
+    mark is backslash-escaped (CommonMark's literal form), the backslash too: escaping only some
+    let a title's own backslash cancel ours (`\\[x\\](https://…)` became a link)."""
+    return _MD_PUNCTUATION.sub(r"\\\g<0>", re.sub(r"[\r\n]+", " ", str(value)))
+
+
+_MD_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 
 
 def write(report: Report, out: Path) -> list[Path]:

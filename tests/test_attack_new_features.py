@@ -4,8 +4,10 @@ one ran red before its fix (or is a held case kept so it stays held)."""
 
 from __future__ import annotations
 
+import html
 import http.server
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -13,6 +15,8 @@ from typing import Iterator
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.testing.fixtures import PROJECT, commit_all, write_article
 
@@ -91,3 +95,47 @@ def test_a_preview_comment_cannot_point_wxpub_at_another_server(repo: Path, atta
     assert seen == [], f"the commenter's server was called: {seen}"
     assert result.returncode != 0, result.stdout + result.stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+# -- report: names and titles in the job summary and the page --------------------------------------
+
+def _summary_cells(cell: str) -> list[str]:
+    """The cells of a one-row GFM table holding `cell` then `z`, as markdown-it renders them."""
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable("table").render(f"| a | b |\n|---|---|\n| {cell} | z |\n")
+    body = rendered.split("<tbody>", 1)[1]
+    return re.findall(r"<td>(.*?)</td>", body, re.DOTALL)
+
+
+def _spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\r\n\\|[]()<>&*_`!:"),
+                         max_size=40),
+                 st.sampled_from(["\\[点我\\](https://evil.example)", "x\\|y", "\\<img src=x onerror=alert(1)>",
+                                  "a\\", "&lt;b&gt;", "![](https://evil.example/t.png)", "<https://evil.example>"])))
+def test_a_summary_cell_shows_any_text_as_written(text: str) -> None:
+    """An editor's title, a department's name, an approver's login in the Markdown summary: one
+    cell, no tag or link, and the text as written (whitespace aside). A title's own backslash
+    once cancelled the escape before `[`, and `\\[x\\](url)` became a link."""
+    from pipeline.report import _md_cell
+
+    cells = _summary_cells(_md_cell(text))
+    assert len(cells) == 2 and cells[1] == "z", cells
+    assert "<" not in cells[0], cells[0]  # markdown-it escapes text: any '<' left is a tag it made
+    assert _spaces(html.unescape(cells[0])) == _spaces(text.replace("\x00", "\ufffd")), cells[0]
+
+
+def test_a_name_with_a_closing_script_tag_stays_text_in_the_charts() -> None:
+    """Held: pygal writes labels into the SVG as XML text, and the config script it also writes
+    (dropped by report._chart) holds none of them, so `</script>` in a name cannot end it early."""
+    import pygal
+
+    from pipeline.report import _chart
+
+    hostile = "</script><img src=x onerror=alert(1)>"
+    svg = _chart(pygal.Bar, hostile, [hostile], [(hostile, [1.0])])
+    assert "<img" not in svg and "<script" not in svg and "onerror=alert(1)&gt;" in svg
