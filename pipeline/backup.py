@@ -132,7 +132,7 @@ class _Build:
             return None  # (a manifest edited by hand is read as far as it makes sense, never trusted)
         relative = str(record["file"])
         source = self.previous / relative
-        if ".." in Path(relative).parts or Path(relative).is_absolute() or not source.is_file():
+        if ".." in Path(relative).parts or Path(relative).is_absolute() or not _inside(source, self.previous):
             return None
         data = source.read_bytes()
         if hashlib.sha256(data).hexdigest() != record.get("sha256"):
@@ -145,6 +145,18 @@ class _Build:
         except OSError:
             self.write(relative, data)
         return data
+
+
+def _inside(source: Path, folder: Path) -> bool:
+    """`source` is a plain file of `folder`, reached through no link: the previous export comes
+    back from a cache, and a link there (to a file or a folder) would bring the runner's own
+    files into the export that is uploaded."""
+    try:
+        if source.is_symlink() or not source.is_file():
+            return False
+        return source.resolve(strict=True).is_relative_to(folder.resolve(strict=True))
+    except (OSError, RuntimeError):  # a link loop, or gone meanwhile
+        return False
 
 
 def export(client: WeChat, account: str, out: Path, day: datetime.date, images: Downloader, *,
@@ -202,7 +214,8 @@ def latest_export(home: Path) -> Path | None:
     """The newest dated export of an account that finished (has its manifest)."""
     if not home.is_dir():
         return None
-    done = sorted(p for p in home.iterdir() if _DAY.fullmatch(p.name) and (p / MANIFEST).is_file())
+    done = sorted(p for p in home.iterdir()
+                  if _DAY.fullmatch(p.name) and not p.is_symlink() and (p / MANIFEST).is_file())
     return done[-1] if done else None
 
 

@@ -4,10 +4,14 @@ one ran red before its fix (or is a held case kept so it stays held)."""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import html
+import json
 import http.server
 import os
 import re
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -18,6 +22,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.backup import Downloader, export
+from tests.test_backup import PHOTO, official, published  # noqa: F401 - the fixture
 from tests.testing.fixtures import PROJECT, commit_all, write_article
 
 PREVIEW_WORKFLOW = PROJECT / ".github" / "workflows" / "wechat-preview.yml"
@@ -139,3 +145,38 @@ def test_a_name_with_a_closing_script_tag_stays_text_in_the_charts() -> None:
     hostile = "</script><img src=x onerror=alert(1)>"
     svg = _chart(pygal.Bar, hostile, [hostile], [(hostile, [1.0])])
     assert "<img" not in svg and "<script" not in svg and "onerror=alert(1)&gt;" in svg
+
+
+# -- backup: a previous export tampered with (restored from a cache anyone's run may have saved) ---
+
+@pytest.mark.parametrize("how", ["file", "folder"])
+def test_a_symlink_in_the_previous_export_never_brings_an_outside_file_in(published: Path, sandbox: str,
+                                                                          tmp_path: Path, how: str) -> None:
+    """The previous export's image (or its images folder) replaced by a link to a file outside,
+    its manifest record given that file's sha256: the next export must not copy or link that
+    file in (backup.yml uploads the export as an artifact), and fetches the image again."""
+    client = official(published, sandbox)
+    out = tmp_path / "backup"
+    day = datetime.date(2026, 11, 30)
+    first = export(client, "official", out, day, Downloader(proxy=sandbox))
+    outside = tmp_path / "runner-home"
+    outside.mkdir()
+    manifest = json.loads((first.folder / "manifest.json").read_text(encoding="utf-8"))
+    (record,) = manifest["images"].values()
+    image = first.folder / record["file"]
+    secret = b"-----BEGIN OPENSSH PRIVATE KEY----- not for the artifact"
+    (outside / image.name).write_bytes(secret)
+    if how == "file":
+        image.unlink()
+        image.symlink_to(outside / image.name)
+    else:
+        shutil.rmtree(image.parent)
+        image.parent.symlink_to(outside, target_is_directory=True)
+    record["sha256"] = hashlib.sha256(secret).hexdigest()
+    record["size"] = len(secret)
+    (first.folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = export(client, "official", out, day + datetime.timedelta(days=1), Downloader(proxy=sandbox))
+    files = [p for p in again.folder.rglob("*")]
+    assert not [p for p in files if p.is_symlink()], files
+    assert not [p for p in files if p.is_file() and p.read_bytes() == secret]
+    assert [r["sha256"] for r in again.manifest["images"].values()] == [hashlib.sha256(PHOTO).hexdigest()]
