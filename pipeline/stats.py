@@ -23,6 +23,7 @@ answer, so a day once recorded is never fetched again and history is kept.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -77,9 +78,15 @@ class FetchResult:
 
 def msgid_of(url: str) -> str | None:
     """"<mid>_<idx>" of a WeChat article link, or None when the link does not carry them."""
-    query = parse_qs(urlsplit(url).query)
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError:  # "http://[x…": not a link at all (a damaged answer or ledger line)
+        return None
     mid, idx = query.get("mid", [""])[0], query.get("idx", [""])[0]
-    return f"{mid}_{idx}" if mid.isdigit() and idx.isdigit() else None
+    return f"{mid}_{idx}" if _DIGITS.fullmatch(mid) and _DIGITS.fullmatch(idx) else None
+
+
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit also takes '²' and other scripts' digits
 
 
 def msgid_for(entry: Entry) -> str | None:
@@ -89,7 +96,7 @@ def msgid_for(entry: Entry) -> str | None:
         return None
     found = msgid_of(str(entry.data.get("url", "")))
     mid, index = str(entry.data.get("msg_data_id", "")), str(entry.data.get("index", ""))
-    return found or (f"{mid}_{index}" if mid.isdigit() and index.isdigit() and int(index) > 0 else None)
+    return found or (f"{mid}_{index}" if _DIGITS.fullmatch(mid) and _DIGITS.fullmatch(index) and int(index) > 0 else None)
 
 
 def tracked(entries: Iterable[Entry]) -> tuple[list[Tracked], list[Untracked]]:
@@ -116,13 +123,34 @@ def recorded(entries: Iterable[Entry]) -> list[DayFigures]:
     merge loses nothing), and counting both would count that day twice."""
     days: dict[tuple[str, datetime.date], DayFigures] = {}
     for entry in entries:
-        if entry.step != STEP:
-            continue
-        day = datetime.date.fromisoformat(str(entry.data["date"]))
-        articles = entry.data.get("articles", {})
-        days.setdefault((entry.account, day), DayFigures(
-            entry.account, day, {str(k): {m: int(n) for m, n in v.items()} for k, v in dict(articles).items()}))
+        figures = _figures(entry) if entry.step == STEP else None
+        if figures is not None:
+            days.setdefault((entry.account, figures.day), figures)
     return list(days.values())
+
+
+def _figures(entry: Entry) -> DayFigures | None:
+    """A day_figures line as written by `fetch`, else None: a damaged line (a hand edit, an older
+    version) is skipped, so its day counts as not recorded and is fetched again."""
+    text, articles = entry.data.get("date"), entry.data.get("articles", {})
+    if not isinstance(text, str) or not isinstance(articles, Mapping):
+        return None
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    kept: dict[str, dict[str, int]] = {}
+    for msgid, figures in articles.items():
+        if not isinstance(figures, Mapping) or not all(_count(n) is not None for n in figures.values()):
+            return None
+        kept[str(msgid)] = {str(m): n for m, n in figures.items()}
+    return DayFigures(entry.account, day, kept)
+
+
+def _count(value: Any) -> int | None:
+    """WeChat counts people: a whole number of zero or more; anything else (a float, NaN, a
+    string, a boolean) is not a count."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def days_due(articles: Iterable[Tracked], have: set[datetime.date], yesterday: datetime.date) -> list[datetime.date]:
@@ -194,10 +222,7 @@ def _day(client: WeChat, day: datetime.date) -> dict[str, dict[str, int]] | None
 def _item(item: Any, measure: str) -> tuple[str, int]:
     if not isinstance(item, dict) or not isinstance(item.get("detail"), dict):
         return "", 0
-    value = item["detail"].get(measure, 0)
-    # WeChat counts people: a whole number; anything else (a float, NaN, a string) is not a count
-    count = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-    return str(item.get("msgid", "")), count
+    return str(item.get("msgid", "")), _count(item["detail"].get(measure, 0)) or 0
 
 
 def totals(days: Iterable[DayFigures]) -> dict[str, dict[str, int]]:

@@ -180,3 +180,64 @@ def test_a_symlink_in_the_previous_export_never_brings_an_outside_file_in(publis
     assert not [p for p in files if p.is_symlink()], files
     assert not [p for p in files if p.is_file() and p.read_bytes() == secret]
     assert [r["sha256"] for r in again.manifest["images"].values()] == [hashlib.sha256(PHOTO).hexdigest()]
+
+
+# -- stats and report: ledger and stats lines as a hostile server or a hand edit left them ----------
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=60),
+                 st.builds("https://mp.weixin.qq.com/s?mid={}&idx={}".format,
+                           st.text(alphabet="0123456789²³١٢０１", min_size=1, max_size=4),
+                           st.text(alphabet="0123456789²３", min_size=1, max_size=2)),
+                 st.sampled_from(["http://[mp.weixin.qq.com/s?mid=1&idx=1", "http://]x/?mid=1&idx=1",
+                                  "https://mp.weixin.qq.com:99999/s?mid=1&idx=1"])))
+def test_any_link_in_a_ledger_line_is_a_msgid_of_ascii_digits_or_none(url: str) -> None:
+    """The link comes from WeChat's answer (freepublish/get) or a ledger line: an unbalanced '['
+    made urlsplit raise (wxpub stats and report stopped with a traceback), and '²' passed
+    str.isdigit as a digit of a msgid WeChat never uses."""
+    from pipeline.stats import msgid_of
+
+    found = msgid_of(url)
+    assert found is None or re.fullmatch(r"[0-9]+_[0-9]+", found), found
+
+
+def test_a_published_line_with_a_broken_link_is_untracked_not_a_crash(repo: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+    from pipeline.commands.publish import SANDBOX_LEDGER_REF
+    from pipeline.ledger import Entry, Ledger
+
+    write_article(repo)
+    commit_all(repo, "one article")
+    Ledger.open(repo, ref=SANDBOX_LEDGER_REF).append(Entry(
+        at="2026-10-20T04:30:00+00:00", run="r1", step="published", account="official", path=ARTICLE + "/index.md",
+        data={"url": "http://[mp.weixin.qq.com/s?mid=1&idx=1", "article_id": "a1"}))
+    code = main(["--root", str(repo), "report", "--sandbox", "--since", "2026-10-01", "--until", "2026-10-31",
+                 "-o", str(tmp_path / "report"), "--format", "json"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and code == 0, captured.err
+
+
+@pytest.mark.parametrize("data", [{}, {"date": "yesterday"}, {"date": 20261020}, {"date": "2026-10-20", "articles": []},
+                                  {"date": "2026-10-20", "articles": {"1_1": {"read_user": "many"}}},
+                                  {"date": "2026-10-20", "articles": {"1_1": ["read_user", 3]}},
+                                  {"date": "2026-10-20", "articles": {"1_1": {"read_user": True, "share_user": -4}}}])
+def test_a_damaged_line_in_the_stats_ref_is_skipped_not_a_crash(repo: Path, tmp_path: Path, data: dict[str, object],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """refs/wxpub/stats is plain Git: a line written by an older version, a hand edit or a
+    runner that died mid-way must not stop every later report and stats run."""
+    from pipeline.cli import main
+    from pipeline.ledger import Entry, Ledger
+    from pipeline.stats import SANDBOX_STATS_REF, STEP, recorded
+
+    write_article(repo)
+    commit_all(repo, "one article")
+    store = Ledger.open(repo, ref=SANDBOX_STATS_REF)
+    store.append(Entry(at="2026-10-21T01:00:00+00:00", run="r1", step=STEP, account="official", data=data))
+    for day in recorded(Ledger.open(repo, ref=SANDBOX_STATS_REF).entries):  # what is kept are counts
+        assert all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                   for figures in day.articles.values() for n in figures.values()), day
+    code = main(["--root", str(repo), "report", "--sandbox", "--since", "2026-10-01", "--until", "2026-10-31",
+                 "-o", str(tmp_path / "report"), "--format", "json"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and code == 0, captured.err
