@@ -241,3 +241,77 @@ def test_a_damaged_line_in_the_stats_ref_is_skipped_not_a_crash(repo: Path, tmp_
                  "-o", str(tmp_path / "report"), "--format", "json"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and code == 0, captured.err
+
+
+# -- wechat-preview.yml: the head that was asked for is the head that is sent -----------------------
+
+# `gh api PATH [--paginate] [--jq EXPR]` as the GitHub CLI does it, against the fake GitHub (gh is
+# not on this machine; the step's own shell, jq and logic are what is under test)
+GH = '''#!{python}
+import json, os, subprocess, sys, urllib.request
+args = sys.argv[1:]
+assert args[0] == "api", args
+jq = args[args.index("--jq") + 1] if "--jq" in args else None
+paginate = "--paginate" in args
+(path,) = [a for a in args[1:] if not a.startswith("-") and a != jq]
+url, items = os.environ["GH_API_URL"] + "/" + path, []
+while url:
+    request = urllib.request.Request(url, headers={{"Authorization": "Bearer " + os.environ["GH_TOKEN"]}})
+    with urllib.request.urlopen(request) as response:
+        body = json.load(response)
+        links = response.headers.get("Link") or ""
+    items.append(body)
+    url = next((part.split(";")[0].strip(" <>") for part in links.split(",") if 'rel="next"' in part), "") if paginate else ""
+for body in items:
+    text = json.dumps(body)
+    if jq is not None:
+        text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True).stdout
+    sys.stdout.write(text if text.endswith("\\n") else text + "\\n")
+'''
+
+
+def _run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **event: str) -> tuple[int, str, str]:
+    """The first step of wechat-preview.yml: (exit code, its GITHUB_OUTPUT, stdout+stderr)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(GH.format(python=os.sys.executable), encoding="utf-8")  # type: ignore[attr-defined]
+    gh.chmod(0o755)
+    (tmp_path / "runner").mkdir(exist_ok=True)
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "runner"),
+           "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": repo, "GH_API_URL": github_url, "GH_TOKEN": token,
+           "DEFAULT_TO": "张三", "COMMENT": "", **event}
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
+                             step_script(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to")],
+                            env=env, capture_output=True, text=True, timeout=60)
+    return result.returncode, output.read_text(encoding="utf-8"), result.stdout + result.stderr
+
+
+def test_a_push_after_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
+    """The reviewer labels the pull request at head A; its author pushes B before the job starts.
+    The preview must be of A, the commit the reviewer saw, or of nothing: the job asks GitHub
+    for the head, and the event says which head was labelled."""
+    from tests.testing.fake_github import TOKEN, FakeGitHub
+
+    seen, pushed = "a" * 40, "c" * 40
+    with FakeGitHub() as github:
+        github.add_pull(7, "editor", seen, files=[(ARTICLE + "/index.md", "modified", None)])
+        github.push(7, pushed)
+        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                           PR_NUMBER="7", LABELED_SHA=seen)
+    assert code != 0 and pushed not in output, (output, log)
+    assert "重新" in log  # says what to do: label it again
+
+
+def test_the_labelled_head_is_sent_when_nothing_was_pushed(tmp_path: Path) -> None:
+    from tests.testing.fake_github import TOKEN, FakeGitHub
+
+    with FakeGitHub() as github:
+        github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
+        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                           PR_NUMBER="7", LABELED_SHA="a" * 40)
+    assert code == 0, log
+    assert f"sha={'a' * 40}" in output.splitlines() and "to=张三" in output.splitlines()
+    assert (tmp_path / "runner" / "articles").read_text(encoding="utf-8") == ARTICLE + "\n"
