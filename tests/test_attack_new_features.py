@@ -315,3 +315,54 @@ def test_the_labelled_head_is_sent_when_nothing_was_pushed(tmp_path: Path) -> No
     assert code == 0, log
     assert f"sha={'a' * 40}" in output.splitlines() and "to=张三" in output.splitlines()
     assert (tmp_path / "runner" / "articles").read_text(encoding="utf-8") == ARTICLE + "\n"
+
+
+# -- doctor: a server that repeats what it was sent --------------------------------------------------
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """A WeChat (or a proxy in front of it) whose error repeats the request: the secret with it."""
+
+    errcode = 40125
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
+        answer = {"errcode": self.errcode, "errmsg": f"invalid ip 10.0.0.9, request {self.path} {body} rid: 1"}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        return
+
+
+@pytest.mark.parametrize("errcode", [40125, 40164, 40013, 45009])
+def test_doctor_never_shows_a_secret_the_server_repeats(repo: Path, tmp_path: Path, errcode: int,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held: the WeChat client redacts the AppSecret from every error before doctor words it."""
+    from pipeline.cli import main
+
+    handler = type("Echo", (_Echo,), {"errcode": errcode})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("WXPUB_OFFICIAL_APPID", "wxofficialappid")
+    monkeypatch.setenv("WXPUB_OFFICIAL_SECRET", SECRET)
+    try:
+        for fmt in ("text", "json"):
+            code = main(["--root", str(repo), "doctor", "--account", "official", "--format", fmt,
+                         "--api", f"http://127.0.0.1:{server.server_address[1]}/cgi-bin"])
+            captured = capsys.readouterr()
+            assert code == 1 and "Traceback" not in captured.err, captured.err
+            assert SECRET not in captured.out + captured.err, captured.out
+            assert errcode == 40164 or "***" in captured.out  # the server did repeat it, and it was redacted
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert SECRET not in summary.read_text(encoding="utf-8")
