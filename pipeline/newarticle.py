@@ -32,7 +32,8 @@ from pipeline.errors import UserError, os_reason
 from pipeline.policies import Policies
 
 COVER_FILE = "cover.jpg"
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+MAX_SLUG = 80  # far below a file name's 255 bytes, and no one reads a longer one in a path
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,%d}" % (MAX_SLUG - 1))
 _WORDS = re.compile(r"[a-z0-9]+")
 DEFAULT_SLUG = "article"
 
@@ -65,7 +66,7 @@ def check_request(policies: Policies, request: NewArticle) -> None:
         raise UserError(f"部门 `{request.department}` 不能为账号「{account.name}」供稿",
                         hint=f"该账号的供稿部门:{_choices(allowed)}")
     if not _SLUG.fullmatch(request.slug) or not BUNDLE_NAME.match(_folder_name(request)):
-        raise UserError(f"短名 `{request.slug}` 不可用", hint="--slug 只用小写英文字母、数字和连字符,以字母或数字开头,例如 open-day")
+        raise UserError(f"短名 `{request.slug}` 不可用", hint=f"--slug 只用小写英文字母、数字和连字符,以字母或数字开头,最长 {MAX_SLUG} 个字符,例如 open-day")
     for label, value in (("标题", request.title), ("作者", request.author), ("栏目", request.category)):
         # the same judgement as lint's CHAR rules (pipeline/textcheck.py), and one line each
         unseen = next((h.char for h in textcheck.hidden(value)), None) or next((c for c in value if c in "\r\n"), None)

@@ -366,3 +366,34 @@ def test_doctor_never_shows_a_secret_the_server_repeats(repo: Path, tmp_path: Pa
         server.shutdown()
         server.server_close()
     assert SECRET not in summary.read_text(encoding="utf-8")
+
+
+# -- new: what an editor may type as the short name --------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.integers(min_value=1, max_value=400).map(lambda n: "a" * n),
+                 st.text(alphabet="abc-0/.\\\x00\x1b\n ", min_size=1, max_size=30)))
+def test_any_slug_makes_one_folder_in_content_or_a_clear_refusal(tmp_path_factory: pytest.TempPathFactory,
+                                                                  slug: str) -> None:
+    """A long short name (300 letters) passed the check and the file system refused the folder
+    name: a traceback (exit 3). Whatever is typed, one article folder under content/ or a
+    Chinese refusal (exit 2), and nothing written outside."""
+    import contextlib
+    import io
+
+    from pipeline.cli import main
+    from tests.testing.fixtures import make_repo
+
+    root = make_repo(tmp_path_factory.mktemp("new"))
+    before = {p for p in root.parent.rglob("*")}
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["--root", str(root), "new", "--account", "official", "--department", "publicity",
+                     "--date", "2026-11-30", "--slug", slug])
+    created = {p for p in root.parent.rglob("*")} - before
+    assert "Traceback" not in err.getvalue() and code in (0, 2), err.getvalue()
+    if code == 0:
+        folder = root / "content" / "official" / "publicity" / f"2026-11-30-{slug}"
+        assert created == {root / "content", folder.parent.parent, folder.parent, folder, folder / "index.md"}
+    else:
+        assert created == set() and "短名" in err.getvalue(), err.getvalue()
