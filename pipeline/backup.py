@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from pipeline.errors import UserError, os_reason
 from pipeline.render import check
@@ -67,8 +68,7 @@ class Downloader:
 
     def get(self, url: str) -> bytes | str:
         """The bytes behind `url`, or why they were not fetched (Chinese)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() not in IMAGE_HOSTS:
+        if _image_host(url) not in IMAGE_HOSTS:
             return "不是微信图片服务器上的地址,未下载"
         session = requests.Session()
         if self.proxy is not None:
@@ -88,6 +88,23 @@ class Downloader:
             return f"下载失败:{type(exc).__name__}"
         finally:
             session.close()
+
+
+def _image_host(url: str) -> str | None:
+    """The host a download of `url` would connect to, when urlsplit and urllib3 (what requests
+    connects with) read the same one and no user part is given: `http://10.0.0.5\\@mmbiz.qpic.cn/`
+    is mmbiz.qpic.cn to urlsplit but 10.0.0.5 to urllib3, and WeChat's image links have no
+    user part, backslash or whitespace."""
+    try:
+        parts = urlsplit(url)
+        prepared = requests.Request("GET", url).prepare().url or ""
+        connected = urllib3.util.parse_url(prepared)
+    except (ValueError, requests.RequestException, urllib3.exceptions.LocationParseError):
+        return None
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc or re.search(r"[\\\s]", url):
+        return None
+    host = (parts.hostname or "").lower()
+    return host if host == (connected.host or "").lower() and connected.auth is None else None
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.backup import Downloader, export
+from pipeline.backup import IMAGE_HOSTS, Downloader, export
 from tests.test_backup import PHOTO, official, published  # noqa: F401 - the fixture
 from tests.testing.fixtures import PROJECT, commit_all, write_article
 
 PREVIEW_WORKFLOW = PROJECT / ".github" / "workflows" / "wechat-preview.yml"
 ARTICLE = "content/official/publicity/2026-10-20-sports-day"
 SECRET = "s3cr3t-official-never-leaves"
+IMAGE_HOSTS_LIST = sorted(IMAGE_HOSTS)
 
 
 def step_script(workflow: Path, name: str) -> str:
@@ -60,7 +61,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         return
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def attacker() -> Iterator[tuple[str, list[str]]]:
     seen: list[str] = []
     handler = type("Recorder", (_Recorder,), {"seen": seen})
@@ -84,6 +85,7 @@ def test_a_preview_comment_cannot_point_wxpub_at_another_server(repo: Path, atta
     account's appid and secret would go to the commenter's server. The send step refuses any
     name that reads as an option, so nothing reaches that server."""
     url, seen = attacker
+    seen.clear()
     write_article(repo)
     sha = commit_all(repo, "one article")
     runner_temp = tmp_path / "runner"
@@ -389,7 +391,7 @@ def test_any_slug_makes_one_folder_in_content_or_a_clear_refusal(tmp_path_factor
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         code = main(["--root", str(root), "new", "--account", "official", "--department", "publicity",
-                     "--date", "2026-11-30", "--slug", slug])
+                     "--date", "2026-11-30", f"--slug={slug}"])
     created = {p for p in root.parent.rglob("*")} - before
     assert "Traceback" not in err.getvalue() and code in (0, 2), err.getvalue()
     if code == 0:
@@ -397,3 +399,20 @@ def test_any_slug_makes_one_folder_in_content_or_a_clear_refusal(tmp_path_factor
         assert created == {root / "content", folder.parent.parent, folder.parent, folder, folder / "index.md"}
     else:
         assert created == set() and "短名" in err.getvalue(), err.getvalue()
+
+
+# -- backup: image links whose host two URL parsers read differently ---------------------------------
+
+@settings(max_examples=150, deadline=None)
+@given(trick=st.sampled_from(["\\@", "\\\\@", "%5C@", "\\:1@", "@", ":@", "\\/@", "#\\@", "\\;@", "\\\t@"]),
+       host=st.sampled_from(IMAGE_HOSTS_LIST), path=st.sampled_from(["/x.jpg", "", "/mmbiz_jpg/a/0?wx_fmt=jpeg"]))
+def test_an_image_link_never_reaches_a_host_but_wechats(attacker: tuple[str, list[str]], trick: str, host: str,
+                                                        path: str) -> None:
+    """`http://10.0.0.5\\@mmbiz.qpic.cn/x` is mmbiz.qpic.cn to urlsplit and 10.0.0.5 to urllib3,
+    which requests connects with: a draft's <img> could make the whitelisted runner fetch from
+    the school's network and keep the answer in the uploaded export."""
+    base, seen = attacker
+    seen.clear()
+    inside = base.removeprefix("http://").removesuffix("/cgi-bin")
+    got = Downloader(proxy=None, timeout=5).get(f"http://{inside}{trick}{host}{path}")
+    assert seen == [] and isinstance(got, str), (seen, got)
