@@ -416,3 +416,19 @@ def test_an_image_link_never_reaches_a_host_but_wechats(attacker: tuple[str, lis
     inside = base.removeprefix("http://").removesuffix("/cgi-bin")
     got = Downloader(proxy=None, timeout=5).get(f"http://{inside}{trick}{host}{path}")
     assert seen == [] and isinstance(got, str), (seen, got)
+
+
+# -- backup.yml: where the export goes -----------------------------------------------------------------
+
+def test_the_backup_workflow_keeps_exports_off_caches_and_artifacts() -> None:
+    """The export holds the draft box (never approved for reading). A pull request's workflow,
+    a fork's too, may restore the default branch's caches, and anyone may download a public
+    repository's artifacts: backup.yml used both. The export stays on the runner's own disk."""
+    workflow = PROJECT / ".github" / "workflows" / "backup.yml"
+    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    (job,) = document["jobs"].values()
+    uses = [str(step.get("uses", "")).split("@")[0] for step in job["steps"]]
+    assert not [u for u in uses if u.startswith(("actions/cache", "actions/upload-artifact"))], uses
+    (run,) = [step for step in job["steps"] if "wxpub backup" in str(step.get("run", ""))]
+    assert run["run"].strip() == 'wxpub backup -o "${BACKUP_DIR:-$HOME/wxpub-backup}"'
+    assert run["env"]["BACKUP_DIR"] == "${{ vars.WXPUB_BACKUP_DIR }}"
