@@ -212,7 +212,8 @@ def _day(client: WeChat, day: datetime.date) -> dict[str, dict[str, int]] | None
         answer = client.day_statistics(endpoint, day)
         if answer.get("is_delay"):
             return None
-        for item in answer.get("list", []):
+        items = answer.get("list")
+        for item in items if isinstance(items, list) else []:  # an answer of another shape holds no figures
             msgid, value = _item(item, measure)
             if msgid:
                 figures.setdefault(msgid, {})[measure] = value

@@ -351,7 +351,7 @@ def test_doctor_never_shows_a_secret_the_server_repeats(repo: Path, tmp_path: Pa
 
     handler = type("Echo", (_Echo,), {"errcode": errcode})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("WXPUB_OFFICIAL_APPID", "wxofficialappid")
@@ -432,3 +432,62 @@ def test_the_backup_workflow_keeps_exports_off_caches_and_artifacts() -> None:
     (run,) = [step for step in job["steps"] if "wxpub backup" in str(step.get("run", ""))]
     assert run["run"].strip() == 'wxpub backup -o "${BACKUP_DIR:-$HOME/wxpub-backup}"'
     assert run["env"]["BACKUP_DIR"] == "${{ vars.WXPUB_BACKUP_DIR }}"
+
+
+# -- stats: a datacube answer with odd types -------------------------------------------------------
+
+class _Datacube(http.server.BaseHTTPRequestHandler):
+    """WeChat with a token for anyone, and `answer` for every datacube call."""
+
+    answer: object = {}
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = {"access_token": "t0k3n-for-the-test", "expires_in": 7200} if self.path.startswith("/cgi-bin/stable_token") else self.answer
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        return
+
+
+_ODD = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=5),
+                 st.lists(st.none(), max_size=2), st.dictionaries(st.text(max_size=3), st.none(), max_size=2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(answer=st.one_of(st.fixed_dictionaries({"list": _ODD}),
+                        st.fixed_dictionaries({"list": st.lists(st.fixed_dictionaries({"msgid": _ODD, "detail": _ODD}),
+                                                                max_size=3)}),
+                        st.fixed_dictionaries({"is_delay": _ODD, "list": st.just([])})))
+def test_any_datacube_answer_gives_counts_or_nothing_never_a_crash(answer: dict[str, object]) -> None:
+    figures = _datacube_day(answer)
+    assert figures is None or all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                  for measures in figures.values() for n in measures.values())
+
+
+def test_a_well_formed_datacube_answer_is_read() -> None:
+    """The same server and client as above read WeChat's own shape: the property is not vacuous."""
+    answer = {"list": [{"ref_date": "2026-11-29", "msgid": "1_1", "detail": {"read_user": 3, "share_user": 1}}],
+              "is_delay": False}
+    assert _datacube_day(answer) == {"1_1": {"read_user": 3, "share_user": 1}}
+
+
+def _datacube_day(answer: object) -> dict[str, dict[str, int]] | None:
+    from pipeline.stats import _day
+    from pipeline.wechat import Credentials, WeChat
+
+    handler = type("Datacube", (_Datacube,), {"answer": answer})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        client = WeChat(Credentials("wxappid", SECRET), base_url=f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/",
+                        timeout=5)
+        return _day(client, datetime.date(2026, 11, 29))
+    finally:
+        server.shutdown()
+        server.server_close()
