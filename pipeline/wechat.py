@@ -409,11 +409,17 @@ class WeChat:
         has no no_content switch."""
         offset = 0
         switch = {} if content is None else {"no_content": 0 if content else 1}
+        previous: list[Any] = []
         while True:
             page = self._call(endpoint, lambda: self._client.post(
                 endpoint, data={**(extra or {}), "offset": offset, "count": 20, **switch}), idempotent=True)
-            items = page.get("item", [])
+            items, total = page.get("item", []), page.get("total_count", 0)
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or type(total) is not int:
+                raise WeChatError(endpoint, None, "微信的列表答复格式不对(item 应为对象列表,total_count 应为整数)")
+            if items and items == previous:  # a server that ignores offset would be listed for ever
+                raise WeChatError(endpoint, None, f"微信在 offset {offset} 处重复了上一页,列表无法读完")
             yield from items
             offset += len(items)
-            if not items or offset >= int(page.get("total_count", 0)):
+            previous = items
+            if not items or offset >= total:
                 return
