@@ -285,7 +285,7 @@ def _run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **eve
     output.write_text("", encoding="utf-8")
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "runner"),
            "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": repo, "GH_API_URL": github_url, "GH_TOKEN": token,
-           "DEFAULT_TO": "张三", "COMMENT": "", **event}
+           "DEFAULT_TO": "张三", "COMMENT": "", "SENDER": "reviewer", **event}
     result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
                              step_script(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to")],
                             env=env, capture_output=True, text=True, timeout=60)
@@ -300,6 +300,7 @@ def test_a_push_after_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
 
     seen, pushed = "a" * 40, "c" * 40
     with FakeGitHub() as github:
+        github.set_role("reviewer", "write")
         github.add_pull(7, "editor", seen, files=[(ARTICLE + "/index.md", "modified", None)])
         github.push(7, pushed)
         code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
@@ -312,12 +313,87 @@ def test_the_labelled_head_is_sent_when_nothing_was_pushed(tmp_path: Path) -> No
     from tests.testing.fake_github import TOKEN, FakeGitHub
 
     with FakeGitHub() as github:
+        github.set_role("reviewer", "write")
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
         code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
                                            PR_NUMBER="7", LABELED_SHA="a" * 40)
     assert code == 0, log
     assert f"sha={'a' * 40}" in output.splitlines() and "to=张三" in output.splitlines()
     assert (tmp_path / "runner" / "articles").read_text(encoding="utf-8") == ARTICLE + "\n"
+
+
+# -- wechat-preview.yml: who may ask for a preview --------------------------------------------------
+
+def _ask_by_comment(tmp_path: Path, sender: str, roles: dict[str, str]) -> tuple[int, str, str, list[str]]:
+    """`/preview 张三` commented by `sender` on a repository where `roles` hold: (exit code,
+    GITHUB_OUTPUT, log, the paths the job asked GitHub for)."""
+    from tests.testing.fake_github import TOKEN, FakeGitHub
+
+    with FakeGitHub() as github:
+        for login, role in roles.items():
+            github.set_role(login, role)
+        github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
+        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
+                                           PR_NUMBER="7", COMMENT="/preview 张三", SENDER=sender)
+        return code, output, log, github.paths()
+
+
+@pytest.mark.parametrize("role", ["read", "triage"])
+def test_a_preview_comment_needs_write_access_not_only_an_association(tmp_path: Path, role: str) -> None:
+    """author_association says MEMBER for every organisation member and COLLABORATOR for a
+    read-only collaborator: the `if:` lets both through. GitHub's own answer on the commenter's
+    permission decides, and read or triage (which reads as `read`) is refused before the job
+    looks at the pull request."""
+    code, output, log, paths = _ask_by_comment(tmp_path, "member", {"member": role, "writer": "write"})
+    assert code != 0 and output == "", log
+    assert "没有写权限" in log and "member" in log
+    assert paths == ["/repos/jcu-media/site/collaborators/member/permission"]
+
+
+@pytest.mark.parametrize("role", ["write", "maintain", "admin"])
+def test_a_preview_comment_by_someone_who_can_push_is_sent(tmp_path: Path, role: str) -> None:
+    code, output, log, _ = _ask_by_comment(tmp_path, "Writer", {"writer": role})  # logins ignore case
+    assert code == 0, log
+    assert f"sha={'a' * 40}" in output.splitlines() and "to=张三" in output.splitlines()
+
+
+def test_a_preview_comment_by_someone_without_access_is_refused(tmp_path: Path) -> None:
+    """Not a collaborator of the private repository (or no such user): GitHub answers 404."""
+    code, output, log, paths = _ask_by_comment(tmp_path, "stranger", {"writer": "write"})
+    assert code != 0 and output == "", log
+    assert "没有写权限" in log and "stranger" in log
+    assert paths == ["/repos/jcu-media/site/collaborators/stranger/permission"]
+
+
+def test_a_label_by_someone_with_triage_access_is_refused(tmp_path: Path) -> None:
+    """Triage may add labels: the label `wechat-preview` is heard from a writer only, too."""
+    from tests.testing.fake_github import TOKEN, FakeGitHub
+
+    with FakeGitHub() as github:
+        github.set_role("triager", "triage")
+        github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
+        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                           PR_NUMBER="7", LABELED_SHA="a" * 40, SENDER="triager")
+    assert code != 0 and output == "", log
+    assert "没有写权限" in log
+
+
+@settings(max_examples=25, deadline=None)
+@given(sender=st.one_of(st.text(max_size=40),
+                        st.sampled_from(["writer/../../member", "writer/permission?x=", "writer%2F..", "../writer",
+                                         "writer ", " writer", "writer\n", "-writer", "writer[bot]", "wr\u0131ter"]),
+                        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}", fullmatch=True)))
+def test_only_a_writer_login_is_ever_heard(tmp_path_factory: pytest.TempPathFactory, sender: str) -> None:
+    """Whatever the event says the sender is (a login of another shape, one that walks the URL
+    to another path, a near spelling), the job goes on only for the login GitHub gives write access."""
+    assume("\x00" not in sender)  # an environment variable cannot hold NUL
+    code, output, log, paths = _ask_by_comment(tmp_path_factory.mktemp("sender"), sender,
+                                               {"writer": "write", "member": "read"})
+    if sender.lower() == "writer":
+        assert code == 0, log
+    else:
+        assert code != 0 and output == "", (sender, log)
+        assert all(path.endswith("/permission") for path in paths), paths
 
 
 # -- doctor: a server that repeats what it was sent --------------------------------------------------
@@ -519,15 +595,6 @@ def test_any_list_page_gives_items_or_a_wechat_error_never_a_crash(page: dict[st
 
 
 # -- wechat-preview.yml: what is not fixed yet ------------------------------------------------------
-
-@pytest.mark.xfail(strict=True, reason="author_association MEMBER/COLLABORATOR includes people with read access only "
-                   "(any organisation member, a read-only collaborator): the job should ask GitHub for the commenter's "
-                   "permission (collaborators/{user}/permission: write or more). Not done: whether the job's "
-                   "GITHUB_TOKEN may call that endpoint is not settled, and the fake GitHub does not serve it yet")
-def test_a_preview_comment_needs_write_access_not_only_an_association() -> None:
-    script = step_script(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to")
-    assert "/permission" in script
-
 
 @pytest.mark.xfail(strict=True, reason="issue_comment carries no head commit: a push between a /preview comment and "
                    "the job is sent unseen. Needs the comment to name the commit, or the pull request's timeline "

@@ -466,3 +466,28 @@ def test_fake_requires_a_token_and_sends_github_link_headers(fake: FakeGitHub) -
     assert [user["login"] for user in answer.json()] == ["user2", "user3"]
     assert {rel: int(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link["url"]).query))["page"])
             for rel, link in answer.links.items()} == {"next": 3, "last": 3, "first": 1, "prev": 1}
+
+
+@pytest.mark.parametrize(("role", "base"), [("admin", "admin"), ("maintain", "write"), ("write", "write"),
+                                            ("triage", "read"), ("read", "read")])
+def test_a_persons_permission_gives_the_base_role_and_the_role(fake: FakeGitHub, role: str, base: str) -> None:
+    """Get repository permissions for a user: `permission` holds the legacy base role (maintain
+    reads as write, triage as read), `role_name` the role itself; PyGithub reads the same answer."""
+    fake.set_role("Alice", role)
+    answer = requests.get(f"{fake.url}/repos/{REPO}/collaborators/alice/permission",
+                          headers={"Authorization": f"Bearer {fake.token}"}, timeout=5)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["permission"], body["role_name"], body["user"]["login"]) == (base, role, "Alice")
+    assert body["user"]["permissions"]["push"] is (base in ("admin", "write"))
+    assert as_user(fake, "bob").get_repo(REPO).get_collaborator_permission("alice") == base
+
+
+@pytest.mark.parametrize("login", ["stranger", "alice/../bob", "alice%2F..%2Fbob"])
+def test_a_person_without_access_has_no_permission_to_read(fake: FakeGitHub, login: str) -> None:
+    fake.set_role("alice", "write")
+    answer = requests.get(f"{fake.url}/repos/{REPO}/collaborators/{login}/permission",
+                          headers={"Authorization": f"Bearer {fake.token}"}, timeout=5)
+    assert answer.status_code == 404 and answer.json()["message"] == "Not Found"
+    with pytest.raises(Refused):
+        fake.set_role("carol", "owner")  # not a repository role

@@ -21,6 +21,7 @@ Endpoints (GitHub's documented shapes, trimmed to the fields a client reads):
     POST /repos/{o}/{r}/statuses/{sha}
     GET  /orgs/{org}/teams/{slug}/members            paginated, child teams' members included;
                                                      403 when `deny_members`
+    GET  /repos/{o}/{r}/collaborators/{user}/permission  a person's role on the repository, or 404
 
 Every request needs `Authorization: token <token>` or `Bearer <token>` (else 401). `token` is
 the app the pipeline runs as (`APP_LOGIN`); `token_for(login)` gives a token acting as a
@@ -35,10 +36,13 @@ As strict as GitHub where approvals depend on it (each documented in the REST re
   gives it the submission time (the fake's clock ticks a minute per submitted review);
 - a team's members include the members of its child teams (nested teams);
 - a symlink to a file in the repository reads as that file; any other symlink answers with
-  `type: symlink` and its target, not content.
+  `type: symlink` and its target, not content;
+- a person's permission (Get repository permissions for a user) gives the legacy base role in
+  `permission` (admin, write, read: maintain reads as write, triage as read) and the role itself
+  in `role_name`; someone with no role on this private repository, or no such user, is a 404.
 
 Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss_review`,
-`set_team`, `deny_members`, `set_file`, `set_symlink`, `link_commit`; `fail_next` injects
+`set_team`, `deny_members`, `set_role`, `set_file`, `set_symlink`, `link_commit`; `fail_next` injects
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
 failures included), `statuses` and `review_requests`.
@@ -76,6 +80,8 @@ MAX_PR_FILES = 3000  # "Responses include a maximum of 3000 files" (List pull re
 _EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 _STATES = {state: event for event, state in _EVENTS.items()}
 _EPOCH = datetime.datetime(2026, 3, 1, 8, 0)  # the fake's clock starts here
+# A repository role and the legacy base role GitHub reports for it in `permission`
+_BASE_ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 
 
 @dataclass
@@ -149,6 +155,7 @@ class FakeGitHub:
         self._faults: list[tuple[int, str, dict[str, str]]] = []
         self._git: Path | None = None  # the real repository behind the fake, once `merge_from_git` names it
         self._user_ids: dict[str, int] = {}
+        self._roles: dict[str, tuple[str, str]] = {}  # lower-cased login -> (login, repository role)
         self._lock = threading.RLock()  # re-entrant: an `after_next` action may set state
         self._after: list[tuple[str, str, Callable[[], None]]] = []
         self._server: ThreadingHTTPServer | None = None
@@ -222,6 +229,13 @@ class FakeGitHub:
                     above = self._parents.get(above)
                 self._parents[key] = (org.lower(), parent.lower())
             self._teams[key] = list(members)
+
+    def set_role(self, login: str, role: str) -> None:
+        """`login`'s role on the repository: admin, maintain, write, triage or read."""
+        if role not in _BASE_ROLES:
+            raise Refused(422, f"Invalid role {role!r}: one of {', '.join(_BASE_ROLES)}")
+        with self._lock:
+            self._roles[login.lower()] = (login, role)
 
     def set_file(self, ref: str, path: str, data: bytes) -> None:
         with self._lock:
@@ -434,6 +448,7 @@ class FakeGitHub:
             ("GET", r"/repos/{repo}/contents/?(?P<path>.*)", self._get_contents),
             ("POST", r"/repos/{repo}/statuses/(?P<sha>[^/]+)", self._post_status),
             ("GET", r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)/members", self._get_members),
+            ("GET", r"/repos/{repo}/collaborators/(?P<login>[^/]+)/permission", self._get_permission),
         ]
 
     def _pull(self, req: _Request) -> _Pull:
@@ -619,6 +634,19 @@ class FakeGitHub:
             family.extend(child for child, parent in self._parents.items() if parent == team)
         logins = dict.fromkeys(login for team in family for login in self._teams[team])
         return self._page([self._user(login) for login in logins], req)
+
+    def _get_permission(self, req: _Request) -> _Reply:
+        # logins are case-insensitive; GitHub answers with the login as the user spells it
+        known = self._roles.get(urllib.parse.unquote(req.params["login"]).lower())
+        if known is None:  # no such user, or none with access to this private repository
+            raise _Answer(404, "Not Found")
+        login, role = known
+        base = _BASE_ROLES[role]
+        order = ("read", "triage", "write", "maintain", "admin")
+        flags = {level.replace("read", "pull").replace("write", "push"): order.index(level) <= order.index(role)
+                 for level in order}
+        user = {**self._user(login), "permissions": flags, "role_name": role}
+        return 200, {"permission": base, "role_name": role, "user": user}, {}
 
     def _page(self, items: list[Any], req: _Request) -> _Reply:
         """One page of `items` and GitHub's Link header (absolute URLs, other parameters kept)."""
