@@ -92,11 +92,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if len(shown) > 60:
         shown = shown[:57] + "..."
     what = error.schema.get("description") if isinstance(error.schema, dict) else None
-    wanted = f";请填写:{what}" if what else ";请填写"
-    if v == "type" and error.instance is None:  # `author:` with nothing after it: YAML reads null
-        return f"没有填写{wanted}"
     if v == "type":
         expected = " 或 ".join(_TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value))
+        if error.instance is None:  # `author:` with nothing after it: YAML reads null
+            return f"没有填写;请填写:{what}" if what else f"没有填写,应为{expected}"
         return f"值 {shown} 的类型不对,应为{expected}" + (f";{what}" if what else "")
     if v == "enum":
         return f"值 {shown} 不在可选范围内,可选:{', '.join(map(str, value))}"
@@ -105,6 +104,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if v == "maxLength":
         return f"长度 {len(error.instance)} 超过上限 {value};请删减到 {value} 字以内"
     if v == "minLength":  # what to write comes from the schema's own description of the field
+        wanted = f";请填写:{what}" if what else ""
         return f"不能为空{wanted}" if value == 1 else f"长度不足 {value}{wanted}"
     if v in ("minimum", "maximum"):
         return f"值 {shown} 应{'不小于' if v == 'minimum' else '不大于'} {value}"

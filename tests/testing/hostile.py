@@ -405,7 +405,7 @@ CASES: tuple[Case, ...] = (
     policy_error("stage-empty", "  league:\n    name: 校团委审核\n    department: youth-league\n", "  league: {}\n",
                  "缺少必填键 `name`"),
     policy_error("stage-null", "  league:\n    name: 校团委审核\n    department: youth-league\n", "  league:\n",
-                 "stages.league: 值 null 的类型不对"),
+                 "stages.league: 没有填写,应为映射"),
     policy_error("stage-name-empty", "    name: 校团委审核\n", "    name: \"\"\n", "不能为空"),
     policy_error("account-without-stages", "    approval_stages: [department, league]        # dept → 校团委 (第四条)",
                  "    approval_stages: []", "至少需要 1 项"),
