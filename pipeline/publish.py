@@ -468,13 +468,6 @@ SAME_FOLDER_LIKENESS = 0.8
 RENAMED_FOLDER_LIKENESS = 0.9
 
 
-def text_likeness(first: str, second: str) -> float:
-    """1.0 for the same characters in the same order, towards 0.0 for texts that share no
-    two adjacent characters. Whitespace is left out (a re-wrapped paragraph is the same
-    text); linear time and memory, whatever the texts."""
-    return _dice(_counted(_bigrams(first)), _counted(_bigrams(second)))
-
-
 Features = frozenset[tuple[str, int]]  # each feature with its occurrence number: a multiset as a set
 
 
@@ -484,6 +477,8 @@ def _dice(left: Features, right: Features) -> float:
 
 
 def _bigrams(text: str) -> Counter[str]:
+    """Whitespace is left out (a re-wrapped paragraph is the same text); linear time and
+    memory, whatever the text."""
     packed = "".join(text.split())
     return Counter(packed[i:i + 2] for i in range(len(packed) - 1))
 

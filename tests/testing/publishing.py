@@ -324,3 +324,32 @@ def verify(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> list[dic
     problems: list[dict[str, str]] = json.loads(out)["disagreements"]
     assert code == (1 if problems else 0)
     return problems
+
+
+# -- how alike the publisher finds two articles --------------------------------------------------
+
+def article_at(root: Path, index: Path) -> Any:
+    """The article `index` (under `root`) as the publisher loads it."""
+    from pathlib import PurePosixPath
+
+    from pipeline.content import Article, load_article
+    from pipeline.snapshot import WorkTree
+    article = load_article(WorkTree(root), PurePosixPath(index.relative_to(root).as_posix()))
+    assert isinstance(article, Article), article
+    return article
+
+
+def piece_likeness(first_body: str, second_body: str, *, titles: tuple[str, str] = ("", "")) -> float:
+    """How alike `find_moves` finds two articles with these bodies and titles (the same front
+    matter otherwise, the same cover): the Dice coefficient of `publish._features`, the one
+    comparison the publisher makes, over articles written to a throwaway repository and loaded
+    as the publisher loads them."""
+    import tempfile
+
+    from pipeline.publish import _dice, _features
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        first, second = (article_at(root, write_article(root, slug=slug, front_matter={"title": title}, body=body))
+                         for slug, title, body in (("2026-11-20-first", titles[0], first_body),
+                                                   ("2026-11-20-second", titles[1], second_body)))
+        return _dice(_features(first), _features(second))
