@@ -12,6 +12,8 @@ Endpoints (GitHub's documented shapes, trimmed to the fields a client reads):
     GET  /repos/{o}/{r}                              the repository
     GET  /repos/{o}/{r}/pulls/{n}                    pull request (full, with `changed_files`)
     GET  /repos/{o}/{r}/pulls/{n}/files              changed files, paginated, at most 3000
+    GET  /repos/{o}/{r}/pulls/{n}/commits            its commits, oldest first, paginated, at most 250
+    POST /repos/{o}/{r}/issues/{n}/comments          a comment on the pull request (an issue)
     GET  /repos/{o}/{r}/pulls/{n}/reviews            reviews, paginated, oldest first
     POST /repos/{o}/{r}/pulls/{n}/reviews            a review by the token's user
     POST /repos/{o}/{r}/pulls/{n}/reviews/{id}/events  submits the user's pending review
@@ -39,13 +41,19 @@ As strict as GitHub where approvals depend on it (each documented in the REST re
   `type: symlink` and its target, not content;
 - a person's permission (Get repository permissions for a user) gives the legacy base role in
   `permission` (admin, write, read: maintain reads as write, triage as read) and the role itself
-  in `role_name`; someone with no role on this private repository, or no such user, is a 404.
+  in `role_name`; someone with no role on this private repository, or no such user, is a 404;
+- a pull request's commits are listed up to 250 ("Lists a maximum of 250 commits for a pull
+  request"), its `commits` counts them all; a push adds the new head to them, a force push
+  (`push(..., force=True)`) replaces them;
+- an issue comment needs a `body` that is a non-empty string of at most 65,536 characters
+  (else 422 Validation Failed, as GitHub answers), on an issue or pull request that exists
+  (else 404); comments made are kept in `comments` as (number, user, body).
 
 Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss_review`,
 `set_team`, `deny_members`, `set_role`, `set_file`, `set_symlink`, `link_commit`; `fail_next` injects
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
-failures included), `statuses` and `review_requests`.
+failures included), `statuses`, `review_requests` and `comments`.
 `pull_from_git` opens (and pushes to) a pull request of a real Git repository, and
 `merge_from_git` records one merged there (merge commit, squash or rebase), with the files,
 contents and commit associations GitHub would report for it.
@@ -77,6 +85,8 @@ APP_LOGIN = "wxpub-approvals[bot]"  # who `TOKEN` acts as: the school's GitHub A
 DEFAULT_BRANCH = "main"
 STATUS_STATES = ("error", "failure", "pending", "success")
 MAX_PR_FILES = 3000  # "Responses include a maximum of 3000 files" (List pull requests files)
+MAX_PR_COMMITS = 250  # "Lists a maximum of 250 commits for a pull request" (List commits on a pull request)
+MAX_COMMENT = 65536  # "body is too long (maximum is 65536 characters)"
 _EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 _STATES = {state: event for event, state in _EVENTS.items()}
 _EPOCH = datetime.datetime(2026, 3, 1, 8, 0)  # the fake's clock starts here
@@ -98,6 +108,7 @@ class _Pull:
     requested_teams: list[str] = field(default_factory=list)
     merged_at: str | None = None  # when merged (also its closed_at); None: the fake's fixed closing time
     created_at: str = "2026-03-01T07:00:00Z"  # when it was opened
+    commits: list[str] = field(default_factory=list)  # its commits' shas, oldest first
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,7 @@ class FakeGitHub:
         self.requests: list[tuple[str, str]] = []
         self.statuses: list[dict[str, Any]] = []
         self.review_requests: list[tuple[int, list[str]]] = []
+        self.comments: list[tuple[int, str, str]] = []  # (issue or pull request number, user, body)
         self._pulls: dict[int, _Pull] = {}
         self._reviews: dict[int, list[dict[str, Any]]] = {}
         self._review_ids = 80000000
@@ -170,7 +182,8 @@ class FakeGitHub:
         "closed" when merged (GitHub never shows a merged pull request as open), else "open"."""
         with self._lock:
             self._pulls[number] = _Pull(number, author, head_sha, base_sha, base_ref, merged, merge_commit_sha,
-                                        state or ("closed" if merged else "open"), list(files or []))
+                                        state or ("closed" if merged else "open"), list(files or []),
+                                        commits=[head_sha])
             self._reviews.setdefault(number, [])
 
     def add_review(self, number: int, user: str, state: str, commit_id: str | None = None,
@@ -246,12 +259,15 @@ class FakeGitHub:
         with self._lock:
             self._symlinks[(ref, path.strip("/"))] = target
 
-    def push(self, number: int, head_sha: str, files: list[tuple[str, str, str | None]] | None = None) -> None:
-        """A push to the pull request's branch: a new head (and, if given, a new file list).
-        Reviews stay on the commits they were made on, as on GitHub."""
+    def push(self, number: int, head_sha: str, files: list[tuple[str, str, str | None]] | None = None,
+             *, force: bool = False) -> None:
+        """A push to the pull request's branch: a new head (and, if given, a new file list),
+        added to its commits, or with `force` the only one left of them. Reviews stay on the
+        commits they were made on, as on GitHub."""
         with self._lock:
             pull = self._pulls[number]
             pull.head_sha = head_sha
+            pull.commits = [head_sha] if force else [*pull.commits, head_sha]
             if files is not None:
                 pull.files = list(files)
 
@@ -280,6 +296,7 @@ class FakeGitHub:
                 self.push(number, head, files)
             else:
                 self.add_pull(number, author, head, base_sha=base, files=files)
+            self._pulls[number].commits = _git(root, "rev-list", "--reverse", head, f"^{base}").split()
 
     def merge_from_git(self, number: int, author: str, root: Path, *, head: str, merge_commit: str, onto: str,
                        base_sha: str | None = None, merged_at: str | None = None,
@@ -385,7 +402,7 @@ class FakeGitHub:
         }
         if full:
             body.update({"merged": pull.merged, "mergeable": None, "merged_by": None, "comments": 0,
-                         "review_comments": 0, "commits": 1, "additions": 0, "deletions": 0,
+                         "review_comments": 0, "commits": len(pull.commits), "additions": 0, "deletions": 0,
                          "changed_files": len(pull.files)})
         return body
 
@@ -400,6 +417,13 @@ class FakeGitHub:
         if review["submitted_at"]:
             body["submitted_at"] = review["submitted_at"]
         return body
+
+    def _commit_json(self, sha: str) -> dict[str, Any]:
+        return {"sha": sha, "node_id": f"C_{sha}", "url": f"{self.url}/repos/{self.repo}/commits/{sha}",
+                "html_url": f"https://github.com/{self.repo}/commit/{sha}",
+                "commit": {"message": "提交", "author": {"name": "editor", "date": "2026-03-01T07:00:00Z"},
+                           "committer": {"name": "editor", "date": "2026-03-01T07:00:00Z"}},
+                "author": None, "committer": None, "parents": []}
 
     def _file_json(self, path: str, status: str, previous: str | None) -> dict[str, Any]:
         quoted = urllib.parse.quote(path)
@@ -440,6 +464,8 @@ class FakeGitHub:
             ("GET", r"/repos/{repo}", lambda req: (200, self._repo_json(), {})),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)", self._get_pull),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/files", self._get_files),
+            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/commits", self._get_commits),
+            ("POST", r"/repos/{repo}/issues/(?P<n>\d+)/comments", self._post_comment),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._get_reviews),
             ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._post_review),
             ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)/events", self._post_review_event),
@@ -463,6 +489,29 @@ class FakeGitHub:
     def _get_files(self, req: _Request) -> _Reply:
         pull = self._pull(req)
         return self._page([self._file_json(*f) for f in pull.files[:MAX_PR_FILES]], req)
+
+    def _get_commits(self, req: _Request) -> _Reply:
+        pull = self._pull(req)
+        return self._page([self._commit_json(sha) for sha in pull.commits[:MAX_PR_COMMITS]], req)
+
+    def _post_comment(self, req: _Request) -> _Reply:
+        pull = self._pull(req)  # the fake holds no plain issues: any other number does not exist
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        body = payload.get("body")
+        if not isinstance(body, str) or not body:
+            raise _Answer(422, "Validation Failed", errors=[
+                {"resource": "IssueComment", "code": "missing_field", "field": "body"}])
+        if len(body) > MAX_COMMENT:
+            raise _Answer(422, "Validation Failed", errors=[
+                {"resource": "IssueComment", "code": "custom", "field": "body",
+                 "message": f"body is too long (maximum is {MAX_COMMENT} characters)"}])
+        self.comments.append((pull.number, req.user, body))
+        comment_id, now = 900000 + len(self.comments), self._now()
+        return 201, {"id": comment_id, "node_id": f"IC_{comment_id}", "body": body, "user": self._user(req.user),
+                     "url": f"{self.url}/repos/{self.repo}/issues/comments/{comment_id}",
+                     "html_url": f"https://github.com/{self.repo}/pull/{pull.number}#issuecomment-{comment_id}",
+                     "issue_url": f"{self.url}/repos/{self.repo}/issues/{pull.number}",
+                     "author_association": "NONE", "created_at": now, "updated_at": now}, {}
 
     def _get_reviews(self, req: _Request) -> _Reply:
         pull = self._pull(req)
