@@ -21,7 +21,7 @@ from pipeline.forge import (
     MAX_PR_FILES, ChangedFile, Forge, ForgeError, GitHubForge, MembershipUnavailable, NotRegularFile, PullRequest,
     Review, forge_from_env,
 )
-from tests.testing.fake_github import TOKEN, FakeGitHub, Refused, running
+from tests.testing.fake_github import APP_LOGIN, TOKEN, FakeGitHub, Refused, running
 
 REPO = "jcu-media/site"
 HEAD, BASE, MERGE = "a" * 40, "b" * 40, "c" * 40
@@ -137,6 +137,44 @@ def test_list_answers_carry_no_file_count(fake: FakeGitHub, forge: GitHubForge) 
     fake.link_commit(MERGE, 20)
     [found] = forge.pulls_for_commit(MERGE)
     assert found.changed_files is None and len(fake.requests) == 1
+
+
+def test_a_pull_requests_commits_stop_at_250_but_it_counts_them_all(fake: FakeGitHub) -> None:
+    """PyGithub over HTTP: a push adds the new head, a force push leaves only it (the
+    wechat-preview job reads the list to find a commit prefix two commits share)."""
+    fake.add_pull(7, "alice", f"{0:040x}")
+    for n in range(1, 260):
+        fake.push(7, f"{n:040x}")
+    pull = Github(auth=Auth.Token(fake.token), base_url=fake.url, per_page=100, retry=None).get_repo(REPO).get_pull(7)
+    assert pull.commits == 260
+    listed = [c.sha for c in pull.get_commits()]
+    assert listed == [f"{n:040x}" for n in range(250)]
+    fake.push(7, HEAD, force=True)
+    assert [c.sha for c in pull.get_commits()] == [HEAD]
+
+
+@pytest.mark.parametrize("body", ["", "x" * 65537])
+def test_an_issue_comment_needs_a_body_of_1_to_65536_characters(fake: FakeGitHub, body: str) -> None:
+    fake.add_pull(7, "alice", HEAD)
+    pull = Github(auth=Auth.Token(fake.token), base_url=fake.url, retry=None).get_repo(REPO).get_pull(7)
+    with pytest.raises(GithubException) as caught:
+        pull.create_issue_comment(body)
+    assert caught.value.status == 422 and caught.value.data["errors"][0]["field"] == "body"
+    answer = requests.post(f"{fake.url}/repos/{REPO}/issues/7/comments", json={"body": 7},
+                           headers={"Authorization": f"token {fake.token}"}, timeout=5)
+    assert answer.status_code == 422  # a number is not a body
+    assert fake.comments == []
+
+
+def test_an_issue_comment_is_kept_on_a_pull_request_that_exists(fake: FakeGitHub) -> None:
+    fake.add_pull(7, "alice", HEAD)
+    repo = Github(auth=Auth.Token(fake.token), base_url=fake.url, retry=None).get_repo(REPO)
+    made = repo.get_pull(7).create_issue_comment("x" * 65536)
+    assert made.body == "x" * 65536 and made.user.login == APP_LOGIN
+    assert fake.comments == [(7, APP_LOGIN, "x" * 65536)]
+    answer = requests.post(f"{fake.url}/repos/{REPO}/issues/8/comments", json={"body": "在吗"},
+                           headers={"Authorization": f"token {fake.token}"}, timeout=5)
+    assert answer.status_code == 404 and len(fake.comments) == 1
 
 
 # -- reviews: what GitHub refuses and hides -----------------------------------------------

@@ -389,6 +389,9 @@ class FakeGitHub:
         ref = {"repo": self._repo_json(), "user": self._user(self.owner)}
         body: dict[str, Any] = {
             "url": f"{self.url}/repos/{self.repo}/pulls/{pull.number}", "id": 500000 + pull.number,
+            "issue_url": f"{self.url}/repos/{self.repo}/issues/{pull.number}",
+            "commits_url": f"{self.url}/repos/{self.repo}/pulls/{pull.number}/commits",
+            "comments_url": f"{self.url}/repos/{self.repo}/issues/{pull.number}/comments",
             "node_id": f"PR_{pull.number}", "html_url": f"https://github.com/{self.repo}/pull/{pull.number}",
             "number": pull.number, "state": pull.state, "locked": False, "title": f"Pull request {pull.number}",
             "user": self._user(pull.author), "body": "", "draft": False, "author_association": "MEMBER",
