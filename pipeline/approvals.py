@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Callable, Mapping, Sequence
 
-from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, parse_article
+from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, bundle_index, parse_article
 from pipeline.forge import MAX_PR_FILES, ChangedFile, Forge, NotRegularFile, PullRequest, Review
 from pipeline.policies import ARTICLE_DEPARTMENT, POLICY_FILE, ApprovalRules, Policies
 from pipeline.readertext import reader_text
@@ -453,8 +453,25 @@ def evaluate(forge: Forge, policies: Policies, number: int) -> Verdict:
 # -- reporting -------------------------------------------------------------------------------
 
 
-def summary_table(verdict: Verdict) -> str:
-    """The Chinese job summary: one row per stage, who counted for it, who is still needed."""
+def preview_comment(verdict: Verdict, policies: Policies) -> str:
+    """The comment that asks wechat-preview.yml to send this head to everyone who may receive
+    previews of the changed articles' accounts (reviewers copy it, keeping their own name).
+    It names the head by its whole sha: the job sends only the commit a comment names, and a
+    short prefix is one an author could give another commit too. Empty when the pull request
+    could not be judged, changes no article, or nobody may receive its previews."""
+    if verdict.problem:
+        return ""
+    accounts = dict.fromkeys(PurePosixPath(path).parts[1] for r in verdict.results for path in r.need.paths
+                             if bundle_index(PurePosixPath(path) / ARTICLE_FILE) is not None)
+    # the job splits the comment at spaces: a name holding one could not be asked for this way
+    names = dict.fromkeys(name for account in accounts if account in policies.accounts
+                          for name in policies.accounts[account].previewers if name.split() == [name])
+    return f"/preview {' '.join(names)} @{verdict.pr.head_sha}" if names else ""
+
+
+def summary_table(verdict: Verdict, preview: str = "") -> str:
+    """The Chinese job summary: one row per stage, who counted for it, who is still needed,
+    and `preview` (see preview_comment) to copy for a preview on one's phone."""
     if verdict.problem:
         return (f"## 合并请求 #{verdict.pr.number} 的分级审批:❌ 无法判定\n\n{verdict.problem}\n\n")
     state = "✅ 审批已完成" if verdict.approved else "⏳ 尚未完成审批"
@@ -479,6 +496,9 @@ def summary_table(verdict: Verdict) -> str:
             status += "<br>未计入:" + ";".join(f"{user}({why})" for user, why in r.not_counted)
         paths = "<br>".join(f"`{p}`" for p in r.need.paths[:5]) + (" 等" if len(r.need.paths) > 5 else "")
         lines.append(f"| {r.need.name} | {', '.join(r.need.teams)} | {', '.join(r.approved_by) or '—'} | {status} | {paths} |")
+    if preview:
+        lines += ["", f"📱 在自己的手机上预览这次提交 `{verdict.pr.head_sha[:7]}`:把下面这一行作为合并请求的评论发送"
+                      "(可以只留下自己的名字);之后又有推送时,请用新的摘要中的这一行。", "", "```", preview, "```"]
     return "\n".join(lines) + "\n\n"
 
 

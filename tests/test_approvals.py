@@ -27,6 +27,7 @@ from pipeline.policies import ApprovalRules, Policies, load_policies
 from pipeline.snapshot import WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, make_repo
+from tests.testing.preview_job import comment_on_pull
 
 HEAD, OLD = "h" * 40, "o" * 40
 NEWS = "content/official/publicity/2026-10-20-sports-day/index.md"
@@ -287,6 +288,44 @@ def test_summary_table_in_chinese(repo: Path, github: FakeGitHub, capsys: pytest
     main(["--root", str(repo), "approvals", "--pr", "1", "--summary"])
     text = summary.read_text(encoding="utf-8")
     assert "审批已完成" in text and "| 校领导审批 | @jcu-media/leadership | vice-president | ✅ 已通过 |" in text
+
+
+def _summary(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    summary = tmp_path / "summary.md"
+    summary.unlink(missing_ok=True)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    main(["--root", str(repo), "approvals", "--pr", "1", "--summary"])
+    return summary.read_text(encoding="utf-8")
+
+
+def test_the_summary_gives_the_preview_comment_for_the_head(repo: Path, github: FakeGitHub, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line to copy names everyone who may receive the changed articles' previews and the
+    head by its whole sha; wechat-preview.yml, run as the job runs it, sends exactly that head."""
+    head = "0123abcd" * 5
+    github.add_pull(1, "editor-li", head, base_sha="b" * 40,
+                    files=[(NOTICE, "added", None), ("content/official/academic-affairs/2026-10-21-exam-notice/a.jpg",
+                                                     "added", None)])
+    github.set_file(head, NOTICE, article("通知公告"))
+    text = _summary(repo, tmp_path, monkeypatch)
+    blocks = [b for b in text.split("```") if b.startswith("\n/preview")]
+    assert blocks == [f"\n/preview 张三 李四 @{head}\n"], text
+    assert "`0123abc`" in text
+    code, output, log, replies = comment_on_pull(tmp_path / "job", blocks[0].strip(), head)
+    assert code == 0 and replies == [] and output.splitlines() == [f"sha={head}", "to=张三 李四"], log
+
+
+@pytest.mark.parametrize("files", [[(YOUTH, "added", None)], [("policies.yaml", "modified", None)], []])
+def test_no_preview_comment_where_nobody_could_receive_one(repo: Path, github: FakeGitHub, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           files: list[tuple[str, str, str | None]]) -> None:
+    """The youth account lists no previewers; a policy change has no article; an empty pull
+    request cannot be judged: none offers a line that could only be refused."""
+    pull(github, *files)
+    for path, _, _ in files:
+        github.set_file(HEAD, path, article())
+    text = _summary(repo, tmp_path, monkeypatch)
+    assert "/preview" not in text and "## 合并请求 #1" in text
 
 
 def test_make_repo_is_the_base_checkout(tmp_path: Path) -> None:

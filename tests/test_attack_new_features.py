@@ -26,20 +26,12 @@ from hypothesis import strategies as st
 from pipeline.backup import IMAGE_HOSTS, Downloader, export
 from tests.test_backup import PHOTO, official, published  # noqa: F401 - the fixture
 from tests.testing.fixtures import PROJECT, commit_all, write_article
+from tests.testing.preview_job import (
+    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_script,
+)
 
-PREVIEW_WORKFLOW = PROJECT / ".github" / "workflows" / "wechat-preview.yml"
-ARTICLE = "content/official/publicity/2026-10-20-sports-day"
 SECRET = "s3cr3t-official-never-leaves"
 IMAGE_HOSTS_LIST = sorted(IMAGE_HOSTS)
-
-
-def step_script(workflow: Path, name: str) -> str:
-    """The `run:` script of the step called `name` in the workflow's one job."""
-    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
-    (job,) = document["jobs"].values()
-    (step,) = [s for s in job["steps"] if s.get("name") == name]
-    script: str = step["run"]
-    return script
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -248,65 +240,6 @@ def test_a_damaged_line_in_the_stats_ref_is_skipped_not_a_crash(repo: Path, tmp_
 
 # -- wechat-preview.yml: the head that was asked for is the head that is sent -----------------------
 
-# `gh api PATH [--method M] [-f KEY=VALUE] [--paginate] [--jq EXPR]` as the GitHub CLI does it, against the fake GitHub (gh is
-# not on this machine; the step's own shell, jq and logic are what is under test)
-GH = '''#!{python}
-import json, os, subprocess, sys, urllib.request
-assert sys.argv[1] == "api", sys.argv
-method, fields, jq, paginate, rest = None, {{}}, None, False, []
-words = iter(sys.argv[2:])
-for word in words:
-    if word in ("--method", "-X"):
-        method = next(words)
-    elif word in ("-f", "--raw-field"):  # a string field of the JSON body, as written (no @file, no types)
-        key, _, value = next(words).partition("=")
-        fields[key] = value
-    elif word == "--jq":
-        jq = next(words)
-    elif word == "--paginate":
-        paginate = True
-    else:
-        assert not word.startswith("-"), f"gh api has no option {{word}} here"
-        rest.append(word)
-(path,) = rest
-method = method or ("POST" if fields else "GET")  # gh: fields make the request a POST
-data = json.dumps(fields).encode() if fields else None
-url, items = os.environ["GH_API_URL"] + "/" + path, []
-while url:
-    request = urllib.request.Request(url, data=data, method=method, headers={{
-        "Authorization": "Bearer " + os.environ["GH_TOKEN"], "Content-Type": "application/json"}})
-    with urllib.request.urlopen(request) as response:
-        body = json.load(response)
-        links = response.headers.get("Link") or ""
-    items.append(body)
-    url = next((part.split(";")[0].strip(" <>") for part in links.split(",") if 'rel="next"' in part), "") if paginate else ""
-for body in items:
-    text = json.dumps(body)
-    if jq is not None:
-        text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True).stdout
-    sys.stdout.write(text if text.endswith("\\n") else text + "\\n")
-'''
-
-
-def _run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **event: str) -> tuple[int, str, str]:
-    """The first step of wechat-preview.yml: (exit code, its GITHUB_OUTPUT, stdout+stderr)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    gh = bin_dir / "gh"
-    gh.write_text(GH.format(python=sys.executable), encoding="utf-8")
-    gh.chmod(0o755)
-    (tmp_path / "runner").mkdir(exist_ok=True)
-    output = tmp_path / "github_output"
-    output.write_text("", encoding="utf-8")
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "runner"),
-           "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": repo, "GH_API_URL": github_url, "GH_TOKEN": token,
-           "DEFAULT_TO": "张三", "COMMENT": "", "SENDER": "reviewer", **event}
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
-                             step_script(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to")],
-                            env=env, capture_output=True, text=True, timeout=60)
-    return result.returncode, output.read_text(encoding="utf-8"), result.stdout + result.stderr
-
-
 def test_a_push_after_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
     """The reviewer labels the pull request at head A; its author pushes B before the job starts.
     The preview must be of A, the commit the reviewer saw, or of nothing: the job asks GitHub
@@ -318,8 +251,8 @@ def test_a_push_after_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", seen, files=[(ARTICLE + "/index.md", "modified", None)])
         github.push(7, pushed)
-        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
-                                           PR_NUMBER="7", LABELED_SHA=seen)
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                          PR_NUMBER="7", LABELED_SHA=seen)
     assert code != 0 and pushed not in output, (output, log)
     assert "重新" in log  # says what to do: label it again
 
@@ -330,8 +263,8 @@ def test_the_labelled_head_is_sent_when_nothing_was_pushed(tmp_path: Path) -> No
     with FakeGitHub() as github:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
-        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
-                                           PR_NUMBER="7", LABELED_SHA="a" * 40)
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                          PR_NUMBER="7", LABELED_SHA="a" * 40)
     assert code == 0, log
     assert f"sha={'a' * 40}" in output.splitlines() and "to=张三" in output.splitlines()
     assert (tmp_path / "runner" / "articles").read_text(encoding="utf-8") == ARTICLE + "\n"
@@ -339,7 +272,7 @@ def test_the_labelled_head_is_sent_when_nothing_was_pushed(tmp_path: Path) -> No
 
 # -- wechat-preview.yml: who may ask for a preview --------------------------------------------------
 
-def _ask_by_comment(tmp_path: Path, sender: str, roles: dict[str, str]) -> tuple[int, str, str, list[str]]:
+def _ask_bycomment_on_pull(tmp_path: Path, sender: str, roles: dict[str, str]) -> tuple[int, str, str, list[str]]:
     """`/preview 张三 @aaaaaaa` commented by `sender` on a repository where `roles` hold: (exit code,
     GITHUB_OUTPUT, log, the paths the job asked GitHub for)."""
     from tests.testing.fake_github import TOKEN, FakeGitHub
@@ -348,8 +281,8 @@ def _ask_by_comment(tmp_path: Path, sender: str, roles: dict[str, str]) -> tuple
         for login, role in roles.items():
             github.set_role(login, role)
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
-        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
-                                           PR_NUMBER="7", COMMENT="/preview 张三 @aaaaaaa", SENDER=sender)
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
+                                          PR_NUMBER="7", COMMENT="/preview 张三 @aaaaaaa", SENDER=sender)
         return code, output, log, github.paths()
 
 
@@ -359,7 +292,7 @@ def test_a_preview_comment_needs_write_access_not_only_an_association(tmp_path: 
     read-only collaborator: the `if:` lets both through. GitHub's own answer on the commenter's
     permission decides, and read or triage (which reads as `read`) is refused before the job
     looks at the pull request."""
-    code, output, log, paths = _ask_by_comment(tmp_path, "member", {"member": role, "writer": "write"})
+    code, output, log, paths = _ask_bycomment_on_pull(tmp_path, "member", {"member": role, "writer": "write"})
     assert code != 0 and output == "", log
     assert "没有写权限" in log and "member" in log
     assert paths == ["/repos/jcu-media/site/collaborators/member/permission"]
@@ -367,14 +300,14 @@ def test_a_preview_comment_needs_write_access_not_only_an_association(tmp_path: 
 
 @pytest.mark.parametrize("role", ["write", "maintain", "admin"])
 def test_a_preview_comment_by_someone_who_can_push_is_sent(tmp_path: Path, role: str) -> None:
-    code, output, log, _ = _ask_by_comment(tmp_path, "Writer", {"writer": role})  # logins ignore case
+    code, output, log, _ = _ask_bycomment_on_pull(tmp_path, "Writer", {"writer": role})  # logins ignore case
     assert code == 0, log
     assert f"sha={'a' * 40}" in output.splitlines() and "to=张三" in output.splitlines()
 
 
 def test_a_preview_comment_by_someone_without_access_is_refused(tmp_path: Path) -> None:
     """Not a collaborator of the private repository (or no such user): GitHub answers 404."""
-    code, output, log, paths = _ask_by_comment(tmp_path, "stranger", {"writer": "write"})
+    code, output, log, paths = _ask_bycomment_on_pull(tmp_path, "stranger", {"writer": "write"})
     assert code != 0 and output == "", log
     assert "没有写权限" in log and "stranger" in log
     assert paths == ["/repos/jcu-media/site/collaborators/stranger/permission"]
@@ -387,8 +320,8 @@ def test_a_label_by_someone_with_triage_access_is_refused(tmp_path: Path) -> Non
     with FakeGitHub() as github:
         github.set_role("triager", "triage")
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
-        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
-                                           PR_NUMBER="7", LABELED_SHA="a" * 40, SENDER="triager")
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                          PR_NUMBER="7", LABELED_SHA="a" * 40, SENDER="triager")
     assert code != 0 and output == "", log
     assert "没有写权限" in log
 
@@ -402,7 +335,7 @@ def test_only_a_writer_login_is_ever_heard(tmp_path_factory: pytest.TempPathFact
     """Whatever the event says the sender is (a login of another shape, one that walks the URL
     to another path, a near spelling), the job goes on only for the login GitHub gives write access."""
     assume("\x00" not in sender)  # an environment variable cannot hold NUL
-    code, output, log, paths = _ask_by_comment(tmp_path_factory.mktemp("sender"), sender,
+    code, output, log, paths = _ask_bycomment_on_pull(tmp_path_factory.mktemp("sender"), sender,
                                                {"writer": "write", "member": "read"})
     if sender.lower() == "writer":
         assert code == 0, log
@@ -611,39 +544,11 @@ def test_any_list_page_gives_items_or_a_wechat_error_never_a_crash(page: dict[st
 
 # -- wechat-preview.yml: a /preview comment sends the commit it names, or nothing --------------------
 
-SEEN, PUSHED = "5eed" + "a" * 36, "5eed" + "c" * 36  # share 4 hex digits: fewer than a name may have
-
-
-def _comment(tmp_path: Path, comment: str, head: str = SEEN, *, commits: tuple[str, ...] = (),
-             during: str = "") -> tuple[int, str, str, list[tuple[int, str, str]]]:
-    """`comment` by a writer on pull request #7, whose commits are `commits` then `head` when the
-    job starts; with `during`, the author pushes that commit right after the job first reads the
-    pull request. (exit code, GITHUB_OUTPUT, log, the comments the job made)."""
-    from tests.testing.fake_github import TOKEN, FakeGitHub
-
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    with FakeGitHub() as github:
-        github.set_role("reviewer", "write")
-        github.add_pull(7, "editor", (commits or (head,))[0], files=[(ARTICLE + "/index.md", "modified", None)])
-        for sha in (*commits[1:], head) if commits else ():
-            github.push(7, sha)
-        if during:
-            github.after_next("GET", f"/repos/{github.repo}/pulls/7", lambda: github.push(7, during))
-        code, output, log = _run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
-                                           PR_NUMBER="7", COMMENT=comment)
-        return code, output, log, list(github.comments)
-
-
-def _copy_line(reply: str) -> str:
-    """The line the reply gives to copy: the only line of its one fenced block."""
-    (block,) = re.findall(r"^```\n(.*?)\n```$", reply, flags=re.M | re.S)
-    assert "\n" not in block, block
-    return block
 
 
 @pytest.mark.parametrize("named", [SEEN[:7], SEEN[:12], SEEN, SEEN[:9].upper()])
 def test_a_preview_comment_naming_the_head_sends_it(tmp_path: Path, named: str) -> None:
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 李四 @{named}\r\n谢谢")
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 李四 @{named}\r\n谢谢")
     assert code == 0, log
     assert output.splitlines() == [f"sha={SEEN}", "to=张三 李四"]
     assert replies == []
@@ -652,27 +557,27 @@ def test_a_preview_comment_naming_the_head_sends_it(tmp_path: Path, named: str) 
 def test_a_push_after_a_preview_comment_is_not_what_gets_sent(tmp_path: Path) -> None:
     """The reviewer looked at SEEN and wrote `/preview 张三 @<SEEN>`; the author pushed PUSHED before
     the job ran. Nothing is sent, and the reply names the new head and the line that sends it."""
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 @{SEEN[:7]}", PUSHED, commits=(SEEN,))
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 @{SEEN[:7]}", PUSHED, commits=(SEEN,))
     assert code != 0 and output == "", log
     ((number, _, reply),) = replies
     assert number == 7 and reply.startswith("@reviewer ") and f"`{PUSHED[:7]}`" in reply
-    assert _copy_line(reply) == f"/preview 张三 @{PUSHED}"
+    assert copy_line(reply) == f"/preview 张三 @{PUSHED}"
     assert "不是合并请求现在最新的提交" in log
 
 
 def test_a_push_while_the_job_reads_the_pull_request_is_not_what_gets_sent(tmp_path: Path) -> None:
     """The head matched when first read; the author pushes before the files are listed: the
     files may be the new commit's, so nothing is sent, and the reply offers the new head."""
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 @{SEEN}", during=PUSHED)
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 @{SEEN}", during=PUSHED)
     assert code != 0 and output == "", log
     ((_, _, reply),) = replies
-    assert _copy_line(reply) == f"/preview 张三 @{PUSHED}"
+    assert copy_line(reply) == f"/preview 张三 @{PUSHED}"
 
 
 def test_the_copied_line_sends_the_head_it_names(tmp_path: Path) -> None:
-    _, _, _, replies = _comment(tmp_path / "first", "/preview 张三 李四", PUSHED, commits=(SEEN,))
+    _, _, _, replies = comment_on_pull(tmp_path / "first", "/preview 张三 李四", PUSHED, commits=(SEEN,))
     ((_, _, reply),) = replies
-    code, output, log, again = _comment(tmp_path / "second", _copy_line(reply), PUSHED, commits=(SEEN,))
+    code, output, log, again = comment_on_pull(tmp_path / "second", copy_line(reply), PUSHED, commits=(SEEN,))
     assert code == 0 and again == [], log
     assert output.splitlines() == [f"sha={PUSHED}", "to=张三 李四"]
 
@@ -680,11 +585,11 @@ def test_the_copied_line_sends_the_head_it_names(tmp_path: Path) -> None:
 @pytest.mark.parametrize("comment", ["/preview 张三", "/preview 张三 李四\n@" + SEEN, "/preview\t张三 "])
 def test_a_preview_comment_without_a_commit_sends_nothing_and_replies_with_the_line(tmp_path: Path,
                                                                                    comment: str) -> None:
-    code, output, log, replies = _comment(tmp_path, comment)
+    code, output, log, replies = comment_on_pull(tmp_path, comment)
     assert code != 0 and output == "", log
     ((_, _, reply),) = replies
     names = comment.split("\n")[0].split()[1:]
-    assert _copy_line(reply) == f"/preview {' '.join(names)} @{SEEN}"
+    assert copy_line(reply) == f"/preview {' '.join(names)} @{SEEN}"
     assert "没有写明要预览哪一次提交" in reply
 
 
@@ -693,10 +598,10 @@ def test_a_preview_comment_without_a_commit_sends_nothing_and_replies_with_the_l
 def test_a_commit_named_in_another_shape_is_refused(tmp_path: Path, ref: str) -> None:
     """Too short, empty, not hex, too long, trailing text, two commits, full-width digits, a
     branch or a symbolic name: none is a commit the reviewer has seen, so nothing is sent."""
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 {ref}")
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 {ref}")
     assert code != 0 and output == "", log
     ((_, _, reply),) = replies
-    assert _copy_line(reply) == f"/preview 张三 @{SEEN}"
+    assert copy_line(reply) == f"/preview 张三 @{SEEN}"
 
 
 @settings(max_examples=30, deadline=None)
@@ -705,7 +610,7 @@ def test_a_commit_named_in_another_shape_is_refused(tmp_path: Path, ref: str) ->
 def test_only_a_prefix_of_the_head_of_seven_hex_digits_or_more_is_sent(tmp_path_factory: pytest.TempPathFactory,
                                                                         ref: str) -> None:
     assume("\x00" not in ref and not set(ref) & set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"))
-    code, output, log, replies = _comment(tmp_path_factory.mktemp("ref"), f"/preview 张三 @{ref}")
+    code, output, log, replies = comment_on_pull(tmp_path_factory.mktemp("ref"), f"/preview 张三 @{ref}")
     if 7 <= len(ref) <= 40 and SEEN.startswith(ref.lower()) and re.fullmatch(r"[0-9a-fA-F]+", ref):
         assert code == 0 and replies == [] and f"sha={SEEN}" in output.splitlines(), (ref, log)
     else:
@@ -714,7 +619,7 @@ def test_only_a_prefix_of_the_head_of_seven_hex_digits_or_more_is_sent(tmp_path_
 
 def test_a_commit_outside_the_pull_request_is_refused(tmp_path: Path) -> None:
     elsewhere = "0123456789abcdef" * 2 + "01234567"
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 @{elsewhere}")
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 @{elsewhere}")
     assert code != 0 and output == "" and len(replies) == 1, log
 
 
@@ -722,19 +627,19 @@ def test_a_prefix_two_commits_of_the_pull_request_share_is_refused(tmp_path: Pat
     """The author made a commit whose sha starts as the head's does (7 hex digits are 28 bits:
     minutes of hashing) and pushed the head on top: the short name could be either."""
     twin = SEEN[:10] + "f" * 30
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 @{SEEN[:7]}", SEEN, commits=(twin,))
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 @{SEEN[:7]}", SEEN, commits=(twin,))
     assert code != 0 and output == "", log
     ((_, _, reply),) = replies
-    assert "不止一个提交" in reply and _copy_line(reply) == f"/preview 张三 @{SEEN}"
-    code, output, log, _ = _comment(tmp_path / "longer", f"/preview 张三 @{SEEN[:11]}", SEEN, commits=(twin,))
+    assert "不止一个提交" in reply and copy_line(reply) == f"/preview 张三 @{SEEN}"
+    code, output, log, _ = comment_on_pull(tmp_path / "longer", f"/preview 张三 @{SEEN[:11]}", SEEN, commits=(twin,))
     assert code == 0 and f"sha={SEEN}" in output.splitlines(), log
 
 
 def test_beyond_the_commits_github_lists_only_the_whole_sha_is_taken(tmp_path: Path) -> None:
     older = tuple(f"{n:040x}" for n in range(1, 261))
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 @{SEEN[:12]}", SEEN, commits=older)
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 @{SEEN[:12]}", SEEN, commits=older)
     assert code != 0 and output == "" and "250" in replies[0][2], log
-    code, output, log, _ = _comment(tmp_path / "whole", f"/preview 张三 @{SEEN}", SEEN, commits=older)
+    code, output, log, _ = comment_on_pull(tmp_path / "whole", f"/preview 张三 @{SEEN}", SEEN, commits=older)
     assert code == 0 and f"sha={SEEN}" in output.splitlines(), log
 
 
@@ -744,21 +649,21 @@ def test_hostile_words_in_a_preview_comment_stay_words(tmp_path: Path, words: st
     """Whatever the commenter writes among the names is passed on as words: nothing runs it."""
     marker = tmp_path / "ran"
     hostile = words.format(marker=marker)
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三 {hostile} @{SEEN}")
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 {hostile} @{SEEN}")
     assert not marker.exists()
     assert code == 0 and output.splitlines() == [f"sha={SEEN}", f"to=张三 {hostile}"], log
-    code, _, log, replies = _comment(tmp_path / "no-sha", f"/preview 张三 {hostile}")
+    code, _, log, replies = comment_on_pull(tmp_path / "no-sha", f"/preview 张三 {hostile}")
     assert not marker.exists() and code != 0
-    assert _copy_line(replies[0][2]) == f"/preview 张三 {hostile} @{SEEN}"
+    assert copy_line(replies[0][2]) == f"/preview 张三 {hostile} @{SEEN}"
 
 
 @pytest.mark.parametrize("second", ["--api http://127.0.0.1:9/cgi-bin", "@{seen}", "```\n@everyone", "::error::x"])
 def test_only_the_first_line_of_a_preview_comment_is_read(tmp_path: Path, second: str) -> None:
     """A second line cannot add a name, an option or a commit, nor break out of the reply's code block."""
-    code, output, log, replies = _comment(tmp_path, f"/preview 张三\n{second.format(seen=SEEN)}")
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三\n{second.format(seen=SEEN)}")
     assert code != 0 and output == "", log
     ((_, _, reply),) = replies
-    assert _copy_line(reply) == f"/preview 张三 @{SEEN}" and "everyone" not in reply and "--api" not in reply
+    assert copy_line(reply) == f"/preview 张三 @{SEEN}" and "everyone" not in reply and "--api" not in reply
 
 
 @pytest.mark.parametrize("smuggled", ["--api {url}", "--api={url}", "-- --api {url}"])
@@ -770,7 +675,7 @@ def test_an_option_in_a_preview_comment_never_reaches_wxpub(repo: Path, attacker
     seen.clear()
     write_article(repo)
     sha = commit_all(repo, "one article")
-    code, output, log, _ = _comment(tmp_path, f"/preview 张三 {smuggled.format(url=url)} @{sha[:7]}", sha)
+    code, output, log, _ = comment_on_pull(tmp_path, f"/preview 张三 {smuggled.format(url=url)} @{sha[:7]}", sha)
     assert code == 0, log
     outputs = dict(line.split("=", 1) for line in output.splitlines())
     (tmp_path / "runner" / "articles").write_text(ARTICLE + "\n", encoding="utf-8")
@@ -784,5 +689,5 @@ def test_an_option_in_a_preview_comment_never_reaches_wxpub(repo: Path, attacker
 
 
 def test_a_comment_that_is_not_the_command_gets_no_reply(tmp_path: Path) -> None:
-    code, output, log, replies = _comment(tmp_path, f"/previews look fine @{SEEN}")
+    code, output, log, replies = comment_on_pull(tmp_path, f"/previews look fine @{SEEN}")
     assert code != 0 and output == "" and replies == [], log

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from pipeline.approvals import evaluate, status_description, summary_table
+from pipeline.approvals import evaluate, preview_comment, status_description, summary_table
 from pipeline.commands import arguments
 from pipeline.errors import ExitCode
 from pipeline.forge import ForgeError, MembershipUnavailable, forge_from_env
@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
                        for r in verdict.results],
         }, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(summary_table(verdict))
+        sys.stdout.write(summary_table(verdict, preview_comment(verdict, policies)))
     if args.summary and os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(summary_table(verdict))
+            handle.write(summary_table(verdict, preview_comment(verdict, policies)))
     if args.status:
         # "error" when the pull request cannot be judged at all (no files, an incomplete file list)
         state = "error" if verdict.problem else "success" if verdict.approved else "failure"

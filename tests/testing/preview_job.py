@@ -1,0 +1,112 @@
+"""wechat-preview.yml's steps, run as the job runs them: their own `run:` scripts in bash, with
+`gh` talking to the fake GitHub over HTTP (gh is not on this machine; the step's shell, jq
+and logic are what is under test)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.testing.fake_github import TOKEN, FakeGitHub
+from tests.testing.fixtures import PROJECT
+
+PREVIEW_WORKFLOW = PROJECT / ".github" / "workflows" / "wechat-preview.yml"
+ARTICLE = "content/official/publicity/2026-10-20-sports-day"
+SEEN, PUSHED = "5eed" + "a" * 36, "5eed" + "c" * 36  # share 4 hex digits: fewer than a name may have
+
+
+def step_script(workflow: Path, name: str) -> str:
+    """The `run:` script of the step called `name` in the workflow's one job."""
+    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    (job,) = document["jobs"].values()
+    (step,) = [s for s in job["steps"] if s.get("name") == name]
+    script: str = step["run"]
+    return script
+
+
+# `gh api PATH [--method M] [-f KEY=VALUE] [--paginate] [--jq EXPR]` as the GitHub CLI does it
+GH = '''#!{python}
+import json, os, subprocess, sys, urllib.request
+assert sys.argv[1] == "api", sys.argv
+method, fields, jq, paginate, rest = None, {{}}, None, False, []
+words = iter(sys.argv[2:])
+for word in words:
+    if word in ("--method", "-X"):
+        method = next(words)
+    elif word in ("-f", "--raw-field"):  # a string field of the JSON body, as written (no @file, no types)
+        key, _, value = next(words).partition("=")
+        fields[key] = value
+    elif word == "--jq":
+        jq = next(words)
+    elif word == "--paginate":
+        paginate = True
+    else:
+        assert not word.startswith("-"), f"gh api has no option {{word}} here"
+        rest.append(word)
+(path,) = rest
+method = method or ("POST" if fields else "GET")  # gh: fields make the request a POST
+data = json.dumps(fields).encode() if fields else None
+url, items = os.environ["GH_API_URL"] + "/" + path, []
+while url:
+    request = urllib.request.Request(url, data=data, method=method, headers={{
+        "Authorization": "Bearer " + os.environ["GH_TOKEN"], "Content-Type": "application/json"}})
+    with urllib.request.urlopen(request) as response:
+        body = json.load(response)
+        links = response.headers.get("Link") or ""
+    items.append(body)
+    url = next((part.split(";")[0].strip(" <>") for part in links.split(",") if 'rel="next"' in part), "") if paginate else ""
+for body in items:
+    text = json.dumps(body)
+    if jq is not None:
+        text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True).stdout
+    sys.stdout.write(text if text.endswith("\\n") else text + "\\n")
+'''
+
+
+def run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **event: str) -> tuple[int, str, str]:
+    """The first step of wechat-preview.yml: (exit code, its GITHUB_OUTPUT, stdout+stderr)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(GH.format(python=sys.executable), encoding="utf-8")
+    gh.chmod(0o755)
+    (tmp_path / "runner").mkdir(exist_ok=True)
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "runner"),
+           "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": repo, "GH_API_URL": github_url, "GH_TOKEN": token,
+           "DEFAULT_TO": "张三", "COMMENT": "", "SENDER": "reviewer", **event}
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
+                             step_script(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to")],
+                            env=env, capture_output=True, text=True, timeout=60)
+    return result.returncode, output.read_text(encoding="utf-8"), result.stdout + result.stderr
+
+
+def comment_on_pull(tmp_path: Path, comment: str, head: str = SEEN, *, commits: tuple[str, ...] = (),
+                    during: str = "") -> tuple[int, str, str, list[tuple[int, str, str]]]:
+    """`comment` by a writer on pull request #7, whose commits are `commits` then `head` when the
+    job starts; with `during`, the author pushes that commit right after the job first reads the
+    pull request. (exit code, GITHUB_OUTPUT, log, the comments the job made)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with FakeGitHub() as github:
+        github.set_role("reviewer", "write")
+        github.add_pull(7, "editor", (commits or (head,))[0], files=[(ARTICLE + "/index.md", "modified", None)])
+        for sha in (*commits[1:], head) if commits else ():
+            github.push(7, sha)
+        if during:
+            github.after_next("GET", f"/repos/{github.repo}/pulls/7", lambda: github.push(7, during))
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
+                                          PR_NUMBER="7", COMMENT=comment)
+        return code, output, log, list(github.comments)
+
+
+def copy_line(reply: str) -> str:
+    """The line the reply gives to copy: the only line of its one fenced block."""
+    (block,) = re.findall(r"^```\n(.*?)\n```$", reply, flags=re.M | re.S)
+    assert "\n" not in block, block
+    return block
