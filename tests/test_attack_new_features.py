@@ -688,6 +688,27 @@ def test_an_option_in_a_preview_comment_never_reaches_wxpub(repo: Path, attacker
     assert SECRET not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("comment", [f"/preview @{SEEN}", "/preview"])
+def test_a_preview_comment_without_names_is_told_to_write_them(tmp_path: Path, comment: str) -> None:
+    code, output, log, replies = comment_on_pull(tmp_path, comment)
+    assert code != 0 and output == "", log
+    ((_, _, reply),) = replies
+    assert copy_line(reply) == f"/preview 姓名 @{SEEN}" and "换成接收预览的人" in reply
+
+
+def test_a_push_while_the_job_reads_a_labelled_pull_request_is_not_what_gets_sent(tmp_path: Path) -> None:
+    from tests.testing.fake_github import TOKEN, FakeGitHub
+
+    with FakeGitHub() as github:
+        github.set_role("reviewer", "write")
+        github.add_pull(7, "editor", SEEN, files=[(ARTICLE + "/index.md", "modified", None)])
+        github.after_next("GET", f"/repos/{github.repo}/pulls/7", lambda: github.push(7, PUSHED))
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                          PR_NUMBER="7", LABELED_SHA=SEEN)
+        assert github.comments == []  # a label is answered by the run, not a comment
+    assert code != 0 and output == "" and "重新加上" in log, log
+
+
 def test_a_comment_that_is_not_the_command_gets_no_reply(tmp_path: Path) -> None:
     code, output, log, replies = comment_on_pull(tmp_path, f"/previews look fine @{SEEN}")
     assert code != 0 and output == "" and replies == [], log
