@@ -547,8 +547,9 @@ def test_any_list_page_gives_items_or_a_wechat_error_never_a_crash(page: dict[st
 
 
 @pytest.mark.parametrize("named", [SEEN[:7], SEEN[:12], SEEN, SEEN[:9].upper()])
-def test_a_preview_comment_naming_the_head_sends_it(tmp_path: Path, named: str) -> None:
-    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 李四 @{named}\r\n谢谢")
+@pytest.mark.parametrize("space", [" ", "\t", "\u3000", " \u3000 "])  # U+3000: what a Chinese input method types
+def test_a_preview_comment_naming_the_head_sends_it(tmp_path: Path, named: str, space: str) -> None:
+    code, output, log, replies = comment_on_pull(tmp_path, space.join(["/preview", "张三", "李四", f"@{named}"]) + "\r\n谢谢")
     assert code == 0, log
     assert output.splitlines() == [f"sha={SEEN}", "to=张三 李四"]
     assert replies == []
@@ -609,7 +610,7 @@ def test_a_commit_named_in_another_shape_is_refused(tmp_path: Path, ref: str) ->
                      st.integers(0, 40).map(lambda n: SEEN[:n]), st.integers(0, 40).map(lambda n: PUSHED[:n])))
 def test_only_a_prefix_of_the_head_of_seven_hex_digits_or_more_is_sent(tmp_path_factory: pytest.TempPathFactory,
                                                                         ref: str) -> None:
-    assume("\x00" not in ref and not set(ref) & set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"))
+    assume("\x00" not in ref and not set(ref) & set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u3000"))
     code, output, log, replies = comment_on_pull(tmp_path_factory.mktemp("ref"), f"/preview 张三 @{ref}")
     if 7 <= len(ref) <= 40 and SEEN.startswith(ref.lower()) and re.fullmatch(r"[0-9a-fA-F]+", ref):
         assert code == 0 and replies == [] and f"sha={SEEN}" in output.splitlines(), (ref, log)
