@@ -6,13 +6,13 @@ from __future__ import annotations
 import functools
 import re
 from html import escape
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.styles import get_style_by_name
-from pygments.token import _TokenType
-from pygments.util import ClassNotFound
+
+if TYPE_CHECKING:  # Pygments' lexers are imported on the first fenced code block, not at start-up
+    from pygments.lexer import Lexer
+    from pygments.token import _TokenType
 
 TAB = "    "
 
@@ -25,6 +25,11 @@ def _lexer(language: str) -> Lexer | None:
     does not end with one."""
     if not language:
         return None
+    # here: pygments.lexers (its lexer table, RegexLexer) costs ~5 ms to import, and a pull
+    # request's check of a few articles usually has no code block to colour
+    from pygments.lexers import TextLexer, get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(language, stripnl=False)
     except ClassNotFound:
