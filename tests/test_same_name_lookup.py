@@ -1,8 +1,9 @@
 """FM014 asks the file system only about folders named like a linted article (a few dozen
-paths for a pull request's check, not every article folder); it must find exactly the
-same-named folders that listing every folder of every department finds, whatever the tree
-holds: folders without an index.md, an index.md that is a folder, linked folders and
-departments, names with spaces or in Chinese, the same name in several departments."""
+paths for a pull request's check, not every article folder), and lists the departments'
+folders when that is cheaper (a full lint); either way it must find exactly the same-named
+folders that listing every folder of every department finds, whatever the tree holds:
+folders without an index.md, an index.md that is a folder, linked folders and departments,
+names with spaces or in Chinese, the same name in several departments."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, same_names
+from pipeline.lint import engine
 from pipeline.lint.engine import same_name_findings
 
 NAMES = st.sampled_from(["2026-01-02-a", "2026-01-02-b", "新 文章", "a b", "x", ".hidden"])
@@ -80,14 +82,16 @@ def _every_folder_listed(root: Path, paths: list[PurePosixPath]) -> dict[str, tu
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(layout=LAYOUT, data=st.data())
+@given(layout=LAYOUT, data=st.data(), most_lookups=st.sampled_from([0, 1, 3, engine._MOST_LOOKUPS]))
 def test_asking_for_the_linted_names_finds_what_listing_every_folder_finds(
-        layout: list[tuple[str, str, str, str]], data: st.DataObject) -> None:
+        layout: list[tuple[str, str, str, str]], data: st.DataObject, most_lookups: int) -> None:
+    """Both ways of looking (asking for each name, listing the departments' folders) and
+    their mix across accounts: the limit between them is drawn too."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         articles = _build(root, layout)
         linted = data.draw(st.lists(st.sampled_from(articles), unique=True)) if articles else []
-        found = same_name_findings(root, linted)
+        found = same_name_findings(root, linted, most_lookups=most_lookups)
         expected = _every_folder_listed(root, linted)
         assert all(f.code == "FM014" for f in found)
         assert sorted(f.path for f in found) == sorted(expected)

@@ -170,19 +170,28 @@ def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Ma
     return findings
 
 
-def same_name_findings(root: Path, paths: Sequence[PurePosixPath]) -> list[Finding]:
+_MOST_LOOKUPS = 512  # same_name_findings: names x departments asked for one by one, at most
+
+
+def same_name_findings(root: Path, paths: Sequence[PurePosixPath], *, most_lookups: int = _MOST_LOOKUPS) -> list[Finding]:
     """FM014 for each linted article whose folder name another article of its account has,
-    looking at every article of those accounts (the other may not be part of this lint)."""
+    looking at every article of those accounts (the other may not be part of this lint).
+    `most_lookups`: above this many (names x departments) an account's folders are listed."""
     wanted = {(p.parts[1], p.parts[3]) for p in paths if len(p.parts) == 5}  # (account, folder name)
     everything = set(paths)
-    # Only the departments are listed: each is asked whether it holds a folder of a linted
-    # article's name with an index.md, so a pull request's check of 5 articles in a
-    # 10,000-article repository looks at a few dozen paths, not every article folder
     for account in {account for account, _ in wanted}:
+        names = sorted(folder for owner, folder in wanted if owner == account)
         departments = _folders(root / CONTENT_DIR / account)
-        for folder in sorted(folder for owner, folder in wanted if owner == account):
-            for department in departments:
-                if (root / CONTENT_DIR / account / department / folder / ARTICLE_FILE).is_file():
+        # Asking each department for each name (a stat, ~5 us) suits a pull request's few
+        # articles: 5 names in 8 departments, not a listing of 10,000 folders (5 ms). A full
+        # lint asks for every name: there, listing the departments' folders (the kind comes
+        # with the listing) and asking only for the names found is cheaper: 0.15 s, not 0.54 s
+        ask = len(names) * len(departments) <= most_lookups
+        for department in departments:
+            folder_of = root / CONTENT_DIR / account / department
+            found = names if ask else [name for name in _folders(folder_of) if (account, name) in wanted]
+            for folder in found:
+                if (folder_of / folder / ARTICLE_FILE).is_file():
                     everything.add(PurePosixPath(CONTENT_DIR, account, department, folder, ARTICLE_FILE))
     clashes = same_names(everything)
     return [Finding(str(path), 1, 1, "FM014", f"账号 `{path.parts[1]}` 中还有同名的文章目录 "
