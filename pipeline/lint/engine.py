@@ -200,7 +200,8 @@ def same_name_findings(root: Path, paths: Sequence[PurePosixPath], *, most_looku
 
 
 def _folders(parent: Path) -> list[str]:
-    """Names of the folders in `parent` (following links, as `Path.is_dir` does)."""
+    """Names of the folders in `parent`, following links as `Path.is_dir` does (names, not Paths:
+    10,000 Path objects cost 30 ms)."""
     try:
         with os.scandir(parent) as entries:
             return [entry.name for entry in entries if entry.is_dir()]
