@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Mapping
 
+from pipeline.anchor import is_anchor
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState, Publication
 from pipeline.policies import Account, Policies
@@ -78,7 +79,7 @@ def against_wechat(state: LedgerState, account: str, drafts: list[dict[str, Any]
     draft box and the publication list as `draft/batchget` and `freepublish/batchget` give them,
     with content: read live (`status --verify`) or from an export (`wxpub backup`).
     `publications` None: WeChat would not list them (48001), so they are not judged."""
-    found = _drafts(state, account, drafts)
+    found = _drafts(state, account, [item for item in drafts if not is_anchor(item)])  # the anchor is no article
     return found if publications is None else found + _publications(state, account, publications)
 
 

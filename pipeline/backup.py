@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from pipeline.anchor import is_anchor
 from pipeline.errors import UserError, os_reason
 from pipeline.render import check
 from pipeline.wechat import WeChat, WeChatError
@@ -348,6 +349,8 @@ def _drafts(client: WeChat, build: _Build) -> list[dict[str, Any]]:
             return list((draft or {}).get("news_item", []))
 
         news = _articles(build, listed, _earlier(build, "drafts", "media_id", media_id), fetch, "drafts")
+        if is_anchor({"content": {"news_item": news}}):
+            continue  # wxpub's ledger anchor (pipeline/anchor.py): a witness of the ledger, not an article
         out.append({"media_id": media_id, "update_time": listed.get("update_time"), "listing": _listing_key(listed),
                     "folder": folder, "records": _saved(build, folder, news), "content": {"news_item": news}})
     return out

@@ -195,6 +195,23 @@ class Ledger:
         """The ledger commit the entries were read from (None: the ledger is empty)."""
         return self._tip
 
+    def contains(self, commit: str) -> bool:
+        """Whether `commit` is the tip or in its history. A commit this clone does not hold (from
+        a lost history, or another repository) is not contained: absence proves nothing here."""
+        if self._tip is None or not commit:
+            return False
+        try:
+            return commit == self._tip or self._repo.descendant_of(pygit2.Oid(hex=self._tip), pygit2.Oid(hex=commit))
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
+
+    def newer(self, first: str, second: str) -> bool:
+        """Whether ledger commit `first` has `second` in its history (and is not it)."""
+        try:
+            return first != second and self._repo.descendant_of(pygit2.Oid(hex=first), pygit2.Oid(hex=second))
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
+
     def reload(self) -> None:
         """Read the ref again: one commit, one blob, one parse; no checkout."""
         tip = self._read_ref(self.ref)

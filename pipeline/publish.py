@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable, Mapping
 
 import pygit2
 
-from pipeline import sending
+from pipeline import anchor, sending
 from pipeline.changes import open_repository
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, REFUSAL_REASONS, Article, load_article, same_names
 from pipeline.errors import UserError
@@ -124,6 +124,8 @@ class Run:
     known_lines: int = 0  # ledger lines the start-up checks (refuse_older_commit) saw; later ones: write()
     outcomes: list[Outcome] = field(default_factory=list)
     _contained: set[str] = field(default_factory=set)  # commits of later lines found in this run's commit
+    # Each account's ledger anchor as this run last saw or wrote it (None: the account has none yet)
+    anchors: dict[str, anchor.Anchor | None] = field(default_factory=dict)
     _wechat: dict[str, WeChat] = field(default_factory=dict)
 
     def wechat(self, account: Account) -> WeChat:
@@ -179,6 +181,25 @@ class Run:
         for entry in later:
             refuse_older_commit(repo, head, [entry])
             self._contained.add(entry.commit)
+
+    def anchor_ledger(self, account_id: str) -> None:
+        """Make the account's anchor name the ledger's tip, which holds the line just written
+        (and, with --push, shared): called before each submit and mass send and after a `moved`
+        line. Only forward: an anchor the tip does not contain stops the run instead of being
+        overwritten (refuse_rewound_ledger's rule), so a run on a rewound ledger cannot erase
+        the evidence. A racing runner's anchor on a later commit may be set back to ours, an
+        ancestor of it: a lag, never a false refusal."""
+        tip = self.ledger.tip
+        if tip is None:
+            return
+        if account_id not in self.anchors:
+            client = self.wechat(self.policies.accounts[account_id])
+            self.anchors[account_id] = kept_anchor(self, account_id, anchor.anchors(client.drafts()))
+        current = self.anchors[account_id]
+        if current is not None and current.commit == tip:
+            return
+        client = self.wechat(self.policies.accounts[account_id])
+        self.anchors[account_id] = anchor.put(client, current, tip, len(self.ledger.entries))
 
     def unchanged(self, articles: Iterable[ClaimedArticle]) -> bool:
         """Whether these articles are on the commit being published in the claimed version."""
@@ -791,40 +812,66 @@ def guarded(run: Run, exhausted: dict[str, WeChatError], account_id: str, step: 
 
 
 REWIND_MARGIN = 20  # publications listed past the newest one of an attempt the ledger knows
+REWOUND_HINT = ("从仍有完整记录的克隆推回 refs/wxpub/ledger(git push origin <完整记录的提交>:refs/wxpub/ledger),"
+                "并用规则保护该引用;wxpub status --verify 可核对")
 
 
 def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[], None]) -> None:
-    """A ledger that lost lines WeChat still shows would send those articles again: anyone who
-    can push to the repository can push an older refs/wxpub/ledger (no branch protection
-    covers it), and a restored backup can be old. So before the first call that could send,
-    each account's drafts and newest publications are listed (_listed_attempts), and every
-    wxpub marker in them must name an attempt the ledger knows. The ledger is fetched again
-    after the listing (`refetch`), so an attempt another runner claimed (and shared) before
-    its draft appeared is known. Mass sends cannot be listed: a rewind that lost only mass
-    sends is not seen here."""
-    seen: dict[str, set[str]] = {}
+    """A ledger that lost lines would send those articles again: anyone who can push to the
+    repository can push an older refs/wxpub/ledger (no branch protection covers it), and a
+    restored backup can be old. So before the first call that could send, each account's
+    drafts and newest publications are listed (_listed_attempts): every wxpub marker in them
+    must name an attempt the ledger knows, and the account's ledger anchor (pipeline/anchor.py)
+    must name a commit the ledger holds: that covers what WeChat cannot list (mass sends,
+    `moved` lines, publications far down the list). The ledger is fetched again after the
+    listing (`refetch`), so an attempt or anchor another runner wrote (and shared) before it
+    is known. A missing anchor is not a refusal: the run's first sending step creates it."""
+    seen: dict[str, tuple[set[str], list[anchor.Anchor]]] = {}
     known_before = run.state.attempts
     for account_id in sorted(set(accounts)):
         seen[account_id] = _listed_attempts(run.wechat(run.policies.accounts[account_id]), known_before)
     refetch()
     known = run.state.attempts
-    for account_id, batches in seen.items():
+    for account_id, (batches, found) in seen.items():
         unknown = sorted(batches - known)
         if unknown:
             raise UserError(f"账号 {account_id} 在微信中有 wxpub 发出的草稿或文章(尝试 {', '.join(unknown[:3])}),"
                             "发布记录里却没有:发布记录丢了记录(被强制推送成旧版本,或从旧备份恢复),"
-                            "照它发布会把这些文章再发一次,本次不予发布",
-                            hint="从仍有完整记录的克隆推回 refs/wxpub/ledger(git push origin <完整记录的提交>:refs/wxpub/ledger),"
-                                 "并用规则保护该引用;wxpub status --verify 可核对")
+                            "照它发布会把这些文章再发一次,本次不予发布", hint=REWOUND_HINT)
+        run.anchors[account_id] = kept_anchor(run, account_id, found)
 
 
-def _listed_attempts(client: WeChat, known: frozenset[str]) -> set[str]:
-    """The wxpub attempts whose markers an account's drafts and publications carry: the whole
-    draft box (the operator's own drafts may fill the newest pages, and editing an old draft
-    moves it to the top), and the publications, newest first, down to REWIND_MARGIN past the
-    newest one of an attempt in `known` (publications keep their order; the margin covers an
-    attempt that started before a known one and went out after it)."""
-    seen = sending.marked_batches(client.drafts())
+def kept_anchor(run: Run, account_id: str, found: list[anchor.Anchor]) -> anchor.Anchor | None:
+    """The account's one anchor, once every anchor listed names a commit the ledger holds (else
+    the ledger was rewound: refused). Racing first runs may have made several: the one naming
+    the newest commit stays, the others are deleted."""
+    for listed in found:
+        if not run.ledger.contains(listed.commit):
+            named = listed.commit[:12] or "(无法识别)"
+            raise UserError(f"账号 {account_id} 的发布记录锚点(草稿「{anchor.TITLE}」)指向发布记录的提交 {named},"
+                            f"发布记录里却没有这个提交({run.ledger.ref} 的历史中找不到它):发布记录丢了记录"
+                            "(被强制推送成旧版本,或从旧备份恢复),照它发布会把已群发、已发表或已移动目录的文章再发一次,"
+                            "本次不予发布", hint=REWOUND_HINT)
+    if not found:
+        return None
+    newest = sorted(found, key=lambda a: (-a.lines, a.media_id))
+    keep = next(a for a in newest if not any(run.ledger.newer(b.commit, a.commit) for b in found))
+    client = run.wechat(run.policies.accounts[account_id])
+    for extra in found:
+        if extra.media_id != keep.media_id:
+            client.delete_draft_if_present(extra.media_id)
+    return keep
+
+
+def _listed_attempts(client: WeChat, known: frozenset[str]) -> tuple[set[str], list[anchor.Anchor]]:
+    """The wxpub attempts whose markers an account's drafts and publications carry, and the
+    anchors in its draft box: the whole draft box (the operator's own drafts may fill the
+    newest pages, and editing an old draft moves it to the top), and the publications, newest
+    first, down to REWIND_MARGIN past the newest one of an attempt in `known` (publications
+    keep their order; the margin covers an attempt that started before a known one and went
+    out after it)."""
+    drafts = list(client.drafts())
+    seen = sending.marked_batches(drafts)
     stop: int | None = None
     for position, item in enumerate(client.published()):
         batches = sending.marked_batches([item])
@@ -833,7 +880,7 @@ def _listed_attempts(client: WeChat, known: frozenset[str]) -> set[str]:
             stop = position + REWIND_MARGIN
         if stop is not None and position >= stop:
             break
-    return seen
+    return seen, anchor.anchors(drafts)
 
 
 def resume(run: Run, exhausted: dict[str, WeChatError]) -> None:
@@ -873,6 +920,9 @@ def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Ou
     if plan_.moves:  # before anything is sent: a later run must see these as moves whatever is edited
         run.refuse_later_commits()
         run.write(*(run.entry(Moved(to=new), account, path=old) for old, new, account in plan_.moves))
+        # a move sends nothing WeChat lists: the account's anchor witnesses the line
+        for account_id in sorted({account for _, _, account in plan_.moves if account in run.policies.accounts}):
+            run.anchor_ledger(account_id)
     run.progress.expect(len(plan_.retractions) + len(plan_.batches))
     for retraction in plan_.retractions:
         run.progress.working_on(f"撤回 {retraction.path}")

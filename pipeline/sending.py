@@ -78,6 +78,8 @@ MARKER = "data-wxpub"
 # A test send's draft (wxpub preview --wechat) carries its own attribute, never MARKER: the
 # publisher, its rewind guard and `status --verify` take only MARKER for wxpub's attempts
 PREVIEW_MARKER = "data-wxpub-preview"
+# The ledger anchor (pipeline/anchor.py) is neither: its attribute names a ledger commit
+ANCHOR_MARKER = "data-wxpub-anchor"
 
 
 def marker(batch: str, index: int) -> str:
@@ -159,8 +161,9 @@ def _is_attempt(news: list[dict[str, Any]], message: Message) -> bool:
         return bool(news) and len(news) == len(message.articles) and all(
             carries(str(item.get("content", "")), marker(message.marker, i)) for i, item in enumerate(news, 1))
     # Version 1 attempts had no marker: (title, cover media_id) per article. A test send's draft
-    # (wxpub preview --wechat) can show the same title and cover, and is never one
-    if any(marker_of(str(item.get("content", "")), PREVIEW_MARKER) is not None for item in news):
+    # (wxpub preview --wechat) or the ledger anchor can show the same title and cover, and is never one
+    if any(marker_of(str(item.get("content", "")), attribute) is not None
+           for item in news for attribute in (PREVIEW_MARKER, ANCHOR_MARKER)):
         return False
     seen = [[str(item.get("title", "")), str(item.get("thumb_media_id", ""))] for item in news]
     return bool(message.legacy_markers) and seen == [list(m) for m in message.legacy_markers]
@@ -462,6 +465,7 @@ def _draft_added(run: Run, message: Message) -> None:
 
 
 def _submit(run: Run, message: Message) -> None:
+    run.anchor_ledger(message.account)  # the ledger's anchor names a commit holding `submitting`
     client = run.wechat(run.policies.accounts[message.account])
     try:
         publish_id = client.submit(message.media_id)
@@ -548,7 +552,9 @@ def _mass_sending(run: Run, message: Message) -> None:
 
 def _mass_send(run: Run, message: Message, *, recovering: bool = False) -> None:
     """message/mass/sendall with the message's clientmsgid: a resend answers the first send
-    (45065) instead of reaching followers twice, so this may be called again on recovery."""
+    (45065) instead of reaching followers twice, so this may be called again on recovery.
+    No API lists mass sends: the ledger's anchor names a commit holding `mass_sending` first."""
+    run.anchor_ledger(message.account)
     client = run.wechat(run.policies.accounts[message.account])
     try:
         msg_id, msg_data_id = client.mass_send(message.media_id, message.clientmsgid)

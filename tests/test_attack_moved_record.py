@@ -554,9 +554,6 @@ def test_a_counted_move_always_names_a_live_publication_of_its_account_published
         assert not any(step == "retracted" and p == path for step, p, _, _ in lines[recording + 1:])
 
 
-@pytest.mark.xfail(strict=True, reason="a ledger rewound past its moved line alone looks whole to refuse_rewound_ledger "
-                   "(WeChat's markers name messages, and a move sends none): the folder, edited since, goes out again and "
-                   "the original is retracted")
 def test_a_ledger_rewound_past_a_moved_line_does_not_send_the_piece_again(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = recorded_move(tmp_path, sandbox, capsys)
@@ -567,6 +564,9 @@ def test_a_ledger_rewound_past_a_moved_line_does_not_send_the_piece_again(
     before_move = git(root, "rev-list", "-1", f"{SANDBOX_LEDGER_REF}~1").strip()
     git(root, "update-ref", SANDBOX_LEDGER_REF, before_move, ledger.tip)  # an old backup restored
     assert moved_lines(root) == []
+    before = live_copies(sandbox)
     code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", sandbox, "--now", DAYS[3], "--format", "json")
-    statuses = by_status(json.loads(out))
-    assert code == 0 and not statuses.get("published") and not statuses.get("retracted"), (code, out, err)
+    # the account's ledger anchor names the commit holding the moved line: the rewind is refused
+    assert code == 2 and not out.strip(), (code, out, err)
+    assert "发布记录锚点" in err and "refs/wxpub/ledger" in err, err
+    assert live_copies(sandbox) == before  # nothing sent again, nothing retracted

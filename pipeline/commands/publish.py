@@ -213,8 +213,10 @@ def _publish(args: argparse.Namespace, bar: Progress) -> int:
     the_plan = plan(publish_run, paths)
     if not args.dry_run:
         _check_credentials(policies, the_plan, publish_run.state, credentials)
+        # accounts that may send, and those with a move to record (their anchor witnesses it)
         sending_accounts = {c.account.id for batch in the_plan.batches for c in batch} | {
-            m.account for m in publish_run.state.messages.values() if m.live and m.account in policies.accounts}
+            m.account for m in publish_run.state.messages.values() if m.live and m.account in policies.accounts} | {
+            account for _, _, account in the_plan.moves if account in policies.accounts}
         try:  # a ledger that lost lines would send again what WeChat already has
             refuse_rewound_ledger(publish_run, sending_accounts,
                                   lambda: ledger.fetch(args.push) if args.push else None)
@@ -250,6 +252,7 @@ def _check_credentials(policies: Policies, the_plan: Plan, state: LedgerState,
                        credentials: Callable[[Account], Credentials]) -> None:
     """Every account with work must have its credentials before anything is sent (no half runs)."""
     accounts = {c.account.id for batch in the_plan.batches for c in batch} | {r.account for r in the_plan.retractions}
+    accounts |= {account for _, _, account in the_plan.moves if account in policies.accounts}  # a recorded move updates the account's anchor
     accounts |= {m.account for m in state.messages.values() if m.live and m.account in policies.accounts}
     for account_id in sorted(accounts):
         credentials(policies.accounts[account_id])

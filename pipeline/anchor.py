@@ -1,0 +1,115 @@
+"""The ledger anchor: a witness of the ledger kept in WeChat, where a rewind cannot reach it.
+
+`refs/wxpub/ledger` can be rewound by anyone who can push to the repository (no ruleset covers
+`refs/wxpub/*`) or by restoring an old backup. Markers (`data-wxpub`) on drafts and
+publications show most of what such a ledger lost, but two kinds of lines leave nothing WeChat
+lists: a mass send (`message/mass/sendall` takes the draft, and no API lists sends) and a
+`moved` line (a move sends nothing). So each sending account keeps ONE draft of its own, the
+anchor, whose only article's first element carries `data-wxpub-anchor="<ledger commit>"`.
+
+The rule (publish.anchor_ledger): before `freepublish/submit` or `message/mass/sendall`, and
+after a `moved` line is written, the account's anchor names a ledger commit holding the line
+that guards it (the `submitting` / `mass_sending` intent, the `moved` line), written with
+`draft/update` only after that commit is pushed (with `--push`) or committed. Before its first
+call that could send, a run reads the anchor (publish.refuse_rewound_ledger) and refuses while
+its commit is not the ledger's tip or an ancestor of it. Changing the draft takes the account's
+credentials, which a person who can only push to the repository does not have.
+
+A draft left in the draft box needs no anchor: the rewind guard lists the whole draft box. Two
+runners racing may leave the anchor on an older commit of the same history: a lag, never a
+false refusal, since an ancestor of the tip is contained in it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from PIL import Image
+
+from pipeline.render import check
+from pipeline.sending import ANCHOR_MARKER
+from pipeline.wechat import WeChat
+
+TITLE = "wxpub 发布记录锚点(请勿发表或删除)"  # WeChat takes titles of up to 32 characters
+THUMB_NAME = "wxpub-ledger-anchor.png"
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names
+_FIRST_TAG = re.compile(r"\s*<[A-Za-z][A-Za-z0-9]*[^<>]*>")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """An account's anchor draft as WeChat lists it."""
+
+    media_id: str
+    commit: str  # the ledger commit it names; "" when the attribute is not a commit name
+    thumb_media_id: str
+    lines: int = 0  # how many ledger lines that commit holds (for people reading the draft)
+
+
+def first_element_attribute(content: str, attribute: str) -> str | None:
+    """`attribute` of the first element of an article's HTML, and of no other: wxpub writes its
+    own wrapper there, where no editor's text reaches (raw HTML is off in Markdown)."""
+    first = _FIRST_TAG.match(content)
+    if first is None:
+        return None
+    elements = check.parse(first.group(0)).elements
+    return dict(elements[0].attrs).get(attribute) if elements else None
+
+
+def anchor_of(item: Mapping[str, Any]) -> Anchor | None:
+    """The anchor a listed draft (or publication) is, or None when it is something else."""
+    news = item.get("content", {}).get("news_item", [])
+    if not news:
+        return None
+    value = first_element_attribute(str(news[0].get("content", "")), ANCHOR_MARKER)
+    if value is None:
+        return None
+    commit, _, lines = value.partition(".")
+    return Anchor(str(item.get("media_id", "")), commit if _COMMIT.fullmatch(commit) else "",
+                  str(news[0].get("thumb_media_id", "")), int(lines) if lines.isdigit() else 0)
+
+
+def is_anchor(item: Mapping[str, Any]) -> bool:
+    """Whether a listed draft is the anchor: not an article, never an attempt or a drift."""
+    return anchor_of(item) is not None
+
+
+def anchors(drafts: Iterable[Mapping[str, Any]]) -> list[Anchor]:
+    return [found for item in drafts if (found := anchor_of(item)) is not None]
+
+
+def article(commit: str, lines: int, thumb_media_id: str) -> dict[str, Any]:
+    """The anchor draft's one article: says, in Chinese, what it is and not to touch it."""
+    body = (f'<section {ANCHOR_MARKER}="{commit}.{lines}">'
+            "<p>这是 wxpub 自动维护的草稿,记录本账号发布记录(refs/wxpub/ledger)最近一次确认的提交,"
+            "用来发现被改回旧版本的发布记录,防止文章被重复发送。</p>"
+            "<p>请不要发表、修改或删除这篇草稿。误删后,下一次发布会重新建立它,但在那之前的改回无法被发现。</p>"
+            f"<p>提交:{commit};记录条数:{lines}</p></section>")
+    return {"article_type": "news", "title": TITLE, "author": "wxpub", "digest": "wxpub 发布记录锚点,请勿发表或删除",
+            "content": body, "content_source_url": "", "thumb_media_id": thumb_media_id,
+            "need_open_comment": 0, "only_fans_can_comment": 0}
+
+
+def thumb_image() -> bytes:
+    """A small generated cover (a news draft needs a permanent thumb_media_id): uploaded once per
+    account, then the anchor's own thumb is reused on every update."""
+    picture = Image.new("RGB", (235, 100), (96, 96, 96))
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+def put(client: WeChat, current: Anchor | None, commit: str, lines: int) -> Anchor:
+    """Make the account's anchor name `commit`: draft/update of the existing one, or (none, or its
+    thumb unusable) a new draft with a freshly uploaded thumb."""
+    if current is not None and current.thumb_media_id:
+        client.update_draft(current.media_id, 0, article(commit, lines, current.thumb_media_id))
+        return Anchor(current.media_id, commit, current.thumb_media_id, lines)
+    thumb, _url = client.upload_cover(thumb_image(), THUMB_NAME)
+    media_id = client.add_draft([article(commit, lines, thumb)])
+    if current is not None:  # an anchor without a thumb cannot be updated: the new one replaces it
+        client.delete_draft_if_present(current.media_id)
+    return Anchor(media_id, commit, thumb, lines)
