@@ -31,7 +31,7 @@ from PIL import Image
 
 from pipeline.render import check
 from pipeline.sending import ANCHOR_MARKER
-from pipeline.wechat import WeChat
+from pipeline.wechat import WeChat, WeChatError
 
 TITLE = "wxpub 发布记录锚点(请勿发表或删除)"  # WeChat takes titles of up to 32 characters
 THUMB_NAME = "wxpub-ledger-anchor.png"
@@ -103,11 +103,15 @@ def thumb_image() -> bytes:
 
 
 def put(client: WeChat, current: Anchor | None, commit: str, lines: int) -> Anchor:
-    """Make the account's anchor name `commit`: draft/update of the existing one, or (none, or its
-    thumb unusable) a new draft with a freshly uploaded thumb."""
+    """Make the account's anchor name `commit`: draft/update of the existing one, or (none, or it
+    or its thumb deleted meanwhile) a new draft with a freshly uploaded thumb, the old one deleted."""
     if current is not None and current.thumb_media_id:
-        client.update_draft(current.media_id, 0, article(commit, lines, current.thumb_media_id))
-        return Anchor(current.media_id, commit, current.thumb_media_id, lines)
+        try:
+            client.update_draft(current.media_id, 0, article(commit, lines, current.thumb_media_id))
+            return Anchor(current.media_id, commit, current.thumb_media_id, lines)
+        except WeChatError as error:
+            if error.errcode != 40007:  # 40007: the draft or its thumb was deleted by hand since the listing
+                raise
     thumb, _url = client.upload_cover(thumb_image(), THUMB_NAME)
     media_id = client.add_draft([article(commit, lines, thumb)])
     if current is not None:  # an anchor without a thumb cannot be updated: the new one replaces it

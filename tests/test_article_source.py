@@ -35,6 +35,7 @@ from pipeline.render import render_article
 from pipeline.snapshot import CommitTree, WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (
+from tests.testing.publishing import world
     ARTICLE, VALID_BODY, VALID_FRONT_MATTER, commit_all, found, git, http, jpeg_bytes, lint_json, make_repo, run_cli,
     write_article,
 )
@@ -349,7 +350,7 @@ def test_publish_refuses_a_symlinked_cover_even_with_the_media_rule_off(tmp_path
     code, report = publish(repo, sandbox, capsys)
     assert code == 1 and report["published"] == []
     assert "cover.jpg 是符号链接" in report["failed"][0]["message"]
-    assert http(sandbox + "/sandbox/state")["materials"] == []
+    assert world(sandbox)["materials"] == []
 
 
 def test_publish_refuses_an_article_without_a_cover_even_with_the_rule_off(tmp_path: Path, sandbox: str,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.testing.fixtures import VALID_BODY, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
+from tests.testing.publishing import world
 
 
 def publish(root: Path, capsys: pytest.CaptureFixture[str], sandbox: str, now: str,
@@ -23,7 +24,7 @@ def publish(root: Path, capsys: pytest.CaptureFixture[str], sandbox: str, now: s
 
 
 def state(sandbox: str) -> dict[str, Any]:
-    return http(sandbox.rstrip("/") + "/sandbox/state")
+    return world(sandbox.rstrip("/"))
 
 
 MASS = {"account": "cs-college", "department": "cs-college"}

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.testing.fixtures import commit_all, git, jpeg_bytes, lint_json, make_repo, write_article
+from tests.testing.publishing import world
 from tests.testing.publishing import LUNCH, NEXT_LUNCH, bundle_index, by_status, finish, publisher, with_bare_remote
 
 
@@ -123,7 +124,7 @@ def test_a_wall_clock_off_from_wechats_publishes_nothing(tmp_path: Path, sandbox
     assert code == 2, (report, err)
     assert "微信服务器的时间" in err and "早 15.0 小时" in err and "NTP" in err, err
     assert git(repo, "for-each-ref", "refs/wxpub") == ""  # nothing written, nothing sent
-    assert requests.get(f"{sandbox}/sandbox/state", timeout=10).json()["drafts"] == []
+    assert world(sandbox)["drafts"] == []
 
 
 # -- 4. ignored files -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pipeline.ledger import Ledger
 from pipeline.sending import fingerprint, with_marker
 from pipeline.wechat import Credentials, WeChat, server_time
 from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
+from tests.testing.publishing import world
 
 LUNCH = "2026-11-25 12:30"
 FIRST = "content/official/publicity/2026-10-01-first/index.md"
@@ -34,7 +35,7 @@ PHOTO = jpeg_bytes(600, 400, color=(200, 80, 40))
 
 
 def state(url: str) -> dict[str, Any]:
-    return http(url + "/sandbox/state")
+    return world(url)
 
 
 def official(root: Path, url: str) -> WeChat:

@@ -33,6 +33,7 @@ from pipeline.provenance import Provenance
 from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, write_article
+from tests.testing.publishing import world
 
 LUNCH, NEXT_LUNCH = "2026-11-25 12:30", "2026-11-26 12:30"  # inside every sample account's window
 NEWS = "content/official/publicity/2026-10-20-sports-day/index.md"
@@ -390,7 +391,7 @@ def test_an_unapproved_retraction_is_refused_and_the_publication_stays(school: S
     assert code == 1 and message.startswith("PROV001") and pushed[:12] in message
     assert report["retracted"] == []
     assert [e.step for e in school.ledger().entries if e.step.startswith("retract")] == []
-    assert len(http(school.sandbox + "/sandbox/state")["drafts"]) == 1  # still in the draft box
+    assert len(world(school.sandbox)["drafts"]) == 1  # still in the draft box
 
 
 def test_a_retraction_needs_the_account_operators_approval(school: School) -> None:
@@ -404,7 +405,7 @@ def test_a_retraction_needs_the_account_operators_approval(school: School) -> No
     school.github.add_review(number, "league-secretary", "APPROVED", head)
     code, report = school.publish(now=NEXT_LUNCH)
     assert code == 0 and outcomes(report) == {f"{CAMP_BUNDLE}/index.md": "retracted"}, report
-    assert http(school.sandbox + "/sandbox/state")["drafts"] == []
+    assert world(school.sandbox)["drafts"] == []
 
 
 def test_a_retraction_whose_pull_request_never_asked_the_operator_is_refused(school: School) -> None:

@@ -15,6 +15,7 @@ from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
+from tests.testing.publishing import world
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
 OFFICIAL = "content/official/publicity/2026-10-20-sports-day/index.md"
@@ -23,7 +24,7 @@ YOUTH = "content/youth/youth-league/2026-10-22-camp/index.md"
 
 
 def state(url: str) -> dict[str, Any]:
-    return http(url + "/sandbox/state")
+    return world(url)
 
 
 def fault(url: str, **spec: Any) -> None:

@@ -14,6 +14,7 @@ from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Entry, Ledger
 from pipeline.records import Step
 from tests.testing.fixtures import commit_all, http
+from tests.testing.publishing import world
 from tests.testing.publishing import (
     NEXT_LUNCH, TITLES, KillPoint, article_path, assert_exactly_once, finish, kill_at, make_world_repo,
     publisher, settle,
@@ -43,8 +44,6 @@ def retract(repo: Path, path: str) -> None:
     commit_all(repo, f"retract {path}")
 
 
-def world(url: str) -> dict[str, Any]:
-    return http(url + "/sandbox/state")
 
 
 def remaining_titles(*gone_titles: str) -> dict[str, str]:
