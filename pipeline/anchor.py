@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping
 from PIL import Image
 
 from pipeline.render import check
-from pipeline.sending import ANCHOR_MARKER
+from pipeline.sending import ANCHOR_MARKER, find_material
 from pipeline.wechat import WeChat, WeChatError
 
 TITLE = "wxpub 发布记录锚点(请勿发表或删除)"  # WeChat takes titles of up to 32 characters
@@ -112,7 +112,10 @@ def put(client: WeChat, current: Anchor | None, commit: str, lines: int) -> Anch
         except WeChatError as error:
             if error.errcode != 40007:  # 40007: the draft or its thumb was deleted by hand since the listing
                 raise
-    thumb, _url = client.upload_cover(thumb_image(), THUMB_NAME)
+    # Found again by its name, as covers are (sending.find_material): uploaded once per account,
+    # even when a run died after the upload or an operator deleted the anchor
+    found = find_material(client, THUMB_NAME)
+    thumb = found[0] if found is not None else client.upload_cover(thumb_image(), THUMB_NAME)[0]
     media_id = client.add_draft([article(commit, lines, thumb)])
     if current is not None:  # an anchor without a thumb cannot be updated: the new one replaces it
         client.delete_draft_if_present(current.media_id)

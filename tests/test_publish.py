@@ -70,7 +70,8 @@ def test_each_image_is_uploaded_once_ever(site: Path, sandbox: str, capsys: pyte
     code, report = publish(site, sandbox, capsys, now="2026-11-26 12:30")
     assert code == 0 and statuses(report)["content/official/publicity/2026-10-23-again/index.md"] == "published"
     world = state(sandbox)
-    assert world["calls"]["media/uploadimg"] == 1 and world["calls"]["material/add_material"] == 3
+    # three covers, and the thumbs of the publish and mass accounts' ledger anchors, once each
+    assert world["calls"]["media/uploadimg"] == 1 and world["calls"]["material/add_material"] == 3 + 2
 
 
 def test_outside_the_window_everything_waits_and_makes_no_call(site: Path, sandbox: str,

@@ -256,7 +256,7 @@ def sandbox_problems(world: Mapping[str, Any], expected: Mapping[str, str],
     published = Counter(a["title"] for p in world["publications"] if p["status"] == 0 for a in p["articles"]
                         if not a.get("is_deleted"))
     mass = Counter(a["title"] for m in world["mass_sends"] for a in m["articles"] if not a.get("is_deleted"))
-    drafts = Counter(a["title"] for d in world["drafts"] for a in d["articles"])
+    drafts = Counter(a["title"] for d in articles_in_draft_box(dict(world)) for a in d["articles"])
     modes = {"publish": published, "mass": mass, "draft": drafts}
     flying = in_flight or {}
     problems = [f"lost: {title} is not among {mode}" for title, mode in expected.items() if not modes[mode][title]]
