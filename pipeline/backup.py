@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from pipeline.anchor import is_anchor
+from pipeline.anchor import THUMB_NAME, is_anchor_listing
 from pipeline.errors import UserError, os_reason
 from pipeline.render import check
 from pipeline.wechat import WeChat, WeChatError
@@ -341,6 +341,8 @@ def _publications(client: WeChat, build: _Build) -> list[dict[str, Any]] | None:
 def _drafts(client: WeChat, build: _Build) -> list[dict[str, Any]]:
     out = []
     for listed in client.drafts(content=False):
+        if is_anchor_listing(listed):
+            continue  # wxpub's ledger anchor (pipeline/anchor.py): a witness of the ledger, not an article
         media_id = str(listed["media_id"])
         folder = f"drafts/{_safe(media_id)}"
 
@@ -349,8 +351,6 @@ def _drafts(client: WeChat, build: _Build) -> list[dict[str, Any]]:
             return list((draft or {}).get("news_item", []))
 
         news = _articles(build, listed, _earlier(build, "drafts", "media_id", media_id), fetch, "drafts")
-        if is_anchor({"content": {"news_item": news}}):
-            continue  # wxpub's ledger anchor (pipeline/anchor.py): a witness of the ledger, not an article
         out.append({"media_id": media_id, "update_time": listed.get("update_time"), "listing": _listing_key(listed),
                     "folder": folder, "records": _saved(build, folder, news), "content": {"news_item": news}})
     return out
@@ -365,6 +365,8 @@ def _listed(item: Mapping[str, Any]) -> dict[str, Any]:
 def _materials(client: WeChat, build: _Build) -> list[dict[str, Any]]:
     out = []
     for listed in client.materials():
+        if listed.get("name") == THUMB_NAME:
+            continue  # the anchor's generated cover, no article's image
         media_id = str(listed["media_id"])
         entry = {k: listed.get(k) for k in ("media_id", "name", "update_time", "url")}
         earlier = _earlier(build, "materials", "media_id", media_id)

@@ -358,3 +358,23 @@ def _sent_once(url: str, plan: list[Step]) -> None:
     titles = [a["title"] for p in state["publications"] if p["status"] == 0 for a in p["articles"]]
     titles += [a["title"] for m in state["mass_sends"] for a in m["articles"]]
     assert len(titles) == len(set(titles)), (plan, sorted(titles))
+
+
+def test_an_anchor_gone_between_the_listing_and_its_update_is_made_again(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """draft/update answers 40007 (the draft or its thumb deleted by hand meanwhile): a new anchor
+    replaces it, with the thumb found again by name rather than uploaded twice."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    [before] = anchors(sandbox, "wxsandboxofficial")
+    thumbs = sandbox_state(sandbox)["calls"].get("material/add_material", 0)
+    http(sandbox + "/sandbox/faults", {"endpoint": "draft/update", "nth": 1, "errcode": 40007})
+    article(root, "2026-11-03-second", "第二篇")
+    sent(root, sandbox, capsys, DAYS[1])
+    [after] = anchors(sandbox, "wxsandboxofficial")
+    assert after == tip(root) or Ledger.open(root, ref=SANDBOX_LEDGER_REF).newer(tip(root), after)
+    assert after != before
+    # the article's cover is uploaded once already; the anchor's thumb is found by its name
+    assert sandbox_state(sandbox)["calls"].get("material/add_material", 0) == thumbs
+    assert live_copies(sandbox) == ["第一篇", "第二篇"]

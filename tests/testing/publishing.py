@@ -330,6 +330,19 @@ def articles_in_draft_box(state: dict[str, Any]) -> list[dict[str, Any]]:
         str(d["articles"][0].get("content", "")), ANCHOR_MARKER) is not None)]
 
 
+def forget_anchors(repo: Path, url: str) -> None:
+    """WeChat as a wxpub from before the ledger anchor left it: every anchor draft deleted, with
+    the account's credentials (the ones `repo`'s sandbox runs registered)."""
+    from pipeline.wechat import Credentials, WeChat
+
+    secrets = json.loads((repo / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    state = sandbox_state(url)
+    for draft in state["drafts"]:
+        if draft not in articles_in_draft_box(state):
+            client = WeChat(Credentials(draft["appid"], secrets[draft["appid"]]), base_url=url + "/cgi-bin/")
+            client.delete_draft(draft["media_id"])
+
+
 def live_copies(url: str) -> list[str]:
     """Titles of every live copy of an article in WeChat, published or in the draft box."""
     state = world(url)
