@@ -56,7 +56,7 @@ from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, make_repo, write_article
 from tests.testing.publishing import (
-    KillPoint, finish, kill_at, ledger_problems, publisher, publisher_argv, sandbox_problems,
+    KillPoint, finish, kill_at, ledger_problems, publisher, publisher_argv, sandbox_problems, world,
 )
 
 DAY = "2026-11-25"  # a Wednesday
@@ -195,7 +195,8 @@ class Day:
         self.narrator.checked(zh, en)
 
     def sandbox_state(self) -> dict[str, Any]:
-        return dict(http(self.sandbox + "/sandbox/state"))
+        """What the sandbox holds of articles (without the accounts' ledger anchors)."""
+        return world(self.sandbox)
 
     def check_out_once(self) -> None:
         """The invariant after every step, from the sandbox's own state: each article that
@@ -457,15 +458,17 @@ def merge_both(day: Day) -> None:
 
 
 def killed_half_way(day: Day) -> None:
-    """Kill the run once WeChat has made the youth draft (draft/add #2), before it is recorded."""
+    """Kill the run once WeChat has made the youth draft (draft/add #3: the news's draft, then its
+    account's ledger anchor, come first), before it is recorded."""
     day.refresh_runner()
-    point = KillPoint("call", "draft/add", 2, "after")
+    point = KillPoint("call", "draft/add", 3, "after")
     argv = ("--push", "origin", "--require-approvals")
     now = f"{DAY} 12:30"
     reached = kill_at(day.runner, day.sandbox, point, day.home, *argv, now=now, env=day.forge_env())
     day.tell(Ran("runner", day.show(publisher_argv(day.runner, day.sandbox, *argv, now=now)), None,
-                 "(SIGKILL right after WeChat created the second draft / 微信建好第二个草稿后被强行终止)\n", ""))
-    day.check(reached, "发布运行在第二次 draft/add 生效后被 SIGKILL", "the run was SIGKILLed after draft/add #2 took effect")
+                 "(SIGKILL right after WeChat created the student union's draft / 微信建好学生会的草稿后被强行终止)\n", ""))
+    day.check(reached, "发布运行在学生会草稿的 draft/add 生效后被 SIGKILL",
+              "the run was SIGKILLed after the student union's draft/add took effect")
     day.expected = {ROBOTS.title: "publish"}
     day.in_flight = {CLUBS.title: "draft", VOLUNTEERS.title: "draft"}
     drafts = day.sandbox_state()["drafts"]
