@@ -35,10 +35,10 @@ from pipeline.render import render_article
 from pipeline.snapshot import CommitTree, WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (
-from tests.testing.publishing import world
     ARTICLE, VALID_BODY, VALID_FRONT_MATTER, commit_all, found, git, http, jpeg_bytes, lint_json, make_repo, run_cli,
     write_article,
 )
+from tests.testing.publishing import world
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
 REL = PurePosixPath(ARTICLE)

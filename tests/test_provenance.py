@@ -32,7 +32,7 @@ from pipeline.ledger import Ledger
 from pipeline.provenance import Provenance
 from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
-from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, write_article
+from tests.testing.fixtures import PROJECT, commit_all, git, make_repo, write_article
 from tests.testing.publishing import world
 
 LUNCH, NEXT_LUNCH = "2026-11-25 12:30", "2026-11-26 12:30"  # inside every sample account's window
