@@ -21,7 +21,10 @@ from pipeline.ledger import Ledger
 from pipeline.sandbox import start_in_thread
 from pipeline.wechat import Credentials, WeChat
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
-from tests.testing.publishing import HOOK, POLICY, KillPoint, finish, kill_at, live_copies, publisher, sandbox_state, world
+from tests.testing.publishing import (
+    HOOK, POLICY, KillPoint, finish, kill_at, live_copies, publisher, sandbox_state, share_sandbox_secrets, with_bare_remote,
+    world,
+)
 
 DAYS = [f"2026-11-{day:02d} 12:30" for day in range(2, 30)]
 MASS = {"account": "cs-college", "department": "cs-college"}
@@ -378,3 +381,29 @@ def test_an_anchor_gone_between_the_listing_and_its_update_is_made_again(
     # the article's cover is uploaded once already; the anchor's thumb is found by its name
     assert sandbox_state(sandbox)["calls"].get("material/add_material", 0) == thumbs
     assert live_copies(sandbox) == ["第一篇", "第二篇"]
+
+
+def test_a_runner_whose_clone_is_behind_the_anchor_fetches_the_ledger_and_is_not_refused(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two runners on their own clones of one remote, --push: the second one's clone has never
+    seen the ledger commit the first one's anchor names; the ledger fetched before the check
+    (and again after the listing) holds it."""
+    first = make_repo(tmp_path, policies=POLICY)
+    article(first, "2026-11-02-first", "第一次群发", MASS)
+    remote = with_bare_remote(first, tmp_path)
+    second = tmp_path / "second"
+    git(tmp_path, "clone", "-q", str(remote), str(second))
+    git(second, "config", "user.email", "test@example.invalid")
+    git(second, "config", "user.name", "test")
+    share_sandbox_secrets(first, second)
+    sent(first, sandbox, capsys, DAYS[0], "--push", "origin")
+    [named] = anchors(sandbox, "wxsandboxcscollege")
+    assert Ledger.open(second, ref=SANDBOX_LEDGER_REF).tip is None  # the second clone has no ledger yet
+    git(second, "pull", "-q", "origin", "main")
+    article(second, "2026-11-03-second", "第二次群发", MASS)
+    git(second, "push", "-q", "origin", "main")
+    http(sandbox + "/sandbox/clock", {"advance": 24 * 3600})
+    report = sent(second, sandbox, capsys, DAYS[1], "--push", "origin")
+    assert [o["status"] for o in report["published"]] == ["mass_sent"]
+    assert Ledger.open(second, ref=SANDBOX_LEDGER_REF).contains(named)
+    assert mass_titles(sandbox) == ["第一次群发", "第二次群发"]
