@@ -846,8 +846,13 @@ def kept_anchor(run: Run, account_id: str, found: list[anchor.Anchor]) -> anchor
     the ledger was rewound: refused). Racing first runs may have made several: the one naming
     the newest commit stays, the others are deleted."""
     for listed in found:
+        if not listed.commit:  # edited by hand in the back end: it witnesses nothing any more
+            raise UserError(f"账号 {account_id} 的发布记录锚点(草稿「{anchor.TITLE}」)的内容无法识别"
+                            "(可能被人在公众号后台修改过),无法核对发布记录是否被改回旧版本,本次不予发布",
+                            hint="用 wxpub status --verify 确认发布记录完整后,在公众号后台删除这篇草稿;"
+                                 "下一次发布会重新建立它")
         if not run.ledger.contains(listed.commit):
-            named = listed.commit[:12] or "(无法识别)"
+            named = listed.commit[:12]
             raise UserError(f"账号 {account_id} 的发布记录锚点(草稿「{anchor.TITLE}」)指向发布记录的提交 {named},"
                             f"发布记录里却没有这个提交({run.ledger.ref} 的历史中找不到它):发布记录丢了记录"
                             "(被强制推送成旧版本,或从旧备份恢复),照它发布会把已群发、已发表或已移动目录的文章再发一次,"

@@ -195,7 +195,7 @@ def test_an_anchor_naming_a_commit_of_another_repository_or_garbled_is_refused(
     official.update_draft(current.media_id, 0, {**anchor.article("x", 1, current.thumb_media_id),
                                                 "content": f'<section {anchor.ANCHOR_MARKER}="not-a-commit">?</section>'})
     code, _, err = publish(root, sandbox, capsys, DAYS[1])
-    assert code == 2 and "无法识别" in err, err
+    assert code == 2 and "无法识别" in err and "删除这篇草稿" in err, err
     assert live_copies(sandbox) == ["第一篇"]
 
 
