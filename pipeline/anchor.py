@@ -36,6 +36,9 @@ from pipeline.wechat import WeChat, WeChatError
 TITLE = "wxpub 发布记录锚点(请勿发表或删除)"  # WeChat takes titles of up to 32 characters
 THUMB_NAME = "wxpub-ledger-anchor.png"
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names
+# ASCII only, and short: str.isdigit takes '²' and '፩', which int() refuses, and int() refuses
+# more than 4300 digits; anyone holding the account's credentials can write the attribute
+_COUNT = re.compile(r"[0-9]{1,12}")
 _FIRST_TAG = re.compile(r"\s*<[A-Za-z][A-Za-z0-9]*[^<>]*>")
 
 
@@ -69,7 +72,7 @@ def anchor_of(item: Mapping[str, Any]) -> Anchor | None:
         return None
     commit, _, lines = value.partition(".")
     return Anchor(str(item.get("media_id", "")), commit if _COMMIT.fullmatch(commit) else "",
-                  str(news[0].get("thumb_media_id", "")), int(lines) if lines.isdigit() else 0)
+                  str(news[0].get("thumb_media_id", "")), int(lines) if _COUNT.fullmatch(lines) else 0)
 
 
 def is_anchor(item: Mapping[str, Any]) -> bool:

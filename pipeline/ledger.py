@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from types import MappingProxyType
@@ -196,14 +197,21 @@ class Ledger:
         return self._tip
 
     def contains(self, commit: str) -> bool:
-        """Whether `commit` is the tip or in its history. A commit this clone does not hold (from
-        a lost history, or another repository) is not contained: absence proves nothing here."""
+        """Whether the ledger holds `commit`: it is the tip or in its history, and every line of
+        its log is still in the tip's. History alone proves nothing: a merge with `commit` as its
+        second parent, or a commit dropping lines hidden under one that adds none (`reload`
+        compares the tip with its first parent only), has it in its history and lost its lines.
+        wxpub's own merge re-appends the local lines after the remote's, so it keeps them all.
+        A commit this clone does not hold (a lost history, another repository) is not contained."""
         if self._tip is None or not commit:
             return False
         try:
-            return commit == self._tip or self._repo.descendant_of(pygit2.Oid(hex=self._tip), pygit2.Oid(hex=commit))
-        except (KeyError, ValueError, pygit2.GitError):
+            if commit != self._tip and not self._repo.descendant_of(pygit2.Oid(hex=self._tip), pygit2.Oid(hex=commit)):
+                return False
+            held = _log_blob(self._tree(commit), self.ref)
+        except (KeyError, ValueError, pygit2.GitError, UserError):
             return False
+        return not Counter(_lines(held)) - Counter(_lines(self._raw))
 
     def newer(self, first: str, second: str) -> bool:
         """Whether ledger commit `first` has `second` in its history (and is not it)."""
@@ -590,6 +598,11 @@ def _stale(lock: Path, seconds: float) -> bool:
         return time.time() - lock.stat().st_mtime >= seconds
     except FileNotFoundError:
         return False
+
+
+def _lines(log: bytes) -> list[bytes]:
+    """The log's lines as written (a hand-edited last line may lack its newline)."""
+    return [line for line in log.split(b"\n") if line.strip()]
 
 
 def _join(log: bytes, more: bytes) -> bytes:

@@ -1,0 +1,139 @@
+"""Attacks on the ledger anchor (pipeline/anchor.py, publish.refuse_rewound_ledger): ledgers
+forged by someone with push access so that their history still holds the anchored commit,
+anchors garbled by someone with the account's credentials, and what the anchor leaves unseen.
+Real Git repositories, the publisher in-process, the WeChat sandbox over HTTP, the real client
+for what a person holding the account's credentials does by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline import anchor
+from pipeline.commands.publish import SANDBOX_LEDGER_REF
+from pipeline.ledger import Ledger
+from pipeline.wechat import Credentials, WeChat
+from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
+from tests.testing.publishing import POLICY, world
+
+DAYS = [f"2026-11-{day:02d} 12:30" for day in range(2, 30)]
+MASS = {"account": "cs-college", "department": "cs-college"}
+REFUSED = "发布记录锚点"
+
+
+def client(root: Path, url: str, account: str) -> WeChat:
+    """The account's API as a person holding its credentials uses it, outside wxpub."""
+    secrets = json.loads((root / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    appid = f"wxsandbox{account.replace('-', '')}"
+    return WeChat(Credentials(appid, secrets[appid]), base_url=url + "/cgi-bin/")
+
+
+def publish(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", url, "--now", now, "--format", "json")
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def sent(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str) -> dict[str, Any]:
+    code, report, err = publish(root, url, capsys, now)
+    assert code == 0 and not report["failed"], ([f["message"] for f in report.get("failed", [])], err)
+    return report
+
+
+def mass_titles(url: str) -> list[str]:
+    return sorted(a["title"] for m in world(url)["mass_sends"] for a in m["articles"])
+
+
+def article(root: Path, slug: str, title: str, where: dict[str, str] | None = None) -> None:
+    write_article(root, slug=slug, front_matter={"title": title}, **(where or {}))
+    commit_all(root, title)
+
+
+def tip(root: Path) -> str:
+    return git(root, "rev-parse", SANDBOX_LEDGER_REF).strip()
+
+
+def two_mass_sends(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """Two mass sends a day apart; (the ledger commit before the second, the commit the anchor names)."""
+    article(root, "2026-11-02-first", "第一次群发", MASS)
+    sent(root, url, capsys, DAYS[0])
+    older = tip(root)
+    article(root, "2026-11-03-second", "第二次群发", MASS)
+    http(url + "/sandbox/clock", {"advance": 24 * 3600})  # a subscription account sends once a day
+    sent(root, url, capsys, DAYS[1])
+    [named] = anchor.anchors(client(root, url, "cs-college").drafts())
+    assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).newer(named.commit, older)
+    return older, named.commit
+
+
+def forge(root: Path, older: str, named: str, how: str) -> None:
+    """A ledger whose history holds the anchored commit but whose log is `older`'s: what someone
+    who can push to the repository can build with plain git, without the account's credentials."""
+    tree = git(root, "rev-parse", f"{older}^{{tree}}").strip()
+    if how == "merge":  # first parent the old commit (its log extended by nothing), second the anchored one
+        forged = git(root, "commit-tree", tree, "-p", older, "-p", named, "-m", "wxpub: re-append 0 local entries").strip()
+    else:  # a commit on the anchored one dropping lines, hidden under one more that adds none
+        dropped = git(root, "commit-tree", tree, "-p", tip(root), "-m", "tidy").strip()
+        forged = git(root, "commit-tree", tree, "-p", dropped, "-m", "wxpub: note").strip()
+    git(root, "update-ref", SANDBOX_LEDGER_REF, forged)
+
+
+@pytest.mark.parametrize("how", ["merge", "chain"])
+def test_a_forged_ledger_whose_history_holds_the_anchored_commit_but_lost_its_lines_is_refused(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    """The anchor promises that the ledger holds the lines of the commit it names. A commit in
+    the history is not enough: a merge with the anchored commit as its second parent, or a
+    commit dropping lines hidden under one more (the tip is only compared with its first
+    parent), holds it in its history and has lost the mass send only the anchor witnesses."""
+    root = make_repo(tmp_path, policies=POLICY)
+    older, named = two_mass_sends(root, sandbox, capsys)
+    full = tip(root)
+    lines = len(Ledger.open(root, ref=SANDBOX_LEDGER_REF).entries)
+    forge(root, older, named, how)
+    forged = Ledger.open(root, ref=SANDBOX_LEDGER_REF)  # it loads: each tip extends its first parent
+    assert forged.tip != full and len(forged.entries) < lines
+    assert not any(e.path.endswith("2026-11-03-second/index.md") for e in forged.entries)
+    http(sandbox + "/sandbox/clock", {"advance": 2 * 24 * 3600})  # WeChat's clientmsgid memory is over
+    article(root, "2026-11-05-third", "第三次群发", MASS)
+    code, report, err = publish(root, sandbox, capsys, DAYS[3])
+    assert code == 2 and not report, (report, err)
+    assert REFUSED in err and "Traceback" not in err, err
+    assert mass_titles(sandbox) == ["第一次群发", "第二次群发"]  # nobody got anything twice
+    git(root, "update-ref", SANDBOX_LEDGER_REF, full)  # the full ledger pushed back
+    report = sent(root, sandbox, capsys, DAYS[3])
+    assert mass_titles(sandbox) == ["第一次群发", "第三次群发", "第二次群发"]
+
+
+def test_a_ledger_that_merged_the_anchored_commit_in_as_a_second_parent_keeps_publishing(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """No false refusal: wxpub's own merge (a lost push race) re-appends the local lines after
+    the remote's, so an anchored local commit becomes a second parent whose lines are all kept."""
+    root = make_repo(tmp_path, policies=POLICY)
+    _, named = two_mass_sends(root, sandbox, capsys)
+    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    older = git(root, "rev-parse", f"{named}~1").strip()
+    # the remote's side: the log up to the anchored commit's parent, plus the anchored commit's
+    # lines re-appended, as Ledger._merge writes them when both sides appended
+    tree = git(root, "rev-parse", f"{ledger.tip}^{{tree}}").strip()
+    theirs = git(root, "commit-tree", git(root, "rev-parse", f"{older}^{{tree}}").strip(), "-p", older, "-m", "other").strip()
+    merged = git(root, "commit-tree", tree, "-p", theirs, "-p", ledger.tip or "", "-m", "wxpub: re-append").strip()
+    git(root, "update-ref", SANDBOX_LEDGER_REF, merged)
+    assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).contains(named)
+    article(root, "2026-11-05-third", "第三篇")
+    report = sent(root, sandbox, capsys, DAYS[3])
+    assert len(report["published"]) == 1
+
+
+@given(count=st.text(alphabet=st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=3)
+       | st.integers(min_value=4301, max_value=6000).map(lambda digits: "9" * digits))
+def test_an_anchor_whose_line_count_is_any_digit_string_is_read_without_a_traceback(count: str) -> None:
+    """The count after the commit is only for people reading the draft: '²', '٣', '〇' or
+    thousands of digits (past Python's int limit) must not crash every run of the account."""
+    item = {"media_id": "m", "content": {"news_item": [
+        {"content": f'<section {anchor.ANCHOR_MARKER}="{"a" * 40}.{count}">x</section>', "thumb_media_id": "t"}]}}
+    found = anchor.anchor_of(item)
+    assert found is not None and found.commit == "a" * 40 and found.lines >= 0
