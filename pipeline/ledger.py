@@ -213,6 +213,12 @@ class Ledger:
             return False
         return not Counter(_lines(held)) - Counter(_lines(self._raw))
 
+    def holds(self, commit: str, line_id: str) -> bool:
+        """Whether the ledger holds `commit` (`contains`) and the line `line_id` is in its log."""
+        if not self.contains(commit):
+            return False
+        return any(e.id == line_id for e in _parse(_log_blob(self._tree(commit), self.ref), self.ref))
+
     def newer(self, first: str, second: str) -> bool:
         """Whether ledger commit `first` has `second` in its history (and is not it)."""
         try:

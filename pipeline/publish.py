@@ -182,7 +182,7 @@ class Run:
             refuse_older_commit(repo, head, [entry])
             self._contained.add(entry.commit)
 
-    def anchor_ledger(self, account_id: str) -> None:
+    def anchor_ledger(self, account_id: str, unless_holding: str = "") -> None:
         """Make the account's anchor name the ledger's tip, which holds the line just written
         (and, with --push, shared): called before each submit and mass send and after a `moved`
         line. Only forward: an anchor the tip does not contain stops the run instead of being
@@ -196,7 +196,8 @@ class Run:
             client = self.wechat(self.policies.accounts[account_id])
             self.anchors[account_id] = kept_anchor(self, account_id, anchor.anchors(client.drafts()))
         current = self.anchors[account_id]
-        if current is not None and current.commit == tip:
+        if current is not None and (current.commit == tip or (
+                unless_holding and self.ledger.holds(current.commit, unless_holding))):
             return
         client = self.wechat(self.policies.accounts[account_id])
         self.anchors[account_id] = anchor.put(client, current, tip, len(self.ledger.entries))
@@ -841,6 +842,20 @@ def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[
         run.anchors[account_id] = kept_anchor(run, account_id, found)
 
 
+def unwitnessed_moves(entries: Iterable[Entry]) -> dict[str, Entry]:
+    """Per account, its last `moved` line when none of its `submitting` / `mass_sending` lines
+    came after it: only such a send would have carried its anchor past the line, so the run
+    lists the account (refuse_rewound_ledger) and, when its anchor does not hold the line (the
+    run that wrote it was killed before its anchor update), makes the anchor name it."""
+    last: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.step == Step.MOVED:
+            last[entry.account] = entry
+        elif entry.step in (Step.SUBMITTING, Step.MASS_SENDING):
+            last.pop(entry.account, None)
+    return last
+
+
 def kept_anchor(run: Run, account_id: str, found: list[anchor.Anchor]) -> anchor.Anchor | None:
     """The account's one anchor, once every anchor listed names a commit the ledger holds (else
     the ledger was rewound: refused). Racing first runs may have made several: the one naming
@@ -928,6 +943,10 @@ def execute(run: Run, plan_: Plan, exhausted: dict[str, WeChatError]) -> list[Ou
         # a move sends nothing WeChat lists: the account's anchor witnesses the line
         for account_id in sorted({account for _, _, account in plan_.moves if account in run.policies.accounts}):
             run.anchor_ledger(account_id)
+    # a run killed between a `moved` line and its anchor update left the line unwitnessed: now
+    for account_id, line in sorted(unwitnessed_moves(run.ledger.entries).items()):
+        if account_id in run.policies.accounts:
+            run.anchor_ledger(account_id, unless_holding=line.id)
     run.progress.expect(len(plan_.retractions) + len(plan_.batches))
     for retraction in plan_.retractions:
         run.progress.working_on(f"撤回 {retraction.path}")

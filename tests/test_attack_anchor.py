@@ -19,7 +19,7 @@ from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.wechat import Credentials, WeChat
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
-from tests.testing.publishing import POLICY, world
+from tests.testing.publishing import HOOK, POLICY, KillPoint, bundle_index, finish, kill_at, live_copies, publisher, world
 
 DAYS = [f"2026-11-{day:02d} 12:30" for day in range(2, 30)]
 MASS = {"account": "cs-college", "department": "cs-college"}
@@ -137,3 +137,44 @@ def test_an_anchor_whose_line_count_is_any_digit_string_is_read_without_a_traceb
         {"content": f'<section {anchor.ANCHOR_MARKER}="{"a" * 40}.{count}">x</section>', "thumb_media_id": "t"}]}}
     found = anchor.anchor_of(item)
     assert found is not None and found.commit == "a" * 40 and found.lines >= 0
+
+
+# -- what the anchor leaves unseen: a run killed between a `moved` line and its anchor update ------
+
+SPORTS = ("今天上午,学校秋季运动会在东操场隆重开幕,全校师生参加了开幕式。校长在开幕式上致辞,"
+          "希望同学们赛出风格、赛出水平。本届运动会共设田径、球类和趣味项目三十余项,"
+          "两千余名学生报名参赛。开幕式后,男子一百米预赛率先开赛,看台上加油声此起彼伏。"
+          "运动会将持续三天,闭幕式定于周五下午举行,届时将为获奖班级和个人颁奖。\n")
+OLD = bundle_index("official", "publicity", "2026-11-20-sprots")
+NEW = bundle_index("official", "publicity", "2026-11-20-sports")
+
+
+def test_a_move_whose_anchor_update_a_kill_cut_off_is_witnessed_by_the_rerun(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGKILL right after the `moved` line landed, before the anchor names it. The rerun has no
+    move left to record and nothing to send; unless it brings the anchor up to the moved line, a
+    later rewind past that line is not seen and the rewritten piece goes out a second time."""
+    root = make_repo(tmp_path, policies=POLICY)
+    write_article(root, slug="2026-11-20-sprots", front_matter={"title": "秋季运动会开幕"}, body=SPORTS)
+    commit_all(root, "article")
+    sent(root, sandbox, capsys, DAYS[18])
+    hook = root / ".git" / "hooks" / "reference-transaction"
+    hook.write_text(HOOK, encoding="utf-8")
+    hook.chmod(0o755)
+    git(root, "mv", OLD.removesuffix("/index.md"), NEW.removesuffix("/index.md"))
+    commit_all(root, "slug fixed")
+    assert kill_at(root, sandbox, KillPoint("write", "", 1, "committed"), tmp_path, now=DAYS[19])
+    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    assert ledger.entries[-1].step == "moved"
+    before_move = git(root, "rev-parse", f"{SANDBOX_LEDGER_REF}~1").strip()
+    code, report, err = finish(publisher(root, sandbox, now=DAYS[19]))  # the rerun
+    assert code == 0 and not report["published"], (report, err)
+    body = "。".join("补充说明:" + s[::-1] for s in SPORTS.split("。"))  # reworded: only the move carries it
+    write_article(root, slug="2026-11-20-sports", front_matter={"title": "秋季运动会开幕"}, body=body)
+    commit_all(root, "rewritten")
+    code, report, err = finish(publisher(root, sandbox, now=DAYS[20]))
+    assert code == 0 and not report["published"], (report, err)
+    git(root, "update-ref", SANDBOX_LEDGER_REF, before_move)  # an old backup restored
+    code, report, err = publish(root, sandbox, capsys, DAYS[21])
+    assert code == 2 and REFUSED in err, (report, err)
+    assert live_copies(sandbox) == ["秋季运动会开幕"]

@@ -28,7 +28,7 @@ from pipeline.messages import LedgerState
 from pipeline.provenance import Provenance
 from pipeline.publish import (
     DEFAULT_LEASE, Outcome, Plan, Run, articles_on, execute, newer_on_remote, plan, refuse_older_commit, refuse_rewound_ledger,
-    refuse_slow_clock, refuse_wrong_clock, resume, summarize,
+    refuse_slow_clock, refuse_wrong_clock, resume, summarize, unwitnessed_moves,
 )
 from pipeline.snapshot import CommitTree
 from pipeline.wechat import WECHAT_API, Credentials, WeChat, WeChatError, credentials_for, server_time
@@ -216,7 +216,8 @@ def _publish(args: argparse.Namespace, bar: Progress) -> int:
         # accounts that may send, and those with a move to record (their anchor witnesses it)
         sending_accounts = {c.account.id for batch in the_plan.batches for c in batch} | {
             m.account for m in publish_run.state.messages.values() if m.live and m.account in policies.accounts} | {
-            account for _, _, account in the_plan.moves if account in policies.accounts}
+            account for _, _, account in the_plan.moves if account in policies.accounts} | {
+            account for account in unwitnessed_moves(ledger.entries) if account in policies.accounts}
         try:  # a ledger that lost lines would send again what WeChat already has
             refuse_rewound_ledger(publish_run, sending_accounts,
                                   lambda: ledger.fetch(args.push) if args.push else None)
