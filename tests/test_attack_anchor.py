@@ -33,13 +33,14 @@ def client(root: Path, url: str, account: str) -> WeChat:
     return WeChat(Credentials(appid, secrets[appid]), base_url=url + "/cgi-bin/")
 
 
-def publish(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str) -> tuple[int, dict[str, Any], str]:
-    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", url, "--now", now, "--format", "json")
+def publish(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str,
+            *extra: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", url, "--now", now, "--format", "json", *extra)
     return code, (json.loads(out) if out.strip() else {}), err
 
 
-def sent(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str) -> dict[str, Any]:
-    code, report, err = publish(root, url, capsys, now)
+def sent(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str, *extra: str) -> dict[str, Any]:
+    code, report, err = publish(root, url, capsys, now, *extra)
     assert code == 0 and not report["failed"], ([f["message"] for f in report.get("failed", [])], err)
     return report
 
@@ -178,3 +179,36 @@ def test_a_move_whose_anchor_update_a_kill_cut_off_is_witnessed_by_the_rerun(
     code, report, err = publish(root, sandbox, capsys, DAYS[21])
     assert code == 2 and REFUSED in err, (report, err)
     assert live_copies(sandbox) == ["秋季运动会开幕"]
+
+
+# -- WeChat failing the anchor update: nothing is sent without its witness ------------------------
+
+@pytest.mark.parametrize("errcode", [-1, 45009, 40007])
+def test_an_anchor_update_wechat_refuses_sends_nothing_without_a_witness(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], errcode: int) -> None:
+    """-1 (busy: the client asks again), 45009 (draft/update's calls of the day used up: the
+    article waits for the next day), 40007 (the anchor deleted meanwhile: a new one is made).
+    Whatever happens, the submit goes out once, after an anchor names a commit holding it."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    article(root, "2026-11-03-second", "第二篇")
+    before = dict(world(sandbox)["calls"])
+    http(sandbox + "/sandbox/faults", {"endpoint": "draft/update", "nth": 1, "errcode": errcode, "appid": "wxsandboxofficial"})
+    code, report, err = publish(root, sandbox, capsys, DAYS[1], "--lease", "0")  # a stopped run's message waits for no lease
+    http(sandbox + "/sandbox/faults", method="DELETE")
+    calls = world(sandbox)["calls"]
+    assert "Traceback" not in err and code in (0, 1), (code, err)
+    if errcode == 45009:
+        assert calls.get("freepublish/submit", 0) == before.get("freepublish/submit", 0), (report, err)
+        assert not report["published"] and [o["status"] for o in report["queued"]] == ["queued"], report
+        report = sent(root, sandbox, capsys, DAYS[2])
+    else:
+        assert calls.get("draft/add", 0) == before.get("draft/add", 0) + (2 if errcode == 40007 else 1), calls
+    assert [o["status"] for o in report["published"]] == ["published"], (report, err)
+    [kept] = anchor.anchors(client(root, sandbox, "official").drafts())
+    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    batch = next(e.data["batch"] for e in ledger.entries if e.path.endswith("2026-11-03-second/index.md"))
+    held = ledger.entries[:kept.lines]
+    assert ledger.contains(kept.commit) and any(e.step == "submitting" and e.data.get("batch") == batch for e in held)
+    assert live_copies(sandbox) == ["第一篇", "第二篇"]
