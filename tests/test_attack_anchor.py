@@ -212,3 +212,25 @@ def test_an_anchor_update_wechat_refuses_sends_nothing_without_a_witness(
     held = ledger.entries[:kept.lines]
     assert ledger.contains(kept.commit) and any(e.step == "submitting" and e.data.get("batch") == batch for e in held)
     assert live_copies(sandbox) == ["第一篇", "第二篇"]
+
+
+# -- an editor's text never reads as an anchor ------------------------------------------------------
+
+@given(text=st.text(st.sampled_from("data-wxpub-anchor='\"0a.1 <>&/=\n"), max_size=80) | st.text(max_size=40),
+       mark=st.from_regex(r"[0-9a-f]{16}\.[1-8]", fullmatch=True))
+def test_no_editor_text_makes_an_article_an_anchor(text: str, mark: str) -> None:
+    """Whatever the editor writes (escaped as markdown-it escapes it: & < > and " but not '), as
+    text, as an image's alt and as a link, in the first article of a draft or a later one: the
+    draft is wxpub's attempt, never an anchor, so kept_anchor never deletes it nor refuses on it."""
+    from markdown_it.common.utils import escapeHtml
+
+    from pipeline.sending import marked_batches, with_marker
+
+    shown = escapeHtml(text)
+    body = (f'<p>{shown}</p><p><img src="u" alt="{shown}"></p><p><a href="https://a.example/{shown}">{shown}</a></p>')
+    content = with_marker(f'<section style="color: #333">{body}</section>', mark)
+    loose = with_marker(body, mark)  # no wrapper: the marker goes on the editor's first paragraph
+    for first in (content, loose):
+        draft = {"media_id": "m", "content": {"news_item": [{"content": first}, {"content": content}]}}
+        assert anchor.anchor_of(draft) is None and not anchor.is_anchor(draft)
+        assert marked_batches([draft]) == {mark.split(".")[0]}
