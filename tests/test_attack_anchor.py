@@ -281,3 +281,39 @@ def test_a_forged_ledger_dropping_a_draft_published_by_hand_far_down_is_refused(
     drafted = [a["title"] for d in world(sandbox)["drafts"] if d["appid"] == "wxsandboxyouth" for a in d["articles"]]
     assert "被抹掉的草稿" not in drafted, (report, err)
     assert code == 2, (report, err)
+
+
+# -- a rewind to exactly the anchored commit: the lines after it are found again, nothing resent ----
+
+@pytest.mark.parametrize("where", ["publish", "mass"])
+def test_a_ledger_rewound_to_the_anchored_commit_itself_finds_what_went_out_and_sends_it_not_again(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    """The anchor names the commit holding the intent (submitting / mass_sending); the answer
+    and final lines come after it. A rewind to that very commit passes the anchor: the intent's
+    recovery must find the publication (or the taken draft) instead of sending again, even two
+    days on (WeChat's clientmsgid memory over) and below 22 publications of the operator's own."""
+    root = make_repo(tmp_path, policies=POLICY)
+    account, place = ("official", None) if where == "publish" else ("cs-college", MASS)
+    article(root, "2026-11-02-first", "第一篇", place)
+    sent(root, sandbox, capsys, DAYS[0])
+    article(root, "2026-11-03-second", "第二篇", place)
+    http(sandbox + "/sandbox/clock", {"advance": 24 * 3600})
+    sent(root, sandbox, capsys, DAYS[1])
+    wechat = client(root, sandbox, account)
+    [kept] = anchor.anchors(wechat.drafts())
+    assert kept.commit != tip(root)
+    if where == "publish":
+        cover = next(m["media_id"] for m in world(sandbox)["materials"] if m["appid"] == "wxsandboxofficial")
+        for number in range(22):
+            publish_by_hand(wechat, wechat.add_draft([{"title": f"后台文章{number}", "content": "<p>通知。</p>",
+                                                       "thumb_media_id": cover}]))
+    git(root, "update-ref", SANDBOX_LEDGER_REF, kept.commit)
+    assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).entries[-1].step in ("submitting", "mass_sending")
+    http(sandbox + "/sandbox/clock", {"advance": 2 * 24 * 3600})
+    article(root, "2026-11-05-third", "第三篇", place)
+    code, report, err = publish(root, sandbox, capsys, DAYS[3], "--lease", "0")
+    assert code in (0, 1) and "Traceback" not in err, (code, err)
+    code, report, err = publish(root, sandbox, capsys, DAYS[4], "--lease", "0")
+    assert code == 0, (report, err)
+    titles = live_copies(sandbox) if where == "publish" else mass_titles(sandbox)
+    assert [t for t in titles if not t.startswith("后台文章")] == ["第一篇", "第三篇", "第二篇"], titles
