@@ -114,20 +114,24 @@ def thumb_image() -> bytes:
 
 
 def put(client: WeChat, current: Anchor | None, commit: str, lines: int) -> Anchor:
-    """Make the account's anchor name `commit`: draft/update of the existing one, or (none, or it
-    or its thumb deleted meanwhile) a new draft with a freshly uploaded thumb, the old one deleted."""
-    if current is not None and current.thumb_media_id:
-        try:
-            client.update_draft(current.media_id, 0, article(commit, lines, current.thumb_media_id))
-            return Anchor(current.media_id, commit, current.thumb_media_id, lines)
-        except WeChatError as error:
-            if error.errcode != 40007:  # 40007: the draft or its thumb was deleted by hand since the listing
-                raise
-    # Found again by its name, as covers are (sending.find_material): uploaded once per account,
-    # even when a run died after the upload or an operator deleted the anchor
-    found = find_material(client, THUMB_NAME)
-    thumb = found[0] if found is not None else client.upload_cover(thumb_image(), THUMB_NAME)[0]
-    media_id = client.add_draft([article(commit, lines, thumb)])
-    if current is not None:  # an anchor without a thumb cannot be updated: the new one replaces it
+    """Make the account's anchor name `commit`: a new draft, then `current` (which `commit`
+    holds: the one this run kept or wrote) deleted. Never draft/update: WeChat has no
+    compare-and-swap, so a slower runner's update would land over a faster one's newer anchor
+    and its send would lose its witness. Added, racing runners' anchors stand side by side until
+    a run keeps the newest (publish.kept_anchor); each one the ledger must hold."""
+    thumb = current.thumb_media_id if current is not None and current.thumb_media_id else ""
+    try:
+        media_id = client.add_draft([article(commit, lines, thumb)]) if thumb else ""
+    except WeChatError as error:
+        if error.errcode != 40007:  # 40007: the thumb was deleted by hand since the listing
+            raise
+        media_id = ""
+    if not media_id:
+        # Found again by its name, as covers are (sending.find_material): uploaded once per
+        # account, even when a run died after the upload or an operator deleted the anchor
+        found = find_material(client, THUMB_NAME)
+        thumb = found[0] if found is not None else client.upload_cover(thumb_image(), THUMB_NAME)[0]
+        media_id = client.add_draft([article(commit, lines, thumb)])
+    if current is not None:
         client.delete_draft_if_present(current.media_id)
     return Anchor(media_id, commit, thumb, lines)
