@@ -9,15 +9,15 @@ anchor, whose only article's first element carries `data-wxpub-anchor="<ledger c
 
 The rule (publish.anchor_ledger): before `freepublish/submit` or `message/mass/sendall`, and
 after a `moved` line is written, the account's anchor names a ledger commit holding the line
-that guards it (the `submitting` / `mass_sending` intent, the `moved` line), written with
-`draft/update` only after that commit is pushed (with `--push`) or committed. Before its first
+that guards it (the `submitting` / `mass_sending` intent, the `moved` line), written as a new
+draft (`put`) only after that commit is pushed (with `--push`) or committed. Before its first
 call that could send, a run reads the anchor (publish.refuse_rewound_ledger) and refuses while
-its commit is not the ledger's tip or an ancestor of it. Changing the draft takes the account's
+the ledger does not hold its commit (Ledger.contains: in the history, every line kept). Changing the draft takes the account's
 credentials, which a person who can only push to the repository does not have.
 
 A draft left in the draft box needs no anchor: the rewind guard lists the whole draft box. Two
-runners racing may leave the anchor on an older commit of the same history: a lag, never a
-false refusal, since an ancestor of the tip is contained in it.
+runners racing may each leave an anchor: both name commits of the shared history, never a
+false refusal, and the next run keeps the newest.
 """
 
 from __future__ import annotations

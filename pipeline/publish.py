@@ -187,8 +187,9 @@ class Run:
         (and, with --push, shared): called before each submit and mass send and after a `moved`
         line. Only forward: an anchor the tip does not contain stops the run instead of being
         overwritten (refuse_rewound_ledger's rule), so a run on a rewound ledger cannot erase
-        the evidence. A racing runner's anchor on a later commit may be set back to ours, an
-        ancestor of it: a lag, never a false refusal."""
+        the evidence. A racing runner's anchor on a later commit stays beside ours (anchor.put
+        adds a draft, it never overwrites one). `unless_holding`: a ledger line id; nothing is
+        written when the anchor already holds that line."""
         tip = self.ledger.tip
         if tip is None:
             return
