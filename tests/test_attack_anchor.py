@@ -348,3 +348,29 @@ def test_a_mass_send_whose_witness_a_slower_runner_set_back_is_not_sent_again_af
     code, report, err = publish(root, sandbox, capsys, DAYS[3], "--lease", "0")
     assert mass_titles(sandbox).count("第二次群发") == 1, mass_titles(sandbox)
     assert code == 2 and REFUSED in err, (report, err)
+
+
+def test_killed_between_the_new_anchor_and_the_old_ones_deletion_a_rerun_keeps_one_and_sends_once(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGKILL inside draft/delete of the anchor a new one replaces: two anchors, both naming
+    commits the ledger holds, no refusal; the rerun sends the article once and keeps one."""
+    root = make_repo(tmp_path, policies=POLICY)
+    write_article(root, slug="2026-11-02-first", front_matter={"title": "第一篇"})
+    commit_all(root, "first")
+    code, report, err = finish(publisher(root, sandbox, now=DAYS[0]))
+    assert code == 0 and len(report["published"]) == 1, (report, err)
+    write_article(root, slug="2026-11-03-second", front_matter={"title": "第二篇"})
+    commit_all(root, "second")
+    assert kill_at(root, sandbox, KillPoint("call", "draft/delete", 1, "before"), tmp_path, "--lease", "0", now=DAYS[1])
+    wechat = client(root, sandbox, "official")
+    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    both = anchor.anchors(wechat.drafts())
+    assert len(both) == 2 and all(ledger.contains(a.commit) for a in both)
+    published = [a["title"] for p in world(sandbox)["publications"] for a in p["articles"]]
+    assert published == ["第一篇"] and live_copies(sandbox) == ["第一篇", "第二篇"]  # killed before the submit
+    for _ in range(2):
+        code, report, err = finish(publisher(root, sandbox, "--lease", "0", now=DAYS[1]))
+        assert code == 0 and not report["failed"], (report, err)
+    [kept] = anchor.anchors(wechat.drafts())
+    assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).contains(kept.commit)
+    assert live_copies(sandbox) == ["第一篇", "第二篇"]

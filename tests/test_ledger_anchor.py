@@ -188,7 +188,7 @@ def test_an_anchor_naming_a_commit_of_another_repository_or_garbled_is_refused(
     official = client(root, sandbox, "official")
     [current] = anchor.anchors(official.drafts())
     foreign = "0123456789abcdef0123456789abcdef01234567"  # in no object store of this clone
-    anchor.put(official, current, foreign, 1)
+    current = anchor.put(official, current, foreign, 1)  # a new draft: the old one is deleted
     article(root, "2026-11-03-second", "第二篇")
     code, _, err = publish(root, sandbox, capsys, DAYS[1])
     assert code == 2 and REFUSED in err and foreign[:12] in err, err
