@@ -31,7 +31,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from types import MappingProxyType
@@ -198,10 +197,11 @@ class Ledger:
 
     def contains(self, commit: str) -> bool:
         """Whether the ledger holds `commit`: it is the tip or in its history, and every line of
-        its log is still in the tip's. History alone proves nothing: a merge with `commit` as its
-        second parent, or a commit dropping lines hidden under one that adds none (`reload`
-        compares the tip with its first parent only), has it in its history and lost its lines.
-        wxpub's own merge re-appends the local lines after the remote's, so it keeps them all.
+        its log is still in the tip's, in its order. History alone proves nothing: a merge with
+        `commit` as its second parent, or a commit dropping lines hidden under one that adds none
+        (`reload` compares the tip with its first parent only), has it in its history and lost
+        its lines; lines put in another order (an answer before its intent) fold to another
+        state. wxpub's own merge re-appends the local lines after the remote's: all kept, in order.
         A commit this clone does not hold (a lost history, another repository) is not contained."""
         if self._tip is None or not commit:
             return False
@@ -211,7 +211,7 @@ class Ledger:
             held = _log_blob(self._tree(commit), self.ref)
         except (KeyError, ValueError, pygit2.GitError, UserError):
             return False
-        return not Counter(_lines(held)) - Counter(_lines(self._raw))
+        return _in_order(_lines(held), _lines(self._raw))
 
     def holds(self, commit: str, line_id: str) -> bool:
         """Whether the ledger holds `commit` (`contains`) and the line `line_id` is in its log."""
@@ -609,6 +609,12 @@ def _stale(lock: Path, seconds: float) -> bool:
 def _lines(log: bytes) -> list[bytes]:
     """The log's lines as written (a hand-edited last line may lack its newline)."""
     return [line for line in log.split(b"\n") if line.strip()]
+
+
+def _in_order(lines: list[bytes], log: list[bytes]) -> bool:
+    """Whether every one of `lines` is in `log`, in the same order (others may come between)."""
+    rest = iter(log)
+    return all(line in rest for line in lines)  # `in` consumes `rest` up to the match
 
 
 def _join(log: bytes, more: bytes) -> bytes:
