@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
-from pipeline.ledger import Ledger
+from pipeline.ledger import Entry, Ledger
 from pipeline.wechat import Credentials, WeChat
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import HOOK, POLICY, KillPoint, bundle_index, finish, kill_at, live_copies, publisher, world
@@ -386,3 +386,24 @@ def test_killed_between_the_new_anchor_and_the_old_ones_deletion_a_rerun_keeps_o
     [kept] = anchor.anchors(wechat.drafts())
     assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).contains(kept.commit)
     assert live_copies(sandbox) == ["第一篇", "第二篇"]
+
+
+@pytest.mark.parametrize("step, data", [("abandoned", {"reason": "resumed_unsent"}), ("failed", {"needs_change": False}),
+                                        ("retracted", {"of": "mass_sent", "index": 1, "how": "deleted"})])
+def test_lines_forged_onto_the_end_never_unsend_a_mass_send(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], step: str, data: dict[str, Any]) -> None:
+    """What the anchor cannot see (every line it names is kept, in order): a line appended by
+    someone with push access that would give the sent message up. The fold must ignore it."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一次群发", MASS)
+    sent(root, sandbox, capsys, DAYS[0])
+    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    final = next(e for e in ledger.entries if e.step == "mass_sent")
+    about = (final.path, final.content_hash) if step == "retracted" else ("", "")
+    ledger.append(Entry(at=final.at, run="forger", step=step, account=final.account, path=about[0],
+                        content_hash=about[1], commit=final.commit, data={"batch": final.data["batch"], **data}))
+    for day in (2, 4):
+        http(sandbox + "/sandbox/clock", {"advance": 2 * 24 * 3600})
+        article(root, f"2026-11-0{day}-next", f"群发{day}", MASS)
+        sent(root, sandbox, capsys, DAYS[day], "--lease", "0")
+    assert mass_titles(sandbox) == ["第一次群发", "群发2", "群发4"]
