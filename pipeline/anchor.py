@@ -12,8 +12,9 @@ after a `moved` line is written, the account's anchor names a ledger commit hold
 that guards it (the `submitting` / `mass_sending` intent, the `moved` line), written as a new
 draft (`put`) only after that commit is pushed (with `--push`) or committed. Before its first
 call that could send, a run reads the anchor (publish.refuse_rewound_ledger) and refuses while
-the ledger does not hold its commit (Ledger.contains: in the history, every line kept). Changing the draft takes the account's
-credentials, which a person who can only push to the repository does not have.
+the ledger does not hold its commit (Ledger.contains: in the history, every line of it kept
+in order). Changing the draft takes the account's credentials, which a person who can only
+push to the repository does not have.
 
 A draft left in the draft box needs no anchor: the rewind guard lists the whole draft box. Two
 runners racing may each leave an anchor: both name commits of the shared history, never a

@@ -870,7 +870,7 @@ def kept_anchor(run: Run, account_id: str, found: list[anchor.Anchor]) -> anchor
         if not run.ledger.contains(listed.commit):
             named = listed.commit[:12]
             raise UserError(f"账号 {account_id} 的发布记录锚点(草稿「{anchor.TITLE}」)指向发布记录的提交 {named},"
-                            f"发布记录里却没有这个提交({run.ledger.ref} 的历史中找不到它,或它的记录已被删去):发布记录丢了记录"
+                            f"发布记录里却没有这个提交({run.ledger.ref} 的历史中找不到它,或它的记录已被删改):发布记录丢了记录"
                             "(被强制推送成旧版本,或从旧备份恢复),照它发布会把已群发、已发表或已移动目录的文章再发一次,"
                             "本次不予发布", hint=REWOUND_HINT)
     if not found:
