@@ -30,8 +30,7 @@ from typing import Any, Iterable, Mapping
 
 from PIL import Image
 
-from pipeline.render import check
-from pipeline.sending import ANCHOR_MARKER, find_material
+from pipeline.sending import ANCHOR_MARKER, find_material, marker_of
 from pipeline.wechat import WeChat, WeChatError
 
 TITLE = "wxpub 发布记录锚点(请勿发表或删除)"  # WeChat takes titles of up to 32 characters
@@ -40,7 +39,6 @@ _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object na
 # ASCII only, and short: str.isdigit takes '²' and '፩', which int() refuses, and int() refuses
 # more than 4300 digits; anyone holding the account's credentials can write the attribute
 _COUNT = re.compile(r"[0-9]{1,12}")
-_FIRST_TAG = re.compile(r"\s*<[A-Za-z][A-Za-z0-9]*[^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -53,22 +51,12 @@ class Anchor:
     lines: int = 0  # how many ledger lines that commit holds (for people reading the draft)
 
 
-def first_element_attribute(content: str, attribute: str) -> str | None:
-    """`attribute` of the first element of an article's HTML, and of no other: wxpub writes its
-    own wrapper there, where no editor's text reaches (raw HTML is off in Markdown)."""
-    first = _FIRST_TAG.match(content)
-    if first is None:
-        return None
-    elements = check.parse(first.group(0)).elements
-    return dict(elements[0].attrs).get(attribute) if elements else None
-
-
 def anchor_of(item: Mapping[str, Any]) -> Anchor | None:
     """The anchor a listed draft (or publication) is, or None when it is something else."""
     news = item.get("content", {}).get("news_item", [])
     if not news:
         return None
-    value = first_element_attribute(str(news[0].get("content", "")), ANCHOR_MARKER)
+    value = marker_of(str(news[0].get("content", "")), ANCHOR_MARKER)
     if value is None:
         return None
     commit, _, lines = value.partition(".")

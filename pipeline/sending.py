@@ -87,19 +87,15 @@ def marker(batch: str, index: int) -> str:
 
 
 def marker_of(content: str, attribute: str = MARKER) -> str | None:
-    """The wxpub marker of an article's HTML: the `attribute` (data-wxpub) of its first element
-    that has one (None: not an article wxpub sent). Editors cannot write attributes (raw
-    HTML is off in Markdown), so only wxpub's own marker is one. Parsed up to the tag holding
-    the first mention (ours is at the start: a whole article would be parsed for nothing)."""
-    mention = content.find(attribute)
-    if mention < 0:
+    """The wxpub marker of an article's HTML: the `attribute` (data-wxpub, or the preview's and
+    the ledger anchor's own) of its first element, and of no other (None: not an article wxpub
+    sent). wxpub writes its wrapper there (`with_marker`), where no editor's text reaches, and
+    editors cannot write attributes anyway (raw HTML is off in Markdown). Only that tag is parsed."""
+    first = _FIRST_TAG.match(content)
+    if first is None:
         return None
-    end = content.find(">", mention)
-    for element in check.parse(content if end < 0 else content[:end + 1]).elements:
-        value = dict(element.attrs).get(attribute)
-        if value is not None:
-            return value
-    return None
+    elements = check.parse(first.group(0)).elements
+    return dict(elements[0].attrs).get(attribute) if elements else None
 
 
 def with_marker(content: str, mark: str, attribute: str = MARKER) -> str:

@@ -19,6 +19,7 @@ from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.sandbox import start_in_thread
+from pipeline.sending import marker_of
 from pipeline.wechat import Credentials, WeChat
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import (
@@ -55,7 +56,7 @@ def anchors(url: str, appid: str) -> list[str]:
     found = []
     for draft in sandbox_state(url)["drafts"]:
         if draft["appid"] == appid and draft["articles"]:
-            value = anchor.first_element_attribute(str(draft["articles"][0]["content"]), anchor.ANCHOR_MARKER)
+            value = marker_of(str(draft["articles"][0]["content"]), anchor.ANCHOR_MARKER)
             if value is not None:
                 found.append(value.partition(".")[0])
     return found

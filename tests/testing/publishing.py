@@ -27,10 +27,9 @@ from typing import Any, Callable, Collection, Mapping
 
 import pytest
 
-from pipeline.anchor import first_element_attribute
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
-from pipeline.sending import ANCHOR_MARKER
 from pipeline.ledger import Ledger
+from pipeline.sending import ANCHOR_MARKER, marker_of
 from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, make_repo, run_cli, write_article
 
 LUNCH = "2026-11-25 12:30"
@@ -326,7 +325,7 @@ def with_bare_remote(repo: Path, tmp_path: Path) -> Path:
 def articles_in_draft_box(state: dict[str, Any]) -> list[dict[str, Any]]:
     """The drafts of a sandbox state that hold articles: wxpub's ledger anchor (pipeline/anchor.py)
     is a witness of the ledger, not an article."""
-    return [d for d in state["drafts"] if not (d["articles"] and first_element_attribute(
+    return [d for d in state["drafts"] if not (d["articles"] and marker_of(
         str(d["articles"][0].get("content", "")), ANCHOR_MARKER) is not None)]
 
 
