@@ -38,7 +38,7 @@ from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, ru
 from tests.testing.publishing import with_bare_remote
 
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
-TODAY = datetime.datetime.now(BEIJING).date()  # the publisher's --now 12:30 and the sandbox's day
+TODAY = datetime.datetime.now(BEIJING).date()  # the publisher's --now 12:30 and the sandbox's day (see `school`)
 DAY = datetime.timedelta(days=1)
 POLICY = re.sub(r"daily_cap: \d+", "daily_cap: 8", (PROJECT / "policies.yaml").read_text(encoding="utf-8"))
 
@@ -112,6 +112,10 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
 @pytest.fixture
 def school(tmp_path: Path, github: FakeGitHub, capsys: pytest.CaptureFixture[str],
            monkeypatch: pytest.MonkeyPatch) -> Iterator[School]:
+    # The day of this test, not of the suite's collection: a suite started before midnight in
+    # Beijing (16:00 UTC) and reaching here after it dated the history a day before the sandbox's
+    global TODAY
+    TODAY = datetime.datetime.now(BEIJING).date()
     root = make_repo(tmp_path, policies=POLICY)
     (root / ".git" / "info" / "exclude").write_text(".wxpub/\n", encoding="utf-8")
     at_minute(monkeypatch, -60)
