@@ -6,7 +6,6 @@ for what a person holding the account's credentials does by hand."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,45 +17,10 @@ from hypothesis import strategies as st
 from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Entry, Ledger
-from pipeline.wechat import Credentials, WeChat
-from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
+from pipeline.wechat import WeChat
+from tests.testing.anchoring import DAYS, DRAFT, MASS, REFUSED, article, client, mass_titles, publish, sent, tip
+from tests.testing.fixtures import commit_all, git, http, make_repo, write_article
 from tests.testing.publishing import HOOK, POLICY, KillPoint, bundle_index, finish, kill_at, live_copies, publisher, world
-
-DAYS = [f"2026-11-{day:02d} 12:30" for day in range(2, 30)]
-MASS = {"account": "cs-college", "department": "cs-college"}
-REFUSED = "发布记录锚点"
-
-
-def client(root: Path, url: str, account: str) -> WeChat:
-    """The account's API as a person holding its credentials uses it, outside wxpub."""
-    secrets = json.loads((root / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
-    appid = f"wxsandbox{account.replace('-', '')}"
-    return WeChat(Credentials(appid, secrets[appid]), base_url=url + "/cgi-bin/")
-
-
-def publish(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str,
-            *extra: str) -> tuple[int, dict[str, Any], str]:
-    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", url, "--now", now, "--format", "json", *extra)
-    return code, (json.loads(out) if out.strip() else {}), err
-
-
-def sent(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str, *extra: str) -> dict[str, Any]:
-    code, report, err = publish(root, url, capsys, now, *extra)
-    assert code == 0 and not report["failed"], ([f["message"] for f in report.get("failed", [])], err)
-    return report
-
-
-def mass_titles(url: str) -> list[str]:
-    return sorted(a["title"] for m in world(url)["mass_sends"] for a in m["articles"])
-
-
-def article(root: Path, slug: str, title: str, where: dict[str, str] | None = None) -> None:
-    write_article(root, slug=slug, front_matter={"title": title}, **(where or {}))
-    commit_all(root, title)
-
-
-def tip(root: Path) -> str:
-    return git(root, "rev-parse", SANDBOX_LEDGER_REF).strip()
 
 
 def two_mass_sends(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
@@ -250,8 +214,6 @@ def test_no_editor_text_makes_an_article_an_anchor(text: str, mark: str) -> None
 
 
 # -- what no anchor covers: a draft-mode account ---------------------------------------------------
-
-DRAFT = {"account": "youth", "department": "youth-league"}
 
 
 def publish_by_hand(account: WeChat, media_id: str) -> None:

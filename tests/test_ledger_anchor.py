@@ -20,35 +20,13 @@ from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.sandbox import start_in_thread
 from pipeline.sending import marker_of
-from pipeline.wechat import Credentials, WeChat
+from pipeline.wechat import WeChat
+from tests.testing.anchoring import DAYS, DRAFT, MASS, REFUSED, article, client, mass_titles, publish, sent, tip
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import (
     HOOK, POLICY, KillPoint, finish, kill_at, live_copies, publisher, sandbox_state, share_sandbox_secrets, with_bare_remote,
     world,
 )
-
-DAYS = [f"2026-11-{day:02d} 12:30" for day in range(2, 30)]
-MASS = {"account": "cs-college", "department": "cs-college"}
-DRAFT = {"account": "youth", "department": "youth-league"}
-REFUSED = "发布记录锚点"
-
-
-def client(root: Path, url: str, account: str) -> WeChat:
-    """The account's API as a person holding its credentials uses it, outside wxpub."""
-    secrets = json.loads((root / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
-    appid = f"wxsandbox{account.replace('-', '')}"
-    return WeChat(Credentials(appid, secrets[appid]), base_url=url + "/cgi-bin/")
-
-
-def publish(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str, *extra: str) -> tuple[int, dict[str, Any], str]:
-    code, out, err = run_cli(root, capsys, "publish", "--sandbox-url", url, "--now", now, "--format", "json", *extra)
-    return code, (json.loads(out) if out.strip() else {}), err
-
-
-def sent(root: Path, url: str, capsys: pytest.CaptureFixture[str], now: str, *extra: str) -> dict[str, Any]:
-    code, report, err = publish(root, url, capsys, now, *extra)
-    assert code == 0 and not report["failed"], ([f["message"] for f in report.get("failed", [])], err)
-    return report
 
 
 def anchors(url: str, appid: str) -> list[str]:
@@ -60,20 +38,6 @@ def anchors(url: str, appid: str) -> list[str]:
             if value is not None:
                 found.append(value.partition(".")[0])
     return found
-
-
-def mass_titles(url: str) -> list[str]:
-    return sorted(a["title"] for m in world(url)["mass_sends"] for a in m["articles"])
-
-
-def tip(root: Path) -> str:
-    return git(root, "rev-parse", SANDBOX_LEDGER_REF)
-
-
-def article(root: Path, slug: str, title: str, where: dict[str, str] | None = None, body: str | None = None) -> None:
-    write_article(root, slug=slug, front_matter={"title": title}, **(where or {}),
-                  **({"body": body} if body is not None else {}))
-    commit_all(root, title)
 
 
 def test_a_rewind_past_a_mass_send_a_day_old_is_refused_and_nothing_is_sent(
