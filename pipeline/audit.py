@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Mapping
 
-from pipeline.anchor import is_anchor
+from pipeline.anchor import TITLE as ANCHOR_TITLE, anchors, is_anchor
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState, Publication
 from pipeline.policies import Account, Policies
@@ -43,23 +43,31 @@ DELETED = "DRIFT002"  # the ledger says out, WeChat no longer has it
 CHANGED = "DRIFT003"  # WeChat's copy is not what wxpub sent (edited in the back end)
 UNRECORDED = "DRIFT004"  # carries a wxpub marker the ledger does not account for
 DRAFT_GONE = "DRIFT005"  # the ledger says in the draft box, the draft box does not have it
+ANCHOR_AHEAD = "DRIFT006"  # the account's ledger anchor names a commit the ledger does not hold: rewound
+ANCHOR_UNREADABLE = "DRIFT007"  # the anchor's commit cannot be read (edited in the back end)
 
 
 def verify(state: LedgerState, policies: Policies, client: Callable[[Account], WeChat], commit: Snapshot,
            paths_on_commit: Iterable[PurePosixPath], published: PublishedVersion,
-           last: LastVersion | None = None) -> list[Disagreement]:
+           last: LastVersion | None = None, *, holds: Callable[[str], bool],
+           also: Iterable[str] = ()) -> list[Disagreement]:
     """Every disagreement found (none: the ledger, WeChat and the commit agree); `commit` is
     the commit's tree, read as the publisher reads it; `published` reads an article as it went
-    out (publish.published_versions), `last` a moved folder as it last was (publish.last_versions)."""
+    out (publish.published_versions), `last` a moved folder as it last was (publish.last_versions).
+    `holds` is Ledger.contains (whether the ledger holds an anchor's commit); `also` names accounts
+    to list even though the ledger has nothing of theirs (a ledger rewound past an account's
+    every line still leaves its anchor and markers in WeChat)."""
     found: list[Disagreement] = []
     found += _against_git(state, commit, paths_on_commit, published, last)
-    for account_id in ledger_accounts(state):
+    for account_id in sorted(set(ledger_accounts(state)) | set(also)):
         account = policies.accounts.get(account_id)
         if account is None:
             found.append(Disagreement(account_id, "", "发布记录中的账号已不在 policies.yaml 中,无法核对", "VERIFY004"))
             continue
         wechat = client(account)
-        found += against_wechat(state, account_id, list(wechat.drafts()), list(wechat.published()))
+        drafts = list(wechat.drafts())
+        found += _anchors(account_id, drafts, holds)
+        found += against_wechat(state, account_id, drafts, list(wechat.published()))
     for message in state.messages.values():
         if message.live:
             found.append(Disagreement(message.account, ", ".join(message.paths),
@@ -81,6 +89,25 @@ def against_wechat(state: LedgerState, account: str, drafts: list[dict[str, Any]
     `publications` None: WeChat would not list them (48001), so they are not judged."""
     found = _drafts(state, account, [item for item in drafts if not is_anchor(item)])  # the anchor is no article
     return found if publications is None else found + _publications(state, account, publications)
+
+
+def _anchors(account: str, drafts: list[dict[str, Any]], holds: Callable[[str], bool]) -> list[Disagreement]:
+    """The account's ledger anchors (pipeline/anchor.py) the ledger does not hold: what the
+    publisher's rewind guard refuses on. Reported here because its refusal sends operators to
+    `status --verify` before they touch the anchor, and deleting it while the ledger is
+    rewound would let the next run send again what only the anchor remembers (a mass send)."""
+    found = []
+    for listed in anchors(drafts):
+        if not listed.commit:
+            found.append(Disagreement(account, "", f"发布记录锚点(草稿「{ANCHOR_TITLE}」)的内容无法识别(可能在公众号后台"
+                                                   "被修改过);其余各项核对一致时,可在后台删除它,下一次发布会重新建立",
+                                      ANCHOR_UNREADABLE))
+        elif not holds(listed.commit):
+            found.append(Disagreement(account, "", f"发布记录锚点(草稿「{ANCHOR_TITLE}」)指向发布记录的提交 "
+                                                   f"{listed.commit[:12]},发布记录里却没有它(或它的记录已被删改):"
+                                                   "发布记录被改回了旧版本。不要删除锚点;从仍有完整记录的克隆推回 "
+                                                   "refs/wxpub/ledger", ANCHOR_AHEAD))
+    return found
 
 
 def _against_git(state: LedgerState, commit: Snapshot, paths_on_commit: Iterable[PurePosixPath],

@@ -105,7 +105,10 @@ def test_soak_random_kills(sandbox: str, tmp_path: Path) -> None:
             kills += 1
             uploadimg_kills += in_upload_window(point)
         settle(world, sandbox, runs=4)
-        assert_exactly_once(world, sandbox, uploadimg_kills=uploadimg_kills), f"seed {seed}, round {rounds}"
+        try:
+            assert_exactly_once(world, sandbox, uploadimg_kills=uploadimg_kills)
+        except AssertionError as failure:
+            raise AssertionError(f"seed {seed}, round {rounds}: {failure}") from failure
         total_kills += kills
     assert total_kills, f"seed {seed}: no kill point was reached in {rounds} rounds"
 

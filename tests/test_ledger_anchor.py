@@ -372,3 +372,53 @@ def test_a_runner_whose_clone_is_behind_the_anchor_fetches_the_ledger_and_is_not
     assert [o["status"] for o in report["published"]] == ["mass_sent"]
     assert Ledger.open(second, ref=SANDBOX_LEDGER_REF).contains(named)
     assert mass_titles(sandbox) == ["第一次群发", "第二次群发"]
+
+
+def _disagreements(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, str]]]:
+    code, out, err = run_cli(root, capsys, "status", "--sandbox-url", url, "--verify", "--format", "json")
+    assert code in (0, 1), err
+    return code, json.loads(out)["disagreements"]
+
+
+@pytest.mark.parametrize("rewound_to", ["before-the-second-send", "before-everything"])
+def test_status_verify_reports_an_anchor_the_ledger_does_not_hold(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str], rewound_to: str) -> None:
+    """The refusal sends operators to `status --verify` before they touch the anchor; it must
+    see the rewind the publisher refuses on, even one past every line of the account (the ledger
+    then names no account to list), or an operator told "all agree" deletes the anchor and the
+    next run mass-sends again."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一次群发", MASS)
+    sent(root, sandbox, capsys, DAYS[0])
+    older = tip(root)
+    article(root, "2026-11-03-second", "第二次群发", MASS)
+    http(sandbox + "/sandbox/clock", {"advance": 24 * 3600})
+    sent(root, sandbox, capsys, DAYS[1])
+    full = tip(root)
+    assert _disagreements(root, sandbox, capsys) == (0, [])
+    if rewound_to == "before-everything":
+        git(root, "update-ref", "-d", SANDBOX_LEDGER_REF)
+    else:
+        git(root, "update-ref", SANDBOX_LEDGER_REF, older)
+    code, found = _disagreements(root, sandbox, capsys)
+    assert code == 1
+    [ahead] = [d for d in found if d["code"] == "DRIFT006"]
+    assert ahead["account"] == "cs-college" and "不要删除锚点" in ahead["message"] and "refs/wxpub/ledger" in ahead["message"]
+    # the publisher refuses on the very same thing
+    article(root, "2026-11-05-third", "第三次群发", MASS)
+    assert publish(root, sandbox, capsys, DAYS[3])[0] == 2
+    git(root, "update-ref", SANDBOX_LEDGER_REF, full)  # pushed back: they agree again
+    assert _disagreements(root, sandbox, capsys) == (0, [])
+
+
+def test_status_verify_reports_an_anchor_edited_by_hand(tmp_path: Path, sandbox: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一次群发", MASS)
+    sent(root, sandbox, capsys, DAYS[0])
+    wechat = client(root, sandbox, "cs-college")
+    [listed] = anchor.anchors(wechat.drafts())
+    edited = anchor.article("not-a-commit", 1, listed.thumb_media_id)
+    wechat.update_draft(listed.media_id, 0, edited)
+    code, found = _disagreements(root, sandbox, capsys)
+    assert code == 1 and [d["code"] for d in found] == ["DRIFT007"], found

@@ -7,10 +7,14 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Callable
 
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF, add_connection_arguments, connect, timeout_from
-from pipeline.errors import ExitCode
+from pipeline.errors import ExitCode, UserError
 from pipeline.ledger import Ledger
+
+if TYPE_CHECKING:  # only --verify loads the policies
+    from pipeline.policies import Account, Policies
 
 _LABELS = {"published": "已发表", "drafted": "已存草稿", "mass_sent": "已群发"}
 
@@ -57,6 +61,20 @@ def _print(rows: list[dict[str, object]], ref: str) -> None:
     print(f"共 {len(rows)} 篇;完整记录:git log {ref}")
 
 
+def _reachable(policies: Policies, credentials: Callable[[Account], object]) -> list[str]:
+    """The accounts whose credentials this run has: each is listed, even one the ledger has no
+    line of (a ledger rewound past all of an account's lines leaves its anchor in WeChat). An
+    account without credentials that the ledger knows still fails on them, as before."""
+    reachable = []
+    for account in policies.accounts.values():
+        try:
+            credentials(account)
+        except UserError:
+            continue
+        reachable.append(account.id)
+    return reachable
+
+
 def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
     from pipeline.audit import verify  # only --verify talks to WeChat
     from pipeline.changes import open_repository, resolve_commit
@@ -80,7 +98,8 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
 
     try:
         found = verify(ledger.state(policies.tz), policies, client, commit, articles_on(args.root, head),
-                       published_versions(args.root), last_versions(args.root, str(head.id)))
+                       published_versions(args.root), last_versions(args.root, str(head.id)),
+                       holds=ledger.contains, also=_reachable(policies, credentials))
     finally:
         server = getattr(args, "sandbox_server", None)
         if server is not None:
