@@ -27,7 +27,7 @@ from pipeline.backup import IMAGE_HOSTS, Downloader, export
 from tests.test_backup import PHOTO, official, published  # noqa: F401 - the fixture
 from tests.testing.fixtures import PROJECT, commit_all, write_article
 from tests.testing.preview_job import (
-    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_script,
+    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_command,
 )
 
 SECRET = "s3cr3t-official-never-leaves"
@@ -91,7 +91,7 @@ def test_a_preview_comment_cannot_point_wxpub_at_another_server(repo: Path, atta
         "WXPUB_OFFICIAL_APPID": "wxofficialappid", "WXPUB_OFFICIAL_SECRET": SECRET,
         "WXPUB_PREVIEW_OPENID_LISI": "oLisi0000000000000000000002",
     }
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step_script(PREVIEW_WORKFLOW, "Send previews")],
+    result = subprocess.run(step_command(PREVIEW_WORKFLOW, "Send previews", tmp_path / "runner" / "send.sh"),
                             cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert seen == [], f"the commenter's server was called: {seen}"
     assert result.returncode != 0, result.stdout + result.stderr
@@ -672,7 +672,7 @@ def test_an_option_in_a_preview_comment_never_reaches_wxpub(repo: Path, attacker
     env = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "HOME": str(tmp_path),
            "RUNNER_TEMP": str(tmp_path / "runner"), "HEAD_SHA": outputs["sha"], "TO": outputs["to"],
            "WXPUB_OFFICIAL_APPID": "wxofficialappid", "WXPUB_OFFICIAL_SECRET": SECRET}
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step_script(PREVIEW_WORKFLOW, "Send previews")],
+    result = subprocess.run(step_command(PREVIEW_WORKFLOW, "Send previews", tmp_path / "runner" / "send.sh"),
                             cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert seen == [] and result.returncode != 0, result.stdout + result.stderr
     assert SECRET not in result.stdout + result.stderr
