@@ -12,7 +12,7 @@ import yaml
 
 from tests.testing.fake_github import TOKEN, FakeGitHub
 from tests.testing.preview_job import (
-    ARTICLE, PREVIEW_WORKFLOW, SEEN, comment_on_pull, run_find_step, step_command,
+    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_command,
 )
 
 ARTICLE_FILE = (ARTICLE + "/index.md", "modified", None)
@@ -42,9 +42,8 @@ def test_the_steps_run_as_the_runner_runs_them() -> None:
                                                                          "pipefail"]
 
 
-@pytest.mark.parametrize("how", ["comment", "label"])
 @pytest.mark.parametrize("status", [502, 403])
-def test_a_file_list_that_fails_part_way_sends_nothing(tmp_path: Path, how: str, status: int) -> None:
+def test_a_file_list_that_fails_part_way_sends_nothing(tmp_path: Path, status: int) -> None:
     """GitHub fails on the second page of the changed files (a 502, a secondary rate limit's 403):
     under the runner's `bash -e` the pipe into awk hid it, and the job went on with the first
     page's articles only (or none: "no article changed"), green, as if all had been sent."""
@@ -53,21 +52,39 @@ def test_a_file_list_that_fails_part_way_sends_nothing(tmp_path: Path, how: str,
     with FakeGitHub() as github:
         github.add_pull(7, "editor", SEEN, files=files)
         github.after_next("GET", f"/repos/{github.repo}/pulls/7/files", lambda: github.fail_next(status))
-        code, output, log = _ask(tmp_path, github, how)
+        code, output, log = _ask(tmp_path, github, "comment")
     assert code != 0 and output == "", log
 
 
-@pytest.mark.parametrize("how", ["comment", "label"])
-def test_a_file_list_that_answers_sends_every_article(tmp_path: Path, how: str) -> None:
+def test_a_file_list_that_answers_sends_every_article(tmp_path: Path) -> None:
     """The control: 56 changed articles over two pages are all listed."""
     files = [(f"content/official/publicity/2026-10-{day:02d}-a/index.md", "modified", None) for day in range(1, 29)]
     files += [(f"content/official/publicity/2026-11-{day:02d}-b/index.md", "modified", None) for day in range(1, 29)]
     with FakeGitHub() as github:
         github.add_pull(7, "editor", SEEN, files=files)
-        code, output, log = _ask(tmp_path, github, how)
+        code, output, log = _ask(tmp_path, github, "comment")
     assert code == 0, log
     listed = (tmp_path / "runner" / "articles").read_text(encoding="utf-8").split()
     assert listed == sorted(path.rsplit("/", 1)[0] for path, _, _ in files)
+
+
+# -- a label names no commit ------------------------------------------------------------------------
+
+def test_a_push_before_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
+    """The reviewer reads SEEN's diff; meanwhile the author pushes PUSHED; the reviewer, on the
+    page still showing SEEN, adds the label. The event's head is PUSHED (the head when the label
+    went on), which the job sent: a commit the reviewer never saw, as the `@<sha>` of a comment
+    now prevents. The label sends nothing and is answered with the line for the head."""
+    with FakeGitHub() as github:
+        github.set_role("reviewer", "write")
+        github.add_pull(7, "editor", SEEN, files=[ARTICLE_FILE])
+        github.push(7, PUSHED)
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+                                          PR_NUMBER="7", LABELED_SHA=PUSHED)
+        replies = list(github.comments)
+    assert code != 0 and PUSHED not in output and output == "", log
+    ((_, _, reply),) = replies
+    assert copy_line(reply) == f"/preview 张三 @{PUSHED}"  # after reading PUSHED's diff, one comment sends it
 
 
 # -- the diff the reviewer read is against the branch that was approved --------------------------------
