@@ -104,13 +104,15 @@ def test_a_pull_request_into_another_branch_sends_nothing(tmp_path: Path, how: s
 
 
 @pytest.mark.parametrize("how", ["comment", "label"])
-def test_a_pull_request_retargeted_after_the_review_sends_nothing(tmp_path: Path, how: str) -> None:
+@pytest.mark.parametrize("automatic", [False, True])
+def test_a_pull_request_retargeted_after_the_review_sends_nothing(tmp_path: Path, how: str, automatic: bool) -> None:
     """One step beyond: the reviewer reads the small diff against `staging` and asks for the head;
-    before the job runs, the author changes the base to `main`. The head is the one named, the
+    before the job runs, the author changes the base to `main` (or deletes `staging` once a pull
+    request of it is merged, and GitHub changes the base itself). The head is the one named, the
     base is now the default branch, and the diff the reviewer read left out `staging`'s article."""
     with FakeGitHub() as github:
         github.add_pull(7, "editor", SEEN, base_ref="staging", files=[ARTICLE_FILE])
-        github.retarget(7, "main", files=[ARTICLE_FILE, HIDDEN])
+        github.retarget(7, "main", files=[ARTICLE_FILE, HIDDEN], automatic=automatic)
         code, output, log = _ask(tmp_path, github, how)
     assert code != 0 and output == "", log
     assert "目标分支改过" in log

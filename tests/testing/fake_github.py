@@ -51,7 +51,8 @@ As strict as GitHub where approvals depend on it (each documented in the REST re
   (else 404); comments made are kept in `comments` as (number, user, body);
 - a pull request's `head.repo` is the repository its branch is in: a fork's (`add_pull(...,
   head_repo="someone/site")`), or null once that fork is deleted (`head_repo=None`);
-- changing a pull request's base branch (`retarget`) is a `base_ref_changed` issue event and a
+- changing a pull request's base branch (`retarget`) is a `base_ref_changed` issue event (GitHub's
+  own change when the base branch is deleted, `automatic_base_change_succeeded`) and a
   force push a `head_ref_force_pushed` one, listed by GET issues/{n}/events ("Base reference
   branch of the pull request changed" is in the issue events API, not the timeline's).
 
@@ -284,15 +285,18 @@ class FakeGitHub:
                 self._event(pull, "head_ref_force_pushed", pull.author)
 
     def retarget(self, number: int, base_ref: str, by: str | None = None,
-                 files: list[tuple[str, str, str | None]] | None = None) -> None:
+                 files: list[tuple[str, str, str | None]] | None = None, *, automatic: bool = False) -> None:
         """`by` (default: the author) changes the pull request's base branch to `base_ref`:
-        the head stays, the files become those against the new base (if given)."""
+        the head stays, the files become those against the new base (if given). `automatic`:
+        GitHub did it when the base branch was deleted after its own pull request was merged
+        (the event `automatic_base_change_succeeded`)."""
         with self._lock:
             pull = self._pulls[number]
             pull.base_ref = base_ref
             if files is not None:
                 pull.files = list(files)
-            self._event(pull, "base_ref_changed", by or pull.author)
+            self._event(pull, "automatic_base_change_succeeded" if automatic else "base_ref_changed",
+                        by or pull.author)
 
     def _event(self, pull: _Pull, event: str, actor: str) -> None:
         event_id = 31000000 + sum(len(p.events) for p in self._pulls.values())
