@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from pipeline.cli import main
 
 from tests.testing.fake_github import TOKEN, FakeGitHub
+from tests.testing.fixtures import commit_all, write_article
 from tests.testing.preview_job import (
     ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_command,
 )
@@ -189,3 +194,38 @@ def test_preview_runs_of_all_pull_requests_wait_for_each_other() -> None:
     assert workflow["concurrency"] == {"group": "wechat-preview", "cancel-in-progress": False, "queue": "max"}
     (job,) = workflow["jobs"].values()
     assert "concurrency" not in job  # nothing narrower beside it
+
+
+# -- whatever path the job lists, wxpub answers in words --------------------------------------------
+
+def test_a_comment_on_no_pull_request_gets_nothing(tmp_path: Path) -> None:
+    """Held: a number GitHub has no pull request for (a plain issue) stops at the first read."""
+    with FakeGitHub() as github:
+        github.set_role("reviewer", "write")
+        github.add_pull(7, "editor", SEEN, files=[ARTICLE_FILE])
+        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
+                                          PR_NUMBER="8", COMMENT=f"/preview 张三 @{SEEN}")
+        assert github.comments == []
+    assert code != 0 and output == "", log
+
+
+_SEGMENT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.tuples(_SEGMENT, _SEGMENT, _SEGMENT))
+def test_any_article_path_the_job_lists_gets_a_clear_refusal(repo: Path, sandbox: str, parts: tuple[str, str, str],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The job turns every changed file `content/a/b/c/...` into `content/a/b/c` and hands it to
+    `wxpub preview --wechat … --rev` (a folder name is anything Git allows: spaces, `..`, control
+    characters, `-x`, Chinese): none that is not an article of the commit ends in a traceback or
+    reaches WeChat."""
+    article = "content/" + "/".join(parts)
+    assume(article != ARTICLE)
+    if not (repo / ARTICLE).exists():
+        write_article(repo)
+        commit_all(repo, "one article")
+    code = main(["--root", str(repo), "preview", "--wechat", article, "--rev", "HEAD", "--to", "张三",
+                 "--sandbox-url", sandbox])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and err.startswith("错误"), (article, err)
