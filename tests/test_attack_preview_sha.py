@@ -229,3 +229,17 @@ def test_any_article_path_the_job_lists_gets_a_clear_refusal(repo: Path, sandbox
                  "--sandbox-url", sandbox])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and err.startswith("错误"), (article, err)
+
+
+@pytest.mark.parametrize("ref", ["\uff20" + SEEN, "@\u200b" + SEEN, "@" + SEEN + "\u200b", "@\ufeff" + SEEN,
+                                 "@" + SEEN.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+                                 "@" + SEEN[:20] + "\u00a0" + SEEN[20:], "@" + SEEN + "\u00a0", "@refs/heads/main",
+                                 "@" + SEEN[:39] + "\u0430"])
+def test_a_commit_that_only_looks_like_the_head_sends_nothing(tmp_path: Path, ref: str) -> None:
+    """Held: a full-width `＠`, zero-width or no-break characters inside or around the sha,
+    full-width digits, a Cyrillic letter for the last digit: nothing is sent, and the reply
+    gives the head's line (the look-alike words stay words: wxpub refuses them as names)."""
+    code, output, log, replies = comment_on_pull(tmp_path, f"/preview 张三 {ref}")
+    assert code != 0 and output == "", log
+    ((_, _, reply),) = replies
+    assert copy_line(reply).endswith(f" @{SEEN}")
