@@ -135,6 +135,18 @@ def test_a_pull_request_retargeted_while_the_job_reads_it_sends_nothing(tmp_path
     assert code != 0 and output == "", log
 
 
+@pytest.mark.parametrize("status", [403, 404, 502])
+def test_events_that_cannot_be_read_send_nothing(tmp_path: Path, status: int) -> None:
+    """Fails closed: a token without `issues: read` (403), or GitHub failing, is no answer that
+    the base never changed."""
+    with FakeGitHub() as github:
+        github.add_pull(7, "editor", SEEN, files=[ARTICLE_FILE])
+        github.after_next("GET", f"/repos/{github.repo}/pulls/7", lambda: github.fail_next(status))
+        code, output, log = _ask(tmp_path, github, "comment")
+        assert any(path.endswith("/issues/7/events") for path in github.paths())
+    assert code != 0 and output == "", log
+
+
 def test_a_force_push_is_not_a_base_change(tmp_path: Path) -> None:
     """The control: other events of the pull request (a force push back to the commit named) do not refuse it."""
     with FakeGitHub() as github:
