@@ -14,6 +14,7 @@ Endpoints (GitHub's documented shapes, trimmed to the fields a client reads):
     GET  /repos/{o}/{r}/pulls/{n}/files              changed files, paginated, at most 3000
     GET  /repos/{o}/{r}/pulls/{n}/commits            its commits, oldest first, paginated, at most 250
     POST /repos/{o}/{r}/issues/{n}/comments          a comment on the pull request (an issue)
+    GET  /repos/{o}/{r}/issues/{n}/events            the pull request's issue events, paginated, oldest first
     GET  /repos/{o}/{r}/pulls/{n}/reviews            reviews, paginated, oldest first
     POST /repos/{o}/{r}/pulls/{n}/reviews            a review by the token's user
     POST /repos/{o}/{r}/pulls/{n}/reviews/{id}/events  submits the user's pending review
@@ -47,10 +48,16 @@ As strict as GitHub where approvals depend on it (each documented in the REST re
   (`push(..., force=True)`) replaces them;
 - an issue comment needs a `body` that is a non-empty string of at most 65,536 characters
   (else 422 Validation Failed, as GitHub answers), on an issue or pull request that exists
-  (else 404); comments made are kept in `comments` as (number, user, body).
+  (else 404); comments made are kept in `comments` as (number, user, body);
+- a pull request's `head.repo` is the repository its branch is in: a fork's (`add_pull(...,
+  head_repo="someone/site")`), or null once that fork is deleted (`head_repo=None`);
+- changing a pull request's base branch (`retarget`) is a `base_ref_changed` issue event (GitHub's
+  own change when the base branch is deleted, `automatic_base_change_succeeded`) and a
+  force push a `head_ref_force_pushed` one, listed by GET issues/{n}/events ("Base reference
+  branch of the pull request changed" is in the issue events API, not the timeline's).
 
 Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss_review`,
-`set_team`, `deny_members`, `set_role`, `set_file`, `set_symlink`, `link_commit`; `fail_next` injects
+`set_team`, `deny_members`, `set_role`, `set_file`, `set_symlink`, `link_commit`, `retarget`; `fail_next` injects
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
 failures included), `statuses`, `review_requests` and `comments`.
@@ -109,6 +116,8 @@ class _Pull:
     merged_at: str | None = None  # when merged (also its closed_at); None: the fake's fixed closing time
     created_at: str = "2026-03-01T07:00:00Z"  # when it was opened
     commits: list[str] = field(default_factory=list)  # its commits' shas, oldest first
+    head_repo: str | None = ""  # the fork its branch is in ("": this repository; None: a deleted fork)
+    events: list[dict[str, Any]] = field(default_factory=list)  # issue events, oldest first
 
 
 @dataclass(frozen=True)
@@ -177,13 +186,15 @@ class FakeGitHub:
     # -- state a test sets ---------------------------------------------------------------
     def add_pull(self, number: int, author: str, head_sha: str, base_sha: str = "b" * 40, base_ref: str = "main",
                  merged: bool = False, merge_commit_sha: str | None = None,
-                 files: list[tuple[str, str, str | None]] | None = None, state: str | None = None) -> None:
+                 files: list[tuple[str, str, str | None]] | None = None, state: str | None = None,
+                 head_repo: str | None = "") -> None:
         """A pull request. `files` are (path, status, previous_path); `state` defaults to
-        "closed" when merged (GitHub never shows a merged pull request as open), else "open"."""
+        "closed" when merged (GitHub never shows a merged pull request as open), else "open";
+        `head_repo` is the fork its branch is in ("": this repository, None: a deleted fork)."""
         with self._lock:
             self._pulls[number] = _Pull(number, author, head_sha, base_sha, base_ref, merged, merge_commit_sha,
                                         state or ("closed" if merged else "open"), list(files or []),
-                                        commits=[head_sha])
+                                        commits=[head_sha], head_repo=head_repo)
             self._reviews.setdefault(number, [])
 
     def add_review(self, number: int, user: str, state: str, commit_id: str | None = None,
@@ -270,6 +281,31 @@ class FakeGitHub:
             pull.commits = [head_sha] if force else [*pull.commits, head_sha]
             if files is not None:
                 pull.files = list(files)
+            if force:
+                self._event(pull, "head_ref_force_pushed", pull.author)
+
+    def retarget(self, number: int, base_ref: str, by: str | None = None,
+                 files: list[tuple[str, str, str | None]] | None = None, *, automatic: bool = False) -> None:
+        """`by` (default: the author) changes the pull request's base branch to `base_ref`:
+        the head stays, the files become those against the new base (if given). `automatic`:
+        GitHub did it when the base branch was deleted after its own pull request was merged
+        (the event `automatic_base_change_succeeded`)."""
+        with self._lock:
+            pull = self._pulls[number]
+            pull.base_ref = base_ref
+            if files is not None:
+                pull.files = list(files)
+            self._event(pull, "automatic_base_change_succeeded" if automatic else "base_ref_changed",
+                        by or pull.author)
+
+    def _event(self, pull: _Pull, event: str, actor: str) -> None:
+        event_id = 31000000 + sum(len(p.events) for p in self._pulls.values())
+        pull.events.append({"id": event_id, "node_id": f"E_{event_id}",
+                            "url": f"{self.url}/repos/{self.repo}/issues/events/{event_id}",
+                            "actor": self._user(actor), "event": event, "commit_id": None, "commit_url": None,
+                            # the clock's time, without ticking it: the review times tests expect stay as they were
+                            "created_at": (_EPOCH + datetime.timedelta(minutes=self._minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "performed_via_github_app": None})
 
     def after_next(self, method: str, path: str, action: Callable[[], None]) -> None:
         """Run `action` right after answering the next `method` request for `path` (no query):
@@ -377,10 +413,14 @@ class FakeGitHub:
                 "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}",
                 "url": f"{self.url}/users/{login}", "html_url": f"https://github.com/{login}"}
 
-    def _repo_json(self) -> dict[str, Any]:
-        return {"id": 4242, "node_id": "R_4242", "name": self.repo.split("/")[1], "full_name": self.repo,
-                "private": True, "owner": self._user(self.owner), "html_url": f"https://github.com/{self.repo}",
-                "url": f"{self.url}/repos/{self.repo}", "default_branch": DEFAULT_BRANCH}
+    def _repo_json(self, full_name: str = "") -> dict[str, Any]:
+        """This repository, or the fork `full_name` of it."""
+        name = full_name or self.repo
+        repo_id = 4242 if name == self.repo else 4243 + sum(map(ord, name))
+        return {"id": repo_id, "node_id": f"R_{repo_id}", "name": name.split("/")[1], "full_name": name,
+                "private": True, "fork": name != self.repo, "owner": self._user(name.split("/")[0]),
+                "html_url": f"https://github.com/{name}", "url": f"{self.url}/repos/{name}",
+                "default_branch": DEFAULT_BRANCH}
 
     def _pull_json(self, pull: _Pull, *, full: bool) -> dict[str, Any]:
         """`full` is GET pulls/{n}; lists carry GitHub's "pull-request-simple", without
@@ -398,7 +438,10 @@ class FakeGitHub:
             "created_at": pull.created_at, "updated_at": pull.created_at,
             "closed_at": closed_at, "merged_at": closed_at if pull.merged else None,
             "merge_commit_sha": pull.merge_commit_sha,
-            "head": {"label": f"{self.owner}:pr-{pull.number}", "ref": f"pr-{pull.number}", "sha": pull.head_sha, **ref},
+            "head": {"label": f"{(pull.head_repo or self.repo).split('/')[0]}:pr-{pull.number}", "ref": f"pr-{pull.number}",
+                     "sha": pull.head_sha,
+                     "repo": None if pull.head_repo is None else self._repo_json(pull.head_repo),
+                     "user": self._user((pull.head_repo or self.repo).split("/")[0])},
             "base": {"label": f"{self.owner}:{pull.base_ref}", "ref": pull.base_ref, "sha": pull.base_sha, **ref},
             "requested_reviewers": [],
             "requested_teams": [{"slug": slug, "name": slug, "id": 7000 + i} for i, slug in enumerate(pull.requested_teams)],
@@ -469,6 +512,7 @@ class FakeGitHub:
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/files", self._get_files),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/commits", self._get_commits),
             ("POST", r"/repos/{repo}/issues/(?P<n>\d+)/comments", self._post_comment),
+            ("GET", r"/repos/{repo}/issues/(?P<n>\d+)/events", self._get_events),
             ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._get_reviews),
             ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._post_review),
             ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)/events", self._post_review_event),
@@ -515,6 +559,9 @@ class FakeGitHub:
                      "html_url": f"https://github.com/{self.repo}/pull/{pull.number}#issuecomment-{comment_id}",
                      "issue_url": f"{self.url}/repos/{self.repo}/issues/{pull.number}",
                      "author_association": "NONE", "created_at": now, "updated_at": now}, {}
+
+    def _get_events(self, req: _Request) -> _Reply:
+        return self._page(list(self._pull(req).events), req)
 
     def _get_reviews(self, req: _Request) -> _Reply:
         pull = self._pull(req)

@@ -20,13 +20,23 @@ ARTICLE = "content/official/publicity/2026-10-20-sports-day"
 SEEN, PUSHED = "5eed" + "a" * 36, "5eed" + "c" * 36  # share 4 hex digits: fewer than a name may have
 
 
-def step_script(workflow: Path, name: str) -> str:
-    """The `run:` script of the step called `name` in the workflow's one job."""
+# How a Linux runner starts a `run:` script (workflow syntax, jobs.<job_id>.steps[*].shell):
+# without a `shell` it is `bash -e {0}`, WITHOUT pipefail, so a failing command on the left of a
+# pipe goes unnoticed; `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`. The tests
+# run each step as the runner would, not in a stricter shell of their own.
+RUNNER_SHELLS = {"": ("bash", "-e", "{0}"), "bash": ("bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}")}
+
+
+def step_command(workflow: Path, name: str, script_file: Path) -> list[str]:
+    """The command the runner runs for the step `name`, its script written to `script_file`:
+    the step's `shell`, else the job's, else the workflow's `defaults.run.shell`, else none."""
     document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
     (job,) = document["jobs"].values()
     (step,) = [s for s in job["steps"] if s.get("name") == name]
-    script: str = step["run"]
-    return script
+    shell = (step.get("shell") or job.get("defaults", {}).get("run", {}).get("shell")
+             or document.get("defaults", {}).get("run", {}).get("shell") or "")
+    script_file.write_text(step["run"], encoding="utf-8")
+    return [str(script_file) if word == "{0}" else word for word in RUNNER_SHELLS[shell]]
 
 
 # `gh api PATH [--method M] [-f KEY=VALUE] [--paginate] [--jq EXPR]` as the GitHub CLI does it
@@ -51,20 +61,19 @@ for word in words:
 (path,) = rest
 method = method or ("POST" if fields else "GET")  # gh: fields make the request a POST
 data = json.dumps(fields).encode() if fields else None
-url, items = os.environ["GH_API_URL"] + "/" + path, []
-while url:
+url = os.environ["GH_API_URL"] + "/" + path
+while url:  # like gh, each page is written as it comes: a later page's failure leaves the earlier ones out
     request = urllib.request.Request(url, data=data, method=method, headers={{
         "Authorization": "Bearer " + os.environ["GH_TOKEN"], "Content-Type": "application/json"}})
     with urllib.request.urlopen(request) as response:
         body = json.load(response)
         links = response.headers.get("Link") or ""
-    items.append(body)
-    url = next((part.split(";")[0].strip(" <>") for part in links.split(",") if 'rel="next"' in part), "") if paginate else ""
-for body in items:
     text = json.dumps(body)
     if jq is not None:
         text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True).stdout
     sys.stdout.write(text if text.endswith("\\n") else text + "\\n")
+    sys.stdout.flush()
+    url = next((part.split(";")[0].strip(" <>") for part in links.split(",") if 'rel="next"' in part), "") if paginate else ""
 '''
 
 
@@ -81,9 +90,9 @@ def run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **even
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "runner"),
            "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": repo, "GH_API_URL": github_url, "GH_TOKEN": token,
            "DEFAULT_TO": "张三", "COMMENT": "", "SENDER": "reviewer", **event}
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
-                             step_script(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to")],
-                            env=env, capture_output=True, text=True, timeout=60)
+    command = step_command(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to",
+                           tmp_path / "runner" / "find.sh")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     return result.returncode, output.read_text(encoding="utf-8"), result.stdout + result.stderr
 
 
