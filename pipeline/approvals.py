@@ -458,8 +458,10 @@ def preview_comment(verdict: Verdict, policies: Policies) -> str:
     previews of the changed articles' accounts (reviewers copy it, keeping their own name).
     It names the head by its whole sha: the job sends only the commit a comment names, and a
     short prefix is one an author could give another commit too. Empty when the pull request
-    could not be judged, changes no article, or nobody may receive its previews."""
-    if verdict.problem:
+    could not be judged, changes no article, or nobody may receive its previews; and for a pull
+    request into any branch but the default one, which the job refuses (its head holds that
+    branch's own commits, in no diff a reviewer read)."""
+    if verdict.problem or not verdict.pr.default_branch or verdict.pr.base_ref != verdict.pr.default_branch:
         return ""
     accounts = dict.fromkeys(PurePosixPath(path).parts[1] for r in verdict.results for path in r.need.paths
                              if bundle_index(PurePosixPath(path) / ARTICLE_FILE) is not None)

@@ -64,6 +64,7 @@ class PullRequest:
     changed_files: int | None = None
     merged_at: str = ""  # ISO 8601 UTC, as Review.submitted_at; "" unless merged
     created_at: str = ""  # ISO 8601 UTC: when it was opened (wxpub report's timings)
+    default_branch: str = ""  # the repository's default branch, as the base repository names it
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ class GitHubForge:
             merge_commit_sha=(pr.merge_commit_sha or None) if merged else None, state=pr.state, url=pr.html_url,
             changed_files=pr.changed_files if full else None,
             merged_at=_iso(pr.merged_at), created_at=_iso(pr.created_at),
+            default_branch=str(pr.base.repo.default_branch or ""),
         )
 
     def pull_request(self, number: int) -> PullRequest:

@@ -328,6 +328,17 @@ def test_no_preview_comment_where_nobody_could_receive_one(repo: Path, github: F
     assert "/preview" not in text and "## 合并请求 #1" in text
 
 
+def test_no_preview_comment_for_a_pull_request_into_another_branch(repo: Path, github: FakeGitHub, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """wechat-preview.yml refuses a pull request into any branch but the default one (its head
+    holds that branch's unreviewed commits): the summary offers no line that could only be refused."""
+    head = "0123abcd" * 5
+    github.add_pull(1, "editor-li", head, base_sha="b" * 40, base_ref="staging", files=[(NOTICE, "added", None)])
+    github.set_file(head, NOTICE, article("通知公告"))
+    text = _summary(repo, tmp_path, monkeypatch)
+    assert "/preview" not in text and "## 合并请求 #1" in text
+
+
 def test_make_repo_is_the_base_checkout(tmp_path: Path) -> None:
     # The checker reads the policy from the working tree: the base branch's, never the PR's
     root = make_repo(tmp_path)

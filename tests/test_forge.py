@@ -66,7 +66,8 @@ def test_pull_request_open(fake: FakeGitHub, forge: GitHubForge) -> None:
     assert forge.pull_request(12) == PullRequest(
         number=12, author="WangFang", head_sha=HEAD, base_sha=BASE, base_ref="main", merged=False,
         merge_commit_sha=None, state="open", url="https://github.com/jcu-media/site/pull/12", changed_files=0,
-        created_at="2026-03-01T07:00:00Z")  # when it was opened, in the form Review.submitted_at has
+        created_at="2026-03-01T07:00:00Z",  # when it was opened, in the form Review.submitted_at has
+        default_branch="main")  # from the base repository in the same answer: no request more
     assert fake.requests == [("GET", "/repos/jcu-media/site/pulls/12")]  # lazy: no GET of the repository first
 
 
