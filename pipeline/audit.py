@@ -67,7 +67,7 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
         wechat = client(account)
         drafts = list(wechat.drafts())
         found += _anchors(account_id, drafts, holds)
-        found += against_wechat(state, account_id, drafts, list(wechat.published()))
+        found += against_wechat(state, account_id, drafts, wechat.listed_publications())
     for message in state.messages.values():
         if message.live:
             found.append(Disagreement(message.account, ", ".join(message.paths),

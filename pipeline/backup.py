@@ -321,12 +321,9 @@ def _publications(client: WeChat, build: _Build) -> list[dict[str, Any]] | None:
     """None when WeChat refuses this account the publication list: since 2025 unverified
     accounts get 48001 on every freepublish/* API (they publish by hand, from drafts)."""
     out = []
-    try:
-        listing = list(client.published(content=False))
-    except WeChatError as error:
-        if error.errcode == 48001:
-            return None
-        raise
+    listing = client.listed_publications(content=False)
+    if listing is None:
+        return None
     for listed in listing:
         article_id = str(listed["article_id"])
         folder = f"published/{_safe(article_id)}"

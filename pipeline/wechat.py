@@ -33,6 +33,7 @@ T = TypeVar("T")
 BUSY = -1
 TOKEN_ERRORS = (40001, 42001)
 QUOTA_ERRORS = (45009, 45028)
+NO_PUBLISHING_API = 48001
 
 _ADVICE = {
     40164: "调用接口的 IP 不在该公众号的 IP 白名单中。请在公众号后台「设置与开发 → 基本配置 → IP 白名单」加入发布机器的出口 IP;"
@@ -69,6 +70,12 @@ class WeChatError(Exception):
     @property
     def transient(self) -> bool:
         return self.errcode in (BUSY, None)
+
+    @property
+    def no_publishing_api(self) -> bool:
+        """48001 from a freepublish/* API: since July 2025 an unverified account has none (it
+        saves drafts, and people publish them by hand), so it has no publication list to read."""
+        return self.errcode == NO_PUBLISHING_API and self.endpoint.startswith("freepublish/")
 
     def __str__(self) -> str:
         code = f"errcode {self.errcode}" if self.errcode is not None else "网络错误"
@@ -340,8 +347,19 @@ class WeChat:
                                idempotent=True))
 
     def published(self, *, content: bool = True) -> Iterator[dict[str, Any]]:
-        """Publications, newest first; `content=False` leaves each article's HTML out (no_content)."""
+        """Publications, newest first; `content=False` leaves each article's HTML out (no_content).
+        An unverified account gets 48001 (WeChatError.no_publishing_api): see listed_publications."""
         yield from self._pages("freepublish/batchget", content=content)
+
+    def listed_publications(self, *, content: bool = True) -> list[dict[str, Any]] | None:
+        """Every publication, or None when WeChat keeps no publication list for this account (an
+        unverified one, 48001): what wxpub did there is all in its draft box."""
+        try:
+            return list(self.published(content=content))
+        except WeChatError as error:
+            if error.no_publishing_api:
+                return None
+            raise
 
     def published_article(self, article_id: str) -> list[dict[str, Any]]:
         """The articles of one publication (freepublish/getarticle), with url and is_deleted."""

@@ -136,7 +136,7 @@ def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[
             secret_file.write_text(json.dumps(known), encoding="utf-8")
             os.chmod(secret_file, 0o600)
         _admin(base, "/sandbox/accounts", {"appid": appid, "secret": known[appid], "name": account.name,
-                                           "type": account.type, "verified": True})
+                                           "type": account.type})
         return Credentials(appid, known[appid])
 
     return base.rstrip("/") + "/cgi-bin/", credentials
