@@ -7,6 +7,7 @@ sandbox over HTTP through wechatpy."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -246,22 +247,22 @@ def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Pa
     assert "WORD001" in lint_errors(checkout, capsys)  # lint on CI's checkout must say it before review
 
 
-@pytest.mark.xfail(strict=True, reason="the image_url hook gets a bundle file's decoded name and a web image's "
-                                       "URL alike; preview.embed_image guesses by the scheme again")
 def test_the_preview_shows_the_bundle_image_the_publisher_uploads(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Found (the preview's side of the finding above): for the bundle file
     `https:/evil.example/track.jpg`, referenced as `https%3A//evil.example/track.jpg`, the
     renderer hands the preview the decoded name, which looks like a URL, so the reviewers'
     phone preview shows the placeholder 外链图片 where the publisher uploads the photo."""
+    photo = jpeg_bytes(600, 400)
     write_article(repo, body="正文。\n\n![图](https%3A//evil.example/track.jpg)\n",
-                  files={"https:/evil.example/track.jpg": jpeg_bytes(600, 400)})
+                  files={"https:/evil.example/track.jpg": photo})
     output = repo.parent / "previews"
     code, _, err = run_cli(repo, capsys, "preview", "-o", str(output))
     assert code == 0, err
     [page] = [p for p in output.glob("*.html") if p.name != "index.html"]
     html = page.read_text(encoding="utf-8")
     assert quote("外链图片") not in html  # the placeholder is an SVG data: URI
-    assert html.count("data:image/jpeg;base64,") == 2  # the cover and the photo
+    assert html.count(f'src="data:image/jpeg;base64,{base64.b64encode(photo).decode()}"') == 2  # light and dark
+    assert html.count("data:image/jpeg;base64,") == 3  # and the cover, once, in the crops' CSS
 
 
 # -- YAML: messages an editor can read -------------------------------------------------------
