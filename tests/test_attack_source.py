@@ -219,8 +219,6 @@ def test_a_folder_name_that_is_not_utf8_is_a_finding_in_every_command(repo: Path
 # -- .gitattributes: the checkout is not the commit ----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="lint reads the checked-out bytes; a .gitattributes in the bundle "
-                                       "(working-tree-encoding) makes them differ from the blob publish reads")
 def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Path, sandbox: str,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Found: a `.gitattributes` inside the article folder (a bundle file: only the article's own
@@ -229,7 +227,9 @@ def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Pa
     publish reads UTF-8. Lint on the pull request's checkout and the preview see no listed word
     and pass; after review the publisher's lint of the commit refuses it (WORD001), the
     refusal "only after review" the README promises away. A policy with an ASCII category
-    name keeps the front matter readable both ways."""
+    name keeps the front matter readable both ways. Now the line itself is the finding
+    (ART005, binding: no waiver), on the checkout and in the commit alike
+    (tests/test_gitattributes.py has the whole class)."""
     policy = (PROJECT / "policies.yaml").read_text(encoding="utf-8").replace(
         "  - name: 学生活动\n", "  - name: News\n    description: English news\n  - name: 学生活动\n")
     repo = make_repo(tmp_path, policies=policy)
@@ -243,8 +243,13 @@ def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Pa
     assert "赌博" in git(repo, "show", f"HEAD:{ARTICLE}")  # what Git stores and reviewers see
 
     code, report = publish(checkout, sandbox, capsys)
-    assert code == 1 and "WORD001" in report["failed"][0]["message"]
-    assert "WORD001" in lint_errors(checkout, capsys)  # lint on CI's checkout must say it before review
+    assert code == 1 and not report["published"]
+    [failed] = report["failed"]
+    assert "ART005" in failed["message"] and ".gitattributes:1" in failed["message"]
+    assert "2 个错误" in failed["message"]  # and the listed word the commit holds (WORD001)
+    assert lint_errors(checkout, capsys) == ["ART005"]  # lint on CI's checkout says it before review
+    code, out, _ = run_cli(checkout, capsys, "lint")
+    assert code == 1 and f"{PurePosixPath(ARTICLE).parent}/.gitattributes:1 的 `working-tree-encoding=UTF-7`" in out
 
 
 def test_the_preview_shows_the_bundle_image_the_publisher_uploads(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,112 @@
+"""Git attributes that make a checkout differ from the commit (lint's ART005).
+
+Lint reads the editor's checkout (CI's too); the publisher reads the blobs of the merged
+commit. Git converts between the two wherever a committed `.gitattributes` asks it to, with no
+configuration of the machine's own:
+
+- `working-tree-encoding=X` writes text in X (index.md as UTF-7 or UTF-16 on disk, UTF-8 in the
+  commit: lint saw `+jWaNOw-` where the publisher read 赌博);
+- `eol=crlf` writes CRLF, into a picture too when the pattern reaches one (`* eol=crlf`);
+- `ident` writes `$Id: <blob id> $` for `$Id$`;
+- `filter=NAME` runs a driver where the machine defines one (Git LFS defines `lfs` for every
+  repository of a user who installed it) and changes nothing where none is defined, as on CI:
+  one editor's checkout differs, another's does not.
+
+Rather than doing Git's conversions again (they depend on Git's version, iconv and the
+machine's configuration: a second reading of the bundle that could only approximate Git's),
+lint reports each line that asks for one as a binding error, from the working tree and from
+the commit alike (the `.gitattributes` files are in the commit too), so the publisher refuses
+what lint refuses and lint's other findings are about the bytes published. No article needs
+such a conversion: index.md is UTF-8 with any line ends, pictures are bytes. The other
+attributes (`text`, `text=auto`, `eol=lf`, `crlf`, `diff`, `merge`, ...) leave the bytes as
+committed without the machine's own settings (core.autocrlf on Windows writes CRLF, which
+every reader of index.md takes as LF).
+
+Lines are found without matching their patterns against file names (that would be a second
+matcher beside Git's): every `.gitattributes` from the repository's root down to the article
+folder, and inside it, is read, and each line that sets one of these attributes, for any
+pattern, or defines a macro `[attr]name` that does, is reported with its file and line. A
+line meant for files outside `content/` belongs in a `.gitattributes` of their own folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from pipeline.snapshot import Refused, Snapshot
+
+ATTRIBUTES_FILE = ".gitattributes"
+MAX_ATTRIBUTES_BYTES = 1024 * 1024  # a real one is a few hundred bytes; Git itself reads up to 100 MB
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A `.gitattributes` line that makes Git write files on checkout other than the commit
+    holds them (`token` "" when the file is too big to be read through)."""
+
+    path: PurePosixPath  # the .gitattributes, repository-relative
+    line: int
+    token: str  # the attribute as written, e.g. working-tree-encoding=UTF-7
+    effect: str  # what Git does with it on checkout (Chinese)
+    in_bundle: bool  # the file is inside the article folder
+
+
+def attribute_files_above(folder: PurePosixPath) -> list[PurePosixPath]:
+    """The `.gitattributes` Git reads for the files of `folder` from the folders above it, root
+    first (the lint cache describes these too: they change findings without changing the folder)."""
+    return [PurePosixPath(*folder.parts[:depth]) / ATTRIBUTES_FILE for depth in range(len(folder.parts))]
+
+
+def conversions(snapshot: Snapshot, folder: PurePosixPath) -> list[Conversion]:
+    """Every line of a `.gitattributes` that can reach a file of `folder` and converts on checkout."""
+    inside = [folder / name for name in snapshot.files_under(folder) if name.name == ATTRIBUTES_FILE]
+    found: list[Conversion] = []
+    for path in [*attribute_files_above(folder), *inside]:
+        found.extend(_converting_lines(snapshot, path, in_bundle=path in inside))
+    return found
+
+
+def effect_of(token: str) -> str:
+    """What one attribute of a `.gitattributes` line makes Git do on checkout (Chinese), or ""
+    when it leaves the file's bytes as the commit holds them."""
+    if token.startswith(("-", "!")):  # unset or unspecified
+        return ""
+    name, has_value, value = token.partition("=")
+    if name == "working-tree-encoding":
+        return f"检出时把文件改写为 {value or '另一种'} 编码"
+    if name == "eol" and value.lower() == "crlf":
+        return "检出时把换行改写为 CRLF(图片等文件也会被改坏)"
+    if name == "ident":
+        return "检出时把 $Id$ 改写为文件的编号"
+    if name == "filter" and has_value:
+        return f"检出时由过滤器 {value} 改写文件(如 Git LFS;没有定义它的电脑和 CI 上则不改写)"
+    return ""
+
+
+def attribute_tokens(line: str) -> list[str]:
+    """The attributes of one `.gitattributes` line (after its pattern, which may be quoted),
+    or [] for a blank line or a comment."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return []
+    if text.startswith('"'):  # a C-style quoted pattern, which may hold spaces
+        end, escaped = 1, False
+        while end < len(text) and (escaped or text[end] != '"'):
+            escaped = not escaped and text[end] == "\\"
+            end += 1
+        return text[end + 1:].split()
+    return text.split()[1:]
+
+
+def _converting_lines(snapshot: Snapshot, path: PurePosixPath, *, in_bundle: bool) -> list[Conversion]:
+    try:
+        with snapshot.open(path) as handle:
+            raw = handle.read(MAX_ATTRIBUTES_BYTES + 1)
+    except Refused:  # not there, a symlink (which Git does not read either), or left out of commits
+        return []
+    if len(raw) > MAX_ATTRIBUTES_BYTES:
+        return [Conversion(path, 1, "", f"超过 {MAX_ATTRIBUTES_BYTES // 1024} KB,无法确认其中没有改写检出文件的属性", in_bundle)]
+    return [Conversion(path, number, token, effect, in_bundle)
+            for number, line in enumerate(raw.decode("utf-8", "replace").split("\n"), start=1)
+            for token in attribute_tokens(line) if (effect := effect_of(token))]
