@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from pipeline.snapshot import Refused, Snapshot
+from pipeline.snapshot import Refused, Snapshot, WorkTree, staged_bytes
 
 ATTRIBUTES_FILE = ".gitattributes"
 MAX_ATTRIBUTES_BYTES = 1024 * 1024  # a real one is a few hundred bytes; Git itself reads up to 100 MB
@@ -60,7 +60,8 @@ def attribute_files_above(folder: PurePosixPath) -> list[PurePosixPath]:
 
 def conversions(snapshot: Snapshot, folder: PurePosixPath) -> list[Conversion]:
     """Every line of a `.gitattributes` that can reach a file of `folder` and converts on checkout."""
-    inside = [folder / name for name in snapshot.files_under(folder) if name.name == ATTRIBUTES_FILE]
+    # any case: on a Mac's or a Windows PC's file system `.GitAttributes` is the folder's .gitattributes
+    inside = [folder / name for name in snapshot.files_under(folder) if name.name.lower() == ATTRIBUTES_FILE]
     found: list[Conversion] = []
     for path in [*attribute_files_above(folder), *inside]:
         found.extend(_converting_lines(snapshot, path, in_bundle=path in inside))
@@ -100,13 +101,29 @@ def attribute_tokens(line: str) -> list[str]:
 
 
 def _converting_lines(snapshot: Snapshot, path: PurePosixPath, *, in_bundle: bool) -> list[Conversion]:
+    """The lines of the file as the snapshot serves it and, in a working tree, as Git's index
+    holds it: Git reads a checkout's attributes from the index, and a line such as
+    `* working-tree-encoding=UTF-7` re-encodes the .gitattributes it is in on disk (`=` is
+    written `+AD0-`), where the index keeps it readable."""
+    texts = []
     try:
         with snapshot.open(path) as handle:
-            raw = handle.read(MAX_ATTRIBUTES_BYTES + 1)
+            texts.append(handle.read(MAX_ATTRIBUTES_BYTES + 1))
     except Refused:  # not there, a symlink (which Git does not read either), or left out of commits
-        return []
-    if len(raw) > MAX_ATTRIBUTES_BYTES:
-        return [Conversion(path, 1, "", f"超过 {MAX_ATTRIBUTES_BYTES // 1024} KB,无法确认其中没有改写检出文件的属性", in_bundle)]
-    return [Conversion(path, number, token, effect, in_bundle)
-            for number, line in enumerate(raw.decode("utf-8", "replace").split("\n"), start=1)
-            for token in attribute_tokens(line) if (effect := effect_of(token))]
+        pass
+    if isinstance(snapshot, WorkTree) and snapshot.in_git:
+        staged = staged_bytes(snapshot.root, path, MAX_ATTRIBUTES_BYTES)
+        if staged is not None:
+            texts.append(staged)
+    found: dict[Conversion, None] = {}
+    for raw in texts:
+        if len(raw) > MAX_ATTRIBUTES_BYTES:
+            found[Conversion(path, 1, "", f"超过 {MAX_ATTRIBUTES_BYTES // 1024} KB,无法确认其中没有改写检出文件的属性",
+                             in_bundle)] = None
+            continue
+        for number, line in enumerate(raw.decode("utf-8", "replace").split("\n"), start=1):
+            for token in attribute_tokens(line):
+                effect = effect_of(token)
+                if effect:
+                    found[Conversion(path, number, token, effect, in_bundle)] = None
+    return list(found)
