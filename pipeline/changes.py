@@ -61,7 +61,8 @@ def changed_since(root: Path, rev: str) -> Changes:
     finally:
         untracked.kill()  # a no-op once it has finished; else (no repository, no such revision) not left behind
         untracked.wait()
-    from pipeline.content import bundle_index
+    from pipeline.content import bundle_index, find_bundles
+    from pipeline.gitattributes import ATTRIBUTES_FILE
 
     prefix = root.resolve().relative_to(workdir).as_posix() if root.resolve() != workdir else ""
     touched: set[PurePosixPath] = set()
@@ -75,6 +76,9 @@ def changed_since(root: Path, rev: str) -> Changes:
         index = bundle_index(PurePosixPath(rel))
         if index is not None:
             touched.add(index)
+        elif PurePosixPath(rel).name.lower() == ATTRIBUTES_FILE and (root / rel).parent.is_dir():
+            # a .gitattributes above articles can change how every article below it checks out (ART005)
+            touched.update(find_bundles(root, [(root / rel).parent]))
     present = tuple(sorted(p for p in touched if (root / p).is_file()))
     removed = tuple(sorted(p for p in touched if not (root / p).is_file()))
     return Changes(present, removed, policy_changed)
