@@ -399,8 +399,8 @@ def test_a_file_git_ignores_does_not_make_a_published_article_edited(repo: Path,
     .gitignore keeps it out of Git, `git status` is clean, and publish (reading the commit)
     finds the article unchanged; but lint on the editor's checkout hashed the folder's files,
     .DS_Store included, and said PUB001 (published article edited, add republish: true). Fixed:
-    the working tree leaves out what Git ignores and does not track. (Not covered: under
-    `*.md text eol=crlf` index.md's bytes on disk are not the blob's.)"""
+    the working tree leaves out what Git ignores and does not track. (Under `*.md text eol=crlf`
+    index.md's bytes on disk are not the blob's: that line is ART005, tests/test_gitattributes.py.)"""
     (repo / ".gitignore").write_text(".DS_Store\n.wxpub/\n", encoding="utf-8")  # .wxpub/: the sandbox run's files
     write_article(repo)
     commit_all(repo)
