@@ -5,7 +5,7 @@ names and sends web images as written. Both sides go through the renderer's one
 classification (pipeline.render.html.ImageSource), so for any image target an editor (or an
 attacker) may write, each <img> of the preview is either the very bundle file the publisher
 uploads at that place, byte for byte, or a placeholder where the publisher sends no bundle
-file; and the page names nothing on the network. The property runs the real renderer,
+file; and the page names nothing on the network. Lint checks the same images as files. The property runs the real renderer,
 preview and draft builder on a real bundle; tests/test_preview_browser.py opens such a page
 in Chromium and watches its requests.
 """
@@ -24,9 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.content import Article, load_article
-from pipeline.markdown import bundle_name
+from pipeline.lint.document import Document
+from pipeline.markdown import bundle_name, scheme_of
 from pipeline.policies import Policies, load_policies
 from pipeline.preview import build_preview
+from pipeline.render import render_article
+from pipeline.render.html import ImageSource
 from pipeline.sending import article_uploads, draft_article
 from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import jpeg_bytes, make_repo, write_article
@@ -103,7 +106,24 @@ def data_sha(uri: str) -> str:
     return hashlib.sha256(base64.b64decode(uri.split(",", 1)[1])).hexdigest()
 
 
+def assert_lint_classifies_as_the_renderer(article: Article, policies: Policies) -> None:
+    """Lint checks as bundle files exactly the images the renderer hands over as bundle files
+    (LINK001/LINK002, MEDIA005...), and reports the rest as web images (MEDIA013)."""
+    told: list[ImageSource] = []
+
+    def record(image: ImageSource) -> str:
+        told.append(image)
+        return image.name
+
+    render_article(article, policies, image_url=record)
+    images = [ref for ref in Document(article, policies).references if ref.is_image]
+    assert [bundle_name(ref.target) for ref in images if not ref.is_external] == [i.name for i in told if i.in_bundle]
+    assert [ref.target for ref in images if ref.is_external and scheme_of(ref.target) in ("http", "https")] == \
+        [i.name for i in told if not i.in_bundle]
+
+
 def assert_the_preview_shows_what_is_sent(article: Article, policies: Policies) -> None:
+    assert_lint_classifies_as_the_renderer(article, policies)
     sent, shown, page, uploaded = sent_and_shown(article, policies)
     assert len(shown) == 2 * len(sent), (sent, [s[:40] for s in shown])  # each image, in light and dark
     assert shown[:len(sent)] == shown[len(sent):]

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
-from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
 from pipeline.content import Bundle, Resolved
-from pipeline.markdown import bundle_name, is_clickable, is_external, is_figure, soft_break, visible_children
+from pipeline.markdown import bundle_name, is_clickable, is_external, is_figure, scheme_of, soft_break, visible_children
 from pipeline.render.highlight import highlight
 from pipeline.render.nesting import container_fits, fits, room
 from pipeline.render.themes import Alert, Theme
@@ -128,7 +127,7 @@ class RenderState:
         decoded once); `images` lists it only when the bundle serves it, `refused` otherwise
         (so the publisher never asks for it)."""
         target = str(token.attrs.get("src", ""))
-        scheme = urlsplit(target).scheme.lower()
+        scheme = scheme_of(target)
         if scheme not in _IMAGE_SCHEMES:
             return None
         if scheme:
