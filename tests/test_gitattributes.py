@@ -25,7 +25,7 @@ from pipeline.lint.engine import lint_article, lint_one
 from pipeline.lint.model import LintReport
 from pipeline.policies import Policies, load_policies
 from pipeline.snapshot import CommitTree
-from tests.testing.fixtures import ARTICLE, empty_repo, git, make_repo, write_article
+from tests.testing.fixtures import ARTICLE, empty_repo, git, jpeg_bytes, make_repo, write_article
 
 BUNDLE = PurePosixPath(ARTICLE).parent
 
@@ -36,8 +36,8 @@ ATTRIBUTES = (
     "filter=undefined-driver", "filter=lfs", "text", "text=auto", "eol=lf", "-text", "binary", "diff=undefined-driver",
     "crlf", "crlf=input", "-crlf", "-ident", "!eol", "-working-tree-encoding", "linguist-generated", "merge=union",
 )
-PATTERNS = ("index.md", "*.md", "*", "*.jpg", "**/index.md", '"index.md"', "cover.*")
-PLACES = ("bundle", "root", "account", "macro")
+PATTERNS = ("index.md", "*.md", "*", "*.jpg", "**/index.md", '"index.md"', "cover.*", "img/**", "photo.jpg")
+PLACES = ("bundle", "root", "account", "department", "subfolder", "macro")
 WORDS = ("赌博", "运动会", "$Id$", "$Id: x $", "学校", "abc", "12", "，", "。", " ", "\n", "\r\n", "\n\n")
 
 
@@ -46,7 +46,8 @@ def attributes_for(place: str, pattern: str, attributes: str) -> dict[PurePosixP
     if place == "macro":  # a macro may be defined only at the root, and used anywhere
         return {PurePosixPath(".gitattributes"): f"[attr]wxpub-test {attributes}\n",
                 BUNDLE / ".gitattributes": f"{pattern} wxpub-test\n"}
-    folder = {"bundle": BUNDLE, "root": PurePosixPath(), "account": PurePosixPath("content/official")}[place]
+    folder = {"bundle": BUNDLE, "root": PurePosixPath(), "account": PurePosixPath("content/official"),
+              "department": BUNDLE.parent, "subfolder": BUNDLE / "img"}[place]
     return {folder / ".gitattributes": f"# {place}\n{pattern} {attributes}\n"}
 
 
@@ -80,7 +81,7 @@ def clone_with(source: Path, body: str, files: dict[PurePosixPath, str]) -> Path
     the checkout a pull request's CI job (or a reviewer) gets."""
     empty_repo(source)
     git(source, "add", "-A")  # the last example's .gitattributes out of the index too: Git reads it there
-    write_article(source, body=body)
+    write_article(source, body=body, files={"img/photo.jpg": jpeg_bytes(60, 40)})  # $Id$ or CRLF could hit it too
     commit(source, ["content"], "the article")
     for path, text in files.items():  # stored as written: `git add` would apply them to themselves
         (source / path).parent.mkdir(parents=True, exist_ok=True)
