@@ -24,7 +24,8 @@ every reader of index.md takes as LF).
 
 Lines are found without matching their patterns against file names (that would be a second
 matcher beside Git's): every `.gitattributes` from the repository's root down to the article
-folder, and inside it, is read, and each line that sets one of these attributes, for any
+folder, inside it, and inside `policies/` and `themes/` (the word lists and templates lint
+judges every article by) is read, and each line that sets one of these attributes, for any
 pattern, or defines a macro `[attr]name` that does, is reported with its file and line. A
 line meant for files outside `content/` belongs in a `.gitattributes` of their own folder.
 """
@@ -40,6 +41,13 @@ from pipeline.snapshot import Refused, Snapshot, WorkTree, staged_bytes
 
 ATTRIBUTES_FILE = ".gitattributes"
 MAX_ATTRIBUTES_BYTES = 1024 * 1024  # a real one is a few hundred bytes; Git itself reads up to 100 MB
+# Folders every article's lint reads besides its own (policies.yaml sits in the root, whose
+# .gitattributes is read for every article anyway): word lists and themes. Git converting
+# them on checkout makes lint judge by other words or another template than the publisher.
+SHARED_FOLDERS = (PurePosixPath("policies"), PurePosixPath("themes"))
+FIX_IN_BUNDLE = "删除这一行(文章目录中的文件不需要这类转换)"
+FIX_ABOVE = "删除这一行;若它是为 content/ 以外的文件写的,请把它移到那些文件所在目录的 .gitattributes 中"
+FIX_SHARED = "删除这一行(词表、策略和主题文件不需要这类转换)"
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class Conversion:
     line: int
     token: str  # the attribute as written, e.g. working-tree-encoding=UTF-7
     effect: str  # what Git does with it on checkout (Chinese)
-    in_bundle: bool  # the file is inside the article folder
+    fix: str  # what to do (Chinese): depends on whose files the line is for
 
 
 def attribute_files_above(folder: PurePosixPath) -> list[PurePosixPath]:
@@ -61,12 +69,17 @@ def attribute_files_above(folder: PurePosixPath) -> list[PurePosixPath]:
 
 
 def conversions(snapshot: Snapshot, folder: PurePosixPath) -> list[Conversion]:
-    """Every line of a `.gitattributes` that can reach a file of `folder` and converts on checkout."""
-    inside = _inside(snapshot, folder)
+    """Every line of a `.gitattributes` that converts on checkout and can reach a file lint
+    reads for the article in `folder`: its own files, the policy, word lists and themes."""
     found: list[Conversion] = []
-    for path in [*attribute_files_above(folder), *inside]:
+    for path in attribute_files_above(folder):
         if _may_exist(snapshot, path):
-            found.extend(_converting_lines(snapshot, path, in_bundle=path in inside))
+            found.extend(_converting_lines(snapshot, path, FIX_ABOVE))
+    for path in _inside(snapshot, folder):
+        found.extend(_converting_lines(snapshot, path, FIX_IN_BUNDLE))
+    for shared in SHARED_FOLDERS:
+        for path in _inside(snapshot, shared):
+            found.extend(_converting_lines(snapshot, path, FIX_SHARED))
     return found
 
 
@@ -134,7 +147,7 @@ def attribute_tokens(line: str) -> list[str]:
     return text.split()[1:]
 
 
-def _converting_lines(snapshot: Snapshot, path: PurePosixPath, *, in_bundle: bool) -> list[Conversion]:
+def _converting_lines(snapshot: Snapshot, path: PurePosixPath, fix: str) -> list[Conversion]:
     """The lines of the file as the snapshot serves it and, in a working tree, as Git's index
     holds it: Git reads a checkout's attributes from the index, and a line such as
     `* working-tree-encoding=UTF-7` re-encodes the .gitattributes it is in on disk (`=` is
@@ -154,11 +167,11 @@ def _converting_lines(snapshot: Snapshot, path: PurePosixPath, *, in_bundle: boo
     for raw in texts:
         if len(raw) > MAX_ATTRIBUTES_BYTES:
             found[Conversion(path, 1, "", f"超过 {MAX_ATTRIBUTES_BYTES // 1024} KB,无法确认其中没有改写检出文件的属性",
-                             in_bundle)] = None
+                             "请把它精简到只剩需要的几行")] = None
             continue
         for number, line in enumerate(raw.decode("utf-8", "replace").split("\n"), start=1):
             for token in attribute_tokens(line):
                 effect = effect_of(token)
                 if effect:
-                    found[Conversion(path, number, token, effect, in_bundle)] = None
+                    found[Conversion(path, number, token, effect, fix)] = None
     return list(found)

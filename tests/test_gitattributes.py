@@ -2,9 +2,10 @@
 
 A committed `.gitattributes` can make Git write an article's files on checkout other than the
 commit holds them (pipeline/gitattributes.py). For any article text and any attribute line, in
-the bundle, above it or through a macro, a real `git clone` is linted as CI lints it, and the
-commit as the publisher lints it: either both report the line (ART005, binding), or the
-checkout holds the commit's bytes, file for file, and the two reports are the same.
+the bundle, above it, through a macro or beside the word lists and themes, a real `git clone`
+is linted as CI lints it, and the commit as the publisher lints it: either both report the
+line (ART005, binding), or the checkout holds the commit's bytes, file for file (the
+article's, the policy's, the word lists' and the themes'), and the two reports are the same.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.content import load_article
-from pipeline.gitattributes import attribute_tokens, effect_of
+from pipeline.gitattributes import SHARED_FOLDERS, attribute_tokens, effect_of
 from pipeline.lint.engine import lint_article, lint_one
 from pipeline.lint.model import LintReport
 from pipeline.policies import Policies, load_policies
@@ -37,7 +38,7 @@ ATTRIBUTES = (
     "crlf", "crlf=input", "-crlf", "-ident", "!eol", "-working-tree-encoding", "linguist-generated", "merge=union",
 )
 PATTERNS = ("index.md", "*.md", "*", "*.jpg", "**/index.md", '"index.md"', "cover.*", "img/**", "photo.jpg")
-PLACES = ("bundle", "root", "account", "department", "subfolder", "macro")
+PLACES = ("bundle", "root", "account", "department", "subfolder", "macro", "wordlists", "themes")
 WORDS = ("赌博", "运动会", "$Id$", "$Id: x $", "学校", "abc", "12", "，", "。", " ", "\n", "\r\n", "\n\n")
 
 
@@ -47,7 +48,8 @@ def attributes_for(place: str, pattern: str, attributes: str) -> dict[PurePosixP
         return {PurePosixPath(".gitattributes"): f"[attr]wxpub-test {attributes}\n",
                 BUNDLE / ".gitattributes": f"{pattern} wxpub-test\n"}
     folder = {"bundle": BUNDLE, "root": PurePosixPath(), "account": PurePosixPath("content/official"),
-              "department": BUNDLE.parent, "subfolder": BUNDLE / "img"}[place]
+              "department": BUNDLE.parent, "subfolder": BUNDLE / "img",
+              "wordlists": PurePosixPath("policies/wordlists"), "themes": PurePosixPath("themes/classic")}[place]
     return {folder / ".gitattributes": f"# {place}\n{pattern} {attributes}\n"}
 
 
@@ -80,6 +82,8 @@ def clone_with(source: Path, body: str, files: dict[PurePosixPath, str]) -> Path
     """The article committed as UTF-8, then the .gitattributes committed, then a fresh clone:
     the checkout a pull request's CI job (or a reviewer) gets."""
     empty_repo(source)
+    for left in (*source.glob("policies/**/.gitattributes"), *source.glob("themes/**/.gitattributes")):
+        left.unlink()
     git(source, "add", "-A")  # the last example's .gitattributes out of the index too: Git reads it there
     write_article(source, body=body, files={"img/photo.jpg": jpeg_bytes(60, 40)})  # $Id$ or CRLF could hit it too
     commit(source, ["content"], "the article")
@@ -116,8 +120,10 @@ def test_lint_on_a_checkout_judges_the_commit_or_names_the_attribute(source: tup
             assert all(f.severity and f.severity.value == "error" for f in on_disk.findings if f.code == "ART005")
             return
         tree = pygit2.Repository(str(checkout)).head.peel(pygit2.Commit).tree
-        for name in CommitTree(tree).files_under(BUNDLE):  # not reported: the checkout is the commit, byte for byte
-            assert (checkout / BUNDLE / name).read_bytes() == tree[str(BUNDLE / name)].data, (name, attributes)
+        for folder in (BUNDLE, *SHARED_FOLDERS):  # not reported: what lint reads is the commit, byte for byte
+            for name in CommitTree(tree).files_under(folder):
+                assert (checkout / folder / name).read_bytes() == tree[str(folder / name)].data, (name, attributes)
+        assert (checkout / "policies.yaml").read_bytes() == tree["policies.yaml"].data
         assert on_disk.findings == in_commit.findings
     finally:
         shutil.rmtree(checkout.parent)

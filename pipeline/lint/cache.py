@@ -6,8 +6,8 @@ filed under the sha256 of:
 - the run: the cache format, wxpub's own source files (every file of the package, so an
   edited rule is a new run even without a new version number), the versions of Python and
   of the libraries whose answers become findings, the loaded policy (its repr holds every
-  limit, rule and word of every word list, with the lines they are on) and every file under
-  themes/ (the render rule renders with them);
+  limit, rule and word of every word list, with the lines they are on), every file under
+  themes/ (the render rule renders with them) and under policies/ (a .gitattributes there is ART005);
 - the article: its path (the path decides account and department) and everything its
   folder holds, as lint can see it: each entry's name and kind, a regular file's bytes, a
   symlink's target, and which entries Git leaves out of a commit (ignored and untracked: the
@@ -195,6 +195,8 @@ def _run_digest(root: Path, policies: Policies) -> str:
     digest.update(_tree_digest(_PACKAGE, skip=("__pycache__",)).encode())
     digest.update(repr(policies).encode("utf-8", "surrogateescape"))
     digest.update((_tree_digest(root / "themes") or "no themes").encode())
+    # the repr above holds the word lists as read, not a policies/.gitattributes that converts them (ART005)
+    digest.update((_tree_digest(root / "policies") or "no policies folder").encode())
     return digest.hexdigest()
 
 

@@ -147,14 +147,12 @@ def checkout_findings(snapshot: Snapshot, path: PurePosixPath) -> list[Finding]:
     about other bytes than the publisher's, and the publisher sees the same lines in the commit."""
     findings = []
     for conversion in conversions(snapshot, path.parent):
-        where = f"{conversion.path}:{conversion.line}"
-        fix = ("删除这一行(文章目录中的文件不需要这类转换)" if conversion.in_bundle else
-               "删除这一行;若它是为 content/ 以外的文件写的,请把它移到那些文件所在目录的 .gitattributes 中")
         if not conversion.token:  # too big to read through
-            message = f"{conversion.path} {conversion.effect};请把它精简到只剩需要的几行"
+            message = f"{conversion.path} {conversion.effect};{conversion.fix}"
         else:
-            message = (f"{where} 的 `{conversion.token}` {conversion.effect},使检出的文件与提交中保存的不同:"
-                       f"wxpub 检查的不是将要发布的内容,发布时会拒绝这篇文章;请{fix}")
+            message = (f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect},"
+                       "使检出的文件与提交中保存的不同:wxpub 检查的不是将要发布的内容,发布时会拒绝这篇文章;"
+                       f"请{conversion.fix}")
         findings.append(Finding(str(path), 1, 1, "ART005", message, binding=True))
     return findings
 
