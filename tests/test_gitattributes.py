@@ -182,3 +182,19 @@ def test_a_waiver_or_a_policy_cannot_silence_it(source: tuple[Path, Policies], t
     (repo / BUNDLE / ".gitattributes").write_text("index.md ident\n", encoding="utf-8")
     report = lint_one(repo, load_policies(repo), PurePosixPath(ARTICLE))
     assert [(f.code, f.severity and f.severity.value) for f in report.findings if f.code == "ART005"] == [("ART005", "error")]
+
+
+def test_a_word_list_converted_on_checkout_is_reported_for_every_article(source: tuple[Path, Policies]) -> None:
+    """The word lists are read from the checkout too: `* working-tree-encoding=UTF-7` beside them
+    leaves lint (with the checkout's policy) blind to 赌博, which the publisher's policy, read
+    from the commit, finds. The line is ART005 on the article."""
+    root, policies = source
+    checkout = clone_with(root, "正文：现场有人组织赌博。\n",
+                          {PurePosixPath("policies/wordlists/.gitattributes"): "* working-tree-encoding=UTF-7\n"})
+    on_disk = lint_one(checkout, load_policies(checkout), PurePosixPath(ARTICLE))
+    codes = {f.code for f in on_disk.findings}
+    assert "WORD001" not in codes  # what the converted word list misses
+    assert "ART005" in codes and "policies/wordlists/.gitattributes:1 " in reported(on_disk)[0]
+    _, in_commit = lint_both(checkout, policies)
+    assert {"ART005", "WORD001"} <= {f.code for f in in_commit.findings}
+    shutil.rmtree(checkout.parent)
