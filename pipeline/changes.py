@@ -61,7 +61,10 @@ def changed_since(root: Path, rev: str) -> Changes:
     finally:
         untracked.kill()  # a no-op once it has finished; else (no repository, no such revision) not left behind
         untracked.wait()
-    from pipeline.content import bundle_index
+    from pipeline.content import CONTENT_DIR, bundle_index, find_bundles
+    from pipeline.gitattributes import ATTRIBUTES_FILE, SHARED_FOLDERS
+
+    shared = {str(folder) for folder in SHARED_FOLDERS}
 
     prefix = root.resolve().relative_to(workdir).as_posix() if root.resolve() != workdir else ""
     touched: set[PurePosixPath] = set()
@@ -75,6 +78,14 @@ def changed_since(root: Path, rev: str) -> Changes:
         index = bundle_index(PurePosixPath(rel))
         if index is not None:
             touched.add(index)
+        elif PurePosixPath(rel).name.lower() == ATTRIBUTES_FILE:
+            # a .gitattributes above articles can change how each article below it checks out, and
+            # one in the root, policies/ or themes/ what every article is judged by (ART005)
+            folder = PurePosixPath(rel).parent
+            if folder.parts[:1] == (CONTENT_DIR,) and (root / folder).is_dir():
+                touched.update(find_bundles(root, [root / folder]))
+            elif not folder.parts or folder.parts[0] in shared:
+                touched.update(find_bundles(root))
     present = tuple(sorted(p for p in touched if (root / p).is_file()))
     removed = tuple(sorted(p for p in touched if not (root / p).is_file()))
     return Changes(present, removed, policy_changed)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping
@@ -192,6 +192,9 @@ class LoadProblem:
     column: int
     code: str
     message: str
+    # where it was read from: lint still asks it about the folder (ART005 explains why a
+    # checkout's index.md may not read where the commit's does)
+    snapshot: Snapshot = field(default=NoFiles(), compare=False, repr=False)
 
 
 def find_bundles(root: Path, paths: list[Path] | None = None) -> Iterator[PurePosixPath]:
@@ -235,6 +238,11 @@ def _article_of(root: Path, file: Path) -> Path:
 
 def load_article(snapshot: Snapshot, rel_path: PurePosixPath) -> Article | LoadProblem:
     """The article whose index.md is at `rel_path` in `snapshot` (working tree or commit)."""
+    loaded = _load(snapshot, rel_path)
+    return replace(loaded, snapshot=snapshot) if isinstance(loaded, LoadProblem) else loaded
+
+
+def _load(snapshot: Snapshot, rel_path: PurePosixPath) -> Article | LoadProblem:
     if not _utf8_name(rel_path):
         # Git and the file system allow any bytes in a name; the ledger, JSON output and WeChat
         # take text: such a folder would stop the publisher at its first ledger write

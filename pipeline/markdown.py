@@ -133,6 +133,13 @@ def is_clickable(url: str) -> bool:
     return parts.scheme in ("http", "https") and (parts.hostname or "") in WECHAT_ARTICLE_HOSTS
 
 
+def scheme_of(target: str) -> str:
+    """A link or image target's scheme, lower case ("" for a file of the bundle): the one
+    classification lint, the renderer, previews and the publisher all make (`HTTPS://x` is a
+    web image; `https%3A//x`, decoded to a name, is a bundle file)."""
+    return urlsplit(target).scheme.lower()
+
+
 def is_external(url: str) -> bool:
     """A web link: the renderer lists it under 参考链接 unless it is clickable."""
     return urlsplit(url).scheme in ("http", "https")

@@ -25,13 +25,14 @@ import re
 from dataclasses import dataclass
 from html import escape, unescape
 from typing import Callable, Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pipeline.content import BUNDLE_NAME, Article, Bundle
 from pipeline.lint.document import without_comments
 from pipeline.markdown import parse
 from pipeline.policies import Policies
 from pipeline.render import RenderedArticle, render_article, theme_for
+from pipeline.render.html import ImageSource
 
 PHONE_WIDTH = 375  # CSS pixels: iPhone 6-8/X/11 Pro/12 mini/SE 2, the common reference
 MAX_EMBED_BYTES = 10 * 1024 * 1024  # WeChat's own cap for a permanent image
@@ -82,16 +83,20 @@ def placeholder(text: str, width: int = 343, height: int = 120) -> str:
     return _PLACEHOLDER + quote(svg, safe="")
 
 
-def embed_image(files: Bundle, target: str) -> str:
-    """A data: URI for the image `target` of an article: a web URL, or a file name in its
-    bundle as the renderer hands it over (already decoded, see markdown.bundle_name).
+def embed_image(files: Bundle, image: ImageSource) -> str:
+    """A data: URI for an image of an article, as the renderer classified it: a web image
+    becomes a placeholder (the page fetches nothing, and WeChat does not show it either); a
+    bundle file, named as the renderer hands it over (decoded once, see markdown.bundle_name),
+    is embedded, however much its name looks like a URL (`https:/x.jpg`): the publisher
+    uploads that very file.
 
     The file is read only through the bundle's resolver; anything it refuses, and anything
     that is not an image, becomes a placeholder saying why, so a preview never reads outside
     the article and never breaks.
     """
-    if urlsplit(target).scheme or target.startswith("//"):
+    if not image.in_bundle:
         return placeholder("外链图片：微信中不会显示")
+    target = image.name
     resolved = files.resolve(target)
     if resolved.problem == "missing":
         return placeholder(f"找不到图片：{target}")
@@ -112,19 +117,20 @@ def embed_image(files: Bundle, target: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def bundle_image_url(files: Bundle) -> Callable[[str], str]:
-    """The `image_url` hook for render_article: each distinct image read and encoded once."""
-    cache: dict[str, str] = {}
+def bundle_image_url(files: Bundle) -> Callable[[ImageSource], str]:
+    """The `image_url` hook for render_article: each distinct image read and encoded once
+    (by kind and name: the web image `https:/x.jpg` is not the bundle file of that name)."""
+    cache: dict[ImageSource, str] = {}
     embedded = 0  # characters of data: URIs on the page so far
 
-    def image_url(target: str) -> str:
+    def image_url(image: ImageSource) -> str:
         nonlocal embedded
-        if target not in cache:
-            cache[target] = embed_image(files, target)
-        if embedded + len(cache[target]) > MAX_PAGE_IMAGE_BYTES:
+        if image not in cache:
+            cache[image] = embed_image(files, image)
+        if embedded + len(cache[image]) > MAX_PAGE_IMAGE_BYTES:
             return placeholder("图片过多,预览中省略(发布时每张图片都会上传)")
-        embedded += len(cache[target])
-        return cache[target]
+        embedded += len(cache[image])
+        return cache[image]
 
     return image_url
 
@@ -550,7 +556,8 @@ def build_preview(article: Article, policies: Policies, *, theme: str | None = N
     image_url = bundle_image_url(article.files)
     rendered = render_article(article, policies, image_url=image_url, theme=theme)
     meta = article_meta(article, policies, rendered, chosen.label)
-    cover = image_url(rendered.cover) if rendered.cover else None
+    # the cover is always a bundle file: the publisher reads it by its front matter name as written
+    cover = image_url(ImageSource(rendered.cover, in_bundle=True)) if rendered.cover else None
     note = NO_COVER if cover is None else BROKEN_COVER if cover.startswith(_PLACEHOLDER) else None
     cover_css = f'.cover{{background-image:url("{cover}")}}' if note is None else ""
     digest_note = "（未填写 digest，取正文前 54 字）" if meta.digest_is_fallback else ""

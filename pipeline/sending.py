@@ -36,6 +36,7 @@ from pipeline.records import (
     Submitting, TakenOver,
 )
 from pipeline.render import check, content_too_long, render_article
+from pipeline.render.html import ImageSource
 from pipeline.wechat import QUOTA_ERRORS, WeChat, WeChatError
 
 if TYPE_CHECKING:
@@ -341,7 +342,10 @@ def draft_article(article: Article, policies: Policies, image_urls: Mapping[str,
     """One article as draft/add and draft/update take it, rendered with its body images at
     their uploaded URLs and `attribute="mark"` on it: what the publisher sends, and what a test
     send (wxpub preview --wechat) shows on a reviewer's phone."""
-    rendered = render_article(article, policies, image_url=lambda target: image_urls.get(target, target))
+    def uploaded(image: ImageSource) -> str:  # a web image is sent as written; only bundle files were uploaded
+        return image_urls.get(image.name, image.name) if image.in_bundle else image.name
+
+    rendered = render_article(article, policies, image_url=uploaded)
     comments = article.front_matter.get("comments", "open")
     return {
         "article_type": "news",

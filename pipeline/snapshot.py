@@ -147,6 +147,24 @@ def _index(repo: pygit2.Repository) -> pygit2.Index:
     return index
 
 
+def staged_bytes(root: Path, path: PurePosixPath, most: int) -> bytes | None:
+    """Up to `most` + 1 bytes of the regular file Git's index holds at `path` (below `root`),
+    None when it holds none: what Git itself reads a .gitattributes from when it writes a
+    checkout, which the working tree's copy need not be (pipeline/gitattributes.py)."""
+    found = _repository(root)
+    if found is None:
+        return None
+    repo, inside = found
+    try:
+        entry = _index(repo)[f"{inside}{path}"]
+    except (KeyError, UnicodeEncodeError):
+        return None
+    if entry.mode not in (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE):
+        return None  # a symlink, which Git does not read as attributes either
+    blob = repo[entry.id].peel(pygit2.Blob)
+    return b"\0" * (most + 1) if blob.size > most else blob.data
+
+
 def left_out_of_commits(root: Path, path: PurePosixPath) -> bool:
     """Whether Git leaves `path` (a file or folder below `root`) out of a commit of this
     checkout: untracked and ignored. Folders are asked for with a trailing slash, as Git

@@ -7,6 +7,7 @@ sandbox over HTTP through wechatpy."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -218,8 +219,6 @@ def test_a_folder_name_that_is_not_utf8_is_a_finding_in_every_command(repo: Path
 # -- .gitattributes: the checkout is not the commit ----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="lint reads the checked-out bytes; a .gitattributes in the bundle "
-                                       "(working-tree-encoding) makes them differ from the blob publish reads")
 def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Path, sandbox: str,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Found: a `.gitattributes` inside the article folder (a bundle file: only the article's own
@@ -228,7 +227,9 @@ def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Pa
     publish reads UTF-8. Lint on the pull request's checkout and the preview see no listed word
     and pass; after review the publisher's lint of the commit refuses it (WORD001), the
     refusal "only after review" the README promises away. A policy with an ASCII category
-    name keeps the front matter readable both ways."""
+    name keeps the front matter readable both ways. Now the line itself is the finding
+    (ART005, binding: no waiver), on the checkout and in the commit alike
+    (tests/test_gitattributes.py has the whole class)."""
     policy = (PROJECT / "policies.yaml").read_text(encoding="utf-8").replace(
         "  - name: 学生活动\n", "  - name: News\n    description: English news\n  - name: 学生活动\n")
     repo = make_repo(tmp_path, policies=policy)
@@ -242,26 +243,31 @@ def test_lint_on_a_checkout_sees_what_publish_reads_from_the_commit(tmp_path: Pa
     assert "赌博" in git(repo, "show", f"HEAD:{ARTICLE}")  # what Git stores and reviewers see
 
     code, report = publish(checkout, sandbox, capsys)
-    assert code == 1 and "WORD001" in report["failed"][0]["message"]
-    assert "WORD001" in lint_errors(checkout, capsys)  # lint on CI's checkout must say it before review
+    assert code == 1 and not report["published"]
+    [failed] = report["failed"]
+    assert "ART005" in failed["message"] and ".gitattributes:1" in failed["message"]
+    assert "2 个错误" in failed["message"]  # and the listed word the commit holds (WORD001)
+    assert lint_errors(checkout, capsys) == ["ART005"]  # lint on CI's checkout says it before review
+    code, out, _ = run_cli(checkout, capsys, "lint")
+    assert code == 1 and f"{PurePosixPath(ARTICLE).parent}/.gitattributes:1 的 `working-tree-encoding=UTF-7`" in out
 
 
-@pytest.mark.xfail(strict=True, reason="the image_url hook gets a bundle file's decoded name and a web image's "
-                                       "URL alike; preview.embed_image guesses by the scheme again")
 def test_the_preview_shows_the_bundle_image_the_publisher_uploads(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Found (the preview's side of the finding above): for the bundle file
     `https:/evil.example/track.jpg`, referenced as `https%3A//evil.example/track.jpg`, the
     renderer hands the preview the decoded name, which looks like a URL, so the reviewers'
     phone preview shows the placeholder 外链图片 where the publisher uploads the photo."""
+    photo = jpeg_bytes(600, 400)
     write_article(repo, body="正文。\n\n![图](https%3A//evil.example/track.jpg)\n",
-                  files={"https:/evil.example/track.jpg": jpeg_bytes(600, 400)})
+                  files={"https:/evil.example/track.jpg": photo})
     output = repo.parent / "previews"
     code, _, err = run_cli(repo, capsys, "preview", "-o", str(output))
     assert code == 0, err
     [page] = [p for p in output.glob("*.html") if p.name != "index.html"]
     html = page.read_text(encoding="utf-8")
     assert quote("外链图片") not in html  # the placeholder is an SVG data: URI
-    assert html.count("data:image/jpeg;base64,") == 2  # the cover and the photo
+    assert html.count(f'src="data:image/jpeg;base64,{base64.b64encode(photo).decode()}"') == 2  # light and dark
+    assert html.count("data:image/jpeg;base64,") == 3  # and the cover, once, in the crops' CSS
 
 
 # -- YAML: messages an editor can read -------------------------------------------------------
@@ -393,8 +399,8 @@ def test_a_file_git_ignores_does_not_make_a_published_article_edited(repo: Path,
     .gitignore keeps it out of Git, `git status` is clean, and publish (reading the commit)
     finds the article unchanged; but lint on the editor's checkout hashed the folder's files,
     .DS_Store included, and said PUB001 (published article edited, add republish: true). Fixed:
-    the working tree leaves out what Git ignores and does not track. (Not covered: under
-    `*.md text eol=crlf` index.md's bytes on disk are not the blob's.)"""
+    the working tree leaves out what Git ignores and does not track. (Under `*.md text eol=crlf`
+    index.md's bytes on disk are not the blob's: that line is ART005, tests/test_gitattributes.py.)"""
     (repo / ".gitignore").write_text(".DS_Store\n.wxpub/\n", encoding="utf-8")  # .wxpub/: the sandbox run's files
     write_article(repo)
     commit_all(repo)

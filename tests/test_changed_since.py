@@ -70,6 +70,20 @@ def test_policy_change_lints_everything(history: Path, capsys: pytest.CaptureFix
     assert {f["code"] for f in report["findings"]} == {"WORD001"}  # the new word hits the existing articles
 
 
+@pytest.mark.parametrize(("folder", "linted"), [("", 5), ("content/official", 4), ("content/youth/youth-league", 1),
+                                                ("policies/wordlists", 5), ("themes/classic", 5)])
+def test_a_gitattributes_above_articles_lints_the_articles_below_it(history: Path, capsys: pytest.CaptureFixture[str],
+                                                                    folder: str, linted: int) -> None:
+    """A .gitattributes outside any bundle changes no article's folder, yet can make every article
+    below it check out otherwise than committed (ART005): the pull request adding it must say so."""
+    (history / folder / ".gitattributes").write_text("*.md working-tree-encoding=UTF-16\n", encoding="utf-8")
+    (history / "docs").mkdir()
+    (history / "docs" / ".gitattributes").write_text("* ident\n", encoding="utf-8")  # no article reads docs/
+    report = lint_json(history, capsys, "--changed-since", "base")
+    assert report["files"] == linted
+    assert {f["code"] for f in report["findings"]} == {"ART005"} and len(report["findings"]) == linted
+
+
 def test_path_argument_narrows_changed_set(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(history, slug="2026-10-01-news-1", body="正文改动。\n")
     write_article(history, account="youth", department="youth-league", slug="2026-10-05-camp",

@@ -111,6 +111,21 @@ def test_a_photo_that_git_comes_to_ignore_is_refused(repo: Path, capsys: pytest.
     assert codes(lint_json(repo, capsys)[1]) == []
 
 
+@pytest.mark.parametrize("folder", ["", "content", "content/official", "content/official/publicity"])
+def test_a_gitattributes_above_the_article_is_seen(repo: Path, capsys: pytest.CaptureFixture[str], folder: str) -> None:
+    """A .gitattributes in any folder above the article can make its checkout differ from the
+    commit (ART005) without changing a byte of the article's folder: the cache must see it come
+    and go, and be emptied without a rename."""
+    write_article(repo)
+    twice(repo, capsys)
+    attributes = repo / folder / ".gitattributes"
+    attributes.write_text("*.md ident\n", encoding="utf-8")
+    [finding] = lint_json(repo, capsys)[1]["findings"]
+    assert finding["code"] == "ART005" and f"{attributes.relative_to(repo)}:1 " in finding["message"]
+    attributes.write_text("*.md text\n", encoding="utf-8")
+    assert codes(lint_json(repo, capsys)[1]) == []
+
+
 def test_a_changed_rule_in_wxpub_itself_is_applied(tmp_path: Path) -> None:
     """A copy of the package whose PII message is edited, with no new version number: the
     edited message is what the next run reports."""

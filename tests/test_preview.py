@@ -29,6 +29,7 @@ from pipeline.content import Article, Bundle, load_article
 from pipeline.policies import load_policies
 from pipeline.preview import build_preview, bundle_image_url, dark_declarations, dark_html, embed_image
 from pipeline.render import render_article
+from pipeline.render.html import ImageSource
 from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import PROJECT, commit_all, git, jpeg_bytes, write_article
 
@@ -155,16 +156,18 @@ def test_images_are_embedded_from_the_bundle(site: Path) -> None:
     assert 'src="photo-1.jpg"' not in page
 
 
-@pytest.mark.parametrize(("target", "why"), [
-    ("missing.jpg", "找不到图片"),
-    ("../../../../policies.yaml", "图片不在文章目录中"),
-    ("/etc/passwd", "图片不在文章目录中"),
-    ("https://example.com/a.jpg", "外链图片"),
-    ("notes.txt", "不是图片文件"),
+@pytest.mark.parametrize(("image", "why"), [
+    (ImageSource("missing.jpg", in_bundle=True), "找不到图片"),
+    (ImageSource("../../../../policies.yaml", in_bundle=True), "图片不在文章目录中"),
+    (ImageSource("/etc/passwd", in_bundle=True), "图片不在文章目录中"),
+    (ImageSource("//example.com/a.jpg", in_bundle=True), "图片不在文章目录中"),
+    (ImageSource("https://example.com/a.jpg", in_bundle=False), "外链图片"),
+    (ImageSource("notes.txt", in_bundle=False), "外链图片"),  # the renderer's word, not the name's look
+    (ImageSource("notes.txt", in_bundle=True), "不是图片文件"),
 ])
-def test_images_that_cannot_be_shown_become_placeholders(repo: Path, target: str, why: str) -> None:
+def test_images_that_cannot_be_shown_become_placeholders(repo: Path, image: ImageSource, why: str) -> None:
     index = write_article(repo, files={"notes.txt": b"plain text"})
-    uri = embed_image(bundle_of(repo, index), target)
+    uri = embed_image(bundle_of(repo, index), image)
     assert uri.startswith("data:image/svg+xml")
     assert why in unquote(uri)
     assert "school" not in unquote(uri)  # nothing of policies.yaml leaks into the page
@@ -173,7 +176,7 @@ def test_images_that_cannot_be_shown_become_placeholders(repo: Path, target: str
 def test_symlink_out_of_the_bundle_is_not_followed(repo: Path) -> None:
     index = write_article(repo)
     (index.parent / "escape.jpg").symlink_to(repo / "policies.yaml")
-    assert "图片不在文章目录中" in unquote(embed_image(bundle_of(repo, index), "escape.jpg"))
+    assert "图片不在文章目录中" in unquote(embed_image(bundle_of(repo, index), ImageSource("escape.jpg", in_bundle=True)))
 
 
 def bundle_of(repo: Path, index: Path) -> Bundle:

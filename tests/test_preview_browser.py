@@ -205,3 +205,44 @@ def test_live_reload_after_editing_the_article_and_the_theme(page: Page, tmp_pat
 
         index.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
         page.wait_for_function("document.body.innerText.includes('YAML')", timeout=RELOAD_TIMEOUT_MS)
+
+
+def test_the_preview_shows_the_uploaded_bundle_images_and_fetches_nothing(page: Page, tmp_path: Path) -> None:
+    """Bundle files named like URLs (`https%3A//…`, `http%3Ax.png`), web images whose text is
+    such a file's name, `//host` and data: targets (tests/test_preview_images.py): opened from
+    disk in Chromium, each picture of the article is the one the publisher uploads at that
+    place (each test picture has its own width) or a placeholder, and the page asks for
+    nothing but itself."""
+    import io
+
+    from PIL import Image
+
+    from pipeline.policies import load_policies
+    from tests.test_preview_images import ATTACKER_TARGETS, sent_and_shown, write_bundle
+    from tests.testing.fixtures import make_repo
+
+    root = make_repo(tmp_path)
+    policies = load_policies(root)
+    article = write_bundle(root, ATTACKER_TARGETS)
+    sent, _, html, uploaded = sent_and_shown(article, policies)
+    widths = [Image.open(io.BytesIO(article.files.read(uploaded[src]))).width if src in uploaded else 343 for src in sent]
+    assert widths.count(343) < len(widths)  # some real photos among the placeholders
+    preview = tmp_path / "preview.html"
+    preview.write_text(html, encoding="utf-8")
+    asked: list[str] = []
+
+    def refuse_all_but_the_page(route: Any) -> None:
+        asked.append(route.request.url)
+        if route.request.url == preview.as_uri():
+            route.continue_()
+        else:
+            route.abort()
+
+    page.context.route("**/*", refuse_all_but_the_page)
+    page.goto(preview.as_uri())
+    page.wait_for_load_state("load")
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll('[data-mode="light"] .rich_media_content img'))
+                               .map(img => ({width: img.naturalWidth, complete: img.complete}))""")
+    assert all(image["complete"] for image in shown), shown
+    assert [image["width"] for image in shown] == widths
+    assert asked == [preview.as_uri()]

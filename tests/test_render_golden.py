@@ -20,6 +20,7 @@ import pytest
 from pipeline.content import Article, load_article
 from pipeline.policies import load_policies
 from pipeline.render import RenderedArticle, render_article
+from pipeline.render.html import ImageSource
 from pipeline.snapshot import WorkTree
 from tests.testing.fixtures import jpeg_bytes, make_repo, write_article
 
@@ -28,10 +29,10 @@ CASES = sorted(p.stem for p in GOLDEN.glob("*.md"))
 UPLOADED = "https://mmbiz.qpic.cn/mmbiz_jpg/test/"
 
 
-def uploaded(target: str) -> str:
+def uploaded(image: ImageSource) -> str:
     """The image_url hook the tests use: a bundle file becomes an uploaded URL, with the file name
     visible in it (the publisher gets opaque mmbiz URLs back); a web image is left alone."""
-    return target if "://" in target else UPLOADED + target
+    return UPLOADED + image.name if image.in_bundle else image.name
 
 
 @pytest.fixture(scope="module")

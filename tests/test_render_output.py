@@ -19,6 +19,7 @@ import pytest
 from pipeline.content import Article, find_bundles, load_article
 from pipeline.policies import load_policies
 from pipeline.render import RenderedArticle, render_article
+from pipeline.render.html import ImageSource
 from pipeline.render.themes import available
 from pipeline.snapshot import WorkTree
 from pipeline.textcount import count_chars
@@ -134,9 +135,9 @@ class Hook:
         self.asked: list[str] = []
         self.answered: list[str] = []
 
-    def __call__(self, target: str) -> str:
+    def __call__(self, image: ImageSource) -> str:
         url = f"https://mmbiz.qpic.cn/mmbiz_jpg/sample/{len(self.asked)}/0"
-        self.asked.append(target)
+        self.asked.append(image.name)
         self.answered.append(url)
         return url
 

@@ -6,12 +6,14 @@ filed under the sha256 of:
 - the run: the cache format, wxpub's own source files (every file of the package, so an
   edited rule is a new run even without a new version number), the versions of Python and
   of the libraries whose answers become findings, the loaded policy (its repr holds every
-  limit, rule and word of every word list, with the lines they are on) and every file under
-  themes/ (the render rule renders with them);
+  limit, rule and word of every word list, with the lines they are on), every file under
+  themes/ (the render rule renders with them) and under policies/ (a .gitattributes there is ART005);
 - the article: its path (the path decides account and department) and everything its
   folder holds, as lint can see it: each entry's name and kind, a regular file's bytes, a
   symlink's target, and which entries Git leaves out of a commit (ignored and untracked: the
-  working tree refuses those, so a .gitignore or `git add` outside the folder changes findings).
+  working tree refuses those, so a .gitignore or `git add` outside the folder changes findings);
+  and the `.gitattributes` of each folder above it, which can make its checkout differ from the
+  commit (ART005, pipeline/gitattributes.py).
 
 Where: `<root>/.wxpub-cache/lint.sqlite` (or `--cache-dir`), a folder holding a `.gitignore`
 of `*` so it never shows in `git status`; CI keeps the folder between runs (actions/cache).
@@ -57,6 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
+from pipeline.gitattributes import attribute_files_above
 from pipeline.lint.model import Finding, LintReport, Severity, Suppression
 from pipeline.policies import Policies
 from pipeline.snapshot import left_out_of_commits
@@ -97,7 +100,10 @@ class FindingsCache:
         # Whether Git leaves each entry out of a commit (ignored and untracked): the working tree
         # refuses such a file (LINK001), and a .gitignore or `git add` elsewhere can change that
         left_out = [name for name in _names(described) if left_out_of_commits(root, path.parent / name)]
-        folder = hashlib.sha256("\n".join(described).encode("utf-8", "surrogateescape")).hexdigest()
+        # the .gitattributes of the folders above it can make its checkout differ from the commit (ART005)
+        above = [f"{name}\0{_file_entry(root, name)}\0{left_out_of_commits(root, name)}"
+                 for name in attribute_files_above(path.parent)]
+        folder = hashlib.sha256("\n".join([*described, *above]).encode("utf-8", "surrogateescape")).hexdigest()
         return hashlib.sha256(f"{self.run}\0{path}\0{folder}\0{left_out}".encode("utf-8", "surrogateescape")).hexdigest()
 
     def get(self, wanted: Mapping[str, PurePosixPath]) -> dict[str, LintReport]:
@@ -189,6 +195,8 @@ def _run_digest(root: Path, policies: Policies) -> str:
     digest.update(_tree_digest(_PACKAGE, skip=("__pycache__",)).encode())
     digest.update(repr(policies).encode("utf-8", "surrogateescape"))
     digest.update((_tree_digest(root / "themes") or "no themes").encode())
+    # the repr above holds the word lists as read, not a policies/.gitattributes that converts them (ART005)
+    digest.update((_tree_digest(root / "policies") or "no policies folder").encode())
     return digest.hexdigest()
 
 
@@ -296,6 +304,29 @@ def _folder_entries(root: Path, folder: PurePosixPath) -> list[str] | None:
         return sorted(entries)
     except OSError:
         return None
+    finally:
+        os.close(fd)
+
+
+def _file_entry(root: Path, path: PurePosixPath) -> str:
+    """A regular file's bytes below `root`, as _describe says them, or why there are none (a
+    component missing or a symlink, which the working tree refuses): opened without listing
+    its folder, which for a department's folder would be a listing per article."""
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        return f"unreadable {exc.errno}"
+    try:
+        for part in path.parent.parts:
+            child = os.open(part, _FOLDER, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        with os.fdopen(os.open(path.name, _READ, dir_fd=fd), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return "other"
+            return "file " + hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:  # ENOENT: not there; ELOOP/ENOTDIR: a symlink on the way
+        return f"unreadable {exc.errno}"
     finally:
         os.close(fd)
 

@@ -21,7 +21,7 @@ from markdown_it.token import Token
 
 from pipeline.content import Article, Resolved
 from pipeline.lint.model import Finding
-from pipeline.markdown import Parsed, bundle_name, parse
+from pipeline.markdown import Parsed, bundle_name, parse, scheme_of
 from pipeline.policies import Policies
 from pipeline.readertext import ReaderText, reader_text
 
@@ -225,11 +225,10 @@ class Reference:
 
     @property
     def is_external(self) -> bool:
-        return bool(_SCHEME.match(self.target))
+        """Any scheme: not a file of the bundle (as the renderer decides, markdown.scheme_of)."""
+        return bool(scheme_of(self.target))
 
     @property
     def is_anchor(self) -> bool:
         return self.target.startswith("#") or self.target == ""
 
-
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 from pipeline.content import ARTICLE_FILE, CONTENT_DIR, Article, LoadProblem, load_article, same_names
+from pipeline.gitattributes import conversions
 from pipeline.lint import suppress
 from pipeline.lint.cache import FindingsCache
 from pipeline.lint.document import Document
@@ -17,7 +18,7 @@ from pipeline.lint.model import Finding, LintReport, Severity, Suppression
 from pipeline.lint.registry import CHECKS, FIXERS, RULES
 from pipeline.policies import POLICY_FILE, Policies
 from pipeline.progress import Progress
-from pipeline.snapshot import WorkTree
+from pipeline.snapshot import Snapshot, WorkTree
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -129,13 +130,31 @@ def lint_article(loaded: Article | LoadProblem, policies: Policies, fixed: tuple
     """Lint an article already read, from whichever snapshot (the publisher lints the commit's)."""
     if isinstance(loaded, LoadProblem):
         problem = Finding(str(loaded.path), loaded.line, loaded.column, loaded.code, loaded.message)
-        return LintReport((_resolve(policies, problem),), (), 1)
+        # a checkout's index.md re-encoded by a .gitattributes may not even read: say why first
+        found = [*checkout_findings(loaded.snapshot, loaded.path), problem]
+        return LintReport(tuple(_resolve(policies, f) for f in found), (), 1)
     doc = Document(loaded, policies)
-    raw = [f for _, check in CHECKS for f in check(doc)]
+    raw = [*checkout_findings(loaded.files.snapshot, loaded.path), *(f for _, check in CHECKS for f in check(doc))]
     resolved = [r for r in (_resolve(policies, f) for f in raw) if r.severity]
     kept, suppressed, used = suppress.apply(doc, resolved)
     kept = [_resolve(policies, f) if f.severity is None else f for f in kept]
     return LintReport(tuple(kept), tuple(used), 1, fixed, tuple(suppressed))
+
+
+def checkout_findings(snapshot: Snapshot, path: PurePosixPath) -> list[Finding]:
+    """ART005 for each .gitattributes line that makes a checkout of the article's folder differ
+    from the commit (pipeline/gitattributes.py): binding, since lint's other findings would be
+    about other bytes than the publisher's, and the publisher sees the same lines in the commit."""
+    findings = []
+    for conversion in conversions(snapshot, path.parent):
+        if not conversion.token:  # too big to read through
+            message = f"{conversion.path} {conversion.effect};{conversion.fix}"
+        else:
+            message = (f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect},"
+                       "使检出的文件与提交中保存的不同:wxpub 检查的不是将要发布的内容,发布时会拒绝这篇文章;"
+                       f"请{conversion.fix}")
+        findings.append(Finding(str(path), 1, 1, "ART005", message, binding=True))
+    return findings
 
 
 def _resolve(policies: Policies, finding: Finding) -> Finding:

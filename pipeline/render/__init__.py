@@ -1,8 +1,9 @@
 """Render an article bundle into the HTML that goes into a WeChat draft's `content`.
 
 `render_article` is the one entry point: the publisher passes `image_url` to swap each
-body image's bundle path for its uploaded URL; previews pass a function that points at the
-local file. Everything else (theme, byline, references) comes from the article and policy.
+body image's bundle path for its uploaded URL; previews pass a function that embeds the
+bundle file. The hook is told whether an image is a bundle file or a web image (ImageSource):
+the renderer decides that once, and the publisher uploads exactly the bundle files it named. Everything else (theme, byline, references) comes from the article and policy.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pipeline.markdown import DROPPED_HINT, DROPPED_TEXT, parse
 from pipeline.policies import Policies
 from pipeline.render.check import Element
 from pipeline.render.check import parse as parse_html
-from pipeline.render.html import Renderer, RenderState
+from pipeline.render.html import ImageSource, Renderer, RenderState, as_written
 from pipeline.render.themes import DEFAULT_THEME, THEMES_DIR, Theme, load_theme
 
 
@@ -57,7 +58,7 @@ def theme_for(article: Article, policies: Policies, override: str | None = None)
     return load_theme(policies.files, name)
 
 
-def render_article(article: Article, policies: Policies, *, image_url: Callable[[str], str] = str,
+def render_article(article: Article, policies: Policies, *, image_url: Callable[[ImageSource], str] = as_written,
                    theme: str | None = None, tokens: Sequence[Token] | None = None) -> RenderedArticle:
     """`tokens`: the body already parsed (the linter has it; the renderer only reads them)."""
     fm = article.front_matter

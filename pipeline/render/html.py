@@ -11,17 +11,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
-from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
 from pipeline.content import Bundle, Resolved
-from pipeline.markdown import bundle_name, is_clickable, is_external, is_figure, soft_break, visible_children
+from pipeline.markdown import bundle_name, is_clickable, is_external, is_figure, scheme_of, soft_break, visible_children
 from pipeline.render.highlight import highlight
 from pipeline.render.nesting import container_fits, fits, room
 from pipeline.render.themes import Alert, Theme
 
 _IMAGE_SCHEMES = ("", "http", "https")  # a bundle file or a web image; data: and the like never
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """A body image (or the cover) as the renderer classified it, once, for every `image_url`
+    hook: a file of the article's bundle (`name` as the resolver reads it, decoded once: see
+    markdown.bundle_name), which the publisher uploads, or a web image (`name` is the URL as
+    written), which it sends as it is. A hook must not guess from the name: the bundle file
+    `https:/x.jpg` (written `https%3A//x.jpg`) and the web image `HTTPS://x.jpg` look alike."""
+
+    name: str
+    in_bundle: bool
+
+
+def as_written(image: ImageSource) -> str:
+    """The hook that changes nothing: each image's `src` is its name (the publisher's measure
+    of what it uploads, before it has the URLs)."""
+    return image.name
+
 TASK_DONE, TASK_TODO = "☑", "☐"
 TASK_LIST_CSS = "list-style: none; padding-left: 4px"
 # A table with more columns than this cannot be read at 375 px even with every cell wrapped
@@ -68,7 +86,7 @@ class RenderState:
     """What one render collects on the way: numbered references, footnotes, images."""
 
     theme: Theme
-    image_url: Callable[[str], str]
+    image_url: Callable[[ImageSource], str]
     files: Bundle  # the article's files: whether a local image exists is the resolver's answer
     references: dict[str, int] = field(default_factory=dict)  # url -> number, in order of first use
     reference_titles: dict[str, str] = field(default_factory=dict)
@@ -104,16 +122,17 @@ class RenderState:
 
     def image(self, token: Token) -> str | None:
         """The `src` for an image token (through the image_url hook), or None for a target that
-        cannot be shown. The hook gets a local image's file name as lint and the publisher
-        read it (markdown.bundle_name: decoded once); `images` lists it only when the bundle
-        serves it, `refused` otherwise (so the publisher never asks for it)."""
+        cannot be shown. The hook is told which kind the image is (ImageSource) and gets a
+        local image's file name as lint and the publisher read it (markdown.bundle_name:
+        decoded once); `images` lists it only when the bundle serves it, `refused` otherwise
+        (so the publisher never asks for it)."""
         target = str(token.attrs.get("src", ""))
-        scheme = urlsplit(target).scheme.lower()
+        scheme = scheme_of(target)
         if scheme not in _IMAGE_SCHEMES:
             return None
         if scheme:
             self.images.append(target)
-            return self.image_url(target)
+            return self.image_url(ImageSource(target, in_bundle=False))
         name = bundle_name(target)
         resolved = self.files.resolve(name)
         if resolved.name is None:
@@ -121,7 +140,7 @@ class RenderState:
         else:
             self.images.append(name)
             self.bundle_images.append(name)
-        return self.image_url(name)
+        return self.image_url(ImageSource(name, in_bundle=True))
 
 
 Handler = Callable[["Renderer", Sequence[Token], int, list[str]], int]

@@ -10,11 +10,14 @@ but not the indentation the editor wrote.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from pipeline.errors import UserError
 from pipeline.lint.document import Document
 from pipeline.lint.model import Finding, RuleInfo, Severity
+
+if TYPE_CHECKING:  # the renderer is imported on the first article, not at start-up
+    from pipeline.render.html import ImageSource
 
 INFO = (
     RuleInfo("RENDER001", "渲染后的 HTML 超过微信上限", Severity.ERROR),
@@ -29,8 +32,8 @@ FLATTENED = ("这里的列表、引用或格式嵌套过深,超过微信允许�
 UPLOADED_URL_STAND_IN = "http://mmbiz.qpic.cn/mmbiz_jpg/" + "0" * 115 + "/0?wx_fmt=jpeg"
 
 
-def _as_uploaded(target: str) -> str:
-    return target if target.startswith(("http://", "https://")) else UPLOADED_URL_STAND_IN
+def _as_uploaded(image: ImageSource) -> str:
+    return UPLOADED_URL_STAND_IN if image.in_bundle else image.name
 
 
 def check(doc: Document) -> Iterator[Finding]:
