@@ -14,7 +14,7 @@ from pipeline.cli import main
 from pipeline.commands.publish import LEDGER_REF, SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.snapshot import WorkTree
-from tests.testing.fixtures import commit_all, http, jpeg_bytes, write_article
+from tests.testing.fixtures import commit_all, git, http, jpeg_bytes, write_article
 from tests.testing.publishing import world
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
@@ -276,6 +276,31 @@ def test_lint_refuses_editing_a_published_article_without_republish(site: Path, 
     index.write_text(index.read_text(encoding="utf-8").replace("title: 学校举行秋季运动会", "title: 学校举行秋季运动会\nrepublish: true"),
                      encoding="utf-8")
     assert main(["--root", str(site), "lint", "--format", "json"]) == 0
+
+
+def test_lint_takes_a_windows_checkout_of_a_published_article_for_unchanged(site: Path, sandbox: str,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Git for Windows checks files out with CRLF (core.autocrlf=true): the working tree's bytes are
+    not the commit's, though nobody edited anything. PUB001 said every published article was
+    edited; Git, which applies its own conversion when it compares, says it is not. A real edit on
+    that checkout, CRLF and all, is still PUB001."""
+    from pipeline.ledger import Entry
+    from pipeline.content import load_article
+    from pathlib import PurePosixPath
+    article = load_article(WorkTree(site), PurePosixPath(OFFICIAL))
+    Ledger.open(site, ref=LEDGER_REF).append(Entry(
+        at="2026-11-25T04:30:00+00:00", run="r1", step="published", account="official", path=OFFICIAL,
+        content_hash=article.content_hash, data={"article_id": "a1", "index": 1}, v=1))
+    git(site, "config", "core.autocrlf", "true")
+    index = site / OFFICIAL
+    index.unlink()
+    git(site, "checkout", "--", OFFICIAL)
+    assert b"\r\n" in index.read_bytes()  # as a Windows checkout has it
+    assert main(["--root", str(site), "lint", "--format", "json"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    index.write_bytes(index.read_bytes().replace("运动会现场。".encode(), "运动会现场,气氛热烈。".encode()))
+    assert main(["--root", str(site), "lint", "--format", "json"]) == 1
+    assert [f["path"] for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "PUB001"] == [OFFICIAL]
 
 
 def test_status_verify_finds_what_disagrees(site: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -175,7 +175,7 @@ def _resolve(policies: Policies, finding: Finding) -> Finding:
 def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Mapping[str, str]) -> list[Finding]:
     """An article the ledger says is published, edited since, without `republish: true`:
     the edit would never reach readers, or would silently go out a second time (R14)."""
-    findings = []
+    edited = []
     for path in paths:
         if str(path) not in published:
             continue
@@ -183,10 +183,52 @@ def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Ma
         if not isinstance(article, Article) or article.front_matter.get("republish") is True:
             continue
         if article.content_hash != published[str(path)]:
-            findings.append(Finding(str(path), 1, 1, "PUB001", "这篇文章已经发布过,修改不会自动更新公众号上的文章;"
-                                    "若要把修改后的版本作为新文章再次发布,请在 front matter 加上 `republish: true`,"
-                                    "若要撤下原文请加 `retracted: true`"))
+            edited.append(path)
+    committed = _as_committed(root, edited)
+    findings = []
+    for path in edited:
+        as_committed = committed.get(path)
+        if isinstance(as_committed, Article) and as_committed.content_hash == published[str(path)]:
+            continue  # Git's checkout conversion (core.autocrlf on Windows), not an edit
+        findings.append(Finding(str(path), 1, 1, "PUB001", "这篇文章已经发布过,修改不会自动更新公众号上的文章;"
+                                "若要把修改后的版本作为新文章再次发布,请在 front matter 加上 `republish: true`,"
+                                "若要撤下原文请加 `retracted: true`"))
     return findings
+
+
+def _as_committed(root: Path, paths: Sequence[PurePosixPath]) -> dict[PurePosixPath, Article | LoadProblem]:
+    """The articles among `paths` whose folders Git sees unchanged since HEAD, read from HEAD: the
+    bytes the publisher hashed. Git for Windows checks files out with CRLF (core.autocrlf), so the
+    working tree's bytes differ from the commit's while nothing was edited; Git applies its own
+    conversion when it compares. Nothing when `root` is not the top of a Git working tree."""
+    if not paths:
+        return {}
+    import subprocess  # only when a published article's bytes differ: most lints never get here
+
+    import pygit2
+
+    from pipeline.snapshot import CommitTree
+
+    bundles = sorted({str(p.parent) for p in paths})
+    try:
+        repo = pygit2.Repository(str(root))
+        top = Path(repo.workdir or "").resolve()
+        head = repo.revparse_single("HEAD").peel(pygit2.Commit)
+    except (pygit2.GitError, KeyError, ValueError):
+        return {}
+    if top != root.resolve():
+        return {}
+    changed = subprocess.run(["git", "-C", str(root), "diff", "--name-only", "-z", "HEAD", "--", *bundles],
+                             capture_output=True)
+    untracked = subprocess.run(["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "-z", "--",
+                                *bundles], capture_output=True)
+    if changed.returncode or untracked.returncode:
+        return {}
+    dirty = {str(PurePosixPath(name).parent) for out in (changed.stdout, untracked.stdout)
+             for name in out.decode("utf-8", "surrogateescape").split("\0") if name}
+    tree = CommitTree(head.tree)
+    return {path: load_article(tree, path) for path in paths
+            if not any(str(path.parent) == d or d.startswith(str(path.parent) + "/") for d in dirty)}
 
 
 _MOST_LOOKUPS = 512  # same_name_findings: names x departments asked for one by one, at most
