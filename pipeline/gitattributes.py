@@ -1,4 +1,5 @@
-"""Git attributes that make a checkout differ from the commit (lint's ART005).
+"""Git attributes that make a checkout differ from the commit (lint's ART005), or that make
+GitHub hide a change from the reviewers who approve it (ART006: hiding_of).
 
 Lint reads the editor's checkout (CI's too); the publisher reads the blobs of the merged
 commit. Git converts between the two wherever a committed `.gitattributes` asks it to, with no
@@ -45,21 +46,23 @@ MAX_ATTRIBUTES_BYTES = 1024 * 1024  # a real one is a few hundred bytes; Git its
 # .gitattributes is read for every article anyway): word lists and themes. Git converting
 # them on checkout makes lint judge by other words or another template than the publisher.
 SHARED_FOLDERS = (PurePosixPath("policies"), PurePosixPath("themes"))
-FIX_IN_BUNDLE = "删除这一行(文章目录中的文件不需要这类转换)"
+FIX_IN_BUNDLE = "删除这一行(文章目录中的文件不需要这类属性)"
 FIX_ABOVE = "删除这一行;若它是为 content/ 以外的文件写的,请把它移到那些文件所在目录的 .gitattributes 中"
-FIX_SHARED = "删除这一行(词表、策略和主题文件不需要这类转换)"
+FIX_SHARED = "删除这一行(词表、策略和主题文件不需要这类属性)"
 
 
 @dataclass(frozen=True)
 class Conversion:
     """A `.gitattributes` line that makes Git write files on checkout other than the commit
-    holds them (`token` "" when the file is too big to be read through)."""
+    holds them (`token` "" when the file is too big to be read through), or, `hides`, one that
+    makes GitHub leave the files' changes out of a pull request's diff (lint's ART006)."""
 
     path: PurePosixPath  # the .gitattributes, repository-relative
     line: int
     token: str  # the attribute as written, e.g. working-tree-encoding=UTF-7
-    effect: str  # what Git does with it on checkout (Chinese)
+    effect: str  # what Git does with it on checkout, or GitHub in a diff (Chinese)
     fix: str  # what to do (Chinese): depends on whose files the line is for
+    hides: bool = False  # GitHub hides the change from reviewers; the bytes stay as committed
 
 
 def attribute_files_above(folder: PurePosixPath) -> list[PurePosixPath]:
@@ -132,6 +135,19 @@ def effect_of(token: str) -> str:
     return ""
 
 
+def hiding_of(token: str) -> str:
+    """What one attribute makes GitHub do with a file in a pull request's "Files changed"
+    (Chinese), or "" when it shows the change. Reviewers approve the diff they are shown: GitHub
+    collapses `linguist-generated` files by default (GitHub Docs, "Customizing how changed files
+    appear on GitHub"), and shows no change of a file Git treats as binary (`-diff`, `binary`)."""
+    name, _, value = token.partition("=")
+    if token in ("-diff", "binary"):
+        return "让 GitHub 把文件当作二进制文件,合并请求中不显示它的改动"
+    if name == "linguist-generated" and value.lower() in ("", "true"):
+        return "让 GitHub 把文件当作自动生成的文件,合并请求中默认折叠它的改动"
+    return ""
+
+
 def attribute_tokens(line: str) -> list[str]:
     """The attributes of one `.gitattributes` line (after its pattern, which may be quoted),
     or [] for a blank line or a comment."""
@@ -174,4 +190,7 @@ def _converting_lines(snapshot: Snapshot, path: PurePosixPath, fix: str) -> list
                 effect = effect_of(token)
                 if effect:
                     found[Conversion(path, number, token, effect, fix)] = None
+                hidden = hiding_of(token)
+                if hidden:
+                    found[Conversion(path, number, token, hidden, fix, hides=True)] = None
     return list(found)

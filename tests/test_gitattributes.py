@@ -198,3 +198,31 @@ def test_a_word_list_converted_on_checkout_is_reported_for_every_article(source:
     _, in_commit = lint_both(checkout, policies)
     assert {"ART005", "WORD001"} <= {f.code for f in in_commit.findings}
     shutil.rmtree(checkout.parent)
+
+
+@pytest.mark.parametrize(("attributes", "hidden"), [
+    ("-diff", True), ("binary", True), ("linguist-generated", True), ("linguist-generated=true", True),
+    ("linguist-generated=True", True), ("linguist-generated=false", False), ("-linguist-generated", False),
+    ("diff", False), ("diff=undefined-driver", False), ("linguist-vendored", False), ("-text", False),
+])
+@pytest.mark.parametrize("place", ["bundle", "root", "macro", "wordlists"])
+def test_a_line_that_hides_the_article_from_reviewers_on_github_is_art006(
+        source: tuple[Path, Policies], attributes: str, hidden: bool, place: str) -> None:
+    """Reviewers approve the diff GitHub shows them: a `linguist-generated` file is collapsed by
+    default, a `-diff` or `binary` one shows no change at all. The bytes are the commit's (not
+    ART005), but an article nobody was shown would go out on their approval: ART006, binding,
+    from the checkout and the commit alike (the publisher refuses it too)."""
+    root, policies = source
+    checkout = clone_with(root, "正文：学校。\n", attributes_for(place, "*", attributes))
+    try:
+        on_disk, in_commit = lint_both(checkout, policies)
+        found = [(f.code, f.severity and f.severity.value) for f in on_disk.findings if f.code == "ART006"]
+        assert found == ([("ART006", "error")] if hidden else []), on_disk.findings
+        assert [f.message for f in in_commit.findings if f.code == "ART006"] == \
+               [f.message for f in on_disk.findings if f.code == "ART006"]
+        assert not reported(on_disk)  # nothing converted on checkout
+        if hidden:
+            [message] = [f.message for f in on_disk.findings if f.code == "ART006"]
+            assert f"`{attributes}`" in message and "审核人" in message
+    finally:
+        shutil.rmtree(checkout.parent)

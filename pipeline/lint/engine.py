@@ -144,11 +144,18 @@ def lint_article(loaded: Article | LoadProblem, policies: Policies, fixed: tuple
 def checkout_findings(snapshot: Snapshot, path: PurePosixPath) -> list[Finding]:
     """ART005 for each .gitattributes line that makes a checkout of the article's folder differ
     from the commit (pipeline/gitattributes.py): binding, since lint's other findings would be
-    about other bytes than the publisher's, and the publisher sees the same lines in the commit."""
+    about other bytes than the publisher's, and the publisher sees the same lines in the commit.
+    ART006 for each line that makes GitHub hide the folder's changes from reviewers."""
     findings = []
     for conversion in conversions(snapshot, path.parent):
         if not conversion.token:  # too big to read through
             message = f"{conversion.path} {conversion.effect};{conversion.fix}"
+        elif conversion.hides:  # ART006: the bytes are the commit's, but reviewers are not shown them
+            message = (f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect}:"
+                       "审核人批准的是他们在合并请求中看到的改动,看不到的文章内容也会随批准发布;"
+                       f"请{conversion.fix}")
+            findings.append(Finding(str(path), 1, 1, "ART006", message, binding=True))
+            continue
         else:
             message = (f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect},"
                        "使检出的文件与提交中保存的不同:wxpub 检查的不是将要发布的内容,发布时会拒绝这篇文章;"

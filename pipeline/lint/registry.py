@@ -28,6 +28,7 @@ ENGINE_INFO = (
     RuleInfo("ART003", "front matter 格式错误", Severity.ERROR),
     RuleInfo("ART004", "文章文件或其所在目录是符号链接", Severity.ERROR, "R20"),
     RuleInfo("ART005", "Git 属性(.gitattributes)使检出的文件与提交中的不同", Severity.ERROR, "R20"),
+    RuleInfo("ART006", "Git 属性(.gitattributes)使 GitHub 不向审核人显示文章的改动", Severity.ERROR, "R3"),
     RuleInfo("ACC001", "账号认证、年审或续费即将到期", Severity.WARNING, "R19"),
     RuleInfo("ACC002", "账号认证、年审或续费已过期", Severity.ERROR, "R19"),
     RuleInfo("PUB001", "修改已发布的文章须声明 republish", Severity.ERROR),
