@@ -28,6 +28,9 @@ from pipeline.policies import Account
 
 WECHAT_API = "https://api.weixin.qq.com/cgi-bin/"
 T = TypeVar("T")
+LIST_PAGE = 20  # the most draft/batchget, freepublish/batchget and material/batchget_material give
+LIST_OVERLAP = 1  # items each page re-reads of the one before, to see that nothing shifted
+LIST_READS = 3  # reads of a list from its start before a list that never holds still is refused
 
 # Errors a retry can fix (system busy) and token errors a fresh token fixes
 BUSY = -1
@@ -423,21 +426,65 @@ class WeChat:
 
     def _pages(self, endpoint: str, extra: Mapping[str, Any] | None = None, *,
                content: bool | None = True) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, 20 a page (WeChat's most). `content` None: the endpoint
-        has no no_content switch."""
-        offset = 0
+        """Every item of a list endpoint that was in the list throughout the read, each once (as
+        listed at some moment of the read), 20 a page (WeChat's most). `content` None: the
+        endpoint has no no_content switch.
+
+        WeChat pages by offset into a list that other writers change while it is read (a second
+        runner, the anchor replaced, the preview job, an operator, a publication taking its
+        draft), and documents no order. What the sandbox does, and what this relies on, is that
+        an item only ever moves towards the front (newest first: added, updated or finished
+        items come first). A delete or a move to the front between two pages shifts unread
+        items into the pages already read: one never seen, an article sent twice. So each page
+        after the first starts at the previous page's last item (LIST_OVERLAP) and must begin
+        with it, unchanged, and total_count must not change: then no item left the unread part,
+        since to keep both the last item's place and the total, a move to the front would need
+        an item to move back. A read that shifted is read again from the start, at most
+        LIST_READS times; the overlap costs no call while a list fits on one page."""
         switch = {} if content is None else {"no_content": 0 if content else 1}
-        previous: list[Any] = []
-        while True:
-            page = self._call(endpoint, lambda: self._client.post(
-                endpoint, data={**(extra or {}), "offset": offset, "count": 20, **switch}), idempotent=True)
-            items, total = page.get("item", []), page.get("total_count", 0)
-            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or type(total) is not int:
-                raise WeChatError(endpoint, None, "微信的列表答复格式不对(item 应为对象列表,total_count 应为整数)")
-            if items and items == previous:  # a server that ignores offset would be listed for ever
-                raise WeChatError(endpoint, None, f"微信在 offset {offset} 处重复了上一页,列表无法读完")
-            yield from items
-            offset += len(items)
-            previous = items
-            if not items or offset >= total:
+        given: set[str] = set()
+        for _ in range(LIST_READS):
+            shifted = False
+            for item in self._one_read(endpoint, {**(extra or {}), **switch}):
+                if item is None:
+                    shifted = True
+                    break
+                key = _identity(item)
+                if key not in given:
+                    given.add(key)
+                    yield item
+            if not shifted:
                 return
+        raise WeChatError(endpoint, None, f"连续 {LIST_READS} 次读取列表时,列表都在读取过程中被改动(草稿或发表记录被增删、修改),"
+                          "无法确认列表完整", advice="可能有另一次发布运行、预览任务或运营人员正在公众号后台操作;"
+                          "本次没有据此发送任何内容,请稍后重新运行")
+
+    def _one_read(self, endpoint: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any] | None]:
+        """One read of a list from its start, page by page; None when it shifted under the read."""
+        total: int | None = None
+        last: dict[str, Any] | None = None
+        offset = 0  # items of the list read so far
+        while total is None or offset < total:
+            start = offset - LIST_OVERLAP if last is not None else 0
+            page = self._call(endpoint, lambda: self._client.post(
+                endpoint, data={**data, "offset": start, "count": LIST_PAGE}), idempotent=True)
+            items, told = page.get("item", []), page.get("total_count", 0)
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or type(told) is not int:
+                raise WeChatError(endpoint, None, "微信的列表答复格式不对(item 应为对象列表,total_count 应为整数)")
+            if last is not None and (told != total or items[:LIST_OVERLAP] != [last]):
+                yield None  # moved under the read (or a server that ignores offset): read again
+                return
+            new = items if last is None else items[LIST_OVERLAP:]
+            if not new and told > offset:  # total_count promises more than the pages hold
+                yield None
+                return
+            yield from new
+            total, offset = told, offset + len(new)
+            if not new:
+                return
+            last = items[-1]
+
+
+def _identity(item: Mapping[str, Any]) -> str:
+    """What names a listed item: a draft's or material's media_id, a publication's article_id."""
+    return str(item.get("media_id") or item.get("article_id") or sorted(item.items()))

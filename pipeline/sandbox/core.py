@@ -65,7 +65,25 @@ class Sandbox:
         with self.store.transaction() as db:
             appid = self._caller(db, request)
             self.store.count_call(db, request.endpoint, appid)
-            return effect_for_call(db, request.endpoint, appid)
+            effect = effect_for_call(db, request.endpoint, appid)
+            for endpoint, body in effect.writes:
+                self._another_writer(db, appid, endpoint, body)
+            return effect
+
+    def _another_writer(self, db: sqlite3.Connection, appid: str, endpoint: str, body: str) -> None:
+        """One call of another writer of the account (a fault's `writes`), answered to nobody:
+        it takes effect as that call alone would, or, refused, changes nothing."""
+        account = self.store.account(db, appid)
+        if account is None:
+            return
+        self.store.count_call(db, endpoint, appid)
+        call = Call(self.store, db, self.store.now(db), ApiRequest("POST", endpoint, {}, body.encode("utf-8")), account)
+        db.execute("SAVEPOINT another_writer")
+        try:
+            ENDPOINTS[endpoint].handler(call)
+        except ApiError:
+            db.execute("ROLLBACK TO another_writer")
+        db.execute("RELEASE another_writer")
 
     def dispatch(self, request: ApiRequest) -> dict[str, Any] | FileAnswer:
         """The WeChat answer to one call (errors included: WeChat answers them with HTTP 200)."""

@@ -7,7 +7,12 @@ default 1; `appid` narrows it to one account; endpoint "*" matches every /cgi-bi
 - `"delay": seconds`: answer late (with `"drop": true, "when": "after"`: take effect, then
   keep the caller waiting that long before dropping; crash tests kill the caller then);
 - `"drop": true, "when": "before"|"after"` (default "before"): close the connection with
-  no answer, before doing anything or after the call took effect (crash recovery).
+  no answer, before doing anything or after the call took effect (crash recovery);
+- `"writes": [{"endpoint": "draft/delete", "body": {...}}, ...]`: another writer's calls
+  (a second runner, an operator in the back end, the preview job), made as the same account
+  just before this call is answered: how a test deletes, adds or updates a draft between two
+  pages of a listing. Each takes effect or fails as that call alone would; a failure (a draft
+  already gone) changes nothing and is not reported to the faulted call.
 A publish fault `{"publish_fail": {"publish_id"?, "status": 2..6, "fail_idx": [1]}}` makes
 that publication (or else the next one submitted) end in that status.
 """
@@ -31,6 +36,7 @@ class Effect:
     errcode: int | None = None
     errmsg: str = ""
     drop: str | None = None  # "before" | "after"
+    writes: tuple[tuple[str, str], ...] = ()  # (endpoint, JSON body) of another writer's calls, in order
 
 
 def _number(spec: Mapping[str, Any], name: str, default: float, low: float) -> float:
@@ -40,8 +46,21 @@ def _number(spec: Mapping[str, Any], name: str, default: float, low: float) -> f
     return float(value)
 
 
-def _action(spec: Mapping[str, Any]) -> dict[str, Any]:
+def _writes(spec: Any, known: set[str]) -> list[dict[str, Any]]:
+    if not isinstance(spec, list) or not spec:
+        raise AdminError("writes is a non-empty list of {endpoint, body}")
+    writes = []
+    for write in spec:
+        if not isinstance(write, dict) or write.get("endpoint") not in known or not isinstance(write.get("body", {}), dict):
+            raise AdminError("each write is {\"endpoint\": a /cgi-bin/ name such as draft/delete, \"body\": {...}}")
+        writes.append({"endpoint": write["endpoint"], "body": write.get("body", {})})
+    return writes
+
+
+def _action(spec: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
     action: dict[str, Any] = {}
+    if "writes" in spec:
+        action["writes"] = _writes(spec["writes"], known - {"*"})
     if "errcode" in spec:
         if isinstance(spec["errcode"], bool) or not isinstance(spec["errcode"], int):
             raise AdminError("errcode must be an integer")
@@ -57,7 +76,7 @@ def _action(spec: Mapping[str, Any]) -> dict[str, Any]:
     elif "when" in spec:
         raise AdminError('"when" goes with "drop": true')
     if not action:
-        raise AdminError("a fault needs errcode, delay or drop")
+        raise AdminError("a fault needs errcode, delay, drop or writes")
     return action
 
 
@@ -96,7 +115,7 @@ def add_faults(store: Store, specs: Any, endpoints: Iterable[str]) -> None:
             appid = spec.get("appid")
             db.execute("INSERT INTO faults (endpoint, appid, nth, count, action) VALUES (?, ?, ?, ?, ?)",
                        (endpoint, str(appid) if appid else None, int(_number(spec, "nth", 1, 1)),
-                        int(_number(spec, "count", 1, 1)), dumps(_action(spec))))
+                        int(_number(spec, "count", 1, 1)), dumps(_action(spec, known))))
 
 
 def clear_faults(store: Store) -> None:
@@ -108,6 +127,7 @@ def clear_faults(store: Store) -> None:
 def effect_for_call(db: sqlite3.Connection, endpoint: str, appid: str) -> Effect:
     """Count this call against every matching fault and combine the ones now due."""
     delay, errcode, errmsg, drop = 0.0, None, "", None
+    writes: list[tuple[str, str]] = []
     rows = db.execute("SELECT * FROM faults WHERE (endpoint = ? OR endpoint = '*') AND (appid IS NULL OR appid = ?) "
                       "ORDER BY id", (endpoint, appid)).fetchall()
     for row in rows:
@@ -120,7 +140,8 @@ def effect_for_call(db: sqlite3.Connection, endpoint: str, appid: str) -> Effect
         if errcode is None and "errcode" in action:
             errcode, errmsg = int(action["errcode"]), str(action.get("errmsg", ""))
         drop = drop or action.get("drop")
-    return Effect(delay=delay, errcode=errcode, errmsg=errmsg, drop=drop)
+        writes += [(str(w["endpoint"]), json.dumps(w["body"])) for w in action.get("writes", [])]
+    return Effect(delay=delay, errcode=errcode, errmsg=errmsg, drop=drop, writes=tuple(writes))
 
 
 def listing(db: sqlite3.Connection) -> dict[str, Any]:
