@@ -29,7 +29,6 @@ from pipeline.policies import Account
 WECHAT_API = "https://api.weixin.qq.com/cgi-bin/"
 T = TypeVar("T")
 LIST_PAGE = 20  # the most draft/batchget, freepublish/batchget and material/batchget_material give
-LIST_OVERLAP = 1  # items each page re-reads of the one before, to see that nothing shifted
 LIST_READS = 3  # reads of a list from its start before a list that never holds still is refused
 
 # Errors a retry can fix (system busy) and token errors a fresh token fixes
@@ -426,21 +425,24 @@ class WeChat:
 
     def _pages(self, endpoint: str, extra: Mapping[str, Any] | None = None, *,
                content: bool | None = True) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint that was in the list throughout the read, each once (as
-        listed at some moment of the read), 20 a page (WeChat's most). `content` None: the
-        endpoint has no no_content switch.
+        """Every item that was in a list throughout its read, each once (as listed at some
+        moment of the read; items that came or went meanwhile may be listed too), 20 a page
+        (WeChat's most). `content` None: the endpoint has no no_content switch.
 
         WeChat pages by offset into a list that other writers change while it is read (a second
-        runner, the anchor replaced, the preview job, an operator, a publication taking its
-        draft), and documents no order. What the sandbox does, and what this relies on, is that
-        an item only ever moves towards the front (newest first: added, updated or finished
-        items come first). A delete or a move to the front between two pages shifts unread
-        items into the pages already read: one never seen, an article sent twice. So each page
-        after the first starts at the previous page's last item (LIST_OVERLAP) and must begin
-        with it, unchanged, and total_count must not change: then no item left the unread part,
-        since to keep both the last item's place and the total, a move to the front would need
-        an item to move back. A read that shifted is read again from the start, at most
-        LIST_READS times; the overlap costs no call while a list fits on one page."""
+        runner, a racing anchor replacement, the preview job, an operator, a publication taking
+        its draft), and documents no order. What this relies on (and the sandbox does) is that an
+        item only ever moves towards the front: the list is newest first by a time that only
+        grows, and what is added, updated or finished comes first. A delete, or a move to the
+        front, between two pages shifts an unread item into the pages already read: never seen,
+        an anchor missed, an article sent twice. So each page after the first starts one item
+        early, at the previous page's last item, which must come back (same id and update_time),
+        and total_count must not change. Together they prove nothing unread moved into the part
+        already read: each such move puts one more item before the last one read, which only a
+        delete before it can balance, and that delete changes the total unless an add balances
+        it, which again puts one more item before it. A read that shifted is read again from
+        the start, at most LIST_READS times. The overlap costs no call while a list fits on one
+        page; after that a page brings 19 new items instead of 20."""
         switch = {} if content is None else {"no_content": 0 if content else 1}
         given: set[str] = set()
         for _ in range(LIST_READS):
@@ -449,9 +451,8 @@ class WeChat:
                 if item is None:
                     shifted = True
                     break
-                key = _identity(item)
-                if key not in given:
-                    given.add(key)
+                if _identity(item) not in given:
+                    given.add(_identity(item))
                     yield item
             if not shifted:
                 return
@@ -460,29 +461,36 @@ class WeChat:
                           "本次没有据此发送任何内容,请稍后重新运行")
 
     def _one_read(self, endpoint: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any] | None]:
-        """One read of a list from its start, page by page; None when it shifted under the read."""
+        """One read of a list from its start, page by page; a None item says it shifted under
+        the read (or the server ignores offset, or total_count promises more than it lists)."""
         total: int | None = None
-        last: dict[str, Any] | None = None
+        last: tuple[str, object] | None = None  # the previous page's last item, as _listed_as names it
         offset = 0  # items of the list read so far
         while total is None or offset < total:
-            start = offset - LIST_OVERLAP if last is not None else 0
+            start = offset if last is None else offset - 1
             page = self._call(endpoint, lambda: self._client.post(
                 endpoint, data={**data, "offset": start, "count": LIST_PAGE}), idempotent=True)
             items, told = page.get("item", []), page.get("total_count", 0)
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or type(told) is not int:
                 raise WeChatError(endpoint, None, "微信的列表答复格式不对(item 应为对象列表,total_count 应为整数)")
-            if last is not None and (told != total or items[:LIST_OVERLAP] != [last]):
-                yield None  # moved under the read (or a server that ignores offset): read again
+            if last is not None and (told != total or not items or _listed_as(items[0]) != last):
+                yield None
                 return
-            new = items if last is None else items[LIST_OVERLAP:]
-            if not new and told > offset:  # total_count promises more than the pages hold
+            new = items if last is None else items[1:]
+            if not new and told > offset:
                 yield None
                 return
             yield from new
             total, offset = told, offset + len(new)
             if not new:
                 return
-            last = items[-1]
+            last = _listed_as(items[-1])
+
+
+def _listed_as(item: Mapping[str, Any]) -> tuple[str, object]:
+    """What must come back unchanged at the start of the next page: the item and its
+    update_time (not the whole item: a draft's preview url is a temporary link)."""
+    return _identity(item), item.get("update_time")
 
 
 def _identity(item: Mapping[str, Any]) -> str:

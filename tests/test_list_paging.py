@@ -94,11 +94,10 @@ def test_a_draft_moved_to_the_top_or_published_between_two_pages_is_still_listed
     if write == "update":  # an unread draft moved to the top, into the page already read
         between_pages(sandbox, appid, 2, ("draft/update", {"media_id": made[2], "index": 0,
                                                             "articles": draft("改过", cover)}))
-        expected = set(made)
     else:  # a draft already read is published: the rest shift up by one
         between_pages(sandbox, appid, 2, ("freepublish/submit", {"media_id": made[-3]}))
-        expected = set(made) - {made[-3]}
-    assert {d["media_id"] for d in wechat.drafts()} == expected
+    listed = [d["media_id"] for d in wechat.drafts()]
+    assert sorted(listed) == sorted(made)  # a published one as listed before it went
 
 
 def test_a_list_that_never_holds_still_is_refused_in_chinese_after_a_few_reads(sandbox: str) -> None:

@@ -445,6 +445,22 @@ def test_drop_before_does_nothing_and_drop_after_takes_effect(sandbox: Sandbox) 
     assert sandbox.state()["calls"]["draft/add"] == 3
 
 
+def test_writes_fault_makes_another_writers_calls_just_before_the_nth_call_is_answered(sandbox: Sandbox) -> None:
+    client, other = sandbox.account(), sandbox.account("wxsandboxtest02", "other-secret")
+    thumb = cover(client)
+    first, second = (add_draft(client, article(thumb, title=title)) for title in ("第一篇", "第二篇"))
+    sandbox.fault(endpoint="draft/count", appid=APPID, nth=2, writes=[
+        {"endpoint": "draft/delete", "body": {"media_id": first}},
+        {"endpoint": "draft/delete", "body": {"media_id": "no-such-draft"}},  # refused: changes nothing
+        {"endpoint": "draft/update", "body": {"media_id": second, "index": 0, "articles": article(thumb, title="改过")}}])
+    assert other.draft.count() == {"total_count": 0}  # another account's call does not count
+    assert client.draft.count() == {"total_count": 2}
+    assert client.draft.count() == {"total_count": 1}  # the writes came first, as one other writer's calls
+    [left] = sandbox.state()["drafts"]
+    assert left["media_id"] == second and left["articles"][0]["title"] == "改过"
+    assert sandbox.state()["calls_by_account"][APPID]["draft/delete"] == 2
+
+
 def test_faults_can_target_one_account_and_be_cleared(sandbox: Sandbox) -> None:
     client, other = sandbox.account(), sandbox.account("wxsandboxtest02", "other-secret")
     sandbox.fault(endpoint="*", appid=APPID, nth=1, count=5, errcode=45009)
@@ -460,6 +476,9 @@ def test_faults_can_target_one_account_and_be_cleared(sandbox: Sandbox) -> None:
     {"endpoint": "draft/add", "drop": True, "when": "during"},
     {"publish_fail": {"status": 7}},
     {"publish_fail": {"publish_id": "404", "status": 3}},
+    {"endpoint": "draft/batchget", "writes": []},
+    {"endpoint": "draft/batchget", "writes": [{"endpoint": "draft/nothing", "body": {}}]},
+    {"endpoint": "draft/batchget", "writes": [{"endpoint": "draft/delete", "body": "media_id"}]},
 ])
 def test_bad_fault_specs_are_refused(sandbox: Sandbox, spec: dict[str, Any]) -> None:
     response = requests.post(f"{sandbox.base}/sandbox/faults", json=spec)

@@ -171,6 +171,11 @@ def count(call: Call) -> dict[str, Any]:
 
 
 def batchget(call: Call) -> dict[str, Any]:
+    """draft/batchget {offset, count 1..20, no_content}. WeChat's page (api_draft_batchget)
+    documents the offset, the count and total_count (all drafts of the account), and no order.
+    The sandbox lists the most recently updated first (draft/add and draft/update put a draft
+    on top; a publication or mass send takes it out), the order that shifts a reader by offset
+    the most: pipeline/wechat.py `_pages` must see every shift, tests/test_list_paging.py."""
     data = call.json()
     offset, size = page_args(data, PAGE_MAX)
     no_content = bool(int_arg(data, "no_content", 0, 0, 1))

@@ -118,6 +118,9 @@ def published_items(articles: list[dict[str, Any]], no_content: bool = False) ->
 
 
 def batchget(call: Call) -> dict[str, Any]:
+    """freepublish/batchget {offset, count 1..20, no_content}: successful publications, total_count
+    counting them all (api_freepublish_batchget; no order documented). Newest first, as each
+    finished: a publication finishing between two pages of a read is added at the top."""
     require_verified(call)
     data = call.json()
     offset, size = page_args(data, drafts.PAGE_MAX)
