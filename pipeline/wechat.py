@@ -85,6 +85,14 @@ class WeChatError(Exception):
         return f"{text}。{self.advice}" if self.advice else text
 
 
+class UnsettledList(WeChatError):
+    """A list that changed under every read of it (`WeChat._pages`): every call answered, so
+    there is no errcode; retrying later is the fix."""
+
+    def __str__(self) -> str:
+        return f"微信接口 {self.endpoint} 的列表无法读完整:{self.errmsg}。{self.advice}"
+
+
 @dataclass(frozen=True)
 class Credentials:
     appid: str
@@ -456,9 +464,9 @@ class WeChat:
                     yield item
             if not shifted:
                 return
-        raise WeChatError(endpoint, None, f"连续 {LIST_READS} 次读取列表时,列表都在读取过程中被改动(草稿或发表记录被增删、修改),"
-                          "无法确认列表完整", advice="可能有另一次发布运行、预览任务或运营人员正在公众号后台操作;"
-                          "本次没有据此发送任何内容,请稍后重新运行")
+        raise UnsettledList(endpoint, None, f"连续 {LIST_READS} 次读取时,列表都在读取过程中被改动(有草稿、发表记录或素材被增删或修改)",
+                            advice="可能有另一次发布运行、预览任务或运营人员正在公众号后台操作;"
+                            "本次没有据此发送任何内容,请稍后重新运行")
 
     def _one_read(self, endpoint: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any] | None]:
         """One read of a list from its start, page by page; a None item says it shifted under

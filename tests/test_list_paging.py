@@ -107,8 +107,9 @@ def test_a_list_that_never_holds_still_is_refused_in_chinese_after_a_few_reads(s
         between_pages(sandbox, "wxpagingbusy", 2 + 2 * read, ("draft/add", {"articles": [draft(f"新{read}", cover)]}))
     with pytest.raises(WeChatError) as caught:
         list(wechat.drafts())
-    assert f"连续 {LIST_READS} 次读取列表" in str(caught.value) and "请稍后重新运行" in str(caught.value)
-    assert "Traceback" not in str(caught.value)
+    assert str(caught.value).startswith("微信接口 draft/batchget 的列表无法读完整:连续 3 次读取时")
+    assert "请稍后重新运行" in str(caught.value) and "网络错误" not in str(caught.value)
+    assert batchget_calls(sandbox, "wxpagingbusy") == 2 * LIST_READS  # bounded: no read past the last
 
 
 @pytest.mark.parametrize(("count", "calls"), [(0, 1), (1, 1), (20, 1), (21, 2), (39, 2), (40, 3), (58, 3)])
@@ -164,31 +165,55 @@ def test_no_interleaving_of_another_writer_hides_an_item_present_throughout_the_
 
 # -- the consequence: the rewind guard's listing of the draft box misses the ledger's anchor ---------
 
-def test_an_operator_deleting_a_draft_while_the_rewind_guard_reads_does_not_hide_the_anchor(
-        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """The anchor is the only witness of a mass send. Twenty of the operator's own drafts, newer
-    than it, push it to the second page of the draft box; the operator deletes one of them
-    while the guard reads. Read by offset, the second page starts one further on and the anchor
-    is never listed: the rewound ledger passed and the lost mass send reached every follower again."""
-    root = make_repo(tmp_path, policies=POLICY)
+def anchor_on_page_two(root: Path, url: str, capsys: pytest.CaptureFixture[str],
+                       drafts: int = 20) -> tuple[str, anchor.Anchor, list[str]]:
+    """Two mass sends a day apart, then `drafts` (≥ 20) of the operator's own, newer than the
+    anchor, which push it to the second page of the draft box. (The ledger commit before the
+    second send, the anchor, the operator's drafts.)"""
     article(root, "2026-11-02-first", "第一次群发", MASS)
-    sent(root, sandbox, capsys, DAYS[0])
+    sent(root, url, capsys, DAYS[0])
     older = tip(root)
     article(root, "2026-11-03-second", "第二次群发", MASS)
-    http(sandbox + "/sandbox/clock", {"advance": 24 * 3600})
-    sent(root, sandbox, capsys, DAYS[1])
-    operator = client(root, sandbox, "cs-college")
+    http(url + "/sandbox/clock", {"advance": 24 * 3600})
+    sent(root, url, capsys, DAYS[1])
+    operator = client(root, url, "cs-college")
     [kept] = anchor.anchors(operator.drafts())
-    cover = next(m["media_id"] for m in world(sandbox)["materials"] if m["appid"] == "wxsandboxcscollege")
-    own = [operator.add_draft([draft(f"后台草稿{n}", cover)]) for n in range(20)]
-    assert [d["media_id"] for d in operator.drafts()][20] == kept.media_id  # first of the second page
+    cover = next(m["media_id"] for m in world(url)["materials"] if m["appid"] == "wxsandboxcscollege")
+    own = [operator.add_draft([draft(f"后台草稿{n}", cover)]) for n in range(drafts)]
+    assert [d["media_id"] for d in operator.drafts()][drafts] == kept.media_id  # on the second page
+    http(url + "/sandbox/clock", {"advance": 2 * 24 * 3600})  # WeChat's clientmsgid memory is over
+    article(root, "2026-11-05-third", "第三次群发", MASS)
+    return older, kept, own
+
+
+def test_an_operator_deleting_a_draft_while_the_rewind_guard_reads_does_not_hide_the_anchor(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The anchor is the only witness of a mass send. The operator deletes one of their drafts
+    while the guard reads the draft box. Read by offset, the second page started one further on
+    and the anchor was never listed: the rewound ledger passed and the lost mass send reached
+    every follower again."""
+    root = make_repo(tmp_path, policies=POLICY)
+    older, kept, own = anchor_on_page_two(root, sandbox, capsys)
     git(root, "update-ref", SANDBOX_LEDGER_REF, older)  # the ledger rewound past the second mass send
     assert not Ledger.open(root, ref=SANDBOX_LEDGER_REF).contains(kept.commit)
-    http(sandbox + "/sandbox/clock", {"advance": 2 * 24 * 3600})  # WeChat's clientmsgid memory is over
-    article(root, "2026-11-05-third", "第三次群发", MASS)
     calls_before = batchget_calls(sandbox, "wxsandboxcscollege")
     between_pages(sandbox, "wxsandboxcscollege", 2, ("draft/delete", {"media_id": own[0]}))
     code, report, err = publish(root, sandbox, capsys, DAYS[3])
     assert batchget_calls(sandbox, "wxsandboxcscollege") > calls_before + 1  # the guard read past page 1
     assert code == 2 and REFUSED in err, (report, err)
     assert mass_titles(sandbox) == ["第一次群发", "第二次群发"]
+
+
+def test_a_draft_box_that_never_holds_still_while_the_guard_reads_stops_the_run_sending_nothing(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo(tmp_path, policies=POLICY)
+    _, _, own = anchor_on_page_two(root, sandbox, capsys, drafts=20 + LIST_READS)  # two pages to the end
+    for read in range(LIST_READS):  # the operator deletes a draft during every read
+        between_pages(sandbox, "wxsandboxcscollege", 2 + 2 * read, ("draft/delete", {"media_id": own[read]}))
+    code, report, err = publish(root, sandbox, capsys, DAYS[3])
+    assert code == 1 and "Traceback" not in err, (report, err)
+    [failed] = report["failed"]
+    assert "draft/batchget 的列表无法读完整" in failed["message"] and "本次不发送任何文章" in failed["message"]
+    assert not report["published"] and mass_titles(sandbox) == ["第一次群发", "第二次群发"]
+    code, report, err = publish(root, sandbox, capsys, DAYS[3])  # once it holds still, the run goes on
+    assert code == 0 and mass_titles(sandbox) == ["第一次群发", "第三次群发", "第二次群发"], (report, err)
