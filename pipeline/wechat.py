@@ -464,8 +464,8 @@ class WeChat:
                     yield item
             if not shifted:
                 return
-        raise UnsettledList(endpoint, None, f"连续 {LIST_READS} 次读取时,列表都在读取过程中被改动(有草稿、发表记录或素材被增删或修改)",
-                            advice="可能有另一次发布运行、预览任务或运营人员正在公众号后台操作;"
+        raise UnsettledList(endpoint, None, f"连续 {LIST_READS} 次读取时,列表都在读取过程中被改动"
+                            "(有草稿、发表记录或素材被增删或修改)", advice="可能有另一次发布运行、预览任务或运营人员正在公众号后台操作;"
                             "本次没有据此发送任何内容,请稍后重新运行")
 
     def _one_read(self, endpoint: str, data: Mapping[str, Any]) -> Iterator[dict[str, Any] | None]:
