@@ -165,9 +165,11 @@ def preview(client: WeChat, article: Article, policies: Policies, to: Sequence[R
     mark = preview_mark(article, commit)
     media_id = client.add_draft([draft_article(article, policies, urls, cover_media_id, mark, PREVIEW_MARKER)])
     deliveries = tuple(_send(client, media_id, receiver, account) for receiver in to)
-    if not any(d.sent for d in deliveries):  # no phone points to it
+    if any(d.sent for d in deliveries):
+        deleted = delete_stale(client, media_id)
+    else:  # no phone points to it
         client.delete_draft_if_present(media_id)
-    deleted = delete_stale(client, media_id)
+        deleted = ()
     return Previewed(str(article.path), account.id, media_id, mark.partition(".")[2], deliveries, deleted)
 
 
@@ -180,8 +182,8 @@ class PreviewDraft:
 
 
 def preview_drafts(client: WeChat) -> list[PreviewDraft]:
-    """Every preview draft in the account's draft box, by its marker (listed without the HTML
-    when WeChat can: the marker is in the HTML, so the content is needed)."""
+    """Every preview draft in the account's draft box, by its marker (which is in the HTML: the
+    box is listed with content)."""
     found = []
     for item in client.drafts():
         content = item.get("content", {})
