@@ -126,10 +126,10 @@ def test_a_run_killed_between_add_and_send_leaves_nothing_anyone_takes(
                             "--rev", main_sha, "--to", "张三", "--sandbox-url", sandbox],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PROJECT, env={**os.environ})
     try:
-        deadline = time.monotonic() + 60
-        while not preview_drafts(state(sandbox)) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60  # the sandbox counts a call before its fault's delay
+        while "message/mass/preview" not in state(sandbox)["calls"] and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.3)  # draft/add answered; the preview call is waiting in the sandbox
+        assert len(preview_drafts(state(sandbox))) == 1  # draft/add answered; the preview is on its way
     finally:
         run.send_signal(signal.SIGKILL)
         run.communicate(timeout=30)
@@ -164,7 +164,7 @@ _STEP = st.tuples(st.sampled_from(["pr-1", "pr-2"]), st.booleans(), st.sampled_f
                   st.sampled_from(["张三", "李四"]))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(_STEP, min_size=2, max_size=6))
 def test_any_sequence_of_previews_from_two_pull_requests(steps: list[tuple[str, bool, int, str]],
                                                          tmp_path_factory: pytest.TempPathFactory,
@@ -214,3 +214,64 @@ def test_any_sequence_of_previews_from_two_pull_requests(steps: list[tuple[str, 
                     assert message["shows"] is not None, (message, newest)
     finally:
         server.shutdown()
+
+
+def test_a_draft_of_the_one_draft_era_is_never_reused_and_goes_a_day_later(
+        world: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A preview draft an earlier wxpub kept per article (marker: the folder's key alone, updated
+    in place) is not this version's: a preview adds its own, and the first run a day after the
+    old draft was added deletes it."""
+    from pipeline.sending import with_marker
+    from pipeline.wechat import Credentials, WeChat
+
+    repo, sandbox, head = world
+    first = preview_at(repo, sandbox, capsys, head, "张三")
+    [ours] = preview_drafts(state(sandbox))
+    http(sandbox + "/sandbox/accounts", {"appid": APPID, "secret": "legacy-secret-0001"})
+    client = WeChat(Credentials(APPID, "legacy-secret-0001"), base_url=sandbox + "/cgi-bin/", timeout=30)
+    legacy = {k: v for k, v in ours["articles"][0].items() if k not in ("url", "thumb_url")}
+    key = marker_of(legacy["content"], PREVIEW_MARKER).partition(".")[0]  # type: ignore[union-attr]
+    legacy_id = client.add_draft([{**legacy, "title": "旧版预览草稿", "content": with_marker(legacy["content"], key,
+                                                                                         PREVIEW_MARKER)}])
+    second = preview_at(repo, sandbox, capsys, head, "李四")
+    assert second["media_id"] not in (legacy_id, first["media_id"]) and second["deleted"] == []
+    assert state(sandbox)["previews"][-1]["shows"][0]["title"] != "旧版预览草稿"
+    http(sandbox + "/sandbox/clock", {"advance": KEEP_SECONDS + 1})
+    third = preview_at(repo, sandbox, capsys, head, "张三")
+    assert set(third["deleted"]) == {first["media_id"], legacy_id, second["media_id"]}
+
+
+_HEX40 = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40)
+_FOLDER = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\"), min_size=1,
+                  max_size=20).filter(lambda name: name not in (".", ".."))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(folder=_FOLDER, commit=st.one_of(st.none(), _HEX40, _HEX40.map(str.upper)))
+def test_a_preview_marker_reads_back_as_its_article_and_version_and_as_nothing_else(
+        repo: Path, folder: str, commit: str | None) -> None:
+    """Any article folder, any commit (or the working tree): the marker on the HTML reads back
+    whole through the one marker reader, splits into the folder's key and the version, and is
+    neither the publisher's marker nor the anchor's."""
+    import dataclasses
+    from pathlib import PurePosixPath
+
+    from pipeline.content import Article, load_article
+    from pipeline.sending import ANCHOR_MARKER, MARKER, with_marker
+    from pipeline.snapshot import WorkTree
+    from pipeline.wechat_preview import preview_key, preview_mark
+
+    if not (repo / ARTICLE).exists():
+        write_article(repo)
+    loaded = load_article(WorkTree(repo), PurePosixPath(ARTICLE) / "index.md")
+    assert isinstance(loaded, Article)
+    article = dataclasses.replace(loaded, path=PurePosixPath("content/official/publicity") / folder / "index.md")
+    mark = preview_mark(article, commit)
+    html = with_marker('<section data-wxpub="x.1"><p>正文</p></section>', mark, PREVIEW_MARKER)
+    assert marker_of(html, PREVIEW_MARKER) == mark
+    key, dot, version = mark.partition(".")
+    assert dot and key == preview_key(article) and "." not in version
+    assert version == (commit.lower() if commit else "w" + article.content_hash.removeprefix("sha256:")[:40])
+    assert marker_of(html, MARKER) == "x.1" and marker_of(html, ANCHOR_MARKER) is None
+    other = dataclasses.replace(article, path=PurePosixPath("content/official/publicity") / (folder + "x") / "index.md")
+    assert preview_mark(other, commit).partition(".")[0] != key
