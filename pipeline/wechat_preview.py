@@ -6,21 +6,38 @@ in ONE draft per article, and sends WeChat's preview message (message/mass/previ
 draft to each named reviewer. Nothing here reads or writes the ledger: a preview is not a
 publication, and the publisher later sends the article as if it had never been previewed.
 
-Where the draft is remembered: in WeChat itself. The draft's article carries
-`data-wxpub-preview="<key>"` (sending.PREVIEW_MARKER; the key is a digest of the article's
-folder), and each run finds the draft by listing the draft box, as the publisher finds its
-own attempts by their markers. A record in Git would need a runner that may push, and could
-name a draft an operator has since deleted or published; the draft box is what is true, and a
-fresh CI runner sees it as every other does. Two runs at once may both find nothing and both
-add a draft: after adding, a run lists again and, when there is more than one, every run keeps
-the same one (the oldest, then the smallest media_id), updates it and deletes the others.
-The publisher's marker (data-wxpub) is a different attribute, so neither its rewind guard nor
-`status --verify` takes a preview draft for one of its attempts.
+One draft per (article, version), never changed: `draft/add` for every run. WeChat documents
+the preview message (message/mass/preview, doc api_preview) as sending a draft by media_id "to
+see its style and layout on the phone"; it does not say the message keeps a snapshot, nor for how
+long it can be opened, and a draft can be changed (`draft/update`) under the same media_id. So a
+phone is assumed to show the draft as it is when opened (the sandbox does): a draft previewed
+once must never get other content, or a later run, of another commit or pull request, or a
+local run beside CI, would change what a reviewer sees after being told it is the commit they
+named. The draft's article carries `data-wxpub-preview="<key>.<version>"` (sending.PREVIEW_MARKER;
+the key is a digest of the article's folder, the version the commit given with --rev, else
+`w` and the bundle's content hash), for the operator and for clean-up; no run reuses a draft.
+
+Clean-up, after the previews went out: every preview draft of the account (any article) created
+more than KEEP_SECONDS before this run's own draft, by WeChat's clock (create_time), is deleted.
+"Older" is measured from our own draft, not "not ours": a run that added its draft a moment
+before or after ours is sending right now and keeps it; a run killed between add and send
+leaves a draft nobody's phone points to, deleted by the first run KEEP_SECONDS later. A run
+that sent to nobody (every reviewer refused) deletes its own draft at once. So the box holds at
+most the previews of the last KEEP_SECONDS (WeChat: about 100 a day per account) plus the
+drafts of runs killed since the last run. The publisher's marker (data-wxpub) is a different
+attribute, so neither its rewind guard, the anchor, `status --verify` nor `backup` takes a
+preview draft for one of its attempts.
+
+WeChat calls per preview: the cover looked up (material/batchget_material pages, add_material
+once per cover), one uploadimg per body image, one draft/add, one message/mass/preview per
+reviewer, the draft box listed once (draft/batchget, no_content, ceil(drafts / 20) calls) and a
+draft/delete per stale preview draft.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -29,6 +46,12 @@ from pipeline.errors import UserError
 from pipeline.policies import POLICY_FILE, Account, Policies
 from pipeline.sending import PREVIEW_MARKER, article_uploads, draft_article, find_material, marker_of
 from pipeline.wechat import WeChat, WeChatError
+
+# How long a preview draft is kept after it was added: the reviewer opens the message on the
+# phone within this; a later run deletes it afterwards (the message then opens a deleted
+# draft, never other content)
+KEEP_SECONDS = 24 * 3600
+_HEX = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 
 # Why WeChat refused a preview, in words a reviewer acts on ({name}: the reviewer, {account}: its name)
 REFUSALS: dict[int, str] = {
@@ -65,13 +88,14 @@ class Delivery:
 class Previewed:
     path: str
     account: str
-    media_id: str
-    draft: str  # created | updated
+    media_id: str  # the new draft the previews point to (deleted again when none was sent)
+    version: str  # the commit previewed, or `w<content hash>` for the working tree
     deliveries: tuple[Delivery, ...]
+    deleted: tuple[str, ...]  # stale preview drafts removed by this run
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "account": self.account, "media_id": self.media_id, "draft": self.draft,
-                "deliveries": [d.as_dict() for d in self.deliveries]}
+        return {"path": self.path, "account": self.account, "media_id": self.media_id, "version": self.version,
+                "deliveries": [d.as_dict() for d in self.deliveries], "deleted": list(self.deleted)}
 
 
 def receivers(policies: Policies, account: Account, names: Sequence[str],
@@ -103,12 +127,27 @@ def receivers(policies: Policies, account: Account, names: Sequence[str],
 
 
 def preview_key(article: Article) -> str:
-    """The marker value of an article's preview draft: one per article folder, whatever its version."""
+    """The first part of an article's preview marker: one per article folder, whatever its version."""
     return hashlib.sha256(str(article.bundle).encode("utf-8")).hexdigest()[:24]
 
 
-def preview(client: WeChat, article: Article, policies: Policies, to: Sequence[Receiver]) -> Previewed:
-    """Upload what the article needs, put it in its one preview draft, and preview it to each of `to`."""
+def preview_version(article: Article, commit: str | None) -> str:
+    """What the preview shows: the commit it was read from, else the working tree's content."""
+    if commit is not None:
+        if not _HEX.fullmatch(commit):
+            raise ValueError(f"not a commit id: {commit!r}")
+        return commit.lower()
+    return "w" + article.content_hash.removeprefix("sha256:")[:40]
+
+
+def preview_mark(article: Article, commit: str | None) -> str:
+    return f"{preview_key(article)}.{preview_version(article, commit)}"
+
+
+def preview(client: WeChat, article: Article, policies: Policies, to: Sequence[Receiver],
+            commit: str | None = None) -> Previewed:
+    """Upload what the article needs, put it in a new draft of its own, preview it to each of
+    `to`, then delete the stale preview drafts (see the module's docstring)."""
     account = policies.accounts[article.account]
     uploads = article_uploads(article, policies)
     if isinstance(uploads, str):
@@ -123,40 +162,51 @@ def preview(client: WeChat, article: Article, policies: Policies, to: Sequence[R
             cover_media_id = found[0] if found is not None else client.upload_cover(data, ref.name)[0]
         else:
             urls[source] = client.upload_body_image(data, ref.name)
-    key = preview_key(article)
-    item = draft_article(article, policies, urls, cover_media_id, key, PREVIEW_MARKER)
-    media_id, made = put_draft(client, key, item)
+    mark = preview_mark(article, commit)
+    media_id = client.add_draft([draft_article(article, policies, urls, cover_media_id, mark, PREVIEW_MARKER)])
     deliveries = tuple(_send(client, media_id, receiver, account) for receiver in to)
-    return Previewed(str(article.path), account.id, media_id, "created" if made else "updated", deliveries)
+    if any(d.sent for d in deliveries):
+        deleted = delete_stale(client, media_id)
+    else:  # no phone points to it
+        client.delete_draft_if_present(media_id)
+        deleted = ()
+    return Previewed(str(article.path), account.id, media_id, mark.partition(".")[2], deliveries, deleted)
 
 
-def preview_drafts(client: WeChat, key: str) -> list[str]:
-    """media_ids of the drafts carrying this preview key, the one every run keeps first."""
+@dataclass(frozen=True)
+class PreviewDraft:
+    media_id: str
+    key: str  # the article folder's digest
+    version: str  # the commit, `w<content hash>`, or "" (a draft of wxpub before versions)
+    created: int  # WeChat's create_time
+
+
+def preview_drafts(client: WeChat) -> list[PreviewDraft]:
+    """Every preview draft in the account's draft box, by its marker (which is in the HTML: the
+    box is listed with content)."""
     found = []
     for item in client.drafts():
         content = item.get("content", {})
         news = content.get("news_item", [])
-        if news and marker_of(str(news[0].get("content", "")), PREVIEW_MARKER) == key:
-            found.append((int(content.get("create_time", item.get("update_time", 0)) or 0), str(item["media_id"])))
-    return [media_id for _, media_id in sorted(found)]
+        mark = marker_of(str(news[0].get("content", "")), PREVIEW_MARKER) if news else None
+        if mark is not None:
+            key, _, version = mark.partition(".")
+            created = int(content.get("create_time", item.get("update_time", 0)) or 0)
+            found.append(PreviewDraft(str(item["media_id"]), key, version, created))
+    return found
 
 
-def put_draft(client: WeChat, key: str, item: dict[str, Any]) -> tuple[str, bool]:
-    """The article's preview draft holding `item`: the existing one updated, else a new one.
-    (media_id, whether it was created). Duplicates a race left are deleted."""
-    existing = preview_drafts(client, key)
-    made = not existing
-    if made:
-        client.add_draft([item])
-        existing = preview_drafts(client, key)  # another run may have added one meanwhile
-        if not existing:
-            raise WeChatError("draft/batchget", None, "新建的预览草稿没有出现在草稿箱中")
-    keep, *extra = existing
-    if not made or extra:  # ours may be an extra: the kept one gets this version
-        client.update_draft(keep, 0, item)
-    for media_id in extra:
+def delete_stale(client: WeChat, ours: str) -> tuple[str, ...]:
+    """Deletes the preview drafts created more than KEEP_SECONDS before `ours` (WeChat's clock);
+    none when `ours` is not in the box (then nothing tells the time by WeChat's clock)."""
+    drafts = preview_drafts(client)
+    mine = next((d for d in drafts if d.media_id == ours), None)
+    if mine is None:
+        return ()
+    stale = tuple(d.media_id for d in drafts if d.created < mine.created - KEEP_SECONDS)
+    for media_id in stale:
         client.delete_draft_if_present(media_id)
-    return keep, made
+    return stale
 
 
 def _send(client: WeChat, media_id: str, receiver: Receiver, account: Account) -> Delivery:

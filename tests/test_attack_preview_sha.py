@@ -196,12 +196,10 @@ def test_a_second_preview_line_is_not_heard(tmp_path: Path, comment: str) -> Non
 # -- one article, one preview draft: two runs side by side ---------------------------------------------
 
 def test_preview_runs_of_all_pull_requests_wait_for_each_other() -> None:
-    """Each article has one preview draft, updated by every run and then previewed by media_id
-    (pipeline/wechat_preview.py). The group was per pull request: the author's own pull request
-    changing the same article, asked for at the same time (an editor can push, so may ask), put
-    its version in that draft between the reviewer's run's update and its preview, and the
-    reviewer's phone showed it as the commit they named. One group for the repository keeps the
-    runs apart, and `queue: max` keeps every waiting request (else a third cancels the second)."""
+    """One group for the repository keeps preview runs apart, and `queue: max` keeps every
+    waiting request (else a third cancels the second). It was the only guard while an article had
+    one preview draft updated by every run; now each run previews a draft of its own that nobody
+    changes (tests/test_preview_drafts.py), and the group still keeps runs in order."""
     workflow = yaml.safe_load(PREVIEW_WORKFLOW.read_text(encoding="utf-8"))
     assert workflow["concurrency"] == {"group": "wechat-preview", "cancel-in-progress": False, "queue": "max"}
     (job,) = workflow["jobs"].values()

@@ -67,12 +67,12 @@ def ledger_refs(root: Path) -> str:
     return git(root, "for-each-ref", "refs/wxpub/")
 
 
-def test_sends_to_each_named_reviewer_and_a_second_call_updates_the_one_draft(
+def test_sends_to_each_named_reviewer_and_a_second_call_adds_a_draft_of_its_own(
         world: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
     repo, sandbox = world
     code, report, _ = preview(repo, sandbox, capsys, "张三", "李四")
     assert code == 0 and report is not None
-    assert report["draft"] == "created" and [d["sent"] for d in report["deliveries"]] == [True, True]
+    assert report["version"].startswith("w") and [d["sent"] for d in report["deliveries"]] == [True, True]
     after_first = state(sandbox)
     assert [p["touser"] for p in after_first["previews"]] == [ZHANG["openid"], LISI["openid"]]
     [draft] = preview_drafts(after_first)
@@ -80,23 +80,32 @@ def test_sends_to_each_named_reviewer_and_a_second_call_updates_the_one_draft(
     content = draft["articles"][0]["content"]
     assert "mmbiz.qpic.cn/sandbox/" in content  # the body image uploaded, as the publisher does
     assert marker_of(content) is None  # not the publisher's marker: no attempt of its own
+    assert marker_of(content, PREVIEW_MARKER) == f"{preview_key_of(ARTICLE)}.{report['version']}"
 
     index = repo / ARTICLE / "index.md"
     index.write_text(index.read_text(encoding="utf-8").replace("秋季运动会", "秋季田径运动会"), encoding="utf-8")
-    code, report, _ = preview(repo, sandbox, capsys, "张三")
-    assert code == 0 and report is not None and report["draft"] == "updated"
+    code, second, _ = preview(repo, sandbox, capsys, "张三")
+    assert code == 0 and second is not None and second["media_id"] != report["media_id"]
+    assert second["version"] != report["version"] and second["deleted"] == []
     after_second = state(sandbox)
-    [same] = preview_drafts(after_second)
-    assert same["media_id"] == draft["media_id"] and "秋季田径运动会" in same["articles"][0]["title"]
-    assert len(after_second["drafts"]) == 1 and len(after_second["previews"]) == 3
-    assert after_second["calls"]["draft/add"] == 1 and after_second["calls"]["draft/update"] == 1
+    assert len(preview_drafts(after_second)) == 2 and len(after_second["previews"]) == 3
+    assert after_second["calls"]["draft/add"] == 2 and "draft/update" not in after_second["calls"]
+    first_phone, _, third_phone = after_second["previews"]
+    assert "秋季田径运动会" not in first_phone["shows"][0]["title"]  # what 张三 was told is still there
+    assert "秋季田径运动会" in third_phone["shows"][0]["title"]
     # the cover went up once (found again by its content-hash name); previews never touch the ledger
     assert len(after_second["materials"]) == 1
     assert ledger_refs(repo) == ""
 
 
-def test_a_fresh_clone_at_a_commit_updates_the_same_draft(world: tuple[Path, str], tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def preview_key_of(article: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(article.encode("utf-8")).hexdigest()[:24]
+
+
+def test_a_fresh_clone_at_a_commit_marks_its_draft_with_that_commit(world: tuple[Path, str], tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """A new CI runner: a clone of its own, the article read from the pull request's commit."""
     repo, sandbox = world
     assert preview(repo, sandbox, capsys, "张三")[0] == 0
@@ -106,61 +115,33 @@ def test_a_fresh_clone_at_a_commit_updates_the_same_draft(world: tuple[Path, str
     clone = tmp_path / "runner"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
     git(clone, "checkout", "-q", "HEAD~1")  # the base branch's checkout; the article comes from --rev
-    code, report, _ = preview(clone, sandbox, capsys, "张三", extra=("--rev", head))
-    assert code == 0 and report is not None and report["draft"] == "updated"
-    [draft] = preview_drafts(state(sandbox))
+    code, report, _ = preview(clone, sandbox, capsys, "张三", extra=("--rev", head[:12]))
+    assert code == 0 and report is not None and report["version"] == head  # the whole sha, whatever --rev said
+    [draft] = [d for d in preview_drafts(state(sandbox)) if d["media_id"] == report["media_id"]]
     assert "秋季趣味运动会" in draft["articles"][0]["title"]
+    assert marker_of(draft["articles"][0]["content"], PREVIEW_MARKER) == f"{preview_key_of(ARTICLE)}.{head}"
     assert ledger_refs(clone) == "" and ledger_refs(repo) == ""
 
 
-def test_duplicates_left_by_a_race_converge_on_the_oldest(world: tuple[Path, str],
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    """Two runs that both found no draft both add one: every later run keeps the same one (the
-    oldest) and deletes the other, so the draft box ends with one."""
+def test_two_runs_at_once_each_keep_their_own_draft(world: tuple[Path, str], tmp_path: Path) -> None:
+    """Two processes started together, of two versions, draft/add answered slowly: each
+    message shows its own run's version, and neither run deleted the other's draft."""
     repo, sandbox = world
-    assert preview(repo, sandbox, capsys, "张三")[0] == 0
-    [first] = preview_drafts(state(sandbox))
-    http(sandbox + "/sandbox/clock", {"advance": 5})
-    raced = subprocess.run([sys.executable, "-c", _ADD_COPY, sandbox, first["media_id"]], capture_output=True,
-                           text=True, cwd=PROJECT)
-    assert raced.returncode == 0, raced.stderr
-    assert len(preview_drafts(state(sandbox))) == 2
-    code, report, _ = preview(repo, sandbox, capsys, "李四")
-    assert code == 0 and report is not None and report["media_id"] == first["media_id"]
-    assert [d["media_id"] for d in preview_drafts(state(sandbox))] == [first["media_id"]]
-
-
-# A second draft with the same preview marker, as a run that lost the race would have added
-_ADD_COPY = """
-import json, sys, urllib.request
-base, media_id = sys.argv[1], sys.argv[2]
-def call(path, payload):
-    request = urllib.request.Request(base + path, data=json.dumps(payload).encode(), method="POST")
-    return json.loads(urllib.request.urlopen(request).read())
-secret = "raced-secret-0001"
-call("/sandbox/accounts", {"appid": "wxsandboxofficial", "secret": secret})
-token = call("/cgi-bin/stable_token", {"grant_type": "client_credential", "appid": "wxsandboxofficial",
-                                        "secret": secret})["access_token"]
-draft = call("/cgi-bin/draft/get?access_token=" + token, {"media_id": media_id})["news_item"][0]
-draft = {k: v for k, v in draft.items() if k not in ("url", "thumb_url")}
-assert "media_id" in call("/cgi-bin/draft/add?access_token=" + token, {"articles": [draft]})
-"""
-
-
-def test_two_runs_at_once_leave_one_draft(world: tuple[Path, str], tmp_path: Path) -> None:
-    """Two processes started together, draft/add answered slowly so both list an empty box first."""
-    repo, sandbox = world
-    http(sandbox + "/sandbox/faults", {"endpoint": "draft/add", "delay": 5, "count": 2})
-    command = [sys.executable, "-m", "pipeline", "--root", str(repo), "preview", "--wechat", str(repo / ARTICLE),
-               "--to", "张三", "--sandbox-url", sandbox]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT,
-                             env={**os.environ}) for _ in range(2)]
+    first = git(repo, "rev-parse", "HEAD")
+    index = repo / ARTICLE / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("秋季运动会", "秋季接力运动会"), encoding="utf-8")
+    second = commit_all(repo, "the other pull request's version")
+    http(sandbox + "/sandbox/faults", {"endpoint": "draft/add", "delay": 3, "count": 2})
+    runs = [subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(repo), "preview", "--wechat", ARTICLE,
+                              "--rev", rev, "--to", name, "--sandbox-url", sandbox],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT, env={**os.environ})
+            for rev, name in ((first, "张三"), (second, "李四"))]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     world_after = state(sandbox)
-    assert world_after["calls"]["draft/add"] == 2  # both found the box empty: the race happened
-    assert len(preview_drafts(world_after)) == 1 and len(world_after["drafts"]) == 1
-    assert len(world_after["previews"]) == 2
+    assert world_after["calls"]["draft/add"] == 2 and len(preview_drafts(world_after)) == 2
+    by_phone = {p["touser"]: p["shows"][0]["title"] for p in world_after["previews"]}
+    assert "秋季接力运动会" not in by_phone[ZHANG["openid"]] and "秋季接力运动会" in by_phone[LISI["openid"]]
 
 
 def test_past_the_daily_limit_a_preview_is_refused_in_chinese(world: tuple[Path, str],
@@ -194,6 +175,7 @@ def test_someone_who_does_not_follow_or_has_no_such_id_is_refused_with_a_reason(
     assert "微信号无效" in report["deliveries"][0]["message"]
     assert LISI["openid"] not in json.dumps(report) and ZHANG["wxname"] not in json.dumps(report)  # personal IDs stay out
     assert state(sandbox)["previews"] == []
+    assert state(sandbox)["drafts"] == []  # sent to nobody: no phone points to the draft, so it went again
 
 
 def test_an_unknown_reviewer_is_named_with_the_allowed_ones(world: tuple[Path, str],
@@ -245,6 +227,7 @@ def test_previews_never_enter_the_ledger_nor_hold_back_publishing(world: tuple[P
     published = world_after["publications"][0]["articles"][0]["content"]
     assert marker_of(published, MARKER) and marker_of(published, PREVIEW_MARKER) is None
     assert len(preview_drafts(world_after)) == 1  # the preview draft stays a draft: nothing published it
+    assert world_after["previews"][0]["shows"] is not None
     lines = git(repo, "show", f"{SANDBOX_LEDGER_REF}:ledger.jsonl").splitlines()
     assert not any("preview" in line for line in lines)
     code = main(["--root", str(repo), "status", "--sandbox-url", sandbox, "--verify", "--format", "json"])

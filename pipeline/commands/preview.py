@@ -158,7 +158,7 @@ def _run_wechat(args: argparse.Namespace) -> int:
     if args.output is not None or args.changed_since:
         raise UserError("--wechat 不写预览文件:-o 和 --changed-since 不能与它同用", hint="去掉 -o / --changed-since")
     policies = load_policies(root)
-    article = _wechat_article(root, args.articles[0], args.rev)
+    article, commit = _wechat_article(root, args.articles[0], args.rev)
     account = policies.accounts.get(article.account)
     if account is None:
         raise UserError(f"文章所在的账号 `{article.account}` 不在 policies.yaml 中", where=str(article.path),
@@ -181,7 +181,7 @@ def _run_wechat(args: argparse.Namespace) -> int:
             _follow(api, credentials(account).appid, to)
         client = WeChat(credentials(account), base_url=api, timeout=timeout)
         try:
-            result = wechat_preview.preview(client, article, policies, to)
+            result = wechat_preview.preview(client, article, policies, to, commit)
         except WeChatError as error:
             print(f"错误:{article.path}: 未能发送预览:{error}", file=sys.stderr)
             return ExitCode.FINDINGS
@@ -193,13 +193,15 @@ def _run_wechat(args: argparse.Namespace) -> int:
     return ExitCode.OK if all(d.sent for d in result.deliveries) else ExitCode.FINDINGS
 
 
-def _wechat_article(root: Path, given: Path, rev: str | None) -> Article:
-    """The one article `given` names: in the working tree, or with `rev` in that commit."""
+def _wechat_article(root: Path, given: Path, rev: str | None) -> tuple[Article, str | None]:
+    """The one article `given` names: in the working tree (commit None), or with `rev` in that
+    commit (and its full id, which the preview draft is marked with)."""
     from pipeline.changes import open_repository, resolve_commit
     from pipeline.content import ARTICLE_FILE
     from pipeline.snapshot import CommitTree, Snapshot
 
     source: Snapshot
+    commit_id: str | None = None
     if rev is None:
         bundles = select_bundles(root, [given], None)
         if len(bundles) != 1:
@@ -212,11 +214,11 @@ def _wechat_article(root: Path, given: Path, rev: str | None) -> Article:
         bundle = relative if relative.name == ARTICLE_FILE else relative / ARTICLE_FILE
         if ".." in bundle.parts or not bundle.parts or bundle.parts[0] != "content":
             raise UserError(f"不是 content/ 下的文章路径:{given}", hint=hint)
-        source = CommitTree(commit.tree)
+        source, commit_id = CommitTree(commit.tree), str(commit.id)
     loaded = load_article(source, bundle)
     if not isinstance(loaded, Article):
         raise UserError(loaded.message, where=f"{loaded.path}:{loaded.line}", hint="修正后再预览(wxpub lint 可检查)")
-    return loaded
+    return loaded, commit_id
 
 
 def _follow(api: str, appid: str, to: tuple[Receiver, ...]) -> None:
@@ -240,9 +242,12 @@ def _report_wechat(result: Previewed, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    draft = "新建了预览草稿" if result.draft == "created" else "更新了预览草稿"
-    print(f"{result.path}: {draft}(草稿箱中的 media_id {result.media_id})")
+    shown = f"提交 {result.version[:12]}" if not result.version.startswith("w") else "工作区中的版本"
+    kept = "" if any(d.sent for d in result.deliveries) else ";没有发给任何人,已删除"
+    print(f"{result.path}: 新建了预览草稿,内容为{shown}(草稿箱中的 media_id {result.media_id}{kept})")
     for delivery in result.deliveries:
         print(f"{'已发送' if delivery.sent else '未发送'}\t{delivery.name}\t{delivery.message}")
     sent = sum(1 for d in result.deliveries if d.sent)
+    if result.deleted:
+        print(f"删除了 {len(result.deleted)} 份超过一天的旧预览草稿")
     print(f"本次:发出 {sent} 条预览" + (f",{len(result.deliveries) - sent} 条未发出" if sent < len(result.deliveries) else ""))

@@ -184,6 +184,16 @@ def _rows(db: sqlite3.Connection, sql: str, json_columns: tuple[str, ...] = ()) 
     return [{k: (loads(row[k]) if k in json_columns else row[k]) for k in row.keys()} for row in db.execute(sql)]
 
 
+def _previews(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The preview messages sent, each with what it `shows` when opened now: WeChat does not
+    document that a preview keeps a snapshot, so the sandbox opens the draft as it is now (its
+    articles' titles and content), or None once the draft is gone (deleted, published, sent)."""
+    drafts = {row["media_id"]: loads(row["articles"]) for row in db.execute("SELECT media_id, articles FROM drafts")}
+    return [{**row, "shows": ([{"title": a["title"], "content": a["content"]} for a in drafts[row["media_id"]]]
+                              if row["media_id"] in drafts else None)}
+            for row in _rows(db, "SELECT * FROM previews ORDER BY sent_at, rowid")]
+
+
 def _snapshot(store: Store, db: sqlite3.Connection) -> dict[str, Any]:
     calls: dict[str, int] = {}
     by_account: dict[str, dict[str, int]] = {}
@@ -208,6 +218,6 @@ def _snapshot(store: Store, db: sqlite3.Connection) -> dict[str, Any]:
         "publications": _rows(db, "SELECT * FROM publications ORDER BY submitted_at, rowid",
                               ("articles", "fail_idx", "forced")),
         "mass_sends": _rows(db, "SELECT * FROM mass_sends ORDER BY sent_at, rowid", ("articles", "filter")),
-        "previews": _rows(db, "SELECT * FROM previews ORDER BY sent_at, rowid"),
+        "previews": _previews(db),
         "faults": listing(db),
     }

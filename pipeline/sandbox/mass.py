@@ -11,6 +11,9 @@ Preview ("预览接口", api_preview): one receiver, by `touser` (an openid of t
 only a follower: an openid the account does not know is 40003, a WeChat ID nobody has is
 40132, someone who does not (or no longer) follow(s) is 43004. The media_id must be a draft of
 this account (40007). A preview sends nothing to followers and leaves the draft where it is.
+WeChat documents no snapshot and no lifetime for the message: the sandbox records the media_id
+only, and the message shows the draft as it is when opened (state's `previews[].shows`: the
+draft's current articles, None once it is deleted, published or sent).
 Who follows and the daily limit are set through /sandbox/followers (set_audience).
 """
 
