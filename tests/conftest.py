@@ -18,6 +18,7 @@ from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (
     SAMPLE_TEAMS, Lint, commit_all, empty_repo, jpeg_bytes, lint_json, make_repo, write_article,
 )
+from tests.testing.workflow_tokens import approvals_token
 
 _LOCAL = ("127.0.0.1", "::1", "localhost")
 
@@ -57,12 +58,12 @@ def sandbox(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     """The fake GitHub over HTTP with the sample policy's teams (SAMPLE_TEAMS), and the
-    environment `wxpub approvals` and `publish --require-approvals` read it from."""
+    environment `wxpub approvals` reads it from: the token approvals.yml's App step asks for."""
     with FakeGitHub("jcu-media/site") as fake:
         for slug, members in SAMPLE_TEAMS.items():
             fake.set_team("jcu-media", slug, members)
         monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
+        monkeypatch.setenv("WXPUB_FORGE_TOKEN", approvals_token(fake))
         monkeypatch.setenv("GITHUB_API_URL", fake.url)
         yield fake
 

@@ -28,6 +28,7 @@ from pipeline.snapshot import WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, make_repo
 from tests.testing.preview_job import comment_on_pull
+from tests.testing.workflow_tokens import APPROVALS, github_token
 
 HEAD, OLD = "h" * 40, "o" * 40
 NEWS = "content/official/publicity/2026-10-20-sports-day/index.md"
@@ -257,11 +258,14 @@ def test_a_pull_request_touching_two_accounts(repo: Path, github: FakeGitHub,
 
 
 def test_unreadable_team_membership_is_said_not_guessed(repo: Path, github: FakeGitHub,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     pull(github, (NEWS, "added", None))
     github.set_file(HEAD, NEWS, article())
     github.add_review(1, "pub-chief", "APPROVED", HEAD)
-    github.deny_members = True  # what a plain GITHUB_TOKEN gets
+    # the approvals job's GITHUB_TOKEN alone (no App, no WXPUB_FORGE_TOKEN): no organisation permission
+    monkeypatch.delenv("WXPUB_FORGE_TOKEN")
+    monkeypatch.setenv("GITHUB_TOKEN", github_token(github, APPROVALS, "approvals"))
     code = main(["--root", str(repo), "approvals", "--pr", "1", "--status"])
     err = capsys.readouterr().err
     assert code == 2 and "read:org" in err and "Traceback" not in err

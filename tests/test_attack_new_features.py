@@ -27,7 +27,7 @@ from pipeline.backup import IMAGE_HOSTS, Downloader, export
 from tests.test_backup import PHOTO, official, published  # noqa: F401 - the fixture
 from tests.testing.fixtures import PROJECT, commit_all, write_article
 from tests.testing.preview_job import (
-    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_command,
+    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, preview_token, run_find_step, step_command,
 )
 
 SECRET = "s3cr3t-official-never-leaves"
@@ -244,14 +244,14 @@ def test_a_push_after_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
     """The reviewer labels the pull request at head A; its author pushes B before the job starts.
     The preview must be of A, the commit the reviewer saw, or of nothing: the job asks GitHub
     for the head, and the event says which head was labelled."""
-    from tests.testing.fake_github import TOKEN, FakeGitHub
+    from tests.testing.fake_github import FakeGitHub
 
     seen, pushed = "a" * 40, "c" * 40
     with FakeGitHub() as github:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", seen, files=[(ARTICLE + "/index.md", "modified", None)])
         github.push(7, pushed)
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="pull_request_target",
                                           PR_NUMBER="7", LABELED_SHA=seen)
     assert code != 0 and pushed not in output, (output, log)
 
@@ -260,12 +260,12 @@ def test_a_label_sends_nothing_and_replies_with_the_line(tmp_path: Path) -> None
     """Nothing pushed since the label, but a label names no commit: the head it was put on may be
     a push made while the reviewer read the diff. The reply gives the line for the head, with the
     names of WXPUB_PREVIEW_TO (tests/test_attack_preview_sha.py has the push before the label)."""
-    from tests.testing.fake_github import TOKEN, FakeGitHub
+    from tests.testing.fake_github import FakeGitHub
 
     with FakeGitHub() as github:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="pull_request_target",
                                           PR_NUMBER="7", LABELED_SHA="a" * 40)
         ((number, _, reply),) = github.comments
     assert code != 0 and output == "", log
@@ -278,13 +278,13 @@ def test_a_label_sends_nothing_and_replies_with_the_line(tmp_path: Path) -> None
 def _ask_bycomment_on_pull(tmp_path: Path, sender: str, roles: dict[str, str]) -> tuple[int, str, str, list[str]]:
     """`/preview 张三 @<a * 40>` commented by `sender` on a repository where `roles` hold: (exit code,
     GITHUB_OUTPUT, log, the paths the job asked GitHub for)."""
-    from tests.testing.fake_github import TOKEN, FakeGitHub
+    from tests.testing.fake_github import FakeGitHub
 
     with FakeGitHub() as github:
         for login, role in roles.items():
             github.set_role(login, role)
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="issue_comment",
                                           PR_NUMBER="7", COMMENT="/preview 张三 @" + "a" * 40, SENDER=sender)
         return code, output, log, github.paths()
 
@@ -318,12 +318,12 @@ def test_a_preview_comment_by_someone_without_access_is_refused(tmp_path: Path) 
 
 def test_a_label_by_someone_with_triage_access_is_refused(tmp_path: Path) -> None:
     """Triage may add labels: the label `wechat-preview` is heard from a writer only, too."""
-    from tests.testing.fake_github import TOKEN, FakeGitHub
+    from tests.testing.fake_github import FakeGitHub
 
     with FakeGitHub() as github:
         github.set_role("triager", "triage")
         github.add_pull(7, "editor", "a" * 40, files=[(ARTICLE + "/index.md", "modified", None)])
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="pull_request_target",
                                           PR_NUMBER="7", LABELED_SHA="a" * 40, SENDER="triager")
     assert code != 0 and output == "", log
     assert "没有写权限" in log
@@ -690,13 +690,13 @@ def test_a_preview_comment_without_names_is_told_to_write_them(tmp_path: Path, c
 
 
 def test_a_push_while_the_job_reads_a_labelled_pull_request_is_not_what_gets_sent(tmp_path: Path) -> None:
-    from tests.testing.fake_github import TOKEN, FakeGitHub
+    from tests.testing.fake_github import FakeGitHub
 
     with FakeGitHub() as github:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", SEEN, files=[(ARTICLE + "/index.md", "modified", None)])
         github.after_next("GET", f"/repos/{github.repo}/pulls/7", lambda: github.push(7, PUSHED))
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="pull_request_target",
                                           PR_NUMBER="7", LABELED_SHA=SEEN)
     assert code != 0 and output == "", log
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 
-from tests.testing.fake_github import TOKEN, FakeGitHub
+from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import commit_all, write_article
 from tests.testing.preview_job import (
-    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, run_find_step, step_command,
+    ARTICLE, PREVIEW_WORKFLOW, PUSHED, SEEN, comment_on_pull, copy_line, preview_token, run_find_step, step_command,
 )
 
 ARTICLE_FILE = (ARTICLE + "/index.md", "modified", None)
@@ -30,9 +30,9 @@ def _ask(tmp_path: Path, github: FakeGitHub, how: str) -> tuple[int, str, str]:
     """A writer asks for pull request #7's head, SEEN, by comment or by label."""
     github.set_role("reviewer", "write")
     if how == "comment":
-        return run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment", PR_NUMBER="7",
+        return run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="issue_comment", PR_NUMBER="7",
                              COMMENT=f"/preview 张三 @{SEEN}")
-    return run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target", PR_NUMBER="7",
+    return run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="pull_request_target", PR_NUMBER="7",
                          LABELED_SHA=SEEN)
 
 
@@ -84,7 +84,7 @@ def test_a_push_before_the_label_is_not_what_gets_sent(tmp_path: Path) -> None:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", SEEN, files=[ARTICLE_FILE])
         github.push(7, PUSHED)
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="pull_request_target",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="pull_request_target",
                                           PR_NUMBER="7", LABELED_SHA=PUSHED)
         replies = list(github.comments)
     assert code != 0 and PUSHED not in output and output == "", log
@@ -137,7 +137,7 @@ def test_a_pull_request_retargeted_while_the_job_reads_it_sends_nothing(tmp_path
 
 @pytest.mark.parametrize("status", [403, 404, 502])
 def test_events_that_cannot_be_read_send_nothing(tmp_path: Path, status: int) -> None:
-    """Fails closed: a token without `issues: read` (403), or GitHub failing, is no answer that
+    """Fails closed: a token that may not read them (403), or GitHub failing, is no answer that
     the base never changed."""
     with FakeGitHub() as github:
         github.add_pull(7, "editor", SEEN, files=[ARTICLE_FILE])
@@ -213,7 +213,7 @@ def test_a_comment_on_no_pull_request_gets_nothing(tmp_path: Path) -> None:
     with FakeGitHub() as github:
         github.set_role("reviewer", "write")
         github.add_pull(7, "editor", SEEN, files=[ARTICLE_FILE])
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo, EVENT_NAME="issue_comment",
                                           PR_NUMBER="8", COMMENT=f"/preview 张三 @{SEEN}")
         assert github.comments == []
     assert code != 0 and output == "", log

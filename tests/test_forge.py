@@ -277,14 +277,16 @@ def test_teams_nest_only_under_existing_teams_and_never_in_a_cycle(fake: FakeGit
         fake.set_team("jcu-media", "a", ["x"], parent="b")
 
 
-def test_team_members_denied_to_github_token(fake: FakeGitHub, forge: GitHubForge) -> None:
+def test_team_members_denied_to_github_token(fake: FakeGitHub) -> None:
+    # a workflow's GITHUB_TOKEN: repository permissions only, never the organisation's Members
     fake.set_team("jcu-media", "editors", ["wangfang"])
-    fake.deny_members = True
+    token = fake.mint({"contents": "read", "pull-requests": "write", "statuses": "write"})
+    forge = GitHubForge(REPO, token, api_url=fake.url)
     with pytest.raises(MembershipUnavailable) as caught:
         forge.team_members("@jcu-media/editors")
     error = caught.value
     assert isinstance(error, ForgeError) and isinstance(error, UserError)
-    assert error.status == 403
+    assert error.status == 404  # GitHub hides the organisation's teams from it
     assert "@jcu-media/editors" in error.message
     for needle in ("GITHUB_TOKEN", "Members: read", "read:org", "WXPUB_FORGE_TOKEN", "GitHub App"):
         assert needle in error.hint

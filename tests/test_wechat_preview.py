@@ -301,8 +301,7 @@ def test_the_workflow_runs_base_code_for_same_repository_pull_requests_only() ->
     assert "startsWith(github.event.comment.body, '/preview')" in condition
     assert '"OWNER", "MEMBER", "COLLABORATOR"' in condition and "author_association" in condition
     # read the base branch; write only to reply on the pull request to a /preview comment
-    assert workflow["permissions"] == {} and job["permissions"] == {"contents": "read", "pull-requests": "write",
-                                                                  "issues": "read"}
+    assert workflow["permissions"] == {} and job["permissions"] == {"contents": "read", "pull-requests": "write"}
     steps = job["steps"]
     find = next(s for s in steps if s.get("id") == "pr")
     assert ".head.repo.full_name" in find["run"] and "exit 1" in find["run"]  # a fork's PR, asked by comment

@@ -22,13 +22,18 @@ Endpoints (GitHub's documented shapes, trimmed to the fields a client reads):
     GET  /repos/{o}/{r}/commits/{sha}/pulls          pull requests (simple: no `merged`)
     GET  /repos/{o}/{r}/contents/{path}?ref=         base64 file, a directory listing, a symlink, or 404
     POST /repos/{o}/{r}/statuses/{sha}
-    GET  /orgs/{org}/teams/{slug}/members            paginated, child teams' members included;
-                                                     403 when `deny_members`
+    GET  /orgs/{org}/teams/{slug}/members            paginated, child teams' members included
     GET  /repos/{o}/{r}/collaborators/{user}/permission  a person's role on the repository, or 404
 
-Every request needs `Authorization: token <token>` or `Bearer <token>` (else 401). `token` is
-the app the pipeline runs as (`APP_LOGIN`); `token_for(login)` gives a token acting as a
-person, for reviews sent over HTTP. Lists honour `per_page` (default 30, max 100) and `page`,
+Every request needs `Authorization: token <token>` or `Bearer <token>` of a token the fake
+issued (else 401 Bad credentials). `token` is an installation of the school's App (`APP_LOGIN`)
+with every permission the fake knows; `mint(permissions)` issues an installation token with
+only those (a job's GITHUB_TOKEN, an App token a step creates: see tests/testing/workflow_tokens.py,
+which reads them from the workflow file itself); `token_for(login)` gives a token acting as a
+person, for reviews sent over HTTP. An installation token lacking the permission an endpoint
+needs gets GitHub's answer (403 "Resource not accessible by integration", or 404 for an
+organisation's team): see "What each endpoint the fake serves needs" below, with its sources.
+Lists honour `per_page` (default 30, max 100) and `page`,
 and send a `Link` header with rel="next"/"last" (and "first"/"prev" after page 1) as GitHub does.
 
 As strict as GitHub where approvals depend on it (each documented in the REST reference):
@@ -57,7 +62,7 @@ As strict as GitHub where approvals depend on it (each documented in the REST re
   branch of the pull request changed" is in the issue events API, not the timeline's).
 
 Test state is plain data set through methods (`add_pull`, `add_review`, `dismiss_review`,
-`set_team`, `deny_members`, `set_role`, `set_file`, `set_symlink`, `link_commit`, `retarget`; `fail_next` injects
+`set_team`, `set_role`, `set_file`, `set_symlink`, `link_commit`, `retarget`; `fail_next` injects
 error answers). State GitHub would refuse (an author's approval) raises `Refused`. What the
 client did is recorded in `requests` ((method, raw path with query) for every request, auth
 failures included), `statuses`, `review_requests` and `comments`.
@@ -94,6 +99,53 @@ STATUS_STATES = ("error", "failure", "pending", "success")
 MAX_PR_FILES = 3000  # "Responses include a maximum of 3000 files" (List pull requests files)
 MAX_PR_COMMITS = 250  # "Lists a maximum of 250 commits for a pull request" (List commits on a pull request)
 MAX_COMMENT = 65536  # "body is too long (maximum is 65536 characters)"
+# The permissions of an installation token (a workflow's GITHUB_TOKEN is one, of the App
+# "github-actions"), by the names a workflow's `permissions:` uses; `members` is the organisation
+# permission an App token asks for with `permission-members`. "write" includes "read".
+# Scopes GitHub knows but no endpoint of the fake needs are accepted and grant nothing here.
+LEVELS = ("none", "read", "write")
+SCOPES = frozenset({
+    # jobs.<job_id>.permissions (GitHub Actions: "Controlling permissions for GITHUB_TOKEN")
+    "actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token", "issues", "models",
+    "packages", "pages", "pull-requests", "repository-projects", "security-events", "statuses",
+    # App-only: `metadata` (always granted, read) and the organisation's `members`
+    "metadata", "members",
+})
+FULL_APP = {"contents": "write", "issues": "write", "pull-requests": "write", "statuses": "write", "members": "read"}
+_DENIED = "Resource not accessible by integration"
+
+# What each endpoint the fake serves needs of an installation token: any ONE of the (scope, level)
+# pairs listed. Facts from GitHub's "Permissions required for GitHub Apps" (docs.github.com/en/rest/
+# authentication/permissions-required-for-github-apps; its data, github/docs
+# src/github-apps/data/fpt-2022-11-28/server-to-server-permissions.json). An endpoint listed under
+# two permissions (marked there "additional-permissions") is served with either, as each REST
+# reference page says ("at least one of the following permission sets"): a comment on a pull
+# request with `pull-requests: write` and no `issues` at all, as actions commenting on pull requests do.
+#   GET  repos/{o}/{r}                         Metadata read
+#   GET  pulls/{n}                             Pull requests read, or Contents read
+#   GET  pulls/{n}/files, pulls/{n}/commits    Pull requests read
+#   GET  pulls/{n}/reviews                     Pull requests read
+#   POST pulls/{n}/reviews, reviews/{id}/events, pulls/{n}/requested_reviewers   Pull requests write
+#   POST issues/{n}/comments                   Issues write, or Pull requests write
+#   GET  issues/{n}/events                     Issues read, or Pull requests read
+#   GET  commits/{sha}/pulls                   Pull requests read (only)
+#   GET  contents/{path}                       Contents read
+#   POST statuses/{sha}                        Commit statuses write
+#   GET  collaborators/{user}/permission       Metadata read: every token may ask
+#   GET  orgs/{org}/teams/{slug}/members       Members read (organisation permission). A GITHUB_TOKEN
+#        has no organisation permission (the `permissions:` keys above are the repository's);
+#        GitHub then answers 404 Not Found, not 403 (docs/setup.md step 3; reported in
+#        actions/github-script#518 and takanome-dev/assign-issue-action#379 for GITHUB_TOKEN).
+# A missing repository permission is 403 with the message "Resource not accessible by
+# integration" (GitHub's answer to an installation token; a fine-grained PAT reads "... by
+# personal access token"). `metadata: read` is every installation token's: the GITHUB_TOKEN table
+# lists it for every default, and an App cannot be without it ("Metadata: Read-only is automatic").
+# Pushing a ref (refs/wxpub/ledger) needs Contents write; that is git over HTTP, not this REST fake.
+_Needs = tuple[tuple[str, str], ...]
+_METADATA: _Needs = (("metadata", "read"),)
+_PULLS_READ: _Needs = (("pull-requests", "read"),)
+_PULLS_WRITE: _Needs = (("pull-requests", "write"),)
+
 _EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 _STATES = {state: event for event, state in _EVENTS.items()}
 _EPOCH = datetime.datetime(2026, 3, 1, 8, 0)  # the fake's clock starts here
@@ -132,6 +184,20 @@ class _Request:
 _Reply = tuple[int, Any, dict[str, str]]  # status, JSON body, extra headers
 
 
+@dataclass(frozen=True)
+class _Token:
+    login: str  # who the token acts as
+    # an installation token's permissions (scope -> "read"/"write"); None: a person's token, which
+    # acts with that person's own access (the fake does not model a person's role on a request)
+    permissions: tuple[tuple[str, str], ...] | None
+
+    def allows(self, needs: _Needs) -> bool:
+        if self.permissions is None:
+            return True
+        held = dict(self.permissions)
+        return any(LEVELS.index(held.get(scope, "none")) >= LEVELS.index(level) for scope, level in needs)
+
+
 class _Answer(Exception):
     """Ends a handler with an HTTP status and a JSON body (GitHub's error shape)."""
 
@@ -157,9 +223,8 @@ class FakeGitHub:
         self.repo = repo
         self.owner = repo.split("/")[0]
         self.token = token
-        self._tokens = {token: APP_LOGIN}
+        self._tokens: dict[str, _Token] = {}
         self.prefix = prefix.rstrip("/")
-        self.deny_members = False  # team members answer 403, as for a GITHUB_TOKEN
         self.requests: list[tuple[str, str]] = []
         self.statuses: list[dict[str, Any]] = []
         self.review_requests: list[tuple[int, list[str]]] = []
@@ -182,6 +247,7 @@ class FakeGitHub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self._issue(token, APP_LOGIN, FULL_APP)
 
     # -- state a test sets ---------------------------------------------------------------
     def add_pull(self, number: int, author: str, head_sha: str, base_sha: str = "b" * 40, base_ref: str = "main",
@@ -226,8 +292,24 @@ class FakeGitHub:
         """A token acting as `login` (a person reviewing over HTTP)."""
         token = f"ghp_Fake{abs(hash(login)) % 10**12:012d}{len(self._tokens):04d}Person"
         with self._lock:
-            self._tokens[token] = login
+            self._tokens[token] = _Token(login, None)
         return token
+
+    def mint(self, permissions: dict[str, str], login: str = "github-actions[bot]") -> str:
+        """An installation token with exactly `permissions` (scope -> "read", "write" or "none",
+        the names of a workflow's `permissions:`) and `metadata: read`, as GitHub issues a job's
+        GITHUB_TOKEN (default `login`) or an App's token (`login` the App's bot)."""
+        token = f"ghs_Fake{len(self._tokens):04d}{abs(hash((login, tuple(sorted(permissions.items()))))) % 10**20:020d}"
+        self._issue(token, login, permissions)
+        return token
+
+    def _issue(self, token: str, login: str, permissions: dict[str, str]) -> None:
+        for scope, level in permissions.items():
+            if scope not in SCOPES or level not in LEVELS:
+                raise ValueError(f"no GitHub token permission {scope}: {level} (scopes {sorted(SCOPES)}, levels {LEVELS})")
+        granted = {**{s: lv for s, lv in permissions.items() if lv != "none"}, "metadata": "read"}
+        with self._lock:
+            self._tokens[token] = _Token(login, tuple(sorted(granted.items())))
 
     def dismiss_review(self, number: int, review_id: int) -> None:
         with self._lock:
@@ -498,30 +580,38 @@ class FakeGitHub:
         return body
 
     # -- routes --------------------------------------------------------------------------
-    def _route(self, method: str, path: str, query: dict[str, str], payload: Any, user: str) -> _Reply:
-        for verb, pattern, handler in self._routes():
+    def _route(self, method: str, path: str, query: dict[str, str], payload: Any, token: _Token) -> _Reply:
+        for verb, pattern, needs, handler in self._routes():
             match = re.fullmatch(pattern.replace("{repo}", re.escape(self.repo)), path)
             if verb == method and match:
-                return handler(_Request(path, match.groupdict(), query, payload, user))
+                if not token.allows(needs):
+                    if needs == (("members", "read"),):  # an organisation's teams: GitHub hides them
+                        raise _Answer(404, "Not Found")
+                    raise _Answer(403, _DENIED)
+                return handler(_Request(path, match.groupdict(), query, payload, token.login))
         raise _Answer(404, "Not Found")
 
-    def _routes(self) -> list[tuple[str, str, Callable[[_Request], _Reply]]]:
+    def _routes(self) -> list[tuple[str, str, _Needs, Callable[[_Request], _Reply]]]:
+        """(method, path pattern, what the token needs (any one pair: the table at the top), handler)."""
         return [
-            ("GET", r"/repos/{repo}", lambda req: (200, self._repo_json(), {})),
-            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)", self._get_pull),
-            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/files", self._get_files),
-            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/commits", self._get_commits),
-            ("POST", r"/repos/{repo}/issues/(?P<n>\d+)/comments", self._post_comment),
-            ("GET", r"/repos/{repo}/issues/(?P<n>\d+)/events", self._get_events),
-            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._get_reviews),
-            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", self._post_review),
-            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)/events", self._post_review_event),
-            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/requested_reviewers", self._post_review_request),
-            ("GET", r"/repos/{repo}/commits/(?P<sha>[^/]+)/pulls", self._get_commit_pulls),
-            ("GET", r"/repos/{repo}/contents/?(?P<path>.*)", self._get_contents),
-            ("POST", r"/repos/{repo}/statuses/(?P<sha>[^/]+)", self._post_status),
-            ("GET", r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)/members", self._get_members),
-            ("GET", r"/repos/{repo}/collaborators/(?P<login>[^/]+)/permission", self._get_permission),
+            ("GET", r"/repos/{repo}", _METADATA, lambda req: (200, self._repo_json(), {})),
+            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)", (("pull-requests", "read"), ("contents", "read")), self._get_pull),
+            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/files", _PULLS_READ, self._get_files),
+            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/commits", _PULLS_READ, self._get_commits),
+            ("POST", r"/repos/{repo}/issues/(?P<n>\d+)/comments", (("issues", "write"), ("pull-requests", "write")),
+             self._post_comment),
+            ("GET", r"/repos/{repo}/issues/(?P<n>\d+)/events", (("issues", "read"), ("pull-requests", "read")),
+             self._get_events),
+            ("GET", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", _PULLS_READ, self._get_reviews),
+            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews", _PULLS_WRITE, self._post_review),
+            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)/events", _PULLS_WRITE,
+             self._post_review_event),
+            ("POST", r"/repos/{repo}/pulls/(?P<n>\d+)/requested_reviewers", _PULLS_WRITE, self._post_review_request),
+            ("GET", r"/repos/{repo}/commits/(?P<sha>[^/]+)/pulls", _PULLS_READ, self._get_commit_pulls),
+            ("GET", r"/repos/{repo}/contents/?(?P<path>.*)", (("contents", "read"),), self._get_contents),
+            ("POST", r"/repos/{repo}/statuses/(?P<sha>[^/]+)", (("statuses", "write"),), self._post_status),
+            ("GET", r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)/members", (("members", "read"),), self._get_members),
+            ("GET", r"/repos/{repo}/collaborators/(?P<login>[^/]+)/permission", _METADATA, self._get_permission),
         ]
 
     def _pull(self, req: _Request) -> _Pull:
@@ -721,9 +811,6 @@ class FakeGitHub:
                      "updated_at": "2026-03-01T08:00:00Z", "creator": self._user("github-actions[bot]")}, {}
 
     def _get_members(self, req: _Request) -> _Reply:
-        if self.deny_members:
-            # what a workflow's GITHUB_TOKEN gets: it has no organization permissions
-            raise _Answer(403, "Resource not accessible by integration")
         key = (req.params["org"].lower(), urllib.parse.unquote(req.params["slug"]).lower())
         if key not in self._teams:
             raise _Answer(404, "Not Found")

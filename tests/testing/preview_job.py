@@ -1,6 +1,7 @@
 """wechat-preview.yml's steps, run as the job runs them: their own `run:` scripts in bash, with
 `gh` talking to the fake GitHub over HTTP (gh is not on this machine; the step's shell, jq
-and logic are what is under test)."""
+and logic are what is under test), holding the job's own GITHUB_TOKEN: `preview_token` issues
+it with the `permissions:` the workflow file declares for the job."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from tests.testing.fake_github import TOKEN, FakeGitHub
+from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT
+from tests.testing.workflow_tokens import github_token
 
 PREVIEW_WORKFLOW = PROJECT / ".github" / "workflows" / "wechat-preview.yml"
 ARTICLE = "content/official/publicity/2026-10-20-sports-day"
@@ -77,8 +79,14 @@ while url:  # like gh, each page is written as it comes: a later page's failure 
 '''
 
 
-def run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **event: str) -> tuple[int, str, str]:
-    """The first step of wechat-preview.yml: (exit code, its GITHUB_OUTPUT, stdout+stderr)."""
+def preview_token(github: FakeGitHub, workflow: Path = PREVIEW_WORKFLOW) -> str:
+    """The preview job's GITHUB_TOKEN (`GH_TOKEN: ${{ github.token }}`), as `workflow` declares it."""
+    return github_token(github, workflow, "preview")
+
+
+def run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, *, workflow: Path = PREVIEW_WORKFLOW,
+                  **event: str) -> tuple[int, str, str]:
+    """The first step of `workflow` (wechat-preview.yml): (exit code, its GITHUB_OUTPUT, stdout+stderr)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     gh = bin_dir / "gh"
@@ -90,7 +98,7 @@ def run_find_step(tmp_path: Path, github_url: str, token: str, repo: str, **even
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "runner"),
            "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": repo, "GH_API_URL": github_url, "GH_TOKEN": token,
            "DEFAULT_TO": "张三", "COMMENT": "", "SENDER": "reviewer", **event}
-    command = step_command(PREVIEW_WORKFLOW, "Find the pull request, its articles and who to send to",
+    command = step_command(workflow, "Find the pull request, its articles and who to send to",
                            tmp_path / "runner" / "find.sh")
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     return result.returncode, output.read_text(encoding="utf-8"), result.stdout + result.stderr
@@ -109,8 +117,8 @@ def comment_on_pull(tmp_path: Path, comment: str, head: str = SEEN, *, commits: 
             github.push(7, sha)
         if during:
             github.after_next("GET", f"/repos/{github.repo}/pulls/7", lambda: github.push(7, during))
-        code, output, log = run_find_step(tmp_path, github.url, TOKEN, github.repo, EVENT_NAME="issue_comment",
-                                          PR_NUMBER="7", COMMENT=comment)
+        code, output, log = run_find_step(tmp_path, github.url, preview_token(github), github.repo,
+                                          EVENT_NAME="issue_comment", PR_NUMBER="7", COMMENT=comment)
         return code, output, log, list(github.comments)
 
 
