@@ -22,6 +22,7 @@ import pytest
 
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, SAMPLE_POLICY, commit_all, git, lint_json, make_repo, run_cli, write_article
+from tests.testing.workflow_tokens import approvals_token, publish_token
 
 REPO = "jcu-media/site"
 LUNCH = "2026-11-25 12:30"
@@ -81,7 +82,7 @@ class World:
 
     def publish(self, now: str = LUNCH) -> tuple[int, dict[str, Any], str]:
         """`wxpub publish --require-approvals` as the publish workflow runs it."""
-        env = {**os.environ, "GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": self.github.token,
+        env = {**os.environ, "GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": publish_token(self.github),
                "GITHUB_API_URL": self.github.url, "WXPUB_TRUSTED_COMMIT": self.trusted}
         result = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(self.repo), "publish",
                                  "--sandbox-url", self.sandbox, "--now", now, "--format", "json", "--lease", "0",
@@ -186,7 +187,7 @@ def test_an_article_under_a_folder_added_by_the_same_pull_request_needs_its_stag
     said = {item["path"]: item["message"] for item in report["failed"]}
     assert said["policies.yaml"].startswith(f"PROV003 合并请求 #{number}"), said
     assert "账号或部门不在合并目标分支的 policies.yaml 中" in said["policies.yaml"], said
-    env = {**os.environ, "GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": world.github.token,
+    env = {**os.environ, "GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": approvals_token(world.github),
            "GITHUB_API_URL": world.github.url}
     git(world.repo, "checkout", "-q", f"{world.main()}~1")  # the base branch, as the approvals workflow checks it out
     checked = subprocess.run([sys.executable, "-m", "pipeline", "--root", str(world.repo), "approvals", "--pr",

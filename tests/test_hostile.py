@@ -25,6 +25,7 @@ from pipeline.cli import main
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, write_article
 from tests.testing.hostile import BUNDLE, CASES, Case
+from tests.testing.workflow_tokens import approvals_token
 
 LUNCH = "2026-11-25 12:30"  # inside every sample account's publish window
 SENT = ("uploads", "materials", "drafts", "publications", "mass_sends")  # what WeChat would keep
@@ -156,7 +157,7 @@ def approvals_fail_closed(repo: Path, capsys: pytest.CaptureFixture[str], case: 
             fake.add_review(1, reviewer, "APPROVED", head)
         with pytest.MonkeyPatch.context() as env:
             env.setenv("GITHUB_REPOSITORY", fake.repo)
-            env.setenv("WXPUB_FORGE_TOKEN", fake.token)
+            env.setenv("WXPUB_FORGE_TOKEN", approvals_token(fake))
             env.setenv("GITHUB_API_URL", fake.url)
             code, out, err = wxpub(repo, capsys, case.budget, "approvals", "--pr", "1", "--format", "json")
     assert code == (0 if case.approved else 1), (code, out, err)

@@ -34,6 +34,7 @@ from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, make_repo, write_article
 from tests.testing.publishing import world
+from tests.testing.workflow_tokens import publish_token
 
 LUNCH, NEXT_LUNCH = "2026-11-25 12:30", "2026-11-26 12:30"  # inside every sample account's window
 NEWS = "content/official/publicity/2026-10-20-sports-day/index.md"
@@ -166,7 +167,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
         for slug, members in TEAMS.items():
             fake.set_team("jcu-media", slug, members)
         monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
+        monkeypatch.setenv("WXPUB_FORGE_TOKEN", publish_token(fake))
         monkeypatch.setenv("GITHUB_API_URL", fake.url)
         monkeypatch.delenv("WXPUB_TRUSTED_COMMIT", raising=False)
         yield fake
@@ -585,7 +586,7 @@ def test_an_article_goes_out_or_comes_down_only_as_the_last_approved_pull_reques
                 current, proven = number, kind == "pr" and approved
         repo = pygit2.Repository(str(root))
         head = repo.revparse_single("HEAD").peel(pygit2.Commit)
-        gate = Provenance(repo, head, GitHubForge(github.repo, github.token, api_url=github.url), trusted=trusted)
+        gate = Provenance(repo, head, GitHubForge(github.repo, publish_token(github), api_url=github.url), trusted=trusted)
         proof = gate.publication(NEWS_BUNDLE) if current is not None else gate.retraction(NEWS_BUNDLE)
         assert proof.allowed == proven, (steps, proof)
         assert proof.allowed or proof.code in ("PROV001", "PROV003")  # a push, or an unapproved merge

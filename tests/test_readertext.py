@@ -33,6 +33,7 @@ from pipeline.render import render_article
 from pipeline.snapshot import WorkTree
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import (ARTICLE, FRONT_MATTER, found, lint_json, make_repo, write_article)
+from tests.testing.workflow_tokens import approvals_token
 
 # Phrases are drawn from characters that nothing around them uses: not the template's (文, 注释,
 # 参考链接, 原创), the theme's alert titles (说明, 提示, 重要, 注意, 警告), the sample account's
@@ -399,7 +400,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
         for slug, members in {"publicity": ["pub-chief", "pub-editor"], "leadership": ["vice-president"]}.items():
             fake.set_team("jcu-media", slug, members)
         monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
+        monkeypatch.setenv("WXPUB_FORGE_TOKEN", approvals_token(fake))
         monkeypatch.setenv("GITHUB_API_URL", fake.url)
         yield fake
 

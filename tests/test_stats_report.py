@@ -36,6 +36,7 @@ from tests.testing.browser import browser_only, tab  # noqa: F401 - `tab` is a f
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import with_bare_remote
+from tests.testing.workflow_tokens import publish_token, report_token
 
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.datetime.now(BEIJING).date()  # the publisher's --now 12:30 and the sandbox's day (see `school`)
@@ -102,7 +103,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
         for slug, members in TEAMS.items():
             fake.set_team("jcu-media", slug, members)
         monkeypatch.setenv("GITHUB_REPOSITORY", fake.repo)
-        monkeypatch.setenv("WXPUB_FORGE_TOKEN", fake.token)
+        monkeypatch.setenv("WXPUB_FORGE_TOKEN", publish_token(fake))  # publish.yml's App token
         monkeypatch.setenv("GITHUB_API_URL", fake.url)
         monkeypatch.delenv("WXPUB_TRUSTED_COMMIT", raising=False)
         monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -218,6 +219,14 @@ def test_stats_land_in_git_once_and_a_gap_fetches_only_the_missing_days(history:
 
 # -- report ---------------------------------------------------------------------------------
 
+def stats_job_report(school: School, *args: str) -> tuple[int, str, str]:
+    """`wxpub report` as stats.yml's step runs it: with the job's GITHUB_TOKEN and no App token."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("WXPUB_FORGE_TOKEN", raising=False)
+        env.setenv("GITHUB_TOKEN", report_token(school.github))
+        return run_cli(school.root, school.capsys, "report", *args)
+
+
 def expected_reads(school: School, path: str, last: int) -> tuple[int, int]:
     msgid = msgids(school)[ARTICLES[path][2]]
     days = [figures(msgid, TODAY, TODAY + n * DAY) for n in range(last + 1)]
@@ -229,8 +238,8 @@ def test_report_numbers_match_the_history(history: School, tmp_path: Path) -> No
     advance(school, 5)
     stats(school)
     out = tmp_path / "report"
-    code, text, err = run_cli(school.root, school.capsys, "report", "--sandbox", "-o", str(out),
-                              "--since", (TODAY - DAY).isoformat(), "--until", (TODAY + 30 * DAY).isoformat())
+    code, text, err = stats_job_report(school, "--sandbox", "-o", str(out),
+                                       "--since", (TODAY - DAY).isoformat(), "--until", (TODAY + 30 * DAY).isoformat())
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["accounts.csv", "approvers.csv", "articles.csv", "daily.csv",
                                                     "departments.csv", "report.html", "summary.md"]
@@ -328,8 +337,7 @@ def test_the_page_draws_every_chart_offline(history: School, tmp_path: Path, tab
     advance(school, 4)
     stats(school)
     out = tmp_path / "page"
-    code, _, err = run_cli(school.root, school.capsys, "report", "--sandbox", "-o", str(out),
-                           "--until", (TODAY + 10 * DAY).isoformat())
+    code, _, err = stats_job_report(school, "--sandbox", "-o", str(out), "--until", (TODAY + 10 * DAY).isoformat())
     assert code == 0, err
     page_html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page_html

@@ -55,6 +55,7 @@ from pipeline.publish import articles_on
 from pipeline.sandbox import start_in_thread
 from tests.testing.fake_github import FakeGitHub
 from tests.testing.fixtures import PROJECT, commit_all, git, http, jpeg_bytes, make_repo, write_article
+from tests.testing.workflow_tokens import APPROVALS, PUBLISH, app_token
 from tests.testing.publishing import (
     KillPoint, finish, kill_at, ledger_problems, publisher, publisher_argv, sandbox_problems, world,
 )
@@ -177,7 +178,7 @@ class Day:
     in_flight: dict[str, str] = field(default_factory=dict)  # title -> mode: in a killed run's unrecorded draft
     authors: dict[int, str] = field(default_factory=dict)  # pull request -> its author
     bases: dict[int, str] = field(default_factory=dict)  # pull request -> base.sha GitHub reports
-    tokens: dict[str, str] = field(default_factory=dict)  # reviewer -> their GitHub token
+    tokens: dict[str, str] = field(default_factory=dict)  # reviewer or workflow file -> its GitHub token
     killed_draft: str = ""  # media_id of the draft the killed run made
     said: list[str] = field(default_factory=list)  # everything every command printed
 
@@ -215,10 +216,14 @@ class Day:
 
     # -- commands --------------------------------------------------------------------------
 
-    def forge_env(self) -> dict[str, str]:
-        """What the approvals and publish workflows give wxpub: the forge (its token stays out of
-        output) and the repository variable naming where trusted history starts."""
-        return {"GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": self.github.token, "GITHUB_API_URL": self.github.url,
+    def forge_env(self, workflow: Path = PUBLISH) -> dict[str, str]:
+        """What the approvals and publish workflows give wxpub: the forge, with the token the
+        workflow's App step asks for (it stays out of output), and the repository variable naming
+        where trusted history starts."""
+        if workflow.name not in self.tokens:
+            self.tokens[workflow.name] = app_token(self.github, workflow, workflow.stem)
+        token = self.tokens[workflow.name]
+        return {"GITHUB_REPOSITORY": REPO, "WXPUB_FORGE_TOKEN": token, "GITHUB_API_URL": self.github.url,
                 "WXPUB_TRUSTED_COMMIT": self.trusted}
 
     def show(self, argv: Sequence[str]) -> str:
@@ -253,10 +258,11 @@ class Day:
             raise StoryFailed(f"git {' '.join(args)} failed:\n{ran.err}")
         return ran
 
-    def wxpub(self, who: str, where: Path, *args: str) -> Ran:
-        """`wxpub ARGS` on the clone `where`, run from this checkout (so its own pipeline runs)."""
+    def wxpub(self, who: str, where: Path, *args: str, workflow: Path = PUBLISH) -> Ran:
+        """`wxpub ARGS` on the clone `where`, run from this checkout (so its own pipeline runs),
+        with what `workflow` gives it."""
         return self.run(who, PROJECT, [sys.executable, "-m", "pipeline", "--root", str(where), *args],
-                        env=self.forge_env())
+                        env=self.forge_env(workflow))
 
     def publish(self, now: str) -> tuple[int, dict[str, Any]]:
         """The publish workflow on the runner: fetch main, `wxpub publish` as CI runs it."""
@@ -301,7 +307,9 @@ class Day:
 
     def approve(self, number: int, reviewer: str) -> None:
         """`reviewer` approves the pull request's latest commit on GitHub, as themselves."""
-        token = self.tokens.setdefault(reviewer, self.github.token_for(reviewer))
+        if reviewer not in self.tokens:
+            self.tokens[reviewer] = self.github.token_for(reviewer)
+        token = self.tokens[reviewer]
         head = self.head(number)
         review = self.github_json(f"/repos/{REPO}/pulls/{number}/reviews", token,
                                   {"event": "APPROVE", "commit_id": head, "body": "同意发布"})
@@ -311,7 +319,8 @@ class Day:
     def approvals(self, number: int) -> Ran:
         """The approvals workflow: `wxpub approvals` from a checkout of main."""
         self.refresh_runner()
-        return self.wxpub("runner", self.runner, "approvals", "--pr", str(number), "--status", "--request-next")
+        return self.wxpub("runner", self.runner, "approvals", "--pr", str(number), "--status", "--request-next",
+                          workflow=APPROVALS)
 
     def merge(self, number: int, branch: str) -> str:
         """GitHub's merge button: a real merge commit on main, recorded as the pull request's merge."""

@@ -43,7 +43,7 @@ def step_command(workflow: Path, name: str, script_file: Path) -> list[str]:
 
 # `gh api PATH [--method M] [-f KEY=VALUE] [--paginate] [--jq EXPR]` as the GitHub CLI does it
 GH = '''#!{python}
-import json, os, subprocess, sys, urllib.request
+import json, os, subprocess, sys, urllib.error, urllib.request
 assert sys.argv[1] == "api", sys.argv
 method, fields, jq, paginate, rest = None, {{}}, None, False, []
 words = iter(sys.argv[2:])
@@ -67,9 +67,14 @@ url = os.environ["GH_API_URL"] + "/" + path
 while url:  # like gh, each page is written as it comes: a later page's failure leaves the earlier ones out
     request = urllib.request.Request(url, data=data, method=method, headers={{
         "Authorization": "Bearer " + os.environ["GH_TOKEN"], "Content-Type": "application/json"}})
-    with urllib.request.urlopen(request) as response:
-        body = json.load(response)
-        links = response.headers.get("Link") or ""
+    try:
+        with urllib.request.urlopen(request) as response:
+            body = json.load(response)
+            links = response.headers.get("Link") or ""
+    except urllib.error.HTTPError as error:  # gh's own words: GitHub's message and the status, exit 1
+        said = json.loads(error.read() or b"{{}}").get("message", error.reason)
+        sys.stderr.write(f"gh: {{said}} (HTTP {{error.code}})\\n")
+        sys.exit(1)
     text = json.dumps(body)
     if jq is not None:
         text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True).stdout
