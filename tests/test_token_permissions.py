@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pygit2
 import pytest
 import requests
 import yaml
@@ -16,11 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
+from pipeline.forge import ForgeError, GitHubForge
+from pipeline.provenance import Provenance
 
 from tests.test_approvals import HEAD as HEAD_SHA
 from tests.test_approvals import NEWS, article, pull
+from tests.test_provenance import NEWS_APPROVERS, NEWS_BUNDLE, TEAMS, History, version
 from tests.testing.fake_github import LEVELS, SCOPES, TOKEN, FakeGitHub
-from tests.testing.fixtures import SAMPLE_TEAMS, make_repo
+from tests.testing.fixtures import SAMPLE_TEAMS, commit_all, make_repo, write_article
 from tests.testing.preview_job import ARTICLE, PREVIEW_WORKFLOW, SEEN, preview_token, run_find_step
 from tests.testing.workflow_tokens import (
     APPROVALS, PUBLISH, STATS, WORKFLOWS, app_permissions, app_token, github_token, job_permissions,
@@ -263,3 +267,35 @@ def test_the_declared_tokens_are_enough(tmp_path: Path) -> None:
             assert call(github, endpoint, report).status_code < 400, endpoint
         assert call(github, "members", report).status_code == 404
         assert call(github, "files", TOKEN).status_code == 200  # the fake's own App: every permission it knows
+
+
+# -- publish: proving an article with the App token, one permission less -------------------------------------
+
+@pytest.mark.parametrize("scope", [None, "contents", "pull-requests", "members"])
+def test_publishing_proves_an_article_only_with_every_permission_its_app_token_asks_for(
+        tmp_path: Path, scope: str | None) -> None:
+    """publish.yml's App token (None: as declared) proves an approved merge; without any one of its
+    permissions the proof fails with GitHub's answer and the article does not go out."""
+    workflow = PUBLISH if scope is None else without(PUBLISH, tmp_path, "publish", scope)
+    with FakeGitHub(REPO) as github:
+        for slug, members in TEAMS.items():
+            github.set_team("jcu-media", slug, members)
+        root = make_repo(tmp_path)
+        write_article(root, body="第 0 版正文。\n")
+        trusted = commit_all(root, "the school adopts wxpub")
+        History(root, github).pr(version(1), approvers=NEWS_APPROVERS)
+        repo = pygit2.Repository(str(root))
+        head = repo.revparse_single("HEAD").peel(pygit2.Commit)
+        forge = GitHubForge(REPO, app_token(github, workflow, "publish"), api_url=github.url)
+        gate = Provenance(repo, head, forge, trusted=trusted)
+        try:
+            proof = gate.publication(NEWS_BUNDLE)
+            said = f"{proof.code} {proof.reason}"
+            allowed = proof.allowed
+        except ForgeError as error:
+            said, allowed = f"{error.message} {error.hint}", False
+    if scope is None:
+        assert allowed, said
+    else:
+        assert not allowed
+        assert ("404" if scope == "members" else DENIED) in said, said
