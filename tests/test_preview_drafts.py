@@ -94,7 +94,7 @@ def test_a_preview_of_commit_b_leaves_the_message_of_commit_a_showing_a(
     a = edit(repo, "秋季运动会甲版", branch="pr-1")
     b = edit(repo, "秋季运动会乙版", branch="pr-2")
     first = preview_at(repo, sandbox, capsys, a, "张三")
-    http(sandbox + "/sandbox/clock", {"advance": 60})
+    http(sandbox + "/sandbox/clock", {"advance": 3600})
     second = preview_at(repo, sandbox, capsys, b, "李四")
     assert (first["version"], second["version"]) == (a, b) and second["deleted"] == []
     to_zhang, to_lisi = state(sandbox)["previews"]
@@ -103,10 +103,10 @@ def test_a_preview_of_commit_b_leaves_the_message_of_commit_a_showing_a(
     marks = {marker_of(d["articles"][0]["content"], PREVIEW_MARKER) for d in preview_drafts(state(sandbox))}
     assert {m.partition(".")[2] for m in marks if m} == {a, b}
 
-    http(sandbox + "/sandbox/clock", {"advance": KEEP_SECONDS})  # A's draft is 24 h + 60 s old, B's 24 h
+    http(sandbox + "/sandbox/clock", {"advance": KEEP_SECONDS - 1800})  # A: 24.5 h old, B: 23.5 h (and the seconds a busy machine takes)
     third = preview_at(repo, sandbox, capsys, a, "张三")
     assert third["deleted"] == [first["media_id"]]  # B's is not older than a day before this run's own
-    http(sandbox + "/sandbox/clock", {"advance": 61})
+    http(sandbox + "/sandbox/clock", {"advance": 1800 + 61})
     fourth = preview_at(repo, sandbox, capsys, a, "张三")
     assert fourth["deleted"] == [second["media_id"]]
     shows = [p["shows"] for p in state(sandbox)["previews"]]

@@ -7,6 +7,7 @@ none is running), so the whole pipeline runs on a machine without any WeChat acc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -14,7 +15,7 @@ import secrets
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import pygit2
 
@@ -127,19 +128,38 @@ def _sandbox(args: argparse.Namespace, root: Path, policies: Policies) -> tuple[
         server, base = sandbox.start_in_thread(state)
         args.sandbox_server = server
     secret_file = state.with_suffix(".secrets.json")
-    known = json.loads(secret_file.read_text(encoding="utf-8")) if secret_file.exists() else {}
 
     def credentials(account: Account) -> Credentials:
         appid = f"wxsandbox{account.id.replace('-', '')}"
-        if appid not in known:  # a random secret, so even sandbox runs exercise redaction
-            known[appid] = secrets.token_hex(16)
-            secret_file.write_text(json.dumps(known), encoding="utf-8")
-            os.chmod(secret_file, 0o600)
-        _admin(base, "/sandbox/accounts", {"appid": appid, "secret": known[appid], "name": account.name,
-                                           "type": account.type})
+        # Two sandbox runs started together (a preview and a publish, two previews) would each
+        # make a secret for a new account, and the one registered last made the other's token
+        # calls fail (40125): the secret is made, stored and registered under one lock
+        with _locked(secret_file.with_suffix(".lock")):
+            known = json.loads(secret_file.read_text(encoding="utf-8")) if secret_file.exists() else {}
+            if appid not in known:  # a random secret, so even sandbox runs exercise redaction
+                known[appid] = secrets.token_hex(16)
+                written = secret_file.with_suffix(".tmp")
+                written.write_text(json.dumps(known), encoding="utf-8")
+                os.chmod(written, 0o600)
+                os.replace(written, secret_file)
+            _admin(base, "/sandbox/accounts", {"appid": appid, "secret": known[appid], "name": account.name,
+                                               "type": account.type})
         return Credentials(appid, known[appid])
 
     return base.rstrip("/") + "/cgi-bin/", credentials
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if missing) for as long as the block runs."""
+    import fcntl
+
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _admin(base: str, path: str, payload: Mapping[str, object]) -> None:
