@@ -831,7 +831,9 @@ def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[
     seen: dict[str, tuple[set[str], list[anchor.Anchor]]] = {}
     known_before = run.state.attempts
     for account_id in sorted(set(accounts)):
-        seen[account_id] = _listed_attempts(run.wechat(run.policies.accounts[account_id]), known_before)
+        account = run.policies.accounts[account_id]
+        seen[account_id] = _listed_attempts(run.wechat(account), known_before,
+                                            drafts_only=account.publish_mode == "draft")
     refetch()
     known = run.state.attempts
     for account_id, (batches, found) in seen.items():
@@ -884,13 +886,17 @@ def kept_anchor(run: Run, account_id: str, found: list[anchor.Anchor]) -> anchor
     return keep
 
 
-def _listed_attempts(client: WeChat, known: frozenset[str]) -> tuple[set[str], list[anchor.Anchor]]:
+def _listed_attempts(client: WeChat, known: frozenset[str], *,
+                     drafts_only: bool) -> tuple[set[str], list[anchor.Anchor]]:
     """The wxpub attempts whose markers an account's drafts and publications carry, and the
     anchors in its draft box: the whole draft box (the operator's own drafts may fill the
     newest pages, and editing an old draft moves it to the top), and the publications, newest
     first, down to REWIND_MARGIN past the newest one of an attempt in `known` (publications
     keep their order; the margin covers an attempt that started before a known one and went
-    out after it)."""
+    out after it). A 48001 (no publication list) is taken as such only from an account in draft
+    mode (`drafts_only`), the one mode an unverified account can have: one that is to publish
+    and answers 48001 (a proxy, one bad answer) would otherwise send a rewound ledger's articles
+    again unseen."""
     drafts = list(client.drafts())
     seen = sending.marked_batches(drafts)
     stop: int | None = None
@@ -905,7 +911,7 @@ def _listed_attempts(client: WeChat, known: frozenset[str]) -> tuple[set[str], l
     except WeChatError as error:
         # An unverified account (48001) has no publication list, and can send nothing to one:
         # its drafts are all there is. Refusing here stopped every account's run, every time.
-        if not error.no_publishing_api:
+        if not (error.no_publishing_api and drafts_only):
             raise
     return seen, anchor.anchors(drafts)
 

@@ -358,8 +358,19 @@ class WeChat:
 
     def published(self, *, content: bool = True) -> Iterator[dict[str, Any]]:
         """Publications, newest first; `content=False` leaves each article's HTML out (no_content).
-        An unverified account gets 48001 (WeChatError.no_publishing_api): see listed_publications."""
-        yield from self._pages("freepublish/batchget", content=content)
+        An unverified account gets 48001 (WeChatError.no_publishing_api): see listed_publications.
+        A 48001 after a page was answered is no such account (it has a list, and part of it was
+        read): that list could not be read whole, and an unread part must never pass for none."""
+        answered = False
+        try:
+            for item in self._pages("freepublish/batchget", content=content):
+                answered = True
+                yield item
+        except WeChatError as error:
+            if answered and error.no_publishing_api:
+                raise UnsettledList("freepublish/batchget", None, "读到一半时微信拒绝继续列出(errcode 48001)",
+                                    advice="本次没有据此发送任何内容,请稍后重新运行") from error
+            raise
 
     def listed_publications(self, *, content: bool = True) -> list[dict[str, Any]] | None:
         """Every publication, or None when WeChat keeps no publication list for this account (an

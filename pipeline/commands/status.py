@@ -81,7 +81,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
     from pipeline.policies import Account, load_policies
     from pipeline.publish import articles_on, last_versions, published_versions
     from pipeline.snapshot import CommitTree
-    from pipeline.wechat import WeChat
+    from pipeline.wechat import WeChat, WeChatError
 
     hint = "在内容仓库中运行,并确认 --rev 正确"
     head = resolve_commit(open_repository(args.root, hint), args.rev, hint)
@@ -100,6 +100,8 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
         found = verify(ledger.state(policies.tz), policies, client, commit, articles_on(args.root, head),
                        published_versions(args.root), last_versions(args.root, str(head.id)),
                        holds=ledger.contains, also=_reachable(policies, credentials))
+    except WeChatError as error:  # a list WeChat would not give whole: nothing verified, said so
+        raise UserError(f"无法核对发布记录:{error}", hint=error.advice or "请稍后重新运行 wxpub status --verify") from error
     finally:
         server = getattr(args, "sandbox_server", None)
         if server is not None:

@@ -1,0 +1,113 @@
+"""Attacks on the day's exactly-once and trust changes, from the outside: a 48001 that no
+unverified account answered (a proxy, one bad answer, a later page), lists that lie, preview
+drafts and markers, the Windows-checkout reading of PUB001, and ART006. Real Git repositories,
+the publisher in-process, the WeChat sandbox over HTTP with faults injected as WeChat or a
+network would fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import anchor
+from pipeline.commands.publish import SANDBOX_LEDGER_REF
+from tests.testing.anchoring import DAYS, article, client, publish, sent
+from pipeline.wechat import UnsettledList
+from tests.testing.fixtures import git, http, make_repo, run_cli
+from tests.testing.publishing import POLICY, live_copies
+
+OFFICIAL_APPID = "wxsandboxofficial"
+
+
+def unanchored_rewind(root: Path, url: str) -> None:
+    """The ledger rewound past everything (a forced push, an old backup) and the account's
+    anchor deleted by hand in the back end (a missing anchor is not refused: a first run has
+    none): the publication list is then the only witness of what went out."""
+    git(root, "update-ref", "-d", SANDBOX_LEDGER_REF)
+    official = client(root, url, "official")
+    for found in anchor.anchors(list(official.drafts())):
+        official.delete_draft_if_present(found.media_id)
+
+
+def of_their_own(root: Path, url: str, number: int) -> None:
+    """`number` publications the operator makes by hand, newer than wxpub's."""
+    official = client(root, url, "official")
+    cover = next(m["media_id"] for m in http(url + "/sandbox/state")["materials"] if m["appid"] == OFFICIAL_APPID)
+    for n in range(number):
+        publish_id = official.submit(official.add_draft([{"title": f"后台文章{n}", "content": "<p>通知。</p>",
+                                                          "thumb_media_id": cover}]))
+        while official.publish_status(publish_id)["publish_status"] == 1:
+            pass
+
+
+def answer_48001(url: str, nth: int = 1) -> None:
+    http(url + "/sandbox/faults", {"endpoint": "freepublish/batchget", "nth": nth, "appid": OFFICIAL_APPID,
+                                   "errcode": 48001})
+
+
+def test_without_the_anchor_the_publication_list_alone_refuses_a_rewound_ledger(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The control for the two attacks below: the list is the witness they take away."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    unanchored_rewind(root, sandbox)
+    code, report, err = publish(root, sandbox, capsys, DAYS[1])
+    assert code == 2 and "发布记录" in err, (report, err)
+    assert live_copies(sandbox) == ["第一篇"]
+
+
+def test_one_48001_to_a_publishing_accounts_list_does_not_hide_a_rewind(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """48001 was read as "an unverified account, no list" from any account: a verified account
+    in publish mode answered 48001 once (a proxy, WeChat's own slip, an account whose
+    verification lapsed and came back) and the guard read its list as empty, so a rewound
+    ledger sent the article a second time. An account that is to publish and cannot list its
+    publications sends nothing."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    unanchored_rewind(root, sandbox)
+    answer_48001(sandbox)
+    code, report, err = publish(root, sandbox, capsys, DAYS[1])
+    assert live_copies(sandbox) == ["第一篇"], (report, err)
+    assert code == 1 and "Traceback" not in err, (report, err)
+    [failed] = report["failed"]
+    assert "freepublish/batchget" in failed["message"] and "48001" in failed["message"], failed
+
+
+def test_a_48001_on_a_later_page_is_not_an_empty_list(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Page 1 answered: the account has a publication list. A 48001 on page 2 is no reading of
+    "unverified": what was not read must not pass for nothing there."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    of_their_own(root, sandbox, 21)  # the operator's own publications push wxpub's onto page 2
+    unanchored_rewind(root, sandbox)
+    answer_48001(sandbox, nth=2)
+    code, report, err = publish(root, sandbox, capsys, DAYS[1])
+    assert [t for t in live_copies(sandbox) if not t.startswith("后台文章")] == ["第一篇"], (report, err)
+    assert code == 1 and "Traceback" not in err, (report, err)
+    [failed] = report["failed"]
+    assert "freepublish/batchget" in failed["message"] and "48001" in failed["message"], failed
+
+
+def test_status_verify_and_backup_never_read_a_half_read_list_as_no_list(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """listed_publications (status --verify, backup) read a 48001 on page 2 as "unverified, no
+    list" and dropped the page already read: verify then compared nothing and backup exported
+    no publications, both saying all was well."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    of_their_own(root, sandbox, 21)
+    answer_48001(sandbox, nth=2)
+    with pytest.raises(UnsettledList) as raised:
+        client(root, sandbox, "official").listed_publications(content=False)
+    assert "48001" in str(raised.value) and "freepublish/batchget" in str(raised.value)
+    http(sandbox + "/sandbox/faults", method="DELETE")
+    answer_48001(sandbox, nth=2)
+    code, out, err = run_cli(root, capsys, "status", "--sandbox-url", sandbox, "--verify", "--format", "json")
+    assert code not in (0, 3) and "Traceback" not in err and "48001" in out + err, (code, out, err)
