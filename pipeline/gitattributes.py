@@ -148,19 +148,40 @@ def hiding_of(token: str) -> str:
     return ""
 
 
+# Raster image formats a bundle's pictures come in (pipeline/media.py): Git already treats their
+# bytes as binary, so `binary` / `-diff` on them changes no diff, and GitHub shows them as images
+# (2-up, swipe, onion skin: GitHub Docs, "Working with non-code files") either way. SVG is text.
+IMAGE_SUFFIXES = frozenset({"jpg", "jpeg", "png", "gif", "bmp", "webp"})
+
+
 def attribute_tokens(line: str) -> list[str]:
     """The attributes of one `.gitattributes` line (after its pattern, which may be quoted),
     or [] for a blank line or a comment."""
+    return _split(line)[1]
+
+
+def _split(line: str) -> tuple[str, list[str]]:
+    """A line's pattern as written (quotes kept) and its attributes; ("", []) for a blank line
+    or a comment."""
     text = line.strip()
     if not text or text.startswith("#"):
-        return []
+        return "", []
     if text.startswith('"'):  # a C-style quoted pattern, which may hold spaces
         end, escaped = 1, False
         while end < len(text) and (escaped or text[end] != '"'):
             escaped = not escaped and text[end] == "\\"
             end += 1
-        return text[end + 1:].split()
-    return text.split()[1:]
+        return text[:end + 1], text[end + 1:].split()
+    pattern, *tokens = text.split()
+    return pattern, tokens
+
+
+def only_images(pattern: str) -> bool:
+    """Whether a pattern can only name raster image files: its last part is `*.<suffix>` (Git
+    matches attribute patterns against files only, never a folder's contents). A root line
+    `*.jpg binary`, as GitHub's own line-ending guide suggests, hides nothing from reviewers."""
+    stem, dot, suffix = pattern.rpartition("/")[2].partition(".")
+    return stem == "*" and dot == "." and suffix.lower() in IMAGE_SUFFIXES
 
 
 def _converting_lines(snapshot: Snapshot, path: PurePosixPath, fix: str) -> list[Conversion]:
@@ -186,11 +207,12 @@ def _converting_lines(snapshot: Snapshot, path: PurePosixPath, fix: str) -> list
                              "请把它精简到只剩需要的几行")] = None
             continue
         for number, line in enumerate(raw.decode("utf-8", "replace").split("\n"), start=1):
-            for token in attribute_tokens(line):
+            pattern, tokens = _split(line)
+            for token in tokens:
                 effect = effect_of(token)
                 if effect:
                     found[Conversion(path, number, token, effect, fix)] = None
                 hidden = hiding_of(token)
-                if hidden:
+                if hidden and not (token in ("-diff", "binary") and only_images(pattern)):
                     found[Conversion(path, number, token, hidden, fix, hides=True)] = None
     return list(found)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.content import load_article
-from pipeline.gitattributes import SHARED_FOLDERS, attribute_tokens, effect_of
+from pipeline.gitattributes import IMAGE_SUFFIXES, SHARED_FOLDERS, attribute_tokens, effect_of, only_images
 from pipeline.lint.engine import lint_article, lint_one
 from pipeline.lint.model import LintReport
 from pipeline.policies import Policies, load_policies
@@ -226,3 +226,53 @@ def test_a_line_that_hides_the_article_from_reviewers_on_github_is_art006(
             assert f"`{attributes}`" in message and "审核人" in message
     finally:
         shutil.rmtree(checkout.parent)
+
+
+@pytest.mark.parametrize(("line", "hidden"), [
+    ("*.jpg binary", False), ("*.JPG -diff", False), ("*.png binary -delta", False), ("content/**/*.jpeg binary", False),
+    ("/*.gif -diff", False), ("*.webp binary", False),
+    ("*.svg binary", True),  # SVG is text: its change would be hidden
+    ("*.md binary", True), ("*.jpg.md binary", True), ("*.jp* binary", True), ("* binary", True),
+    ("*.jpg/ binary", True), ('"*.jpg" binary', True),  # no need to read these narrowly
+    ("*.jpg linguist-generated", True),  # GitHub collapses an image's change too
+])
+def test_a_root_line_marking_images_binary_hides_no_change_and_stops_nothing(
+        source: tuple[Path, Policies], line: str, hidden: bool) -> None:
+    """GitHub's own line-ending guide suggests a root `*.jpg binary`: ART006 read every such line
+    as hiding every article, so a school that followed it could publish nothing. Git already
+    treats a photo's bytes as binary, and GitHub shows images as images: only a line that can
+    reach a text file (or collapses a change, linguist-generated) hides anything."""
+    root, policies = source
+    checkout = clone_with(root, "正文：学校。\n", {PurePosixPath(".gitattributes"): line + "\n"})
+    try:
+        on_disk, in_commit = lint_both(checkout, policies)
+        assert ("ART006" in {f.code for f in on_disk.findings}) == hidden, (line, on_disk.findings)
+        assert ("ART006" in {f.code for f in in_commit.findings}) == hidden, (line, in_commit.findings)
+    finally:
+        shutil.rmtree(checkout.parent)
+
+
+SEGMENT = st.text(alphabet="ab*?[]!-./\\\"", min_size=0, max_size=6)  # a space would end the pattern
+
+
+@settings(max_examples=60, deadline=None)
+@given(folders=st.lists(SEGMENT, max_size=3),
+       suffix=st.sampled_from(sorted(IMAGE_SUFFIXES)).flatmap(
+           lambda s: st.sampled_from([s, s.upper(), s.title()])),
+       text_name=st.sampled_from(["index.md", "notes.txt", "a.svg", "index.md.bak", "jpg", "jpg.md", "x.jpg.md"]))
+def test_a_pattern_read_as_only_images_never_reaches_a_text_file_as_git_matches_it(
+        folders: list[str], suffix: str, text_name: str) -> None:
+    """The narrowing is Git's matching, not ours: whatever folders precede `*.<image suffix>`
+    (globs, `!`, quotes, backslashes, spaces), Git applies the line to no text file."""
+    pattern = "/".join([*folders, f"*.{suffix}"])
+    assert only_images(pattern)
+    with tempfile.TemporaryDirectory() as folder:
+        repo = Path(folder)
+        git(repo, "init", "-q")
+        (repo / ".gitattributes").write_text(f"{pattern} binary\n", encoding="utf-8")
+        paths = [f"{text_name}", f"content/a/{text_name}", f"content/a/b/{text_name}"]
+        answer = subprocess.run(["git", "-C", str(repo), "-c", "core.ignorecase=true", "check-attr", "binary", "--",
+                                 *paths], capture_output=True, text=True, check=False)
+        if answer.returncode:  # a pattern Git will not read applies to nothing
+            return
+        assert all(line.endswith(": unspecified") for line in answer.stdout.splitlines()), (pattern, answer.stdout)
