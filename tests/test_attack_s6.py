@@ -6,6 +6,7 @@ network would fail."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from tests.testing.anchoring import DAYS, article, client, publish, sent
 from pipeline.wechat import UnsettledList
-from tests.testing.fixtures import git, http, make_repo, run_cli
-from tests.testing.publishing import POLICY, live_copies
+from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli
+from tests.testing.publishing import POLICY, KillPoint, kill_at, live_copies
 
 OFFICIAL_APPID = "wxsandboxofficial"
 
@@ -111,3 +112,24 @@ def test_status_verify_and_backup_never_read_a_half_read_list_as_no_list(
     answer_48001(sandbox, nth=2)
     code, out, err = run_cli(root, capsys, "status", "--sandbox-url", sandbox, "--verify", "--format", "json")
     assert code not in (0, 3) and "Traceback" not in err and "48001" in out + err, (code, out, err)
+
+
+def test_an_account_that_loses_verification_with_a_submit_unanswered_sends_nothing_twice(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run killed after freepublish/submit took the draft; then the account lost verification
+    and the school, as 48001's advice says, switched it to draft mode. The take-over must find
+    the publication and can list none (48001): the article is neither drafted nor published
+    again, and the run says so in Chinese, every run, until a person looks."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    assert kill_at(root, sandbox, KillPoint("call", "freepublish/submit", 1, "after"), tmp_path, now=DAYS[0])
+    secrets = json.loads((root / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    http(sandbox + "/sandbox/accounts", {"appid": OFFICIAL_APPID, "secret": secrets[OFFICIAL_APPID], "verified": False})
+    policies = root / "policies.yaml"
+    policies.write_text(policies.read_text(encoding="utf-8").replace("publish_mode: publish", "publish_mode: draft", 1),
+                        encoding="utf-8")
+    commit_all(root, "official: draft mode")
+    for day in DAYS[1:3]:
+        code, report, err = publish(root, sandbox, capsys, day, "--lease", "0")
+        assert "Traceback" not in err and code in (0, 1), (code, report, err)
+        assert live_copies(sandbox) == ["第一篇"], (report, err)
