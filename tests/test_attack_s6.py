@@ -13,12 +13,13 @@ import pytest
 
 from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
-from tests.testing.anchoring import DAYS, article, client, publish, sent
+from tests.testing.anchoring import DAYS, DRAFT, article, client, publish, sent
 from pipeline.wechat import UnsettledList
-from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli
+from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import POLICY, KillPoint, kill_at, live_copies
 
 OFFICIAL_APPID = "wxsandboxofficial"
+YOUTH_APPID = "wxsandboxyouth"
 
 
 def unanchored_rewind(root: Path, url: str) -> None:
@@ -133,3 +134,29 @@ def test_an_account_that_loses_verification_with_a_submit_unanswered_sends_nothi
         code, report, err = publish(root, sandbox, capsys, day, "--lease", "0")
         assert "Traceback" not in err and code in (0, 1), (code, report, err)
         assert live_copies(sandbox) == ["第一篇"], (report, err)
+
+
+def test_retracting_a_draft_an_operator_published_by_hand_in_an_unverified_account(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Draft mode asks the operator to publish the draft by hand; the account is unverified, so
+    when the editor retracts it wxpub cannot look the publication up (48001). The retraction
+    stopped with 48001's advice to switch to draft mode, which the account was in, every run:
+    now it ends as a draft that is gone, telling a person to delete the article by hand."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-camp", "夏令营招募", DRAFT)
+    sent(root, sandbox, capsys, DAYS[0])
+    secrets = json.loads((root / ".wxpub" / "sandbox.secrets.json").read_text(encoding="utf-8"))
+    youth = client(root, sandbox, "youth")
+    [draft] = [d for d in youth.drafts() if not anchor.anchors([d])]
+    publish_id = youth.submit(str(draft["media_id"]))  # by hand, in the back end
+    while youth.publish_status(publish_id)["publish_status"] == 1:
+        pass
+    http(sandbox + "/sandbox/accounts", {"appid": YOUTH_APPID, "secret": secrets[YOUTH_APPID], "verified": False})
+    write_article(root, slug="2026-11-02-camp", front_matter={"title": "夏令营招募", "retracted": True}, **DRAFT)
+    commit_all(root, "down")
+    code, report, err = publish(root, sandbox, capsys, DAYS[1])
+    assert "Traceback" not in err and not report["failed"], (report, err)
+    [done] = report["retracted"]
+    assert "后台" in done["message"] and "删除" in done["message"], done
+    code, report, err = publish(root, sandbox, capsys, DAYS[3])
+    assert code == 0 and not report["failed"] and not report["retracted"], (report, err)
