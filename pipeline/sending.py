@@ -619,11 +619,21 @@ def clientmsgid(batch: str) -> str:
     return f"wxpub-{batch}"
 
 
+LOST_PUBLISHING_API = ("这条消息已提交发表,该账号随后失去了接口权限(多为微信认证过期),wxpub 查不到发表的结果,"
+                       "因此不会再次发送:请在公众号后台「发表记录」中查看这些文章是否已发表;账号重新认证后,"
+                       "下一次运行会自动核对并补全发布记录")
+
+
 def _find_publication(client: WeChat, message: Message) -> tuple[str, list[str]] | None:
-    for item in client.published():
-        news = item.get("content", {}).get("news_item", [])
-        if _is_attempt(news, message):
-            return str(item["article_id"]), [str(n.get("url", "")) for n in news]
+    try:
+        for item in client.published():
+            news = item.get("content", {}).get("news_item", [])
+            if _is_attempt(news, message):
+                return str(item["article_id"]), [str(n.get("url", "")) for n in news]
+    except WeChatError as error:
+        if error.no_publishing_api:  # 48001's own advice (switch to draft mode) does not fit a sent message
+            raise WeChatError(error.endpoint, error.errcode, error.errmsg, advice=LOST_PUBLISHING_API) from error
+        raise
     return None
 
 

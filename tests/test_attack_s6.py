@@ -120,7 +120,8 @@ def test_an_account_that_loses_verification_with_a_submit_unanswered_sends_nothi
     """A run killed after freepublish/submit took the draft; then the account lost verification
     and the school, as 48001's advice says, switched it to draft mode. The take-over must find
     the publication and can list none (48001): the article is neither drafted nor published
-    again, and the run says so in Chinese, every run, until a person looks."""
+    again, and the run says so in Chinese, every run, until a person looks: not 48001's advice
+    to switch to draft mode, which the school just did."""
     root = make_repo(tmp_path, policies=POLICY)
     article(root, "2026-11-02-first", "第一篇")
     assert kill_at(root, sandbox, KillPoint("call", "freepublish/submit", 1, "after"), tmp_path, now=DAYS[0])
@@ -134,6 +135,8 @@ def test_an_account_that_loses_verification_with_a_submit_unanswered_sends_nothi
         code, report, err = publish(root, sandbox, capsys, day, "--lease", "0")
         assert "Traceback" not in err and code in (0, 1), (code, report, err)
         assert live_copies(sandbox) == ["第一篇"], (report, err)
+        said = " ".join(f["message"] for f in report["failed"])
+        assert "发表记录" in said and "publish_mode 改为 draft" not in said, said
 
 
 def test_retracting_a_draft_an_operator_published_by_hand_in_an_unverified_account(
