@@ -45,6 +45,7 @@ UNRECORDED = "DRIFT004"  # carries a wxpub marker the ledger does not account fo
 DRAFT_GONE = "DRIFT005"  # the ledger says in the draft box, the draft box does not have it
 ANCHOR_AHEAD = "DRIFT006"  # the account's ledger anchor names a commit the ledger does not hold: rewound
 ANCHOR_UNREADABLE = "DRIFT007"  # the anchor's commit cannot be read (edited in the back end)
+UNLISTED = "VERIFY005"  # a publish or mass account WeChat lists no publications of (48001): not checked
 
 
 def verify(state: LedgerState, policies: Policies, client: Callable[[Account], WeChat], commit: Snapshot,
@@ -67,7 +68,12 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
         wechat = client(account)
         drafts = list(wechat.drafts())
         found += _anchors(account_id, drafts, holds)
-        found += against_wechat(state, account_id, drafts, wechat.listed_publications())
+        listed = wechat.listed_publications()
+        if listed is None and account.publish_mode != "draft":  # the publisher refuses such an account's run too
+            found.append(Disagreement(account_id, "", f"微信不允许列出该账号的已发表文章(48001),而它的 publish_mode 是 "
+                                                      f"{account.publish_mode}:无法核对已发表的文章。若账号已不再认证,"
+                                                      "请把 publish_mode 改为 draft;否则稍后重新核对", UNLISTED))
+        found += against_wechat(state, account_id, drafts, listed)
     for message in state.messages.values():
         if message.live:
             found.append(Disagreement(message.account, ", ".join(message.paths),

@@ -163,3 +163,18 @@ def test_retracting_a_draft_an_operator_published_by_hand_in_an_unverified_accou
     assert "后台" in done["message"] and "删除" in done["message"], done
     code, report, err = publish(root, sandbox, capsys, DAYS[3])
     assert code == 0 and not report["failed"] and not report["retracted"], (report, err)
+
+
+def test_status_verify_says_a_publishing_account_it_cannot_list_was_not_checked(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """status --verify read 48001 from any account as "unverified, nothing to judge" and said all
+    agreed, for an account in publish mode (whose rewind the publisher now refuses to pass)."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-first", "第一篇")
+    sent(root, sandbox, capsys, DAYS[0])
+    http(sandbox + "/sandbox/faults", {"endpoint": "freepublish/batchget", "nth": 1, "count": 10,
+                                       "appid": OFFICIAL_APPID, "errcode": 48001})
+    code, out, err = run_cli(root, capsys, "status", "--sandbox-url", sandbox, "--verify", "--format", "json")
+    found = json.loads(out)["disagreements"]
+    assert code == 1 and [d["code"] for d in found] == ["VERIFY005"], (out, err)
+    assert found[0]["account"] == "official" and "48001" in found[0]["message"], found
