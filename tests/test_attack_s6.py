@@ -16,10 +16,11 @@ from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from tests.testing.anchoring import DAYS, DRAFT, article, client, publish, sent
 from pipeline.wechat import UnsettledList
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
-from tests.testing.publishing import POLICY, KillPoint, kill_at, live_copies
+from tests.testing.publishing import POLICY, KillPoint, kill_at, live_copies, world
 
 OFFICIAL_APPID = "wxsandboxofficial"
 YOUTH_APPID = "wxsandboxyouth"
+SPORTS = "content/official/publicity/2026-11-02-sports"
 
 
 def unanchored_rewind(root: Path, url: str) -> None:
@@ -178,3 +179,27 @@ def test_status_verify_says_a_publishing_account_it_cannot_list_was_not_checked(
     found = json.loads(out)["disagreements"]
     assert code == 1 and [d["code"] for d in found] == ["VERIFY005"], (out, err)
     assert found[0]["account"] == "official" and "48001" in found[0]["message"], found
+
+
+def test_a_preview_a_day_later_deletes_no_draft_of_the_publisher_nor_the_anchor(
+        tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """delete_stale deletes preview drafts over a day older than its own: the publisher's
+    draft-mode drafts and the ledger anchor, older still, carry other markers and stay (held)."""
+    root = make_repo(tmp_path, policies=POLICY)
+    article(root, "2026-11-02-camp", "夏令营招募", DRAFT)
+    article(root, "2026-11-02-sports", "秋季运动会")
+    sent(root, sandbox, capsys, DAYS[0])
+    official = client(root, sandbox, "official")
+    before = sorted(str(d["media_id"]) for d in official.drafts())
+    assert anchor.anchors(list(official.drafts())), before  # the ledger anchor, a day older than any preview
+    http(sandbox + "/sandbox/followers", {"appid": OFFICIAL_APPID, "followers": [
+        {"openid": "oZhangsan000000000000000001", "wxname": "zhangsan_jcu"}]})
+    for _ in range(2):  # a first preview, then one over a day later that cleans up
+        code, out, err = run_cli(root, capsys, "preview", "--wechat", str(root / SPORTS), "--to", "张三",
+                                 "--sandbox-url", sandbox, "--format", "json")
+        assert code == 0 and "Traceback" not in err, (out, err)
+        http(sandbox + "/sandbox/clock", {"advance": 2 * 24 * 3600})
+    assert json.loads(out)["deleted"], out  # the first preview's draft went
+    after = {str(d["media_id"]) for d in official.drafts()}
+    assert set(before) <= after, (before, after)
+    assert [d for d in world(sandbox)["drafts"] if d["appid"] == YOUTH_APPID], "another account's draft"
