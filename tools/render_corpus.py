@@ -60,7 +60,7 @@ def render_all(root: Path, prefix: str) -> Iterator[Rendered]:
             raise SystemExit(f"{path}:{article.line}: {article.message}")
         name = f"{prefix}-{PurePosixPath(path).parent.name}"
         for theme in available(tree):
-            rendered = render_article(article, policies, theme=theme, image_url=lambda image, n=name: f"{n}.files/{image}")
+            rendered = render_article(article, policies, theme=theme, image_url=lambda image, n=name: f"{n}.files/{image.name}")
             yield Rendered(name, theme, rendered.content, root / PurePosixPath(path).parent)
 
 
