@@ -204,38 +204,28 @@ def republish_findings(root: Path, paths: Sequence[PurePosixPath], published: Ma
 
 
 def _as_committed(root: Path, paths: Sequence[PurePosixPath]) -> dict[PurePosixPath, Article | LoadProblem]:
-    """The articles among `paths` whose folders Git sees unchanged since HEAD, read from HEAD: the
-    bytes the publisher hashed. Git for Windows checks files out with CRLF (core.autocrlf), so the
-    working tree's bytes differ from the commit's while nothing was edited; Git applies its own
-    conversion when it compares. Nothing when `root` is not the top of a Git working tree."""
+    """The articles among `paths` that Git sees unchanged since HEAD (changes.changed_since, the
+    one reader of what differs from a commit), read from HEAD: the bytes the publisher hashed.
+    Git for Windows checks files out with CRLF (core.autocrlf), so the working tree's bytes differ
+    from the commit's while nothing was edited; Git applies its own conversion when it compares.
+    Nothing when `root` is not the top of a Git working tree."""
     if not paths:
         return {}
-    import subprocess  # only when a published article's bytes differ: most lints never get here
-
-    import pygit2
-
+    from pipeline.changes import changed_since, open_repository, resolve_commit
+    from pipeline.errors import UserError
     from pipeline.snapshot import CommitTree
 
-    bundles = sorted({str(p.parent) for p in paths})
     try:
-        repo = pygit2.Repository(str(root))
-        top = Path(repo.workdir or "").resolve()
-        head = repo.revparse_single("HEAD").peel(pygit2.Commit)
-    except (pygit2.GitError, KeyError, ValueError):
+        repo = open_repository(root, "")
+        if Path(repo.workdir or "").resolve() != root.resolve():
+            return {}
+        head = resolve_commit(repo, "HEAD", "")
+        changes = changed_since(root, str(head.id))
+    except UserError:
         return {}
-    if top != root.resolve():
-        return {}
-    changed = subprocess.run(["git", "-C", str(root), "diff", "--name-only", "-z", "HEAD", "--", *bundles],
-                             capture_output=True)
-    untracked = subprocess.run(["git", "-C", str(root), "ls-files", "--others", "--exclude-standard", "-z", "--",
-                                *bundles], capture_output=True)
-    if changed.returncode or untracked.returncode:
-        return {}
-    dirty = {str(PurePosixPath(name).parent) for out in (changed.stdout, untracked.stdout)
-             for name in out.decode("utf-8", "surrogateescape").split("\0") if name}
+    differ = {*changes.bundles, *changes.removed}
     tree = CommitTree(head.tree)
-    return {path: load_article(tree, path) for path in paths
-            if not any(str(path.parent) == d or d.startswith(str(path.parent) + "/") for d in dirty)}
+    return {path: load_article(tree, path) for path in paths if path not in differ}
 
 
 _MOST_LOOKUPS = 512  # same_name_findings: names x departments asked for one by one, at most
