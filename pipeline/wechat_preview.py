@@ -176,8 +176,6 @@ def preview(client: WeChat, article: Article, policies: Policies, to: Sequence[R
 @dataclass(frozen=True)
 class PreviewDraft:
     media_id: str
-    key: str  # the article folder's digest
-    version: str  # the commit, `w<content hash>`, or "" (a draft of wxpub before versions)
     created: int  # WeChat's create_time
 
 
@@ -188,11 +186,9 @@ def preview_drafts(client: WeChat) -> list[PreviewDraft]:
     for item in client.drafts():
         content = item.get("content", {})
         news = content.get("news_item", [])
-        mark = marker_of(str(news[0].get("content", "")), PREVIEW_MARKER) if news else None
-        if mark is not None:
-            key, _, version = mark.partition(".")
+        if news and marker_of(str(news[0].get("content", "")), PREVIEW_MARKER) is not None:  # any article, any version
             created = int(content.get("create_time", item.get("update_time", 0)) or 0)
-            found.append(PreviewDraft(str(item["media_id"]), key, version, created))
+            found.append(PreviewDraft(str(item["media_id"]), created))
     return found
 
 

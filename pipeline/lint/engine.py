@@ -148,19 +148,16 @@ def checkout_findings(snapshot: Snapshot, path: PurePosixPath) -> list[Finding]:
     ART006 for each line that makes GitHub hide the folder's changes from reviewers."""
     findings = []
     for conversion in conversions(snapshot, path.parent):
+        where = f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect}"
         if not conversion.token:  # too big to read through
             message = f"{conversion.path} {conversion.effect};{conversion.fix}"
-        elif conversion.hides:  # ART006: the bytes are the commit's, but reviewers are not shown them
-            message = (f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect}:"
-                       "审核人批准的是他们在合并请求中看到的改动,看不到的文章内容也会随批准发布;"
+        elif conversion.hides:  # the bytes are the commit's, but reviewers are not shown them
+            message = (f"{where}:审核人批准的是他们在合并请求中看到的改动,看不到的文章内容也会随批准发布;"
                        f"请{conversion.fix}")
-            findings.append(Finding(str(path), 1, 1, "ART006", message, binding=True))
-            continue
         else:
-            message = (f"{conversion.path}:{conversion.line} 的 `{conversion.token}` {conversion.effect},"
-                       "使检出的文件与提交中保存的不同:wxpub 检查的不是将要发布的内容,发布时会拒绝这篇文章;"
-                       f"请{conversion.fix}")
-        findings.append(Finding(str(path), 1, 1, "ART005", message, binding=True))
+            message = (f"{where},使检出的文件与提交中保存的不同:wxpub 检查的不是将要发布的内容,"
+                       f"发布时会拒绝这篇文章;请{conversion.fix}")
+        findings.append(Finding(str(path), 1, 1, "ART006" if conversion.hides else "ART005", message, binding=True))
     return findings
 
 
