@@ -61,14 +61,15 @@ def _print(rows: list[dict[str, object]], ref: str) -> None:
     print(f"共 {len(rows)} 篇;完整记录:git log {ref}")
 
 
-def _reachable(policies: Policies, credentials: Callable[[Account], object]) -> list[str]:
-    """The accounts whose credentials this run has: each is listed, even one the ledger has no
-    line of (a ledger rewound past all of an account's lines leaves its anchor in WeChat). An
-    account without credentials that the ledger knows still fails on them, as before."""
+def _reachable(policies: Policies, client: Callable[[Account], object]) -> list[str]:
+    """The accounts whose credentials this run has (`client` makes the account's client, and
+    keeps it for the listing): each is listed, even one the ledger has no line of (a ledger
+    rewound past all of an account's lines leaves its anchor in WeChat). An account without
+    credentials that the ledger knows still fails on them, as before."""
     reachable = []
     for account in policies.accounts.values():
         try:
-            credentials(account)
+            client(account)
         except UserError:
             continue
         reachable.append(account.id)
@@ -99,7 +100,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, str]]:
     try:
         found = verify(ledger.state(policies.tz), policies, client, commit, articles_on(args.root, head),
                        published_versions(args.root), last_versions(args.root, str(head.id)),
-                       holds=ledger.contains, also=_reachable(policies, credentials))
+                       holds=ledger.contains, also=_reachable(policies, client))
     except WeChatError as error:  # a list WeChat would not give whole: nothing verified, said so
         raise UserError(f"无法核对发布记录:{error}", hint=error.advice or "请稍后重新运行 wxpub status --verify") from error
     finally:
