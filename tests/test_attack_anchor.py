@@ -18,19 +18,16 @@ from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Entry, Ledger
 from pipeline.wechat import WeChat
-from tests.testing.anchoring import DAYS, DRAFT, MASS, REFUSED, article, client, mass_titles, publish, sent, tip
+from tests.testing.anchoring import (
+    DAYS, DRAFT, MASS, REFUSED, article, client, mass_sent_twice, mass_titles, publish, sent, tip,
+)
 from tests.testing.fixtures import commit_all, git, http, make_repo, write_article
 from tests.testing.publishing import HOOK, POLICY, KillPoint, bundle_index, finish, kill_at, live_copies, publisher, world
 
 
 def two_mass_sends(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     """Two mass sends a day apart; (the ledger commit before the second, the commit the anchor names)."""
-    article(root, "2026-11-02-first", "第一次群发", MASS)
-    sent(root, url, capsys, DAYS[0])
-    older = tip(root)
-    article(root, "2026-11-03-second", "第二次群发", MASS)
-    http(url + "/sandbox/clock", {"advance": 24 * 3600})  # a subscription account sends once a day
-    sent(root, url, capsys, DAYS[1])
+    older = mass_sent_twice(root, url, capsys)
     [named] = anchor.anchors(client(root, url, "cs-college").drafts())
     assert Ledger.open(root, ref=SANDBOX_LEDGER_REF).newer(named.commit, older)
     return older, named.commit

@@ -21,7 +21,9 @@ from pipeline.ledger import Ledger
 from pipeline.sandbox import start_in_thread
 from pipeline.sending import marker_of
 from pipeline.wechat import WeChat
-from tests.testing.anchoring import DAYS, DRAFT, MASS, REFUSED, article, client, mass_titles, publish, sent, tip
+from tests.testing.anchoring import (
+    DAYS, DRAFT, MASS, REFUSED, article, client, mass_sent_twice, mass_titles, publish, sent, tip,
+)
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import (
     HOOK, POLICY, KillPoint, finish, kill_at, live_copies, publisher, sandbox_state, share_sandbox_secrets, with_bare_remote,
@@ -43,12 +45,7 @@ def anchors(url: str, appid: str) -> list[str]:
 def test_a_rewind_past_a_mass_send_a_day_old_is_refused_and_nothing_is_sent(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_repo(tmp_path, policies=POLICY)
-    article(root, "2026-11-02-first", "第一次群发", MASS)
-    sent(root, sandbox, capsys, DAYS[0])
-    older = tip(root)
-    article(root, "2026-11-03-second", "第二次群发", MASS)
-    http(sandbox + "/sandbox/clock", {"advance": 24 * 3600})  # a subscription account sends once a day
-    sent(root, sandbox, capsys, DAYS[1])
+    older = mass_sent_twice(root, sandbox, capsys)
     assert mass_titles(sandbox) == ["第一次群发", "第二次群发"]
     assert anchors(sandbox, "wxsandboxcscollege") != [] and all(
         Ledger.open(root, ref=SANDBOX_LEDGER_REF).contains(c) for c in anchors(sandbox, "wxsandboxcscollege"))
@@ -388,12 +385,7 @@ def test_status_verify_reports_an_anchor_the_ledger_does_not_hold(
     then names no account to list), or an operator told "all agree" deletes the anchor and the
     next run mass-sends again."""
     root = make_repo(tmp_path, policies=POLICY)
-    article(root, "2026-11-02-first", "第一次群发", MASS)
-    sent(root, sandbox, capsys, DAYS[0])
-    older = tip(root)
-    article(root, "2026-11-03-second", "第二次群发", MASS)
-    http(sandbox + "/sandbox/clock", {"advance": 24 * 3600})
-    sent(root, sandbox, capsys, DAYS[1])
+    older = mass_sent_twice(root, sandbox, capsys)
     full = tip(root)
     assert _disagreements(root, sandbox, capsys) == (0, [])
     if rewound_to == "before-everything":

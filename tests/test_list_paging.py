@@ -23,7 +23,9 @@ from pipeline import anchor
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Ledger
 from pipeline.wechat import LIST_READS, Credentials, WeChat, WeChatError
-from tests.testing.anchoring import DAYS, MASS, REFUSED, article, client, mass_titles, publish, sent, tip
+from tests.testing.anchoring import (
+    DAYS, MASS, REFUSED, article, client, mass_sent_twice, mass_titles, publish,
+)
 from tests.testing.fixtures import git, http, make_repo
 from tests.testing.publishing import POLICY, world
 
@@ -170,12 +172,7 @@ def anchor_on_page_two(root: Path, url: str, capsys: pytest.CaptureFixture[str],
     """Two mass sends a day apart, then `drafts` (≥ 20) of the operator's own, newer than the
     anchor, which push it to the second page of the draft box. (The ledger commit before the
     second send, the anchor, the operator's drafts.)"""
-    article(root, "2026-11-02-first", "第一次群发", MASS)
-    sent(root, url, capsys, DAYS[0])
-    older = tip(root)
-    article(root, "2026-11-03-second", "第二次群发", MASS)
-    http(url + "/sandbox/clock", {"advance": 24 * 3600})
-    sent(root, url, capsys, DAYS[1])
+    older = mass_sent_twice(root, url, capsys)
     operator = client(root, url, "cs-college")
     [kept] = anchor.anchors(operator.drafts())
     cover = next(m["media_id"] for m in world(url)["materials"] if m["appid"] == "wxsandboxcscollege")

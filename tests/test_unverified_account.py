@@ -26,6 +26,15 @@ def unverified(url: str) -> None:
     http(url + "/sandbox/accounts", {"appid": YOUTH_APPID, "secret": "s" * 32, "verified": False})
 
 
+def camp_drafted(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A school whose unverified youth account has had 夏令营招募 put in its draft box."""
+    root = make_repo(tmp_path, policies=POLICY)
+    unverified(url)
+    article(root, "2026-11-02-camp", "夏令营招募", DRAFT)
+    sent(root, url, capsys, DAYS[0])
+    return root
+
+
 def drafts(url: str) -> list[str]:
     return sorted(d["articles"][0]["title"] for d in world(url)["drafts"] if d["appid"] == YOUTH_APPID
                   and d["articles"] and "wxpub-anchor" not in d["articles"][0]["content"])
@@ -55,10 +64,7 @@ def test_an_unverified_draft_account_gets_its_drafts_and_stops_no_other_account(
 
 def test_a_run_killed_after_draft_add_on_an_unverified_account_drafts_once(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
-    root = make_repo(tmp_path, policies=POLICY)
-    unverified(sandbox)
-    article(root, "2026-11-02-camp", "夏令营招募", DRAFT)
-    sent(root, sandbox, capsys, DAYS[0])  # the account's secret is now the publisher's
+    root = camp_drafted(tmp_path, sandbox, capsys)  # the account's secret is now the publisher's
     article(root, "2026-11-03-club", "社团招新", DRAFT)
     assert kill_at(root, sandbox, KillPoint("call", "draft/add", 1, "after"), tmp_path, now=DAYS[1])
     assert drafts(sandbox) == ["夏令营招募", "社团招新"]  # in WeChat, not yet in the ledger
@@ -69,10 +75,7 @@ def test_a_run_killed_after_draft_add_on_an_unverified_account_drafts_once(
 
 def test_a_rewound_ledger_is_still_refused_from_the_draft_box(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
-    root = make_repo(tmp_path, policies=POLICY)
-    unverified(sandbox)
-    article(root, "2026-11-02-camp", "夏令营招募", DRAFT)
-    sent(root, sandbox, capsys, DAYS[0])
+    root = camp_drafted(tmp_path, sandbox, capsys)
     git(root, "update-ref", "-d", SANDBOX_LEDGER_REF)  # rewound past everything
     code, report, err = publish(root, sandbox, capsys, DAYS[1])
     assert code == 2 and not report and "发布记录" in err, (report, err)
@@ -81,10 +84,7 @@ def test_a_rewound_ledger_is_still_refused_from_the_draft_box(
 
 def test_status_verify_and_backup_read_an_unverified_accounts_draft_box(
         tmp_path: Path, sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
-    root = make_repo(tmp_path, policies=POLICY)
-    unverified(sandbox)
-    article(root, "2026-11-02-camp", "夏令营招募", DRAFT)
-    sent(root, sandbox, capsys, DAYS[0])
+    root = camp_drafted(tmp_path, sandbox, capsys)
     full = tip(root)
     code, out, err = run_cli(root, capsys, "status", "--sandbox-url", sandbox, "--verify", "--format", "json")
     assert code == 0 and json.loads(out)["disagreements"] == [], (out, err)

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.wechat import Credentials, WeChat
-from tests.testing.fixtures import commit_all, git, run_cli, write_article
+from tests.testing.fixtures import commit_all, git, http, run_cli, write_article
 from tests.testing.publishing import world
 
 DAYS = [f"2026-11-{day:02d} 12:30" for day in range(2, 30)]
@@ -51,3 +51,15 @@ def article(root: Path, slug: str, title: str, where: dict[str, str] | None = No
     write_article(root, slug=slug, front_matter={"title": title}, **(where or {}),
                   **({"body": body} if body is not None else {}))
     commit_all(root, title)
+
+
+def mass_sent_twice(root: Path, url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """第一次群发, then 第二次群发 a day later (a subscription account sends once a day), both
+    mass-sent by cs-college; the ledger tip between the two sends."""
+    article(root, "2026-11-02-first", "第一次群发", MASS)
+    sent(root, url, capsys, DAYS[0])
+    older = tip(root)
+    article(root, "2026-11-03-second", "第二次群发", MASS)
+    http(url + "/sandbox/clock", {"advance": 24 * 3600})
+    sent(root, url, capsys, DAYS[1])
+    return older
