@@ -19,7 +19,7 @@ from pipeline.commands.publish import SANDBOX_LEDGER_REF
 from pipeline.ledger import Entry, Ledger
 from pipeline.wechat import WeChat
 from tests.testing.anchoring import (
-    DAYS, DRAFT, MASS, REFUSED, article, client, mass_sent_twice, mass_titles, publish, sent, tip,
+    DAYS, DRAFT, MASS, REFUSED, article, client, forged_without, mass_sent_twice, mass_titles, publish, sent, tip,
 )
 from tests.testing.fixtures import commit_all, git, http, make_repo, write_article
 from tests.testing.publishing import HOOK, POLICY, KillPoint, bundle_index, finish, kill_at, live_copies, publisher, world
@@ -241,12 +241,7 @@ def test_a_forged_ledger_dropping_a_draft_published_by_hand_far_down_is_refused(
     sent(root, sandbox, capsys, DAYS[2])
     for draft in youth.drafts():
         publish_by_hand(youth, str(draft["media_id"]))
-    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
-    lost = {str(e.data["batch"]) for e in ledger.entries if e.path.endswith("2026-11-03-lost/index.md")}
-    forged_lines = [e for e in ledger.entries if e.data.get("batch") not in lost]
-    git(root, "update-ref", SANDBOX_LEDGER_REF, before_lost)
-    forged = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
-    forged.append(*forged_lines[len(forged.entries):])  # the later lines, without the lost message's
+    lost, _, forged = forged_without(root, before_lost, "2026-11-03-lost")
     assert lost and not any(e.data.get("batch") in lost for e in forged.entries)
     article(root, "2026-11-05-next", "下一篇草稿", DRAFT)
     code, report, err = publish(root, sandbox, capsys, DAYS[3])

@@ -22,7 +22,7 @@ from pipeline.sandbox import start_in_thread
 from pipeline.sending import marker_of
 from pipeline.wechat import WeChat
 from tests.testing.anchoring import (
-    DAYS, DRAFT, MASS, REFUSED, article, client, mass_sent_twice, mass_titles, publish, sent, tip,
+    DAYS, DRAFT, MASS, REFUSED, article, client, forged_without, mass_sent_twice, mass_titles, publish, sent, tip,
 )
 from tests.testing.fixtures import commit_all, git, http, make_repo, run_cli, write_article
 from tests.testing.publishing import (
@@ -84,12 +84,7 @@ def test_a_forged_ledger_that_dropped_a_publication_far_below_the_newest_is_refu
             pass
     article(root, "2026-11-04-newest", "最新文章")
     sent(root, sandbox, capsys, DAYS[2])
-    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
-    lost = {str(e.data["batch"]) for e in ledger.entries if e.path.endswith("2026-11-03-lost/index.md")}
-    forged_lines = [e for e in ledger.entries if e.data.get("batch") not in lost]
-    git(root, "update-ref", SANDBOX_LEDGER_REF, before_lost)
-    forged = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
-    forged.append(*forged_lines[len(forged.entries):])  # the later lines, without the lost message's
+    lost, forged_lines, forged = forged_without(root, before_lost, "2026-11-03-lost")
     assert [e.id for e in forged.entries] == [e.id for e in forged_lines] and lost
     article(root, "2026-11-05-next", "下一篇")
     code, report, err = publish(root, sandbox, capsys, DAYS[3])

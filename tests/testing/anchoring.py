@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline.commands.publish import SANDBOX_LEDGER_REF
+from pipeline.ledger import Entry, Ledger
 from pipeline.wechat import Credentials, WeChat
 from tests.testing.fixtures import commit_all, git, http, run_cli, write_article
 from tests.testing.publishing import world
@@ -63,3 +64,16 @@ def mass_sent_twice(root: Path, url: str, capsys: pytest.CaptureFixture[str]) ->
     http(url + "/sandbox/clock", {"advance": 24 * 3600})
     sent(root, url, capsys, DAYS[1])
     return older
+
+
+def forged_without(root: Path, before: str, folder: str) -> tuple[set[str], list[Entry], Ledger]:
+    """The ledger as someone with push access can rewrite it with plain git: back at `before`,
+    then every later line except those of the messages that sent the article in `folder`. (The
+    lost messages' batches, the lines the forger kept, the forged ledger.)"""
+    ledger = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    lost = {str(e.data["batch"]) for e in ledger.entries if e.path.endswith(f"{folder}/index.md")}
+    kept = [e for e in ledger.entries if e.data.get("batch") not in lost]
+    git(root, "update-ref", SANDBOX_LEDGER_REF, before)
+    forged = Ledger.open(root, ref=SANDBOX_LEDGER_REF)
+    forged.append(*kept[len(forged.entries):])  # the later lines, without the lost message's
+    return lost, kept, forged
