@@ -19,7 +19,7 @@ from pipeline.anchor import TITLE as ANCHOR_TITLE, anchors, is_anchor
 from pipeline.content import Article, load_article
 from pipeline.messages import LedgerState, Publication
 from pipeline.policies import Account, Policies
-from pipeline.publish import LastVersion, PublishedVersion, find_moves, gone_publications
+from pipeline.publish import LastVersion, PublishedVersion, drafts_only, find_moves, gone_publications
 from pipeline.records import Step
 from pipeline.sending import fingerprint, marker_of
 from pipeline.snapshot import Snapshot
@@ -69,7 +69,7 @@ def verify(state: LedgerState, policies: Policies, client: Callable[[Account], W
         drafts = list(wechat.drafts())
         found += _anchors(account_id, drafts, holds)
         listed = wechat.listed_publications()
-        if listed is None and account.publish_mode != "draft":  # the publisher refuses such an account's run too
+        if listed is None and not drafts_only(account):  # the publisher refuses such an account's run too
             found.append(Disagreement(account_id, "", f"微信不允许列出该账号的已发表文章(48001),而它的 publish_mode 是 "
                                                       f"{account.publish_mode}:无法核对已发表的文章。若账号已不再认证,"
                                                       "请把 publish_mode 改为 draft;否则稍后重新核对", UNLISTED))

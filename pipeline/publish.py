@@ -832,8 +832,7 @@ def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[
     known_before = run.state.attempts
     for account_id in sorted(set(accounts)):
         account = run.policies.accounts[account_id]
-        seen[account_id] = _listed_attempts(run.wechat(account), known_before,
-                                            drafts_only=account.publish_mode == "draft")
+        seen[account_id] = _listed_attempts(run.wechat(account), known_before, unlisted_ok=drafts_only(account))
     refetch()
     known = run.state.attempts
     for account_id, (batches, found) in seen.items():
@@ -843,6 +842,13 @@ def refuse_rewound_ledger(run: Run, accounts: Iterable[str], refetch: Callable[[
                             "发布记录里却没有:发布记录丢了记录(被强制推送成旧版本,或从旧备份恢复),"
                             "照它发布会把这些文章再发一次,本次不予发布", hint=REWOUND_HINT)
         run.anchors[account_id] = kept_anchor(run, account_id, found)
+
+
+def drafts_only(account: Account) -> bool:
+    """Whether a 48001 to the account's publication list means it has none: only in draft mode,
+    the one mode an unverified account (no freepublish/* API since July 2025) can have. Any
+    other account answering 48001 (a proxy, one bad answer) may hide what a rewound ledger lost."""
+    return account.publish_mode == "draft"
 
 
 def unwitnessed_moves(entries: Iterable[Entry]) -> dict[str, Entry]:
@@ -887,16 +893,14 @@ def kept_anchor(run: Run, account_id: str, found: list[anchor.Anchor]) -> anchor
 
 
 def _listed_attempts(client: WeChat, known: frozenset[str], *,
-                     drafts_only: bool) -> tuple[set[str], list[anchor.Anchor]]:
+                     unlisted_ok: bool) -> tuple[set[str], list[anchor.Anchor]]:
     """The wxpub attempts whose markers an account's drafts and publications carry, and the
     anchors in its draft box: the whole draft box (the operator's own drafts may fill the
     newest pages, and editing an old draft moves it to the top), and the publications, newest
     first, down to REWIND_MARGIN past the newest one of an attempt in `known` (publications
     keep their order; the margin covers an attempt that started before a known one and went
-    out after it). A 48001 (no publication list) is taken as such only from an account in draft
-    mode (`drafts_only`), the one mode an unverified account can have: one that is to publish
-    and answers 48001 (a proxy, one bad answer) would otherwise send a rewound ledger's articles
-    again unseen."""
+    out after it). A 48001 (no publication list) is taken as such only when `unlisted_ok`
+    (drafts_only: an account in draft mode)."""
     drafts = list(client.drafts())
     seen = sending.marked_batches(drafts)
     stop: int | None = None
@@ -911,7 +915,7 @@ def _listed_attempts(client: WeChat, known: frozenset[str], *,
     except WeChatError as error:
         # An unverified account (48001) has no publication list, and can send nothing to one:
         # its drafts are all there is. Refusing here stopped every account's run, every time.
-        if not (error.no_publishing_api and drafts_only):
+        if not (error.no_publishing_api and unlisted_ok):
             raise
     return seen, anchor.anchors(drafts)
 
