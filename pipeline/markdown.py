@@ -142,7 +142,7 @@ def scheme_of(target: str) -> str:
 
 def is_external(url: str) -> bool:
     """A web link: the renderer lists it under 参考链接 unless it is clickable."""
-    return urlsplit(url).scheme in ("http", "https")
+    return scheme_of(url) in ("http", "https")
 
 
 # Wide characters (CJK ideographs, kana, full-width forms and punctuation): no space between two
